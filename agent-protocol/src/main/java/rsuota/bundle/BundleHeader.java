@@ -1,0 +1,110 @@
+package rsuota.bundle;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+
+/**
+ * The parsed front of a bundle: the exact manifest bytes, the signature blob, and where the
+ * payload starts. Parsing checks every declared length against its cap before reading it, so a
+ * hostile length never allocates more than the cap.
+ *
+ * @param formatVersion  header format (1)
+ * @param manifestBytes  the exact signed bytes
+ * @param signature      CMS SignedData DER; empty for an unsigned bundle
+ * @param payloadOffset  absolute offset of the first payload byte in the bundle file
+ * @param manifest       the decoded and validated manifest (not yet trusted: see {@link BundleVerifier})
+ */
+public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signature, long payloadOffset, Manifest manifest) {
+
+    public boolean signed() {
+        return signature.length > 0;
+    }
+
+    /** Reads a header from the start of a stream (a file, or an HTTP Range response of the first bytes). */
+    public static BundleHeader read(InputStream in) throws BundleException, IOException {
+        DataInputStream d = new DataInputStream(in);
+        byte[] magic = readFully(d, 4, "magic");
+        if (!Arrays.equals(magic, BundleFormat.MAGIC)) {
+            throw new BundleException(Reason.BAD_MAGIC, "file does not start with RSUB (found bytes "
+                    + hex(magic) + "): not an .rsub bundle");
+        }
+        int format = readU16(d, "format version");
+        if (format != BundleFormat.FORMAT_VERSION) {
+            throw new BundleException(Reason.UNSUPPORTED_FORMAT, "bundle format version " + format
+                    + " is not supported (this build reads " + BundleFormat.FORMAT_VERSION + "): update the agent first");
+        }
+        long manifestLen = readU32(d, "manifest length");
+        if (manifestLen > BundleFormat.MAX_MANIFEST_BYTES) {
+            throw new BundleException(Reason.MANIFEST_TOO_LARGE, "manifest length " + manifestLen
+                    + " exceeds the limit of " + BundleFormat.MAX_MANIFEST_BYTES + " bytes");
+        }
+        if (manifestLen == 0) {
+            throw new BundleException(Reason.MALFORMED_MANIFEST, "manifest length is 0");
+        }
+        byte[] manifestBytes = readFully(d, (int) manifestLen, "manifest");
+        long sigLen = readU32(d, "signature length");
+        if (sigLen > BundleFormat.MAX_SIGNATURE_BYTES) {
+            throw new BundleException(Reason.SIGNATURE_TOO_LARGE, "signature length " + sigLen
+                    + " exceeds the limit of " + BundleFormat.MAX_SIGNATURE_BYTES + " bytes");
+        }
+        byte[] sig = readFully(d, (int) sigLen, "signature");
+        Manifest manifest = ManifestCodec.decode(manifestBytes);
+        long payloadOffset = BundleFormat.PREAMBLE_BYTES + manifestLen + 4 + sigLen;
+        return new BundleHeader(format, manifestBytes, sig, payloadOffset, manifest);
+    }
+
+    /** Reads the header of a bundle file. */
+    public static BundleHeader read(Path bundle) throws BundleException, IOException {
+        try (FileChannel ch = FileChannel.open(bundle, StandardOpenOption.READ)) {
+            return read(new java.io.BufferedInputStream(Channels.newInputStream(ch), 64 * 1024));
+        }
+    }
+
+    /** Serialises a header (used when creating bundles and attaching signatures). */
+    public static byte[] encode(byte[] manifestBytes, byte[] signature) {
+        ByteBuffer b = ByteBuffer.allocate(BundleFormat.PREAMBLE_BYTES + manifestBytes.length + 4 + signature.length);
+        b.put(BundleFormat.MAGIC).putShort((short) BundleFormat.FORMAT_VERSION)
+                .putInt(manifestBytes.length).put(manifestBytes).putInt(signature.length).put(signature);
+        return b.array();
+    }
+
+    private static byte[] readFully(DataInputStream d, int n, String what) throws BundleException, IOException {
+        byte[] b = new byte[n];
+        try {
+            d.readFully(b);
+        } catch (EOFException e) {
+            throw new BundleException(Reason.TRUNCATED, "bundle ends inside the " + what + " (" + n + " bytes expected)");
+        }
+        return b;
+    }
+
+    private static int readU16(DataInputStream d, String what) throws BundleException, IOException {
+        try {
+            return d.readUnsignedShort();
+        } catch (EOFException e) {
+            throw new BundleException(Reason.TRUNCATED, "bundle ends inside the " + what);
+        }
+    }
+
+    private static long readU32(DataInputStream d, String what) throws BundleException, IOException {
+        try {
+            return Integer.toUnsignedLong(d.readInt());
+        } catch (EOFException e) {
+            throw new BundleException(Reason.TRUNCATED, "bundle ends inside the " + what);
+        }
+    }
+
+    static String hex(byte[] b) {
+        StringBuilder s = new StringBuilder();
+        for (byte x : b) s.append(String.format("%02x", x));
+        return s.toString();
+    }
+}

@@ -1,0 +1,32 @@
+package rsuota.bundle;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a bundle promises, signed as a whole.
+ *
+ * @param release         release version shown to people ("2.4.0")
+ * @param securityVersion monotonic anti-downgrade counter; devices refuse anything below their floor
+ * @param compatible      variant ids this release may be installed on
+ * @param components      versions of what it carries: baseImage, app, agent
+ * @param createdAt       ISO-8601 instant the bundle was built
+ * @param images          payload images, contiguous and in payload order
+ */
+public record Manifest(String release, long securityVersion, List<String> compatible,
+                       Map<String, String> components, String createdAt, List<ManifestImage> images) {
+    public Manifest {
+        compatible = compatible == null ? null : List.copyOf(compatible);
+        components = components == null ? null : Map.copyOf(components);
+        images = images == null ? null : List.copyOf(images);
+    }
+
+    /** Sum of all image sizes: the payload's exact length. */
+    public long payloadSize() {
+        return images.stream().mapToLong(ManifestImage::size).sum();
+    }
+
+    public ManifestImage image(String slotClass) {
+        return images.stream().filter(i -> i.slotClass().equals(slotClass)).findFirst().orElse(null);
+    }
+}

@@ -1,0 +1,154 @@
+package rsuota.bundle;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Manifest JSON: strict parsing (unknown fields, wrong types, missing fields and inconsistent
+ * numbers are all {@link Reason#MALFORMED_MANIFEST}) and a stable encoding for signing.
+ */
+public final class ManifestCodec {
+    private ManifestCodec() {}
+
+    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .build();
+
+    static {
+        // Nesting deeper than a manifest ever needs is hostile; refuse it early.
+        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(16).maxStringLength(1024 * 1024).maxNumberLength(32).build());
+    }
+
+    /** Stable UTF-8 bytes for a manifest: sorted keys, no whitespace. These are the bytes that get signed. */
+    public static byte[] encode(Manifest m) {
+        try {
+            return MAPPER.writeValueAsBytes(m);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("manifest cannot be encoded: " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses and validates; every problem is a {@link BundleException} naming the field. */
+    public static Manifest decode(byte[] bytes) throws BundleException {
+        if (bytes.length > BundleFormat.MAX_MANIFEST_BYTES) {
+            throw new BundleException(Reason.MANIFEST_TOO_LARGE,
+                    "manifest is " + bytes.length + " bytes, limit " + BundleFormat.MAX_MANIFEST_BYTES);
+        }
+        Manifest m;
+        try {
+            m = MAPPER.readValue(bytes, Manifest.class);
+        } catch (java.io.IOException e) {
+            throw new BundleException(Reason.MALFORMED_MANIFEST,
+                    "manifest is not valid JSON of the expected shape: " + firstLine(e.getMessage()));
+        }
+        if (m == null) {
+            throw new BundleException(Reason.MALFORMED_MANIFEST, "manifest is JSON null");
+        }
+        validate(m);
+        return m;
+    }
+
+    public static String toPrettyJson(Object o) {
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void validate(Manifest m) throws BundleException {
+        require(m.release() != null && NAME.matcher(m.release()).matches(), "release",
+                "must be a version string like 2.4.0 (letters, digits, . _ + -)");
+        require(m.securityVersion() >= 0, "securityVersion", "must be >= 0");
+        require(m.compatible() != null && !m.compatible().isEmpty(), "compatible", "must list at least one variant");
+        for (String v : m.compatible()) {
+            require(v != null && NAME.matcher(v).matches(), "compatible", "bad variant id '" + v + "'");
+        }
+        require(m.components() != null, "components", "is missing");
+        for (Map.Entry<String, String> c : m.components().entrySet()) {
+            require(c.getValue() != null && NAME.matcher(c.getValue()).matches(), "components." + c.getKey(),
+                    "must be a version string");
+        }
+        require(m.createdAt() != null, "createdAt", "is missing");
+        try {
+            Instant.parse(m.createdAt());
+        } catch (DateTimeParseException e) {
+            throw new BundleException(Reason.MALFORMED_MANIFEST, "manifest field createdAt: not an ISO-8601 instant: " + m.createdAt());
+        }
+        List<ManifestImage> images = m.images();
+        require(images != null && !images.isEmpty(), "images", "must list at least one image");
+        require(images.size() <= BundleFormat.MAX_IMAGES, "images", "more than " + BundleFormat.MAX_IMAGES + " images");
+        Set<String> classes = new HashSet<>();
+        long expectedOffset = 0;
+        for (int i = 0; i < images.size(); i++) {
+            ManifestImage im = images.get(i);
+            String where = "images[" + i + "]";
+            require(im != null, where, "is null");
+            require(im.slotClass() != null && NAME.matcher(im.slotClass()).matches(), where + ".slotClass", "bad slot class");
+            require(classes.add(im.slotClass()), where + ".slotClass", "duplicate slot class " + im.slotClass());
+            require(im.size() > 0 && im.size() <= BundleFormat.MAX_IMAGE_SIZE, where + ".size",
+                    im.size() + " is outside 1.." + BundleFormat.MAX_IMAGE_SIZE);
+            require(im.offset() == expectedOffset, where + ".offset",
+                    "is " + im.offset() + " but images must be contiguous: expected " + expectedOffset);
+            require(im.chunkSize() >= BundleFormat.MIN_CHUNK_SIZE && im.chunkSize() <= BundleFormat.MAX_CHUNK_SIZE,
+                    where + ".chunkSize", im.chunkSize() + " is outside " + BundleFormat.MIN_CHUNK_SIZE + ".." + BundleFormat.MAX_CHUNK_SIZE);
+            require(im.sha256() != null && HEX64.matcher(im.sha256()).matches(), where + ".sha256", "must be 64 lower-case hex digits");
+            require(im.chunks() != null, where + ".chunks", "is missing");
+            long expected = ManifestImage.expectedChunks(im.size(), im.chunkSize());
+            require(im.chunks().size() == expected, where + ".chunks",
+                    "has " + im.chunks().size() + " entries but " + im.size() + " bytes at chunk size " + im.chunkSize()
+                            + " need exactly " + expected + ": the chunk list must cover the image exactly");
+            for (int c = 0; c < im.chunks().size(); c++) {
+                String h = im.chunks().get(c);
+                require(h != null && HEX64.matcher(h).matches(), where + ".chunks[" + c + "]", "must be 64 lower-case hex digits");
+            }
+            expectedOffset += im.size();
+        }
+    }
+
+    private static void require(boolean ok, String field, String what) throws BundleException {
+        if (!ok) {
+            throw new BundleException(Reason.MALFORMED_MANIFEST, "manifest field " + field + ": " + what);
+        }
+    }
+
+    static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** Components as an ordered map for display. */
+    public static Map<String, String> sortedComponents(Manifest m) {
+        return new LinkedHashMap<>(new java.util.TreeMap<>(m.components()));
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

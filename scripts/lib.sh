@@ -1,0 +1,27 @@
+# Shared by the wrapper scripts: locate the project and build jars on first use.
+# shellcheck shell=bash
+RSU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RSU_VERSION="0.1.0"
+
+# ensure_built MODULE: builds MODULE (and what it needs) when its jar is missing or older than its sources.
+ensure_built() {
+  local module="$1"
+  local jar="$RSU_ROOT/$module/target/$module-$RSU_VERSION.jar"
+  local stale=""
+  if [ -f "$jar" ] && [ -d "$RSU_ROOT/$module/target/lib" ]; then
+    stale=$(find "$RSU_ROOT"/agent-protocol/src/main "$RSU_ROOT"/agent-hal/src/main "$RSU_ROOT/$module/src/main" \
+      "$RSU_ROOT/pom.xml" "$RSU_ROOT/$module/pom.xml" -newer "$jar" -type f 2>/dev/null | head -1)
+    [ -z "$stale" ] && return 0
+  fi
+  echo "building $module (first use or sources changed) ..." >&2
+  if ! (cd "$RSU_ROOT" && mvn -B -ntp -q -DskipTests -pl "$module" -am install) >&2; then
+    echo "$(basename "$0"): build of $module failed; run 'mvn -B -pl $module -am install' to see why" >&2
+    exit 70
+  fi
+}
+
+# classpath MODULE: the module jar and its runtime libraries.
+classpath() {
+  local module="$1"
+  echo "$RSU_ROOT/$module/target/$module-$RSU_VERSION.jar:$RSU_ROOT/$module/target/lib/*"
+}
