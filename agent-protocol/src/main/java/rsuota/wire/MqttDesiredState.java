@@ -1,0 +1,23 @@
+package rsuota.wire;
+
+import java.time.Instant;
+
+/**
+ * Retained on {@code rsu/v1/dev/{id}/desired}. The newest {@code rev} wins; a device ignores an
+ * older or repeated rev, so a box offline for a week converges on reconnect.
+ *
+ * @param schema         {@value #SCHEMA}
+ * @param rev            monotonic per device
+ * @param release        release version
+ * @param bundleUrl      where the bundle is (HTTP Range)
+ * @param manifestDigest SHA-256 hex of the manifest bytes: binds the download to one bundle
+ * @param action         download, activate or rollback
+ * @param activateAfter  earliest activation instant, or null
+ * @param window         maintenance window narrowing the device's own, e.g. "Mon-Fri 01:00-04:00 Europe/Berlin", or null
+ * @param rolloutId      the rollout this order belongs to (reported back in events), or null
+ * @param issuedAt       when the controller wrote it
+ */
+public record MqttDesiredState(String schema, long rev, String release, String bundleUrl, String manifestDigest,
+                               Action action, Instant activateAfter, String window, String rolloutId, Instant issuedAt) {
+    public static final String SCHEMA = "rsu.desired/1";
+}

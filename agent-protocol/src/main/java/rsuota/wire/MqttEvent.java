@@ -1,0 +1,29 @@
+package rsuota.wire;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * Every transition, error, alert and command ack, on {@code rsu/v1/dev/{id}/events}. Sent through
+ * the device's on-disk outbox; {@code seq} is per device, survives restarts, and lets the
+ * controller drop duplicates and notice gaps.
+ *
+ * @param schema   {@value #SCHEMA}
+ * @param deviceId sender
+ * @param seq      1, 2, 3, ... per device
+ * @param at       device time of the event
+ * @param type     transition | error | alert | cmd_ack
+ * @param state    reported deployment state after the event (pending, downloading, verified,
+ *                 activated, failed, rolling_back, rolled_back, needs_investigation, idle ...)
+ * @param release  release concerned, or null
+ * @param reason   reason code (e.g. CHUNK_HASH_MISMATCH, boot_failed), or null
+ * @param detail   small free-form details (messages, command id, rollout id)
+ */
+public record MqttEvent(String schema, String deviceId, long seq, Instant at, String type, String state,
+                        String release, String reason, Map<String, String> detail) {
+    public static final String SCHEMA = "rsu.event/1";
+
+    public MqttEvent {
+        detail = detail == null ? Map.of() : Map.copyOf(detail);
+    }
+}

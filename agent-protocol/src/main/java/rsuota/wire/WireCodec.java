@@ -1,0 +1,128 @@
+package rsuota.wire;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * JSON for every MQTT message: strict parsing with a size cap, the {@code schema} field checked
+ * first, semantic checks after. Anything refused is a {@link WireException}; nothing else escapes.
+ */
+public final class WireCodec {
+    private WireCodec() {}
+
+    /** Largest message accepted; a state snapshot is ~1-2 KiB. */
+    public static final int MAX_BYTES = 64 * 1024;
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+            .build();
+
+    static {
+        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(16).maxStringLength(MAX_BYTES).maxNumberLength(32).build());
+    }
+
+    private static final Map<Class<?>, String> SCHEMAS = Map.of(
+            MqttDesiredState.class, MqttDesiredState.SCHEMA,
+            MqttCommand.class, MqttCommand.SCHEMA,
+            MqttEvent.class, MqttEvent.SCHEMA,
+            MqttState.class, MqttState.SCHEMA,
+            MqttPresence.class, MqttPresence.SCHEMA);
+
+    public static byte[] encode(Object message) {
+        try {
+            return MAPPER.writeValueAsBytes(message);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + message.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The shared mapper configuration, for callers that store wire records (outbox, controller). */
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    public static <T> T decode(byte[] payload, Class<T> type) throws WireException {
+        String schema = SCHEMAS.get(type);
+        if (schema == null) throw new IllegalArgumentException("not a wire type: " + type);
+        if (payload == null || payload.length == 0) throw new WireException(WireException.Code.MALFORMED, "empty payload");
+        if (payload.length > MAX_BYTES) {
+            throw new WireException(WireException.Code.TOO_LARGE, payload.length + " bytes exceeds the " + MAX_BYTES + "-byte limit");
+        }
+        JsonNode tree;
+        try {
+            tree = MAPPER.readTree(payload);
+        } catch (IOException e) {
+            throw new WireException(WireException.Code.MALFORMED, "not JSON: " + firstLine(e.getMessage()));
+        }
+        if (tree == null || !tree.isObject()) throw new WireException(WireException.Code.MALFORMED, "not a JSON object");
+        JsonNode s = tree.get("schema");
+        if (s == null || !s.isTextual()) throw new WireException(WireException.Code.MALFORMED, "no schema field");
+        if (!schema.equals(s.asText())) {
+            throw new WireException(WireException.Code.UNKNOWN_SCHEMA, "schema '" + truncate(s.asText()) + "' is not " + schema);
+        }
+        T value;
+        try {
+            value = MAPPER.treeToValue(tree, type);
+        } catch (IOException | RuntimeException e) {
+            throw new WireException(WireException.Code.MALFORMED, type.getSimpleName() + ": " + firstLine(e.getMessage()));
+        }
+        validate(value);
+        return value;
+    }
+
+    private static void validate(Object v) throws WireException {
+        if (v instanceof MqttDesiredState d) {
+            require(d.rev() > 0, "rev must be > 0");
+            require(d.action() != null, "action is missing");
+            require(d.release() != null && !d.release().isBlank(), "release is missing");
+            if (d.action() != Action.ROLLBACK) {
+                require(d.bundleUrl() != null && !d.bundleUrl().isBlank(), "bundleUrl is missing");
+                require(d.manifestDigest() != null && d.manifestDigest().matches("[0-9a-f]{64}"), "manifestDigest must be 64 hex digits");
+            }
+        } else if (v instanceof MqttCommand c) {
+            require(c.id() != null && !c.id().isBlank() && c.id().length() <= 128, "id is missing or too long");
+            require(c.type() != null && !c.type().isBlank(), "type is missing");
+            require(c.expiresAt() != null, "expiresAt is missing");
+        } else if (v instanceof MqttEvent e) {
+            require(e.seq() > 0, "seq must be > 0");
+            require(e.deviceId() != null && Topics.DEVICE_ID.matcher(e.deviceId()).matches(), "deviceId is invalid");
+            require(e.type() != null, "type is missing");
+        } else if (v instanceof MqttState s) {
+            require(s.deviceId() != null && Topics.DEVICE_ID.matcher(s.deviceId()).matches(), "deviceId is invalid");
+            require(s.heartbeatAt() != null, "heartbeatAt is missing");
+        } else if (v instanceof MqttPresence p) {
+            require(MqttPresence.ONLINE.equals(p.status()) || MqttPresence.OFFLINE.equals(p.status()), "status must be online or offline");
+        }
+    }
+
+    private static void require(boolean ok, String what) throws WireException {
+        if (!ok) throw new WireException(WireException.Code.INVALID, what);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return truncate(nl < 0 ? s : s.substring(0, nl));
+    }
+
+    private static String truncate(String s) {
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+}
