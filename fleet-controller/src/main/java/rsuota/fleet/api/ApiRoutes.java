@@ -1,0 +1,151 @@
+package rsuota.fleet.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import rsuota.fleet.audit.AuditTrail;
+import rsuota.fleet.auth.Tokens;
+import rsuota.fleet.cohort.Cohorts;
+import rsuota.fleet.device.DeviceRegistry;
+import rsuota.fleet.device.InventoryFormat;
+import rsuota.fleet.domain.AuditEntry;
+import rsuota.fleet.domain.CohortFilter;
+import rsuota.fleet.domain.CohortKind;
+import rsuota.fleet.domain.ErrorCode;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Role;
+import rsuota.fleet.incident.Incidents;
+import rsuota.fleet.release.ReleaseCatalog;
+
+import static rsuota.fleet.domain.Role.ADMIN;
+import static rsuota.fleet.domain.Role.OPERATOR;
+import static rsuota.fleet.domain.Role.RELEASE_MANAGER;
+import static rsuota.fleet.domain.Role.VIEWER;
+
+/**
+ * The REST surface in one table: method, path, least role, whether it mutates, body limit.
+ * Later parts (rollouts, pause rules) add their rows with {@link #add}.
+ */
+public final class ApiRoutes {
+    /** JSON requests are small; 1 MiB leaves room for long member lists. */
+    static final int JSON_LIMIT = 1 << 20;
+    /** An inventory of tens of thousands of devices fits comfortably. */
+    static final int IMPORT_LIMIT = 16 << 20;
+    /** Largest page of audit entries one call returns. */
+    static final int AUDIT_PAGE_MAX = 1000;
+
+    /** The services the routes call. */
+    public record Services(Tokens tokens, DeviceRegistry devices, ReleaseCatalog releases, Cohorts cohorts,
+                           Incidents incidents, AuditTrail audit, Metrics metrics) {}
+
+    private final List<Route> routes = new ArrayList<>();
+
+    public ApiRoutes(Services s) {
+        add("POST", "/api/v1/tokens", ADMIN, true, JSON_LIMIT, c -> {
+            var req = c.json(RestRequests.TokenCreate.class);
+            Role role = Role.require(req.role(), "role");
+            var issued = s.tokens().create(c.principal(), role, req.label(), req.reason());
+            return Reply.created(RestViews.RestIssuedToken.of(issued.info(), issued.secret()));
+        });
+
+        add("GET", "/api/v1/devices", VIEWER, false, 0, c ->
+                Reply.ok(Map.of("devices", s.devices().list().stream().map(RestViews.RestDevice::of).toList())));
+        add("GET", "/api/v1/devices/{id}", VIEWER, false, 0, c ->
+                Reply.ok(RestViews.RestDevice.of(s.devices().get(c.pathParam("id")))));
+        add("POST", "/api/v1/devices/import", RELEASE_MANAGER, true, IMPORT_LIMIT, c -> {
+            InventoryFormat f = InventoryFormat.guess(c.query("format")).or(() -> InventoryFormat.guess(c.contentType()))
+                    .orElseThrow(() -> FleetException.invalid("format", "send Content-Type text/csv or application/json (or ?format=csv|json)"));
+            var r = s.devices().importInventory(c.principal(), c.text(), f, c.query("reason"));
+            return Reply.ok(Map.of("imported", r.imported(), "created", r.created(), "updated", r.updated()));
+        });
+
+        add("POST", "/api/v1/releases", RELEASE_MANAGER, true, JSON_LIMIT, c -> {
+            var req = c.json(RestRequests.ReleaseCreate.class);
+            var r = s.releases().create(c.principal(), new ReleaseCatalog.NewRelease(req.bundle(), req.bundleUrl(),
+                    req.previousStable(), req.notes(), req.reason()));
+            return Reply.created(RestViews.RestRelease.of(r, false));
+        });
+        add("GET", "/api/v1/releases", VIEWER, false, 0, c ->
+                Reply.ok(Map.of("releases", s.releases().list().stream().map(r -> RestViews.RestRelease.of(r, false)).toList())));
+        add("GET", "/api/v1/releases/{version}", VIEWER, false, 0, c ->
+                Reply.ok(RestViews.RestRelease.of(s.releases().get(c.pathParam("version")), true)));
+
+        add("POST", "/api/v1/cohorts", RELEASE_MANAGER, true, JSON_LIMIT, c -> {
+            var req = c.json(RestRequests.CohortCreate.class);
+            CohortKind kind = req.kind() == null ? null : CohortKind.require(req.kind(), "kind");
+            CohortFilter filter = req.filter() == null ? null
+                    : new CohortFilter(req.filter().region(), req.filter().corridor(), req.filter().variant(), req.filter().tags());
+            var created = s.cohorts().create(c.principal(), new Cohorts.NewCohort(req.release(), req.name(), kind, filter,
+                    req.sizeCap(), req.members(), req.reason()));
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("cohort", RestViews.RestCohort.of(created.cohort(), null));
+            body.put("members", created.members());
+            body.put("excluded", created.excluded().stream().map(RestViews.RestExclusion::of).toList());
+            return Reply.created(body);
+        });
+        add("GET", "/api/v1/cohorts", VIEWER, false, 0, c ->
+                Reply.ok(Map.of("cohorts", s.cohorts().list(c.query("release")).stream().map(k -> RestViews.RestCohort.of(k, null)).toList())));
+        add("GET", "/api/v1/cohorts/{id}", VIEWER, false, 0, c -> {
+            var d = s.cohorts().get(c.pathLong("id"));
+            return Reply.ok(RestViews.RestCohort.of(d.cohort(), d.members()));
+        });
+        add("POST", "/api/v1/cohorts/{id}/members", RELEASE_MANAGER, true, JSON_LIMIT, c -> {
+            var req = c.json(RestRequests.MembersAdd.class);
+            var added = s.cohorts().addMembers(c.principal(), c.pathLong("id"), req.devices(), req.reason());
+            return Reply.ok(Map.of("cohort", RestViews.RestCohort.of(added.cohort(), null), "added", added.added(),
+                    "alreadyMembers", added.alreadyMembers()));
+        });
+
+        add("POST", "/api/v1/incidents", OPERATOR, true, JSON_LIMIT, c -> {
+            var w = c.json(RestRequests.IncidentWebhook.class);
+            var out = s.incidents().report(c.principal(), new Incidents.Report(w.id(), w.severity(), w.state(), w.release(), w.title(), w.reason()));
+            return Reply.ok(Map.of("incident", RestViews.RestIncident.of(out.incident()), "change", out.change().name().toLowerCase(java.util.Locale.ROOT)));
+        });
+        add("GET", "/api/v1/incidents", VIEWER, false, 0, c ->
+                Reply.ok(Map.of("incidents", s.incidents().list().stream().map(RestViews.RestIncident::of).toList())));
+
+        add("GET", "/api/v1/audit", VIEWER, false, 0, c -> {
+            long after = c.queryLong("after", 0, 0, Long.MAX_VALUE);
+            int limit = (int) c.queryLong("limit", 100, 1, AUDIT_PAGE_MAX);
+            List<AuditEntry> page = s.audit().page(after, limit);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("entries", page.stream().map(RestViews.RestAuditEntry::of).toList());
+            if (page.size() == limit) body.put("next", page.get(page.size() - 1).seq());
+            return Reply.ok(body);
+        });
+        add("GET", "/api/v1/audit/verify", VIEWER, false, 0, c -> Reply.ok(RestViews.RestVerification.of(s.audit().verify())));
+        add("GET", "/api/v1/audit/export", VIEWER, false, 0, c -> {
+            StringBuilder lines = new StringBuilder();
+            long after = 0;
+            while (true) {
+                List<AuditEntry> page = s.audit().page(after, AUDIT_PAGE_MAX);
+                for (AuditEntry e : page) lines.append(json(RestViews.RestAuditEntry.of(e))).append('\n');
+                if (page.size() < AUDIT_PAGE_MAX) break;
+                after = page.get(page.size() - 1).seq();
+            }
+            return new Reply.Text(200, "application/x-ndjson", lines.toString());
+        });
+
+        add("GET", "/metrics", VIEWER, false, 0, c -> new Reply.Text(200, Metrics.CONTENT_TYPE, s.metrics().render()));
+    }
+
+    /** Adds a row (for later parts of the controller: rollouts, pause rules). */
+    public ApiRoutes add(String method, String pattern, Role role, boolean mutates, int maxBody, Endpoint endpoint) {
+        routes.add(new Route(method, pattern, role, mutates, maxBody, endpoint));
+        return this;
+    }
+
+    public List<Route> routes() {
+        return List.copyOf(routes);
+    }
+
+    private static String json(Object o) throws FleetException {
+        try {
+            return ApiJson.MAPPER.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new FleetException(ErrorCode.INTERNAL, "cannot serialise an audit entry: " + e.getOriginalMessage());
+        }
+    }
+}

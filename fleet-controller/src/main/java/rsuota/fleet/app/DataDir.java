@@ -1,0 +1,88 @@
+package rsuota.fleet.app;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import rsuota.fleet.audit.AuditLog;
+import rsuota.fleet.auth.Tokens;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Principal;
+import rsuota.fleet.domain.Role;
+import rsuota.fleet.store.SqliteDatabase;
+
+/**
+ * The controller's data directory:
+ * <pre>
+ *   DIR/fleet.db       the SQLite store (with fleet.db-wal and fleet.db-shm beside it while running)
+ *   DIR/artifacts/     bundles served at /artifacts/
+ *   DIR/keyring.pem    the fleet's trust anchors (root certificates) that release bundles must chain to
+ * </pre>
+ */
+public record DataDir(Path root) {
+    /** Label of the token {@link #init} prints. */
+    public static final String INITIAL_ADMIN_LABEL = "initial-admin";
+
+    public Path store() {
+        return root.resolve("fleet.db");
+    }
+
+    public Path artifacts() {
+        return root.resolve("artifacts");
+    }
+
+    public Path keyring() {
+        return root.resolve("keyring.pem");
+    }
+
+    public boolean initialised() {
+        return Files.exists(store());
+    }
+
+    /**
+     * Creates the store and the first admin token, and returns the token's secret (shown once).
+     * The store is built under a temporary name and renamed into place only when complete, so a
+     * failed init leaves no store behind that would block the next attempt.
+     *
+     * @param keyring optional keyring file copied to DIR/keyring.pem
+     */
+    public String init(Path keyring, Clock clock) throws StartupException {
+        if (initialised()) {
+            throw new StartupException(root + " already holds a controller store (" + store().getFileName()
+                    + "): refusing to initialise it again. Its admin token was printed when it was created; "
+                    + "issue more with 'fleetctl token create', or pick an empty directory");
+        }
+        Path tmp = root.resolve("fleet.db.init");
+        try {
+            Files.createDirectories(artifacts());
+            deleteStore(tmp);
+            String secret;
+            try (SqliteDatabase db = SqliteDatabase.open(tmp, clock)) {
+                Tokens tokens = new Tokens(db, new AuditLog(clock));
+                secret = db.write(tx -> tokens.issue(tx, Principal.system("init"), Role.ADMIN, INITIAL_ADMIN_LABEL,
+                        "controller initialised")).secret();
+            }
+            if (keyring != null) Files.copy(keyring, keyring(), StandardCopyOption.REPLACE_EXISTING);
+            // Closing the last connection checkpointed the WAL into the main file, so the main file is the whole store.
+            Files.move(tmp, store(), StandardCopyOption.ATOMIC_MOVE);
+            return secret;
+        } catch (IOException e) {
+            throw new StartupException("cannot initialise " + root + ": " + e, e);
+        } catch (FleetException e) {
+            throw new StartupException("cannot initialise " + root + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                deleteStore(tmp);
+            } catch (IOException e) {
+                // Leftovers carry a temporary name and are removed by the next init; nothing to do now.
+            }
+        }
+    }
+
+    private static void deleteStore(Path db) throws IOException {
+        Files.deleteIfExists(db);
+        Files.deleteIfExists(Path.of(db + "-wal"));
+        Files.deleteIfExists(Path.of(db + "-shm"));
+    }
+}

@@ -1,0 +1,76 @@
+package rsuota.fleet.device;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import rsuota.fleet.audit.AuditLog;
+import rsuota.fleet.domain.Device;
+import rsuota.fleet.domain.DeviceRecord;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Principal;
+import rsuota.fleet.store.Database;
+
+/** Devices come in two ways: from their own state reports, and from an operator's inventory file. */
+public final class DeviceRegistry {
+    /** What an import did. */
+    public record ImportResult(int imported, int created, int updated) {}
+
+    private final Database db;
+    private final AuditLog audit;
+    private final Clock clock;
+
+    public DeviceRegistry(Database db, AuditLog audit, Clock clock) {
+        this.db = db;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /**
+     * Upserts a device from its state report: placement as the device reports it, last_seen moved
+     * forward to {@code seen}. Telemetry, not an operator action, so it is not audited.
+     *
+     * @throws FleetException INVALID_REQUEST naming the bad field; nothing is stored then
+     */
+    public Device registerFromState(String id, String variant, String region, String corridor, String site,
+                                    Collection<String> tags, Instant seen) throws FleetException {
+        DeviceRecord r = new DeviceRecord(id, variant, region, corridor, site, tags == null ? List.of() : List.copyOf(tags)).validated();
+        Instant now = clock.instant();
+        return db.write(tx -> {
+            tx.devices().upsert(r, seen, now);
+            return tx.devices().find(r.id()).orElseThrow();
+        });
+    }
+
+    /** Stores a device's latest state snapshot (JSON text); false when the device is not registered. */
+    public boolean recordState(String id, String stateJson, Instant seen) throws FleetException {
+        return db.write(tx -> tx.devices().updateReportedState(id, stateJson, seen));
+    }
+
+    /** Parses, validates and upserts a whole inventory in one transaction with one audit entry. */
+    public ImportResult importInventory(Principal who, String content, InventoryFormat format, String reason) throws FleetException {
+        List<DeviceRecord> records = InventoryParser.parse(content, format);
+        Instant now = clock.instant();
+        return db.write(tx -> {
+            int created = 0;
+            for (DeviceRecord r : records) {
+                if (tx.devices().find(r.id()).isEmpty()) created++;
+                tx.devices().upsert(r, null, now);
+            }
+            ImportResult result = new ImportResult(records.size(), created, records.size() - created);
+            audit.append(tx, who, "device.import", "devices", reason, Map.of("format", format.name().toLowerCase(java.util.Locale.ROOT),
+                    "imported", result.imported(), "created", result.created(), "updated", result.updated(),
+                    "devices", records.stream().map(DeviceRecord::id).toList()));
+            return result;
+        });
+    }
+
+    public List<Device> list() throws FleetException {
+        return db.read(tx -> tx.devices().list());
+    }
+
+    public Device get(String id) throws FleetException {
+        return db.read(tx -> tx.devices().find(id)).orElseThrow(() -> FleetException.notFound("no device '" + id + "'"));
+    }
+}

@@ -1,0 +1,49 @@
+package rsuota.fleet.domain;
+
+/**
+ * Stable codes for every way a controller call can fail. Callers (fleetctl, the REST layer, the
+ * rollout engine) branch on the code, never on the message; names never change once released.
+ * {@link #retryable()} says whether the same call may succeed later without anything changing.
+ */
+public enum ErrorCode {
+    /** No bearer token, or one the controller does not know. */
+    UNAUTHENTICATED(false),
+    /** The token is valid but its role is below the one the call needs. */
+    FORBIDDEN(false),
+    /** The named device, release, cohort or incident does not exist. */
+    NOT_FOUND(false),
+    /** The request is malformed: bad JSON, a missing or invalid field. The message names the field. */
+    INVALID_REQUEST(false),
+    /** The path exists but not with this HTTP method. */
+    METHOD_NOT_ALLOWED(false),
+    /** The request body is larger than the endpoint accepts. */
+    PAYLOAD_TOO_LARGE(false),
+    /** A release version, cohort name or token label that must be unique is taken. */
+    ALREADY_EXISTS(false),
+    /** A device is already a member of another cohort of the same release; details name that cohort. */
+    COHORT_CONFLICT(false),
+    /** A cohort's size cap would be exceeded. */
+    COHORT_FULL(false),
+    /** A device's variant is not in the release's compatible list. */
+    INCOMPATIBLE_VARIANT(false),
+    /** The bundle failed verification; details carry the bundle reason code (UNTRUSTED_SIGNER, ...). */
+    BUNDLE_REJECTED(false),
+    /** An inventory file has a bad row; details name the line and field. Nothing was imported. */
+    INVENTORY_INVALID(false),
+    /** The store is locked by another writer past the busy timeout: retry. */
+    STORE_BUSY(true),
+    /** The store failed (I/O, corruption, a schema this build does not know). */
+    STORE_FAILURE(false),
+    /** A bug: the controller hit a state it does not expect. */
+    INTERNAL(false);
+
+    private final boolean retryable;
+
+    ErrorCode(boolean retryable) {
+        this.retryable = retryable;
+    }
+
+    public boolean retryable() {
+        return retryable;
+    }
+}

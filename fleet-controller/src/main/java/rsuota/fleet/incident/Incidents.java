@@ -1,0 +1,97 @@
+package rsuota.fleet.incident;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import rsuota.fleet.audit.AuditLog;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Incident;
+import rsuota.fleet.domain.IncidentState;
+import rsuota.fleet.domain.Names;
+import rsuota.fleet.domain.Principal;
+import rsuota.fleet.domain.Severity;
+import rsuota.fleet.store.Database;
+
+/**
+ * Incidents as an incident tool reports them: each webhook call opens, updates or resolves the
+ * incident with the tool's id. Pause rules read {@code IncidentRepository.openFor(release)}.
+ */
+public final class Incidents {
+    /**
+     * One webhook delivery. Only id is always required; severity is required for an incident the
+     * controller has not seen; state defaults to open.
+     */
+    public record Report(String id, String severity, String state, String release, String title, String reason) {}
+
+    /** What a report changed. */
+    public enum Change {
+        OPENED("incident.open"), UPDATED("incident.update"), RESOLVED("incident.resolve"), REOPENED("incident.reopen");
+
+        private final String action;
+
+        Change(String action) {
+            this.action = action;
+        }
+
+        /** The audit action recorded for this change. */
+        public String action() {
+            return action;
+        }
+    }
+
+    public record Outcome(Incident incident, Change change) {}
+
+    private final Database db;
+    private final AuditLog audit;
+    private final Clock clock;
+
+    public Incidents(Database db, AuditLog audit, Clock clock) {
+        this.db = db;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /** Applies a report (audited as incident.open, .update, .resolve or .reopen). */
+    public Outcome report(Principal who, Report r) throws FleetException {
+        String id = Names.requireDeviceId(r.id(), "id");
+        IncidentState state = r.state() == null ? IncidentState.OPEN : IncidentState.require(r.state(), "state");
+        Severity severity = r.severity() == null ? null : Severity.require(r.severity(), "severity");
+        String release = Names.optionalName(r.release(), "release");
+        String title = Names.optionalText(r.title(), "title");
+        String reason = Names.optionalText(r.reason(), "reason");
+        Instant now = clock.instant();
+        return db.write(tx -> {
+            Optional<Incident> old = tx.incidents().find(id);
+            if (old.isEmpty() && severity == null) {
+                throw FleetException.invalid("severity", "is required for an incident the controller has not seen (" + id + ")");
+            }
+            Incident prev = old.orElse(null);
+            Incident next = new Incident(id,
+                    severity != null ? severity : prev.severity(),
+                    state,
+                    release != null ? release : prev == null ? null : prev.release(),
+                    title != null ? title : prev == null ? null : prev.title(),
+                    prev == null ? now : prev.openedAt(),
+                    now,
+                    state == IncidentState.RESOLVED ? (prev != null && prev.resolvedAt() != null ? prev.resolvedAt() : now) : null);
+            Change change = prev == null ? (state == IncidentState.RESOLVED ? Change.RESOLVED : Change.OPENED)
+                    : prev.state() == IncidentState.OPEN && state == IncidentState.RESOLVED ? Change.RESOLVED
+                    : prev.state() == IncidentState.RESOLVED && state == IncidentState.OPEN ? Change.REOPENED
+                    : Change.UPDATED;
+            tx.incidents().upsert(next);
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("severity", next.severity().wire());
+            detail.put("state", next.state().wire());
+            if (next.release() != null) detail.put("release", next.release());
+            audit.append(tx, who, change.action(), "incident:" + id, reason, detail);
+            return new Outcome(next, change);
+        });
+    }
+
+    public List<Incident> list() throws FleetException {
+        return db.read(tx -> tx.incidents().list());
+    }
+}

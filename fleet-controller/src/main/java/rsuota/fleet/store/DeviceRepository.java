@@ -1,0 +1,106 @@
+package rsuota.fleet.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import rsuota.fleet.domain.Device;
+import rsuota.fleet.domain.DeviceRecord;
+
+/** Devices: identity, placement, last contact and last reported state. */
+public final class DeviceRepository {
+    private static final String COLUMNS = "id, variant, region, corridor, site, tags, last_seen, reported_state, created_at, updated_at";
+
+    private final Connection c;
+
+    DeviceRepository(Connection c) {
+        this.c = c;
+    }
+
+    public Optional<Device> find(String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** All devices in id order. */
+    public List<Device> list() throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM devices ORDER BY id");
+             ResultSet rs = ps.executeQuery()) {
+            List<Device> out = new ArrayList<>();
+            while (rs.next()) out.add(row(rs));
+            return out;
+        }
+    }
+
+    /**
+     * Inserts or updates identity and placement; {@code seen} (may be null for an inventory import)
+     * moves last_seen forward only, so a late, out-of-order report never makes a device look older.
+     */
+    public void upsert(DeviceRecord d, Instant seen, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO devices (id, variant, region, corridor, site, tags, last_seen, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                  variant = excluded.variant, region = excluded.region, corridor = excluded.corridor,
+                  site = excluded.site, tags = excluded.tags, updated_at = excluded.updated_at,
+                  last_seen = CASE WHEN devices.last_seen IS NULL OR (excluded.last_seen IS NOT NULL AND excluded.last_seen > devices.last_seen)
+                                   THEN COALESCE(excluded.last_seen, devices.last_seen) ELSE devices.last_seen END""")) {
+            ps.setString(1, d.id());
+            ps.setString(2, d.variant());
+            Sql.setText(ps, 3, d.region());
+            Sql.setText(ps, 4, d.corridor());
+            Sql.setText(ps, 5, d.site());
+            ps.setString(6, ColumnJson.strings(d.tags()));
+            Sql.setMillis(ps, 7, seen);
+            Sql.setMillis(ps, 8, now);
+            Sql.setMillis(ps, 9, now);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Stores a device's latest state snapshot (JSON text); false when the device is unknown. */
+    public boolean updateReportedState(String id, String stateJson, Instant seen) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                UPDATE devices SET reported_state = ?, updated_at = ?,
+                  last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END
+                WHERE id = ?""")) {
+            ps.setString(1, stateJson);
+            Sql.setMillis(ps, 2, seen);
+            Sql.setMillis(ps, 3, seen);
+            Sql.setMillis(ps, 4, seen);
+            ps.setString(5, id);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public long count() throws SQLException {
+        return new Tx(c).count(Table.DEVICES);
+    }
+
+    /** Device count per variant, sorted by variant. */
+    public Map<String, Long> countByVariant() throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT variant, COUNT(*) FROM devices GROUP BY variant");
+             ResultSet rs = ps.executeQuery()) {
+            Map<String, Long> out = new TreeMap<>();
+            while (rs.next()) out.put(rs.getString(1), rs.getLong(2));
+            return out;
+        }
+    }
+
+    private static Device row(ResultSet rs) throws SQLException {
+        DeviceRecord r = new DeviceRecord(rs.getString("id"), rs.getString("variant"), rs.getString("region"),
+                rs.getString("corridor"), rs.getString("site"), ColumnJson.strings(rs.getString("tags"), "devices.tags"));
+        return new Device(r, Sql.instant(rs, "last_seen"), rs.getString("reported_state"),
+                Sql.instant(rs, "created_at"), Sql.instant(rs, "updated_at"));
+    }
+}
