@@ -9,7 +9,7 @@ ensure_built() {
   local jar="$RSU_ROOT/$module/target/$module-$RSU_VERSION.jar"
   local stale=""
   if [ -f "$jar" ] && [ -d "$RSU_ROOT/$module/target/lib" ]; then
-    stale=$(find "$RSU_ROOT"/agent-protocol/src/main "$RSU_ROOT"/agent-hal/src/main "$RSU_ROOT/$module/src/main" \
+    stale=$(find "$RSU_ROOT"/agent-protocol/src/main "$RSU_ROOT"/agent-hal/src/main "$RSU_ROOT"/test-fixtures/src/main "$RSU_ROOT/$module/src/main" \
       "$RSU_ROOT/pom.xml" "$RSU_ROOT/$module/pom.xml" -newer "$jar" -type f 2>/dev/null | head -1)
     [ -z "$stale" ] && return 0
   fi

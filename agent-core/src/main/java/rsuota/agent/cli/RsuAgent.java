@@ -1,0 +1,380 @@
+package rsuota.agent.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import rsuota.agent.config.AgentConfig;
+import rsuota.agent.config.Assembly;
+import rsuota.agent.download.Sleeper;
+import rsuota.agent.report.EventSink;
+import rsuota.agent.update.CrashHook;
+import rsuota.agent.update.EngineState;
+import rsuota.agent.update.InstallException;
+import rsuota.agent.update.Progress;
+import rsuota.agent.update.StatusView;
+import rsuota.agent.update.UpdateEngine;
+import rsuota.agent.update.UpdateState;
+import rsuota.bundle.Pem;
+import rsuota.hal.boot.BootControlException;
+import rsuota.hal.boot.Slot;
+import rsuota.hal.boot.sim.SimulatedBootControl;
+import rsuota.hal.storage.FileSlotStorage;
+
+/** {@code rsu-agent}: the technician's and the lab's command line (the command contract is stable). */
+@Command(name = "rsu-agent", mixinStandardHelpOptions = true, version = "rsu-agent 0.1.0",
+        description = "RSU OTA device agent: install signed bundles to the inactive A/B slot, show status.",
+        subcommands = {RsuAgent.SimInit.class, RsuAgent.Install.class, RsuAgent.Status.class, RsuAgent.Slots.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "2:usage error", "3:install failed (REASON: message on stderr)",
+                "4:configuration unusable", "5:another rsu-agent holds the state directory", "6:state or boot environment unreadable",
+                "1:internal error"})
+public final class RsuAgent implements Callable<Integer> {
+    static final int FAILED = 3;
+    static final int CONFIG = 4;
+    static final int LOCKED = 5;
+    static final int STATE = 6;
+
+    @Option(names = "--config", description = "agent configuration file (agent.conf)", scope = CommandLine.ScopeType.INHERIT)
+    Path config;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    static Clock clock = Clock.systemUTC();
+
+    /** A failure with its exit code and one-line reason. */
+    static final class Failure extends Exception {
+        final int code;
+
+        Failure(int code, String message) {
+            super(message);
+            this.code = code;
+        }
+    }
+
+    @Override
+    public Integer call() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new RsuAgent());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof Failure f) {
+                err.println(f.getMessage());
+                return f.code;
+            }
+            err.println("rsu-agent: internal error: " + e);
+            e.printStackTrace(err);
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    AgentConfig loadConfig() throws Failure {
+        if (config == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--config CONF is required for this command");
+        }
+        try {
+            return AgentConfig.load(config);
+        } catch (AgentConfig.ConfigException e) {
+            throw new Failure(CONFIG, "CONFIG: " + e.getMessage());
+        } catch (IOException e) {
+            throw new Failure(CONFIG, "CONFIG: cannot read " + config + ": " + e);
+        }
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+
+    // ---------------------------------------------------------------------------------------------
+
+    @Command(name = "sim-init", mixinStandardHelpOptions = true,
+            description = "Create a simulated RSU in DIR: config, two slot files, simulated bootloader; prints DIR/agent.conf.")
+    static final class SimInit implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "DIR") Path dir;
+        @Option(names = "--variant", required = true, description = "device variant, e.g. rsu-a1") String variant;
+        @Option(names = "--slot-size", required = true, description = "size of each slot, e.g. 64MiB") String slotSize;
+        @Option(names = "--keyring", required = true, description = "trust anchors (PEM) the device verifies bundles with") Path keyring;
+        @Option(names = "--release", defaultValue = "1.0.0", description = "release the simulated box runs (default ${DEFAULT-VALUE})") String release;
+        @Option(names = "--device-id", description = "device id (default: the directory name)") String deviceId;
+        @Option(names = "--region", defaultValue = "") String region;
+        @Option(names = "--corridor", defaultValue = "") String corridor;
+
+        @Override
+        public Integer call() throws Failure {
+            long size = parseSize(spec, slotSize);
+            Path conf = dir.resolve("agent.conf");
+            if (Files.exists(conf)) throw new Failure(STATE, "sim-init: " + conf + " exists; refusing to overwrite a device (remove the directory first)");
+            try {
+                Pem.certificates(keyring);
+            } catch (Pem.PemException e) {
+                throw new Failure(CONFIG, "CONFIG: keyring " + e.getMessage());
+            } catch (IOException e) {
+                throw new Failure(CONFIG, "CONFIG: keyring " + keyring + ": " + e);
+            }
+            String id = deviceId != null ? deviceId : dir.toAbsolutePath().getFileName().toString();
+            try {
+                Files.createDirectories(dir.resolve("state"));
+                Files.copy(keyring, dir.resolve("keyring.pem"), StandardCopyOption.REPLACE_EXISTING);
+                FileSlotStorage.createSimulated(dir, size);
+                SimulatedBootControl.create(dir.resolve("boot"), Slot.A, 3);
+                String text = String.join("\n",
+                        "# Simulated roadside unit made by 'rsu-agent sim-init'. Paths are relative to this file.",
+                        "device.id=" + id, "device.variant=" + variant, "device.region=" + region, "device.corridor=" + corridor,
+                        "keyring=keyring.pem", "state.dir=state",
+                        "boot.backend=sim", "boot.sim.dir=boot", "boot.tries=3",
+                        "slot.a=" + FileSlotStorage.SIMULATED_A, "slot.b=" + FileSlotStorage.SIMULATED_B,
+                        "system.release=" + release,
+                        "download.retry.base=1s", "download.retry.max=1m", "download.retry.maxFailures=10",
+                        "download.stallTimeout=30s", "");
+                rsuota.agent.update.StateStore.writeAtomically(conf, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException | BootControlException e) {
+                throw new Failure(STATE, "sim-init: cannot create " + dir + ": " + e.getMessage());
+            }
+            spec.commandLine().getOut().println(conf.toAbsolutePath());
+            return 0;
+        }
+    }
+
+    @Command(name = "install", mixinStandardHelpOptions = true,
+            description = "Download, verify and write a bundle (URL or file) to the inactive slot. A second install over an interrupted one resumes it.")
+    static final class Install implements Callable<Integer> {
+        @CommandLine.ParentCommand RsuAgent parent;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "SOURCE", description = "http(s) URL or path of a .rsub bundle") String source;
+        @Option(names = "--download-only", description = "stop once verified on the inactive slot (no activation)") boolean downloadOnly;
+
+        @Override
+        public Integer call() throws Failure, InterruptedException {
+            AgentConfig c = parent.loadConfig();
+            PrintWriter out = spec.commandLine().getOut();
+            try (FileLock lock = lockState(c)) {
+                UpdateEngine engine = engine(c);
+                EngineState s = engine.state();
+                boolean resume = s.state().inFlight() && s.order() != null && s.order().source().equals(source);
+                if (resume) {
+                    out.println("resuming the interrupted install of " + source + " (" + s.state().reported() + ")");
+                } else {
+                    engine.order(new EngineState.Order(source, null, null, 0, downloadOnly, null));
+                }
+                ProgressPrinter printer = new ProgressPrinter(engine, out, System.console() != null);
+                printer.start();
+                EngineState end;
+                try {
+                    end = engine.run();
+                } finally {
+                    printer.stop();
+                }
+                if (end.state() == UpdateState.VERIFIED) {
+                    out.printf("verified: release %s on slot %s%s%n", end.target().release(), end.target().slot(),
+                            end.order().downloadOnly() ? " (download only; activation is a separate order)" : "");
+                    return 0;
+                }
+                EngineState.ErrorRecord e = end.lastError();
+                throw new Failure(FAILED, (e == null ? "FAILED" : e.code()) + ": " + (e == null ? end.state().reported() : e.message()));
+            } catch (InstallException e) {
+                throw new Failure(FAILED, e.code() + ": " + e.getMessage());
+            } catch (IOException e) {
+                throw new Failure(STATE, "STATE: " + e.getMessage());
+            }
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "State, slots, versions, download progress, last error.")
+    static final class Status implements Callable<Integer> {
+        @CommandLine.ParentCommand RsuAgent parent;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "--json", description = "machine-readable output") boolean json;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public Integer call() throws Failure {
+            AgentConfig c = parent.loadConfig();
+            Map<String, Object> st = readStatus(c);
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(toJson(st));
+                return 0;
+            }
+            Map<String, Object> dl = (Map<String, Object>) st.get("download");
+            Map<String, Object> err = (Map<String, Object>) st.get("lastError");
+            out.printf("device:   %s (variant %s)%n", c.deviceId(), c.variant());
+            out.printf("state:    %s%s%n", st.get("state"), st.get("release") != null ? " (release " + st.get("release") + ")" : "");
+            long total = ((Number) dl.get("payloadBytes")).longValue();
+            if (total > 0) {
+                out.printf("download: %d/%d chunks verified, %d bytes fetched of %d%n", dl.get("chunksVerified"), dl.get("chunksTotal"),
+                        dl.get("bytesFetched"), total);
+            }
+            if (err.get("code") != null) out.printf("last error: %s: %s (%s)%n", err.get("code"), err.get("message"), err.get("at"));
+            for (Map<String, Object> s : (List<Map<String, Object>>) st.get("slots")) {
+                out.printf("slot %s:   %-9s %-10s%s%n", s.get("name"), s.get("state"), s.get("release") == null ? "-" : s.get("release"),
+                        Boolean.TRUE.equals(s.get("booted")) ? " (running)" : "");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "slots", mixinStandardHelpOptions = true, description = "Both slots: state, release, boot tries, running.")
+    static final class Slots implements Callable<Integer> {
+        @CommandLine.ParentCommand RsuAgent parent;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "--json", description = "machine-readable output") boolean json;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public Integer call() throws Failure {
+            AgentConfig c = parent.loadConfig();
+            List<Map<String, Object>> slots = (List<Map<String, Object>>) readStatus(c).get("slots");
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(toJson(slots));
+                return 0;
+            }
+            out.printf("%-5s %-9s %-12s %-8s %s%n", "SLOT", "STATE", "RELEASE", "RUNNING", "BOOT TRIES");
+            for (Map<String, Object> s : slots) {
+                out.printf("%-5s %-9s %-12s %-8s %s%n", s.get("name"), s.get("state"), s.get("release") == null ? "-" : s.get("release"),
+                        Boolean.TRUE.equals(s.get("booted")) ? "yes" : "no", s.getOrDefault("bootTriesLeft", "?"));
+            }
+            return 0;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    static Map<String, Object> readStatus(AgentConfig c) throws Failure {
+        try {
+            return StatusView.read(c.stateDir(), Assembly.bootControl(c), clock.instant());
+        } catch (IOException e) {
+            throw new Failure(STATE, "STATE: " + e.getMessage());
+        } catch (BootControlException e) {
+            throw new Failure(STATE, "BOOT_CONTROL: " + e.getMessage());
+        }
+    }
+
+    static UpdateEngine engine(AgentConfig c) throws Failure {
+        try {
+            return new UpdateEngine(c.stateDir(), Assembly.parts(c, EventSink.DISCARD, clock, Sleeper.REAL, CrashHook.NONE));
+        } catch (AgentConfig.ConfigException e) {
+            throw new Failure(CONFIG, "CONFIG: " + e.getMessage());
+        } catch (IOException e) {
+            throw new Failure(STATE, "STATE: " + e.getMessage());
+        } catch (BootControlException e) {
+            throw new Failure(STATE, "BOOT_CONTROL: " + e.getMessage());
+        }
+    }
+
+    /** One engine per state directory: a second process is told who holds it instead of corrupting it. */
+    static FileLock lockState(AgentConfig c) throws Failure {
+        try {
+            Files.createDirectories(c.stateDir());
+            FileChannel ch = FileChannel.open(c.stateDir().resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock l = ch.tryLock();
+            if (l == null) {
+                ch.close();
+                throw new Failure(LOCKED, "LOCKED: another rsu-agent (the daemon or an install) is working on " + c.stateDir()
+                        + "; wait for it or stop it");
+            }
+            return l;
+        } catch (IOException e) {
+            throw new Failure(STATE, "STATE: cannot lock " + c.stateDir() + ": " + e.getMessage());
+        }
+    }
+
+    static String toJson(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static long parseSize(CommandLine.Model.CommandSpec spec, String s) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(|B|KiB|MiB|GiB|K|M|G)", java.util.regex.Pattern.CASE_INSENSITIVE).matcher(s.trim());
+        if (!m.matches()) throw new CommandLine.ParameterException(spec.commandLine(), "cannot read size '" + s + "' (e.g. 64MiB)");
+        long v = Long.parseLong(m.group(1));
+        switch (m.group(2).toUpperCase(java.util.Locale.ROOT)) {
+            case "K", "KIB" -> v <<= 10;
+            case "M", "MIB" -> v <<= 20;
+            case "G", "GIB" -> v <<= 30;
+            default -> { }
+        }
+        if (v <= 0) throw new CommandLine.ParameterException(spec.commandLine(), "size must be > 0");
+        return v;
+    }
+
+    /** Prints download progress: a bar on a terminal, plain lines (every 10 %) otherwise. */
+    static final class ProgressPrinter {
+        private final UpdateEngine engine;
+        private final PrintWriter out;
+        private final boolean tty;
+        private Thread thread;
+        private volatile boolean running = true;
+        private int lastTenth = -1;
+
+        ProgressPrinter(UpdateEngine engine, PrintWriter out, boolean tty) {
+            this.engine = engine;
+            this.out = out;
+            this.tty = tty;
+        }
+
+        void start() {
+            thread = new Thread(() -> {
+                while (running) {
+                    print(false);
+                    try {
+                        Thread.sleep(250);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "rsu-progress");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.interrupt();
+            thread.join();
+            print(true);
+            if (tty) out.println();
+        }
+
+        private void print(boolean last) {
+            Progress p = engine.progress();
+            if (p == null || p.chunksTotal() == 0) return;
+            int pct = (int) (100L * p.chunksVerified() / p.chunksTotal());
+            if (tty) {
+                int w = 30;
+                int filled = w * pct / 100;
+                out.printf("\r[%s%s] %3d%%  %d/%d chunks  %.1f MiB fetched", "#".repeat(filled), " ".repeat(w - filled), pct,
+                        p.chunksVerified(), p.chunksTotal(), p.bytesFetched() / 1048576.0);
+                out.flush();
+            } else if (pct / 10 != lastTenth || last && pct == 100 && lastTenth != 10) {
+                lastTenth = pct / 10;
+                out.printf("progress %d%% (%d/%d chunks, %d bytes fetched)%n", pct, p.chunksVerified(), p.chunksTotal(), p.bytesFetched());
+            }
+        }
+    }
+}

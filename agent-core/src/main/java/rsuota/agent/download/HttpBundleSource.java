@@ -1,0 +1,292 @@
+package rsuota.agent.download;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Range requests on the JDK {@link HttpClient} (HTTP/1.1 and HTTP/2, TLS).
+ *
+ * <p>Every response is checked before its bytes count: status 206, a Content-Range naming exactly
+ * the requested bytes of a bundle of the expected total size, the same ETag as when the download
+ * started, and exactly as many body bytes as the range. A body that stops arriving for
+ * {@link Options#stallTimeout} is abandoned (the JDK's request timeout only covers the headers).
+ */
+public final class HttpBundleSource implements BundleSource {
+
+    /**
+     * @param connectTimeout TCP/TLS connect
+     * @param headerTimeout  until response headers arrive
+     * @param stallTimeout   longest pause in a body before the attempt is abandoned
+     * @param sslContext     TLS trust (null = JDK default trust store)
+     */
+    public record Options(Duration connectTimeout, Duration headerTimeout, Duration stallTimeout, javax.net.ssl.SSLContext sslContext) {
+        public static Options defaults() {
+            return new Options(Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(30), null);
+        }
+    }
+
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+)");
+
+    private final URI uri;
+    private final Options options;
+    private final HttpClient client;
+    private final AtomicLong fetched = new AtomicLong();
+
+    public HttpBundleSource(URI uri, Options options) {
+        this.uri = uri;
+        this.options = options;
+        HttpClient.Builder b = HttpClient.newBuilder()
+                .connectTimeout(options.connectTimeout())
+                // NORMAL follows up to 5 redirects (jdk.httpclient.redirects.retrylimit); a loop ends as a 3xx below.
+                .followRedirects(HttpClient.Redirect.NORMAL);
+        if (options.sslContext() != null) b.sslContext(options.sslContext());
+        this.client = b.build();
+    }
+
+    @Override
+    public long bytesFetched() {
+        return fetched.get();
+    }
+
+    @Override
+    public String describe() {
+        return uri.toString();
+    }
+
+    @Override
+    public Fetched fetch(long offset, int length, Identity expected, byte[] into) throws FetchException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(uri)
+                .header("Range", "bytes=" + offset + "-" + (offset + length - 1))
+                .timeout(options.headerTimeout())
+                .GET().build();
+        RangeSubscriber sub = new RangeSubscriber(into != null && into.length >= length ? into : new byte[length], length, fetched);
+        HeaderCheck check = new HeaderCheck(offset, length, expected);
+        CompletableFuture<HttpResponse<Void>> f = client.sendAsync(req, info -> {
+            check.inspect(info);
+            return check.error == null ? sub : HttpResponse.BodySubscribers.discarding();
+        });
+        try {
+            awaitWithStallDetection(f, sub);
+        } catch (ExecutionException e) {
+            throw classify(e.getCause());
+        }
+        if (check.error != null) throw check.error;
+        if (sub.error != null) throw sub.error;
+        if (sub.received < check.rangeLength) {
+            throw FetchException.retry("CONNECTION_LOST", "body ended after " + sub.received + " of " + check.rangeLength
+                    + " bytes (range " + offset + "+" + length + ")");
+        }
+        return new Fetched(sub.buf, sub.received, check.identity);
+    }
+
+    private void awaitWithStallDetection(CompletableFuture<HttpResponse<Void>> f, RangeSubscriber sub)
+            throws FetchException, ExecutionException, InterruptedException {
+        long stallNanos = options.stallTimeout().toNanos();
+        long pollMs = Math.max(10, Math.min(1000, options.stallTimeout().toMillis() / 4));
+        while (true) {
+            try {
+                f.get(pollMs, TimeUnit.MILLISECONDS);
+                return;
+            } catch (TimeoutException e) {
+                if (sub.started && System.nanoTime() - sub.lastProgress > stallNanos) {
+                    sub.cancel();
+                    f.cancel(true);
+                    throw FetchException.retry("STALLED", "no body bytes for " + options.stallTimeout().toSeconds()
+                            + " s after " + sub.received + " bytes");
+                }
+            } catch (InterruptedException e) {
+                sub.cancel();
+                f.cancel(true);
+                throw e;
+            }
+        }
+    }
+
+    private FetchException classify(Throwable t) {
+        if (t instanceof FetchException fe) return fe;
+        if (t instanceof HttpConnectTimeoutException) return FetchException.retry("CONNECT_TIMEOUT", "connect to " + uri.getAuthority() + " timed out");
+        if (t instanceof HttpTimeoutException) return FetchException.retry("TIMEOUT", "no response headers within " + options.headerTimeout().toSeconds() + " s");
+        if (t instanceof java.net.ConnectException) return FetchException.retry("CONNECT_FAILED", "cannot connect to " + uri.getAuthority() + ": " + t.getMessage());
+        if (t instanceof IOException) return FetchException.retry("CONNECTION_LOST", "connection to " + uri.getAuthority() + " lost: " + t.getMessage());
+        return FetchException.retry("NETWORK_ERROR", String.valueOf(t));
+    }
+
+    /** Validates status and headers when they arrive, before any body byte is accepted. */
+    private final class HeaderCheck {
+        final long offset;
+        final int length;
+        final Identity expected;
+        volatile FetchException error;
+        volatile Identity identity;
+        volatile int rangeLength;
+
+        HeaderCheck(long offset, int length, Identity expected) {
+            this.offset = offset;
+            this.length = length;
+            this.expected = expected;
+        }
+
+        void inspect(HttpResponse.ResponseInfo info) {
+            int status = info.statusCode();
+            HttpHeaders h = info.headers();
+            if (status == 206) {
+                Optional<String> cr = h.firstValue("Content-Range");
+                if (cr.isEmpty()) {
+                    error = FetchException.retry("BAD_RESPONSE", "206 without Content-Range");
+                    return;
+                }
+                Matcher m = CONTENT_RANGE.matcher(cr.get().trim());
+                if (!m.matches()) {
+                    error = FetchException.retry("BAD_RESPONSE", "unreadable Content-Range '" + cr.get() + "'");
+                    return;
+                }
+                long a = Long.parseLong(m.group(1));
+                long b = Long.parseLong(m.group(2));
+                long total = Long.parseLong(m.group(3));
+                String etag = h.firstValue("ETag").orElse(null);
+                identity = new Identity(total, etag);
+                if (expected != null && (expected.size() != total
+                        || (expected.etag() != null && etag != null && !expected.etag().equals(etag)))) {
+                    error = FetchException.fatal("BUNDLE_CHANGED", "the bundle at " + uri + " changed since the download started ("
+                            + expected.size() + " bytes, ETag " + expected.etag() + " -> " + total + " bytes, ETag " + etag + ")");
+                    return;
+                }
+                long wantEnd = Math.min(offset + length, total) - 1;
+                if (a != offset || b != wantEnd) {
+                    error = FetchException.retry("BAD_RESPONSE", "Content-Range " + cr.get() + " is not the requested bytes "
+                            + offset + "-" + wantEnd);
+                    return;
+                }
+                long cl = h.firstValueAsLong("Content-Length").orElse(-1);
+                if (cl >= 0 && cl != b - a + 1) {
+                    error = FetchException.retry("BAD_RESPONSE", "Content-Length " + cl + " disagrees with Content-Range " + cr.get());
+                    return;
+                }
+                rangeLength = (int) (b - a + 1);
+                return;
+            }
+            if (status == 200) {
+                error = FetchException.fatal("RANGE_NOT_SUPPORTED", uri + " answered 200 to a Range request: the server must support "
+                        + "byte ranges (HTTP 206) for resumable downloads");
+            } else if (status == 416) {
+                error = FetchException.fatal("BUNDLE_CHANGED", uri + " says range " + offset + "+" + length
+                        + " is not satisfiable: the bundle is shorter than when the download started");
+            } else if (status == 404 || status == 410) {
+                error = FetchException.fatal("NOT_FOUND", uri + " answered " + status + ": no bundle at this URL");
+            } else if (status == 401 || status == 403) {
+                error = FetchException.fatal("ACCESS_DENIED", uri + " answered " + status);
+            } else if (status >= 300 && status < 400) {
+                error = FetchException.fatal("TOO_MANY_REDIRECTS", uri + " still redirects (" + status + ") after 5 redirects");
+            } else if (status == 408 || status == 429 || status >= 500) {
+                error = new FetchException("SERVER_BUSY", true, uri + " answered " + status, retryAfter(h));
+            } else {
+                error = FetchException.fatal("HTTP_" + status, uri + " answered " + status);
+            }
+        }
+    }
+
+    /** Retry-After as seconds or an HTTP-date (RFC 9110 10.2.3). */
+    static Duration retryAfter(HttpHeaders h) {
+        Optional<String> v = h.firstValue("Retry-After");
+        if (v.isEmpty()) return null;
+        String s = v.get().trim();
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(s)));
+        } catch (NumberFormatException e) {
+            try {
+                ZonedDateTime t = ZonedDateTime.parse(s, DateTimeFormatter.RFC_1123_DATE_TIME);
+                Duration d = Duration.between(ZonedDateTime.now(t.getZone()), t);
+                return d.isNegative() ? Duration.ZERO : d;
+            } catch (java.time.format.DateTimeParseException e2) {
+                return null;
+            }
+        }
+    }
+
+    /** Copies the body into the chunk buffer; refuses more bytes than the range. */
+    private static final class RangeSubscriber implements HttpResponse.BodySubscriber<Void> {
+        final byte[] buf;
+        final int capacity;
+        final AtomicLong fetched;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        volatile int received;
+        volatile long lastProgress = System.nanoTime();
+        volatile boolean started;
+        volatile FetchException error;
+        private volatile Flow.Subscription subscription;
+
+        RangeSubscriber(byte[] buf, int capacity, AtomicLong fetched) {
+            this.buf = buf;
+            this.capacity = capacity;
+            this.fetched = fetched;
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> getBody() {
+            return done;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            started = true;
+            lastProgress = System.nanoTime();
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            for (ByteBuffer bb : items) {
+                int n = bb.remaining();
+                fetched.addAndGet(n);
+                if (received + n > capacity) {
+                    error = FetchException.retry("BAD_RESPONSE", "server sent more bytes than the requested range (" + capacity + ")");
+                    cancel();
+                    done.complete(null);
+                    return;
+                }
+                bb.get(buf, received, n);
+                received += n;
+            }
+            lastProgress = System.nanoTime();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            if (error == null) {
+                error = FetchException.retry("CONNECTION_LOST", "connection lost after " + received + " body bytes: " + t.getMessage());
+            }
+            done.complete(null);
+        }
+
+        @Override
+        public void onComplete() {
+            done.complete(null);
+        }
+
+        void cancel() {
+            Flow.Subscription s = subscription;
+            if (s != null) s.cancel();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package rsuota.agent.update;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything the agent must remember across kill -9 and power cuts, persisted atomically by
+ * {@link StateStore} before each transition's side effects.
+ *
+ * @param state         the current state
+ * @param order         what was ordered (null when idle)
+ * @param target        the verified bundle being installed (null until its header verified)
+ * @param slots         what each slot holds, keyed "A"/"B"
+ * @param securityFloor anti-downgrade floor; raised when a release is committed
+ * @param lastError     last failure, or null
+ * @param reentries     how often the current state was entered again after a restart (loop guard)
+ * @param activation    activation bookkeeping (null until activation was ordered)
+ * @param updatedAt     time of this record
+ */
+public record EngineState(UpdateState state, Order order, Target target, Map<String, SlotRecord> slots,
+                          long securityFloor, ErrorRecord lastError, int reentries, Activation activation, Instant updatedAt) {
+
+    public EngineState {
+        slots = slots == null ? Map.of() : Map.copyOf(slots);
+    }
+
+    /**
+     * @param source         URL or local file path of the bundle
+     * @param release        release the controller named, or null (technician install)
+     * @param manifestDigest manifest digest the controller named, or null
+     * @param rev            desired-state rev (0 for local orders)
+     * @param downloadOnly   stop at VERIFIED
+     * @param rolloutId      rollout this order belongs to, or null
+     */
+    public record Order(String source, String release, String manifestDigest, long rev, boolean downloadOnly, String rolloutId) {}
+
+    /**
+     * @param release        release in the bundle
+     * @param manifestDigest SHA-256 of the verified manifest bytes
+     * @param securityVersion the bundle's security version
+     * @param slot           the slot being written ("A"/"B")
+     * @param bundleSize     total bundle length seen when the download started (binds a resume)
+     * @param etag           the server's ETag when the download started, or null
+     * @param payloadBytes   payload size
+     * @param chunksTotal    chunks over all images
+     */
+    public record Target(String release, String manifestDigest, long securityVersion, String slot, long bundleSize,
+                         String etag, long payloadBytes, int chunksTotal) {}
+
+    /** @param status empty | written | verified | good | bad | trial */
+    public record SlotRecord(String release, String manifestDigest, String status) {}
+
+    public record ErrorRecord(String code, String message, Instant at) {}
+
+    /**
+     * @param window        the window it waits for (text), or null for "now"
+     * @param activateAfter earliest instant, or null
+     * @param previousSlot  the slot that ran before the trial
+     * @param trialSince    when the trial boot was set
+     * @param commitSince   when health checks started after the reboot
+     * @param rollbackSince when the rollback was decided
+     * @param rollbackReason why
+     * @param alerted       whether the rollback budget alert was raised
+     */
+    public record Activation(String window, Instant activateAfter, String previousSlot, Instant trialSince,
+                             Instant commitSince, Instant rollbackSince, String rollbackReason, boolean alerted) {}
+
+    public static EngineState initial(Instant now) {
+        return new EngineState(UpdateState.IDLE, null, null, Map.of(), 0, null, 0, null, now);
+    }
+
+    public EngineState withState(UpdateState s, Instant now) {
+        return new EngineState(s, order, target, slots, securityFloor, lastError, s == state ? reentries : 0, activation, now);
+    }
+
+    public EngineState withOrder(Order o) {
+        return new EngineState(state, o, target, slots, securityFloor, lastError, reentries, activation, updatedAt);
+    }
+
+    public EngineState withTarget(Target t) {
+        return new EngineState(state, order, t, slots, securityFloor, lastError, reentries, activation, updatedAt);
+    }
+
+    public EngineState withSlot(String slot, SlotRecord r) {
+        Map<String, SlotRecord> m = new LinkedHashMap<>(slots);
+        m.put(slot, r);
+        return new EngineState(state, order, target, m, securityFloor, lastError, reentries, activation, updatedAt);
+    }
+
+    public EngineState withError(ErrorRecord e) {
+        return new EngineState(state, order, target, slots, securityFloor, e, reentries, activation, updatedAt);
+    }
+
+    public EngineState withFloor(long floor) {
+        return new EngineState(state, order, target, slots, floor, lastError, reentries, activation, updatedAt);
+    }
+
+    public EngineState withReentry() {
+        return new EngineState(state, order, target, slots, securityFloor, lastError, reentries + 1, activation, updatedAt);
+    }
+
+    public EngineState withActivation(Activation a) {
+        return new EngineState(state, order, target, slots, securityFloor, lastError, reentries, a, updatedAt);
+    }
+
+    public SlotRecord slot(String name) {
+        return slots.getOrDefault(name, new SlotRecord(null, null, "empty"));
+    }
+}

@@ -1,0 +1,266 @@
+package rsuota.agent.update;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.random.RandomGenerator;
+import rsuota.agent.download.BundleSource;
+import rsuota.agent.download.DownloadJournal;
+import rsuota.agent.download.FetchException;
+import rsuota.agent.download.RetryPolicy;
+import rsuota.agent.download.Sleeper;
+import rsuota.bundle.BundleException;
+import rsuota.bundle.BundleFormat;
+import rsuota.bundle.BundleHeader;
+import rsuota.bundle.BundleVerifier;
+import rsuota.bundle.ManifestImage;
+import rsuota.bundle.Sha256;
+import rsuota.bundle.VerifiedManifest;
+import rsuota.hal.boot.Slot;
+import rsuota.hal.storage.SlotStorage;
+
+/**
+ * Gets a verified bundle onto a slot: header first (verified before any payload byte is
+ * requested), then chunk by chunk, each checked against its signed hash before it is written,
+ * fsync'd, then journaled; finally the slot is read back and every image hash checked.
+ */
+final class Installer {
+    /** First header request: enough for the header of a multi-GiB bundle at 4 MiB chunks (~20 KiB). */
+    static final int FIRST_HEADER_FETCH = 32 * 1024;
+    /** Largest chunk held in memory; bigger chunk sizes are refused before downloading. */
+    static final int MAX_CHUNK_BUFFER = 16 * 1024 * 1024;
+    /** Slot class written to the A/B slot storage. */
+    static final String ROOTFS = "rootfs";
+
+    interface Listener {
+        void progress(Progress p);
+    }
+
+    private final BundleVerifier verifier;
+    private final SlotStorage storage;
+    private final Path stateDir;
+    private final RetryPolicy retry;
+    private final Sleeper sleeper;
+    private final RandomGenerator random;
+    private final CrashHook hook;
+
+    Installer(BundleVerifier verifier, SlotStorage storage, Path stateDir, RetryPolicy retry, Sleeper sleeper,
+              RandomGenerator random, CrashHook hook) {
+        this.verifier = verifier;
+        this.storage = storage;
+        this.stateDir = stateDir;
+        this.retry = retry;
+        this.sleeper = sleeper;
+        this.random = random;
+        this.hook = hook;
+    }
+
+    /** Header, verification and pre-flight checks; nothing is written to any slot. */
+    record Header(VerifiedManifest manifest, BundleSource.Identity identity, byte[] headerBytes) {}
+
+    Header fetchHeader(BundleSource src, String expectedDigest, Slot target) throws InstallException, InterruptedException {
+        BundleSource.Fetched f = withRetry(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
+        byte[] head = java.util.Arrays.copyOf(f.data(), f.length());
+        long needed = headerLength(head);
+        if (needed > head.length) {
+            if (needed > BundleFormat.MAX_HEADER_BYTES) throw new InstallException("MANIFEST_TOO_LARGE", "bundle header of " + needed + " bytes exceeds the limit");
+            BundleSource.Identity id = f.identity();
+            BundleSource.Fetched rest = withRetry(() -> src.fetch(head.length, (int) (needed - head.length), id, null), "header");
+            byte[] all = java.util.Arrays.copyOf(head, (int) needed);
+            System.arraycopy(rest.data(), 0, all, head.length, rest.length());
+            return verifyHeader(all, f.identity(), expectedDigest, target);
+        }
+        return verifyHeader(head, f.identity(), expectedDigest, target);
+    }
+
+    /** The header length from the preamble, or the bytes we have if the preamble is cut (the parser then says why). */
+    private static long headerLength(byte[] b) throws InstallException {
+        if (b.length < BundleFormat.PREAMBLE_BYTES) return b.length;
+        long m = Integer.toUnsignedLong(ByteBuffer.wrap(b, 6, 4).getInt());
+        if (m > BundleFormat.MAX_MANIFEST_BYTES) {
+            throw new InstallException("MANIFEST_TOO_LARGE", "manifest length " + m + " exceeds the limit of " + BundleFormat.MAX_MANIFEST_BYTES);
+        }
+        if (b.length < BundleFormat.PREAMBLE_BYTES + m + 4) return BundleFormat.PREAMBLE_BYTES + m + 4;
+        long s = Integer.toUnsignedLong(ByteBuffer.wrap(b, (int) (BundleFormat.PREAMBLE_BYTES + m), 4).getInt());
+        if (s > BundleFormat.MAX_SIGNATURE_BYTES) {
+            throw new InstallException("SIGNATURE_TOO_LARGE", "signature length " + s + " exceeds the limit");
+        }
+        return BundleFormat.PREAMBLE_BYTES + m + 4 + s;
+    }
+
+    Header verifyHeader(byte[] head, BundleSource.Identity identity, String expectedDigest, Slot target) throws InstallException {
+        VerifiedManifest vm;
+        try {
+            BundleHeader h = BundleHeader.read(new ByteArrayInputStream(head));
+            vm = verifier.verifyHeader(h);
+        } catch (BundleException e) {
+            throw new InstallException(e.reason().name(), e.getMessage());
+        } catch (IOException e) {
+            throw new InstallException("TRUNCATED", "header cannot be read: " + e.getMessage());
+        }
+        if (expectedDigest != null && !expectedDigest.equals(vm.manifestDigest())) {
+            throw new InstallException("BUNDLE_MISMATCH", "the bundle's manifest digest " + vm.manifestDigest()
+                    + " is not the one ordered (" + expectedDigest + "): wrong or replaced bundle");
+        }
+        long total = vm.payloadOffset() + vm.manifest().payloadSize();
+        if (identity.size() != total) {
+            throw new InstallException("TRUNCATED", "bundle is " + identity.size() + " bytes but its manifest accounts for " + total);
+        }
+        ManifestImage rootfs = vm.manifest().image(ROOTFS);
+        if (rootfs == null) {
+            throw new InstallException("NO_ROOTFS_IMAGE", "bundle has no '" + ROOTFS + "' image; this device installs slot class rootfs");
+        }
+        for (ManifestImage im : vm.manifest().images()) {
+            if (!im.slotClass().equals(ROOTFS)) {
+                throw new InstallException("UNKNOWN_SLOT_CLASS", "bundle image '" + im.slotClass()
+                        + "' has no slot on this device (configured: " + ROOTFS + ")");
+            }
+            if (im.chunkSize() > MAX_CHUNK_BUFFER) {
+                throw new InstallException("CHUNK_TOO_LARGE", "chunk size " + im.chunkSize() + " exceeds this agent's "
+                        + MAX_CHUNK_BUFFER + "-byte buffer; rebuild the bundle with --chunk-size 4MiB");
+            }
+        }
+        try {
+            long slotSize = storage.size(target);
+            if (rootfs.size() > slotSize) {
+                throw new InstallException("IMAGE_TOO_LARGE", "image rootfs is " + rootfs.size() + " bytes but slot "
+                        + target + " (" + storage.describe(target) + ") holds " + slotSize);
+            }
+            long journalBytes = 4096L + 24L * rootfs.chunkCount() + head.length;
+            long free = Files.getFileStore(stateDir).getUsableSpace();
+            if (free < journalBytes + 1024 * 1024) {
+                throw new InstallException("NO_SPACE", "state directory " + stateDir + " has " + free
+                        + " bytes free; the download journal needs " + journalBytes + " plus 1 MiB headroom");
+            }
+        } catch (IOException e) {
+            throw new InstallException("SLOT_IO_ERROR", "slot " + target + " (" + storage.describe(target) + "): " + e.getMessage());
+        }
+        return new Header(vm, identity, head);
+    }
+
+    /**
+     * Downloads every missing chunk into {@code target}. {@code cancelled} is polled between chunks
+     * (a newer order replaces this one). Returns normally when every chunk and image is verified
+     * on the slot.
+     */
+    void download(BundleSource src, Header h, Slot target, EngineState.Target t, Listener listener, BooleanSupplier cancelled)
+            throws InstallException, InterruptedException, Cancelled {
+        List<ManifestImage> images = h.manifest().manifest().images();
+        int[] counts = images.stream().mapToInt(ManifestImage::chunkCount).toArray();
+        String binding = t.manifestDigest() + " " + target + " " + t.bundleSize() + " " + t.etag();
+        int total = t.chunksTotal();
+        try (DownloadJournal journal = DownloadJournal.open(stateDir, binding, counts);
+             FileChannel slot = storage.openForWrite(target)) {
+            long base = h.manifest().payloadOffset();
+            byte[] buf = new byte[images.stream().mapToInt(ManifestImage::chunkSize).max().orElse(0)];
+            listener.progress(new Progress(t.release(), src.bytesFetched(), journal.verifiedChunks(), total, t.payloadBytes()));
+            for (int i = 0; i < images.size(); i++) {
+                ManifestImage im = images.get(i);
+                for (int c = 0; c < im.chunkCount(); c++) {
+                    if (journal.isDone(i, c)) continue;
+                    if (cancelled.getAsBoolean()) throw new Cancelled();
+                    long off = base + im.offset() + im.chunkOffset(c);
+                    int len = im.chunkLength(c);
+                    String expect = im.chunks().get(c);
+                    int ii = i;
+                    int cc = c;
+                    withRetry(() -> {
+                        BundleSource.Fetched f = src.fetch(off, len, h.identity(), buf);
+                        hook.bytes(src.bytesFetched());
+                        if (f.length() != len) throw FetchException.retry("CONNECTION_LOST", "short chunk");
+                        String got = Sha256.of(f.data(), 0, len);
+                        if (!got.equals(expect)) {
+                            throw FetchException.retry("CHUNK_HASH_MISMATCH", "image '" + im.slotClass() + "' chunk " + cc
+                                    + " of " + im.chunkCount() + ": SHA-256 " + got + " differs from the signed " + expect);
+                        }
+                        return f;
+                    }, "image " + im.slotClass() + " chunk " + c);
+                    writeChunk(slot, target, im.chunkOffset(c), buf, len);
+                    hook.at("chunk-written:" + ii + ":" + cc);
+                    journal.record(ii, cc);
+                    hook.at("chunk-journaled:" + ii + ":" + cc);
+                    listener.progress(new Progress(t.release(), src.bytesFetched(), journal.verifiedChunks(), total, t.payloadBytes()));
+                }
+            }
+        } catch (IOException e) {
+            throw ioFailure(target, e);
+        }
+        readBack(h, target);
+    }
+
+    private void writeChunk(FileChannel slot, Slot target, long at, byte[] buf, int len) throws IOException {
+        ByteBuffer bb = ByteBuffer.wrap(buf, 0, len);
+        long pos = at;
+        while (bb.hasRemaining()) pos += slot.write(bb, pos);
+        // The journal may only name chunks whose bytes are on the medium.
+        slot.force(false);
+    }
+
+    /** Reads every image back from the slot: storage that acknowledges writes it did not keep is caught here. */
+    void readBack(Header h, Slot target) throws InstallException {
+        try (FileChannel ch = storage.openForRead(target)) {
+            ByteBuffer bb = ByteBuffer.allocate(1 << 20);
+            for (ManifestImage im : h.manifest().manifest().images()) {
+                MessageDigest d = Sha256.newDigest();
+                long pos = 0;
+                while (pos < im.size()) {
+                    bb.clear().limit((int) Math.min(bb.capacity(), im.size() - pos));
+                    int n = ch.read(bb, pos);
+                    if (n < 0) throw new InstallException("SLOT_IO_ERROR", "slot " + target + " ended at " + pos + " bytes while reading back");
+                    d.update(bb.array(), 0, n);
+                    pos += n;
+                }
+                String got = Sha256.hex(d.digest());
+                if (!got.equals(im.sha256())) {
+                    throw new InstallException("IMAGE_HASH_MISMATCH", "read-back of slot " + target + " (" + storage.describe(target)
+                            + "): image '" + im.slotClass() + "' SHA-256 " + got + " differs from the signed " + im.sha256()
+                            + "; the storage did not keep what was written");
+                }
+            }
+        } catch (IOException e) {
+            throw ioFailure(target, e);
+        }
+    }
+
+    static InstallException ioFailure(Slot target, IOException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("No space left")) return new InstallException("NO_SPACE", "no space left: " + m, e);
+        if (m.contains("Read-only file system")) return new InstallException("READ_ONLY", "read-only file system: " + m, e);
+        return new InstallException("SLOT_IO_ERROR", "slot " + target + ": " + e, e);
+    }
+
+    /** A newer order replaced this one. */
+    static final class Cancelled extends Exception {
+        Cancelled() {
+            super("cancelled by a newer order");
+        }
+    }
+
+    interface Attempt {
+        BundleSource.Fetched run() throws FetchException, InterruptedException;
+    }
+
+    /** Runs {@code a}, retrying transient failures with backoff until the consecutive-failure cap. */
+    private BundleSource.Fetched withRetry(Attempt a, String what) throws InstallException, InterruptedException {
+        int failures = 0;
+        while (true) {
+            try {
+                return a.run();
+            } catch (FetchException e) {
+                if (!e.transientFailure()) throw new InstallException(e.code(), what + ": " + e.getMessage());
+                failures++;
+                if (failures >= retry.maxConsecutiveFailures()) {
+                    throw new InstallException(e.code(), what + ": giving up after " + failures + " consecutive failures; last: "
+                            + e.getMessage());
+                }
+                sleeper.sleep(retry.delay(failures, e.retryAfter(), random));
+            }
+        }
+    }
+}

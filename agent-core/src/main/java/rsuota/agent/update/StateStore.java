@@ -1,0 +1,89 @@
+package rsuota.agent.update;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The engine's state file, written the only way that survives a power cut at any instant: temp
+ * file, fsync, rename over the old one, fsync of the directory (so the rename itself is durable).
+ * A reader sees the old or the new record, never a mix.
+ */
+public final class StateStore {
+    static final String FILE = "engine.json";
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES) // newer agents may add fields; older ones keep working
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
+
+    private final Path dir;
+
+    public StateStore(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** The persisted state, or the initial one when none was ever written. */
+    public EngineState load(java.time.Instant now) throws IOException {
+        try {
+            return MAPPER.readValue(Files.readAllBytes(dir.resolve(FILE)), EngineState.class);
+        } catch (NoSuchFileException e) {
+            return EngineState.initial(now);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            // Atomic rename means a torn file is impossible; a corrupt one was changed by hand or by failing flash.
+            throw new IOException("state file " + dir.resolve(FILE) + " is corrupt (" + e.getOriginalMessage()
+                    + "); move it aside to start over, the slots are not touched", e);
+        }
+    }
+
+    public void save(EngineState s) throws IOException {
+        writeAtomically(dir.resolve(FILE), MAPPER.writeValueAsBytes(s));
+    }
+
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    /** Temp file, fsync, rename, fsync the directory. */
+    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) ch.write(b);
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("file system of " + dir + " cannot rename atomically; state needs a local POSIX file system", e);
+        }
+        fsyncDirectory(dir);
+    }
+
+    /** Makes a rename or a new file in {@code dir} durable (Linux allows opening a directory for fsync). */
+    public static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+}
