@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.TreeMap;
@@ -63,11 +62,6 @@ public final class AuditChain {
         d.update(prevHash.getBytes(StandardCharsets.UTF_8));
         d.update(canonicalJson(e).getBytes(StandardCharsets.UTF_8));
         return Sha256.hex(d.digest());
-    }
-
-    /** Truncates to what the store keeps (milliseconds), so the hash made now equals the one recomputed later. */
-    static Instant storable(Instant at) {
-        return Instant.ofEpochMilli(at.toEpochMilli());
     }
 
     /**

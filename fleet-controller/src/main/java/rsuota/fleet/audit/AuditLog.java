@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import rsuota.fleet.domain.AuditEntry;
+import rsuota.fleet.domain.Millis;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.store.Tx;
 
@@ -40,7 +41,7 @@ public final class AuditLog {
         Optional<AuditEntry> head = tx.audit().last();
         long seq = head.map(h -> h.seq() + 1).orElse(1L);
         String prev = head.map(AuditEntry::hash).orElse(AuditChain.GENESIS);
-        AuditEntry draft = new AuditEntry(seq, AuditChain.storable(clock.instant()), who.label(), who.role().wire(),
+        AuditEntry draft = new AuditEntry(seq, Millis.now(clock), who.label(), who.role().wire(),
                 action, target, reason, AuditChain.canonicalDetail(detail), prev, null);
         AuditEntry entry = new AuditEntry(draft.seq(), draft.at(), draft.actor(), draft.role(), draft.action(), draft.target(),
                 draft.reason(), draft.detail(), prev, AuditChain.hash(prev, draft));

@@ -6,6 +6,7 @@ import java.util.Optional;
 import rsuota.fleet.audit.AuditLog;
 import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Millis;
 import rsuota.fleet.domain.Names;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
@@ -46,7 +47,7 @@ public final class Tokens {
                     Map.of("label", label));
         }
         String secret = TokenSecret.generate();
-        TokenInfo info = tx.tokens().insert(TokenSecret.hash(secret), role, label, audit.clock().instant(), who.label());
+        TokenInfo info = tx.tokens().insert(TokenSecret.hash(secret), role, label, Millis.now(audit.clock()), who.label());
         audit.append(tx, who, "token.create", "token:" + info.id(), reason, Map.of("label", label, "role", role.wire()));
         return new Issued(info, secret);
     }

@@ -19,6 +19,7 @@ import rsuota.fleet.domain.Device;
 import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.Exclusion;
 import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Millis;
 import rsuota.fleet.domain.Names;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Release;
@@ -73,7 +74,7 @@ public final class Cohorts {
         if (filter != null && !explicit.isEmpty()) {
             throw FleetException.invalid("members", "give either members or a filter, not both");
         }
-        Instant now = clock.instant();
+        Instant now = Millis.now(clock);
         return db.write(tx -> {
             Release r = release(tx, release);
             Optional<Cohort> taken = tx.cohorts().findByName(release, name);
@@ -120,7 +121,7 @@ public final class Cohorts {
         if (deviceIds == null || deviceIds.isEmpty()) throw FleetException.invalid("devices", "list at least one device");
         List<String> ids = distinct(deviceIds);
         String why = Names.optionalText(reason, "reason");
-        Instant now = clock.instant();
+        Instant now = Millis.now(clock);
         return db.write(tx -> {
             Cohort c = tx.cohorts().find(cohortId).orElseThrow(() -> FleetException.notFound("no cohort " + cohortId));
             Release r = release(tx, c.release());

@@ -9,6 +9,7 @@ import rsuota.fleet.audit.AuditLog;
 import rsuota.fleet.domain.Device;
 import rsuota.fleet.domain.DeviceRecord;
 import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Millis;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.store.Database;
 
@@ -36,7 +37,7 @@ public final class DeviceRegistry {
     public Device registerFromState(String id, String variant, String region, String corridor, String site,
                                     Collection<String> tags, Instant seen) throws FleetException {
         DeviceRecord r = new DeviceRecord(id, variant, region, corridor, site, tags == null ? List.of() : List.copyOf(tags)).validated();
-        Instant now = clock.instant();
+        Instant now = Millis.now(clock);
         return db.write(tx -> {
             tx.devices().upsert(r, seen, now);
             return tx.devices().find(r.id()).orElseThrow();
@@ -51,7 +52,7 @@ public final class DeviceRegistry {
     /** Parses, validates and upserts a whole inventory in one transaction with one audit entry. */
     public ImportResult importInventory(Principal who, String content, InventoryFormat format, String reason) throws FleetException {
         List<DeviceRecord> records = InventoryParser.parse(content, format);
-        Instant now = clock.instant();
+        Instant now = Millis.now(clock);
         return db.write(tx -> {
             int created = 0;
             for (DeviceRecord r : records) {

@@ -10,6 +10,7 @@ import rsuota.fleet.audit.AuditLog;
 import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.domain.Incident;
 import rsuota.fleet.domain.IncidentState;
+import rsuota.fleet.domain.Millis;
 import rsuota.fleet.domain.Names;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Severity;
@@ -62,7 +63,7 @@ public final class Incidents {
         String release = Names.optionalName(r.release(), "release");
         String title = Names.optionalText(r.title(), "title");
         String reason = Names.optionalText(r.reason(), "reason");
-        Instant now = clock.instant();
+        Instant now = Millis.now(clock);
         return db.write(tx -> {
             Optional<Incident> old = tx.incidents().find(id);
             if (old.isEmpty() && severity == null) {

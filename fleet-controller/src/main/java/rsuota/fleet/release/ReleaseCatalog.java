@@ -20,6 +20,7 @@ import rsuota.bundle.VerifyOptions;
 import rsuota.fleet.audit.AuditLog;
 import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Millis;
 import rsuota.fleet.domain.Names;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Release;
@@ -82,7 +83,7 @@ public final class ReleaseCatalog {
         String version = vm.manifest().release();
         Release release = new Release(version, url, vm.manifestDigest(), new String(vm.manifestBytes(), StandardCharsets.UTF_8),
                 vm.manifest().compatible(), vm.manifest().securityVersion(), previous, notes, vm.signer().subject(),
-                audit.clock().instant(), who.label());
+                Millis.now(audit.clock()), who.label());
         return db.write(tx -> {
             Optional<Release> existing = tx.releases().find(version);
             if (existing.isPresent()) {

@@ -1,0 +1,112 @@
+package rsuota.fleet.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * fleetctl's only way to the controller: its REST API over the JDK HttpClient. Non-2xx answers
+ * and transport failures become {@link CliFailure} with the matching exit code.
+ */
+final class ApiClient {
+    static final ObjectMapper JSON = JsonMapper.builder().build();
+
+    /** A 2xx answer. */
+    record Answer(int status, String contentType, String body) {
+        JsonNode json() throws CliFailure {
+            try {
+                return JSON.readTree(body);
+            } catch (JsonProcessingException e) {
+                throw new CliFailure(ExitCodes.SERVER_ERROR, "the controller answered with invalid JSON: " + e.getOriginalMessage());
+            }
+        }
+    }
+
+    private final URI base;
+    private final String token;
+    private final Duration timeout;
+    private final HttpClient http;
+
+    ApiClient(URI base, String token, Duration timeout) {
+        this.base = base;
+        this.token = token;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    Answer get(String path) throws CliFailure {
+        return send(request(path).GET().build());
+    }
+
+    Answer postJson(String path, Object body) throws CliFailure {
+        String json;
+        try {
+            json = JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new CliFailure(ExitCodes.FAILED, "cannot encode the request: " + e.getOriginalMessage());
+        }
+        return postRaw(path, "application/json", json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    Answer postRaw(String path, String contentType, byte[] body) throws CliFailure {
+        return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).header("Accept", "application/json");
+        if (token != null && !token.isBlank()) b.header("Authorization", "Bearer " + token.trim());
+        return b;
+    }
+
+    private Answer send(HttpRequest req) throws CliFailure {
+        HttpResponse<String> resp;
+        try {
+            resp = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (HttpConnectTimeoutException e) {
+            throw new CliFailure(ExitCodes.UNREACHABLE, "cannot reach the controller at " + base + ": connect timed out", e);
+        } catch (HttpTimeoutException e) {
+            throw new CliFailure(ExitCodes.UNREACHABLE, "the controller at " + base + " did not answer within " + timeout.toSeconds() + " s", e);
+        } catch (ConnectException e) {
+            throw new CliFailure(ExitCodes.UNREACHABLE, "cannot reach the controller at " + base + ": connection refused (is it running? check --url)", e);
+        } catch (IOException e) {
+            throw new CliFailure(ExitCodes.UNREACHABLE, "cannot talk to the controller at " + base + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliFailure(ExitCodes.FAILED, "interrupted");
+        }
+        String ct = resp.headers().firstValue("Content-Type").orElse("");
+        if (resp.statusCode() / 100 == 2) return new Answer(resp.statusCode(), ct, resp.body());
+        throw failure(resp.statusCode(), resp.body());
+    }
+
+    /** "403 FORBIDDEN: message" from the API's error body, or the raw status when the body is not one. */
+    static CliFailure failure(int status, String body) {
+        String code = null;
+        String message = null;
+        String extra = "";
+        try {
+            JsonNode n = JSON.readTree(body);
+            if (n != null && n.hasNonNull("error")) {
+                code = n.get("error").asText();
+                message = n.path("message").asText("");
+                if (n.hasNonNull("reason")) extra = " [reason " + n.get("reason").asText() + "]";
+            }
+        } catch (JsonProcessingException e) {
+            // not an API error body (a proxy's HTML page, say): fall through to the raw status
+        }
+        String line = code != null ? status + " " + code + ": " + message + extra
+                : "HTTP " + status + (body == null || body.isBlank() ? "" : ": " + body.strip().lines().findFirst().orElse(""));
+        return new CliFailure(ExitCodes.forStatus(status), line);
+    }
+}

@@ -1,0 +1,111 @@
+package rsuota.fleet.cli;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import rsuota.fleet.app.Controller;
+import rsuota.fleet.app.DataDir;
+import rsuota.fleet.app.StartupException;
+
+/**
+ * {@code fleet-controller init --data-dir DIR} and {@code fleet-controller run --data-dir DIR [--port 8080]}.
+ */
+@Command(name = "fleet-controller", mixinStandardHelpOptions = true, version = "fleet-controller 0.1.0",
+        description = "The RSU OTA fleet controller.",
+        subcommands = {FleetControllerMain.Init.class, FleetControllerMain.Run.class})
+public final class FleetControllerMain {
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        System.exit(execute(args, out, err));
+    }
+
+    /** Runs one command line and returns its exit code. {@code run} returns only when the server stops. */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new FleetControllerMain());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof StartupException s) {
+                err.println("fleet-controller: " + s.getMessage());
+                err.flush();
+                return ExitCodes.STARTUP;
+            }
+            throw ex;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    @Command(name = "init", description = "Create a controller store in an empty data directory and print its first admin token (once).")
+    static final class Init implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--data-dir", required = true, description = "directory for the store, artifacts and keyring")
+        Path dataDir;
+
+        @Option(names = "--keyring", description = "PEM root certificate(s) to copy to DIR/keyring.pem")
+        Path keyring;
+
+        @Override
+        public Integer call() throws StartupException {
+            String secret = new DataDir(dataDir).init(keyring, Clock.systemUTC());
+            // The token alone on stdout, so that TOKEN=$(fleet-controller init ...) works; the note goes to stderr.
+            spec.commandLine().getOut().println(secret);
+            spec.commandLine().getErr().println("# initialised " + dataDir.toAbsolutePath() + "; the admin token above ('"
+                    + DataDir.INITIAL_ADMIN_LABEL + "') is shown only now");
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "run", description = "Serve the REST API, /metrics and /artifacts/.")
+    static final class Run implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--data-dir", required = true, description = "an initialised data directory")
+        Path dataDir;
+
+        @Option(names = "--port", defaultValue = "8080", description = "port (default ${DEFAULT-VALUE}; 0 picks a free one)")
+        int port;
+
+        @Option(names = "--host", defaultValue = "127.0.0.1",
+                description = "address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 to serve devices on the network)")
+        String host;
+
+        @Option(names = "--keyring", description = "PEM trust anchors for release bundles (default DIR/keyring.pem)")
+        Path keyring;
+
+        @Override
+        public Integer call() throws StartupException, InterruptedException {
+            Controller controller = Controller.open(new Controller.Config(new DataDir(dataDir), keyring, host, port), Clock.systemUTC());
+            try {
+                controller.serve();
+            } catch (StartupException e) {
+                controller.close();
+                throw e;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            // SIGTERM (systemd stop) runs the hook: stop accepting, finish in-flight requests, close the store.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                controller.close();
+                stopped.countDown();
+            }, "fleet-controller-shutdown"));
+            spec.commandLine().getOut().println("fleet-controller listening on " + controller.uri());
+            spec.commandLine().getOut().flush();
+            stopped.await();
+            return ExitCodes.OK;
+        }
+    }
+}

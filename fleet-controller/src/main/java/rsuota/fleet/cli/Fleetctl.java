@@ -1,0 +1,117 @@
+package rsuota.fleet.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code fleetctl --url URL --token T <noun> <verb> ...}: the operator's command line. It talks only
+ * to the controller's REST API. Every verb has --json (the controller's answer, verbatim and
+ * pretty-printed); failures print one line on stderr and exit with a code from {@link ExitCodes}.
+ */
+@Command(name = "fleetctl", mixinStandardHelpOptions = true, version = "fleetctl 0.1.0",
+        description = "Operate an RSU OTA fleet controller through its REST API.",
+        subcommands = {TokenCommands.class, DeviceCommands.class, ReleaseCommands.class, CohortCommands.class,
+                IncidentCommands.class, AuditCommands.class},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:ok", "2:usage", "3:401 no or unknown token", "4:403 role too low", "5:404 not found",
+                "6:409 conflict", "7:other 4xx (refused request)", "8:5xx controller failure", "9:controller unreachable",
+                "10:local file error", "11:audit chain broken"})
+public final class Fleetctl {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--url", defaultValue = "${env:FLEETCTL_URL:-http://127.0.0.1:8080}",
+            description = "controller base URL (env FLEETCTL_URL; default ${DEFAULT-VALUE})")
+    String url;
+
+    @Option(names = "--token", defaultValue = "${env:FLEETCTL_TOKEN}",
+            description = "bearer token (env FLEETCTL_TOKEN, which keeps it out of the process list)")
+    String token;
+
+    @Option(names = "--timeout", defaultValue = "30", description = "seconds to wait for the controller (default ${DEFAULT-VALUE})")
+    int timeoutSeconds;
+
+    /** The --json flag every verb carries. */
+    static final class JsonFlag {
+        @Option(names = "--json", description = "print the controller's JSON answer")
+        boolean on;
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        System.exit(execute(args, out, err));
+    }
+
+    /** Runs one command line and returns its exit code (tests call this in-process). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Fleetctl());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof CliFailure f) {
+                err.println("fleetctl: " + f.getMessage());
+                err.flush();
+                return f.exitCode();
+            }
+            throw ex;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    ApiClient client() throws CliFailure {
+        URI base;
+        try {
+            base = new URI(url.endsWith("/") ? url : url + "/");
+        } catch (URISyntaxException e) {
+            throw new CliFailure(ExitCodes.USAGE, "--url '" + url + "' is not a URL: " + e.getMessage());
+        }
+        if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
+            throw new CliFailure(ExitCodes.USAGE, "--url '" + url + "' must start with http:// or https://");
+        }
+        return new ApiClient(base, token, Duration.ofSeconds(timeoutSeconds));
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /** Prints an answer as pretty JSON (for --json). */
+    void printJson(JsonNode n) {
+        try {
+            out().println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a parsed JSON tree always serialises", e);
+        }
+    }
+
+    /** Text of a field, or "-" when absent, for tables. */
+    static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) return "-";
+        if (v.isArray()) {
+            StringBuilder b = new StringBuilder();
+            for (JsonNode e : v) b.append(b.length() == 0 ? "" : ",").append(e.asText());
+            return b.length() == 0 ? "-" : b.toString();
+        }
+        return v.asText();
+    }
+
+    /** Percent-encodes one path segment (versions may hold '+', which a path keeps literally). */
+    static String segment(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}

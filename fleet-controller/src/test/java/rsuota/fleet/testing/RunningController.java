@@ -1,0 +1,95 @@
+package rsuota.fleet.testing;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateEncodingException;
+import java.util.EnumMap;
+import java.util.Map;
+import rsuota.fleet.app.Controller;
+import rsuota.fleet.app.DataDir;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Principal;
+import rsuota.fleet.domain.Role;
+import rsuota.fleet.store.Table;
+import rsuota.fixtures.pki.TestPki;
+
+/**
+ * A real controller for tests: initialised data directory in a temp folder, keyring from a
+ * {@link TestPki}, HTTP on 127.0.0.1 with an ephemeral port, one token per role.
+ */
+public final class RunningController implements AutoCloseable {
+    public final TestPki pki;
+    public final Path dir;
+    public final DataDir dataDir;
+    public final SettableClock clock;
+    public final Controller controller;
+    public final String adminToken;
+    public final Map<Role, String> tokens = new EnumMap<>(Role.class);
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    public RunningController(TestPki pki, Path dir) throws Exception {
+        this.pki = pki;
+        this.dir = dir;
+        this.dataDir = new DataDir(dir.resolve("data"));
+        this.clock = new SettableClock(pki.now);
+        Path keyring = dir.resolve("keyring.pem");
+        Files.writeString(keyring, pem(pki));
+        this.adminToken = dataDir.init(keyring, clock);
+        this.controller = Controller.open(new Controller.Config(dataDir, null, "127.0.0.1", 0), clock).serve();
+        tokens.put(Role.ADMIN, adminToken);
+        for (Role r : Role.values()) {
+            if (r == Role.ADMIN) continue;
+            tokens.put(r, controller.tokens().create(new Principal(DataDir.INITIAL_ADMIN_LABEL, Role.ADMIN), r, "test-" + r.wire(), "test setup").secret());
+        }
+    }
+
+    public static String pem(TestPki pki) throws CertificateEncodingException {
+        return TestPki.pem("CERTIFICATE", pki.root.cert().getEncoded());
+    }
+
+    public URI uri() {
+        return controller.uri();
+    }
+
+    public Path artifacts() {
+        return dataDir.artifacts();
+    }
+
+    public long count(Table t) throws FleetException {
+        return controller.database().read(tx -> tx.count(t));
+    }
+
+    /** Row counts of every table: equal snapshots mean nothing changed. */
+    public Map<Table, Long> snapshot() throws FleetException {
+        Map<Table, Long> out = new EnumMap<>(Table.class);
+        for (Table t : Table.values()) out.put(t, count(t));
+        return out;
+    }
+
+    public HttpResponse<String> send(String method, String path, String token, String contentType, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri().resolve(path));
+        if (token != null) b.header("Authorization", token.startsWith("Basic ") ? token : "Bearer " + token);
+        if (contentType != null) b.header("Content-Type", contentType);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> get(String path, String token) throws IOException, InterruptedException {
+        return send("GET", path, token, null, null);
+    }
+
+    public HttpResponse<String> postJson(String path, String token, String json) throws IOException, InterruptedException {
+        return send("POST", path, token, "application/json", json);
+    }
+
+    @Override
+    public void close() {
+        controller.close();
+    }
+}
