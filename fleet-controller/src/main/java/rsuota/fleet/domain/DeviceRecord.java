@@ -11,7 +11,7 @@ import java.util.TreeSet;
  * @param variant  hardware/software variant id, matched against a release's compatible list
  * @param region   optional region name, used by cohort filters
  * @param corridor optional corridor name, used by cohort filters and the per-corridor trial cap
- * @param site     optional site (cabinet, intersection) name
+ * @param site     optional site description (cabinet, intersection), free one-line text
  * @param tags     free labels a cohort filter can require
  */
 public record DeviceRecord(String id, String variant, String region, String corridor, String site, List<String> tags) {
@@ -25,7 +25,9 @@ public record DeviceRecord(String id, String variant, String region, String corr
         Names.requireName(variant, "variant");
         Names.optionalName(region, "region");
         Names.optionalName(corridor, "corridor");
-        Names.optionalName(site, "site");
+        // A site is descriptive ("Main St & 5th, cabinet 2"): free one-line text, unlike the names filters match on.
+        Names.optionalText(site, "site");
+        if (site != null && site.length() > 200) throw FleetException.invalid("site", "longer than 200 characters");
         for (String t : tags) Names.requireName(t, "tags");
         return new DeviceRecord(id, variant, blankToNull(region), blankToNull(corridor), blankToNull(site), tags);
     }
