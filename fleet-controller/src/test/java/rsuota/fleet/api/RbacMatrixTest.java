@@ -1,0 +1,199 @@
+package rsuota.fleet.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+import rsuota.fleet.app.DataDir;
+import rsuota.fleet.cohort.Cohorts;
+import rsuota.fleet.domain.AuditEntry;
+import rsuota.fleet.domain.CohortKind;
+import rsuota.fleet.domain.Principal;
+import rsuota.fleet.domain.Role;
+import rsuota.fleet.release.ReleaseCatalog;
+import rsuota.fleet.store.Table;
+import rsuota.fleet.testing.Bundles;
+import rsuota.fleet.testing.RunningController;
+import rsuota.fixtures.pki.TestPki;
+
+/**
+ * Every endpoint against every kind of caller, generated: allowed calls work (and a mutation
+ * writes exactly one audit entry naming the caller), refused calls get 401/403 and change nothing.
+ * The expected least roles below are written from the design, independently of the route table,
+ * and {@link #everyRouteIsInTheMatrix} keeps the two in step.
+ */
+class RbacMatrixTest {
+    static TestPki pki;
+    @TempDir
+    static Path dir;
+    static RunningController rc;
+    static final AtomicInteger n = new AtomicInteger();
+
+    /** Who calls: no token, garbage, a non-bearer scheme, or a valid token of each role. */
+    enum Caller {
+        NO_TOKEN(null), UNKNOWN_TOKEN(null), NOT_BEARER(null),
+        VIEWER(Role.VIEWER), OPERATOR(Role.OPERATOR), RELEASE_MANAGER(Role.RELEASE_MANAGER), ADMIN(Role.ADMIN);
+
+        final Role role;
+
+        Caller(Role role) {
+            this.role = role;
+        }
+
+        String token() {
+            return switch (this) {
+                case NO_TOKEN -> null;
+                case UNKNOWN_TOKEN -> "rsuota_c29tZXRoaW5nIHRoYXQgaXMgbm90IGEgdG9rZW4gYXQgYWxs";
+                case NOT_BEARER -> "Basic YWRtaW46YWRtaW4=";
+                default -> rc.tokens.get(role);
+            };
+        }
+
+        String label() {
+            return role == Role.ADMIN ? DataDir.INITIAL_ADMIN_LABEL : "test-" + role.wire();
+        }
+    }
+
+    /** A request ready to send; preparing it may set up state it needs (a fresh device, a bundle). */
+    record Request(String path, String contentType, String body) {}
+
+    interface Preparer {
+        Request prepare() throws Exception;
+    }
+
+    /**
+     * @param least  least role allowed (null: open to everyone)
+     * @param action the audit action an allowed call records (null: a read)
+     */
+    record Endpoint(String method, String pattern, Role least, String action, Preparer preparer) {
+        @Override
+        public String toString() {
+            return method + " " + pattern;
+        }
+    }
+
+    static final List<Endpoint> ENDPOINTS = List.of(
+            new Endpoint("POST", "/api/v1/tokens", Role.ADMIN, "token.create",
+                    () -> json("/api/v1/tokens", "{\"role\":\"viewer\",\"label\":\"matrix-" + n.incrementAndGet() + "\"}")),
+            read("/api/v1/devices", "/api/v1/devices"),
+            read("/api/v1/devices/{id}", "/api/v1/devices/dev-0"),
+            new Endpoint("POST", "/api/v1/devices/import", Role.RELEASE_MANAGER, "device.import",
+                    () -> new Request("/api/v1/devices/import", "text/csv", "id,variant,region\nimp-" + n.incrementAndGet() + ",rsu-a1,east\n")),
+            new Endpoint("POST", "/api/v1/releases", Role.RELEASE_MANAGER, "release.create", () -> {
+                String name = Bundles.publish(Bundles.build(pki, dir.resolve("work"), "3.0." + n.incrementAndGet(), "rsu-a1"), rc.artifacts());
+                return json("/api/v1/releases", "{\"bundle\":\"" + name + "\",\"previousStable\":\"2.4.0\",\"reason\":\"matrix\"}");
+            }),
+            read("/api/v1/releases", "/api/v1/releases"),
+            read("/api/v1/releases/{version}", "/api/v1/releases/2.4.0"),
+            new Endpoint("POST", "/api/v1/cohorts", Role.RELEASE_MANAGER, "cohort.create",
+                    () -> json("/api/v1/cohorts", "{\"release\":\"2.4.0\",\"name\":\"wave-" + n.incrementAndGet() + "\",\"kind\":\"wave\"}")),
+            read("/api/v1/cohorts", "/api/v1/cohorts?release=2.4.0"),
+            read("/api/v1/cohorts/{id}", "/api/v1/cohorts/1"),
+            new Endpoint("POST", "/api/v1/cohorts/{id}/members", Role.RELEASE_MANAGER, "cohort.members.add", () -> {
+                String id = "mem-" + n.incrementAndGet();
+                rc.controller.devices().registerFromState(id, "rsu-a1", "north", null, null, null, pki.now);
+                return json("/api/v1/cohorts/1/members", "{\"devices\":[\"" + id + "\"]}");
+            }),
+            new Endpoint("POST", "/api/v1/incidents", Role.OPERATOR, "incident.open",
+                    () -> json("/api/v1/incidents", "{\"id\":\"INC-" + n.incrementAndGet()
+                            + "\",\"severity\":\"sev2\",\"state\":\"triggered\",\"release\":\"2.4.0\",\"assignee\":\"ignored\"}")),
+            read("/api/v1/incidents", "/api/v1/incidents"),
+            read("/api/v1/audit", "/api/v1/audit?limit=5"),
+            read("/api/v1/audit/verify", "/api/v1/audit/verify"),
+            read("/api/v1/audit/export", "/api/v1/audit/export"),
+            read("/metrics", "/metrics"),
+            new Endpoint("GET", "/artifacts/*", null, null, () -> new Request("/artifacts/matrix.bin", null, null)));
+
+    static Endpoint read(String pattern, String path) {
+        return new Endpoint("GET", pattern, Role.VIEWER, null, () -> new Request(path, null, null));
+    }
+
+    static Request json(String path, String body) {
+        return new Request(path, "application/json", body);
+    }
+
+    @BeforeAll
+    static void fleet() throws Exception {
+        pki = new TestPki();
+        rc = new RunningController(pki, dir);
+        Principal setup = new Principal("setup", Role.ADMIN);
+        String name = Bundles.publish(Bundles.build(pki, dir.resolve("work"), "2.4.0", "rsu-a1"), rc.artifacts());
+        rc.controller.releases().create(setup, new ReleaseCatalog.NewRelease(name, null, null, null, null));
+        rc.controller.devices().registerFromState("dev-0", "rsu-a1", "north", "i-90", null, null, pki.now);
+        rc.controller.cohorts().create(setup, new Cohorts.NewCohort("2.4.0", "canary", CohortKind.CANARY, null, null, List.of("dev-0"), null));
+        Files.write(rc.artifacts().resolve("matrix.bin"), new byte[1000]);
+    }
+
+    @AfterAll
+    static void stop() {
+        rc.close();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyEndpointAgainstEveryCaller() {
+        return ENDPOINTS.stream().flatMap(e -> Stream.of(Caller.values())
+                .map(c -> DynamicTest.dynamicTest(e + " as " + c, () -> check(e, c))));
+    }
+
+    @Test
+    void everyRouteIsInTheMatrix() {
+        Set<String> routes = rc.controller.routes().routes().stream().map(r -> r.method() + " " + r.pattern()).collect(Collectors.toSet());
+        Set<String> matrix = ENDPOINTS.stream().filter(e -> e.least() != null).map(Endpoint::toString).collect(Collectors.toSet());
+        assertThat(matrix).isEqualTo(routes);
+        Map<String, Role> declared = rc.controller.routes().routes().stream()
+                .collect(Collectors.toMap(r -> r.method() + " " + r.pattern(), Route::role));
+        for (Endpoint e : ENDPOINTS) {
+            if (e.least() != null) assertThat(declared.get(e.toString())).as(e.toString()).isEqualTo(e.least());
+        }
+    }
+
+    private static void check(Endpoint e, Caller c) throws Exception {
+        Request req = e.preparer().prepare();
+        Map<Table, Long> before = rc.snapshot();
+        HttpResponse<String> resp = rc.send(e.method(), req.path(), c.token(), req.contentType(), req.body());
+        boolean allowed = e.least() == null || (c.role != null && c.role.atLeast(e.least()));
+        if (!allowed) {
+            int expected = c.role == null ? 401 : 403;
+            assertThat(resp.statusCode()).as("status, body %s", resp.body()).isEqualTo(expected);
+            JsonNode err = ApiJson.MAPPER.readTree(resp.body());
+            assertThat(err.get("error").asText()).isEqualTo(expected == 401 ? "UNAUTHENTICATED" : "FORBIDDEN");
+            assertThat(err.get("message").asText()).isNotBlank();
+            if (expected == 401) assertThat(resp.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+            assertThat(rc.snapshot()).as("a refused call changes nothing").isEqualTo(before);
+            return;
+        }
+        assertThat(resp.statusCode()).as("status, body %s", resp.body()).isBetween(200, 299);
+        Map<Table, Long> after = rc.snapshot();
+        if (e.action() == null) {
+            assertThat(after).as("a read changes nothing").isEqualTo(before);
+            return;
+        }
+        assertThat(after.get(Table.AUDIT)).as("exactly one audit entry per mutation").isEqualTo(before.get(Table.AUDIT) + 1);
+        List<AuditEntry> last = rc.controller.auditTrail().page(before.get(Table.AUDIT), 10);
+        assertThat(last).singleElement().satisfies(a -> {
+            assertThat(a.action()).isEqualTo(e.action());
+            assertThat(a.actor()).isEqualTo(c.label());
+            assertThat(a.role()).isEqualTo(c.role.wire());
+            assertThat(a.at()).isEqualTo(rc.clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        });
+        List<Table> changed = new ArrayList<>();
+        for (Table t : Table.values()) if (!after.get(t).equals(before.get(t)) && t != Table.AUDIT) changed.add(t);
+        assertThat(changed).as("the mutation changed something besides the audit log").isNotEmpty();
+        assertThat(rc.controller.auditTrail().verify().ok()).isTrue();
+    }
+}
