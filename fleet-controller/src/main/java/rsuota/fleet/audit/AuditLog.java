@@ -23,6 +23,10 @@ import rsuota.fleet.store.Tx;
  *
  * Action names are {@code noun.verb} ("release.create", "cohort.members.add"); targets are
  * {@code kind:id} ("release:2.4.0", "cohort:3").
+ *
+ * <p>The chain stays linear because the store serialises write transactions (one writer at a
+ * time, see {@code SqliteDatabase}); a store with concurrent writers must serialise appends too,
+ * or two entries would claim the same predecessor (the seq primary key then refuses the second).
  */
 public final class AuditLog {
     private final Clock clock;
