@@ -427,9 +427,13 @@ public final class PahoMqttLink implements MqttLink {
             Integer rm = props == null ? null : props.getReceiveMaximum();
             int window = rm == null || rm <= 0 ? DEFAULT_RECEIVE_MAXIMUM : rm;
             s.open(window);
-            current = s;
             try {
-                subscribeOn(s, List.copyOf(handlers.keySet()));
+                List<String> filters = List.copyOf(handlers.keySet());
+                subscribeOn(s, filters);
+                // Published only now, so "connected" means "subscribed" too; filters added while
+                // this ran are subscribed here or by subscribe() itself, seeing current set.
+                current = s;
+                subscribeOn(s, handlers.keySet().stream().filter(f -> !filters.contains(f)).toList());
                 if (config.presenceTopic() != null) {
                     publishOn(s, config.presenceTopic(), presence(MqttPresence.ONLINE), true)
                             .get(config.publishTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);

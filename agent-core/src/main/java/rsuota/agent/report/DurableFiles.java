@@ -1,0 +1,61 @@
+package rsuota.agent.report;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Small files that must be either the old or the new version after a power cut: written to a
+ * temporary sibling, fsync'd, renamed over the target (atomic on POSIX file systems), and, when
+ * the rename itself must survive a power cut, the directory fsync'd too.
+ */
+public final class DurableFiles {
+
+    private DurableFiles() {}
+
+    /** Suffix of temporaries; owners delete leftovers of a crash when they open their directory. */
+    public static final String TMP_SUFFIX = ".tmp";
+
+    /**
+     * Replaces {@code target} with {@code content} atomically.
+     *
+     * @param syncDirectory also fsync the directory, so the new version is the one found after a
+     *                      power cut (without it, either version may be found, each complete)
+     */
+    public static void writeAtomically(Path target, byte[] content, boolean syncDirectory) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + TMP_SUFFIX);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            writeFully(ch, ByteBuffer.wrap(content));
+            ch.force(true);
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (syncDirectory) fsyncDirectory(target.toAbsolutePath().getParent());
+    }
+
+    /** Makes renames and file creations in {@code dir} durable (Linux: fsync on the directory fd). */
+    public static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    public static void writeFully(FileChannel ch, ByteBuffer... buffers) throws IOException {
+        long total = 0;
+        for (ByteBuffer b : buffers) total += b.remaining();
+        long written = 0;
+        // Each write moves at least one byte or throws; total bounds the loop.
+        while (written < total) written += ch.write(buffers);
+    }
+
+    /** Deletes {@code *.tmp} leftovers of an interrupted atomic write in {@code dir}. */
+    public static void deleteTemporaries(Path dir) throws IOException {
+        try (var files = Files.newDirectoryStream(dir, "*" + TMP_SUFFIX)) {
+            for (Path p : files) Files.deleteIfExists(p);
+        }
+    }
+}
