@@ -1,0 +1,93 @@
+package rsuota.agent.activation;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The technician's lock ({@code rsu-agent lock --reason TEXT} / {@code unlock}): a small JSON file
+ * in the state directory, so it survives agent restarts and reboots, and the CLI and the daemon
+ * (two processes) share it without a socket. Written atomically: a power cut during {@code lock}
+ * leaves the box locked or unlocked, never with a torn file.
+ *
+ * <p>As an {@link Inhibitor} it holds while the file exists. A file that cannot be read or parsed
+ * also holds (someone meant to lock), with a reason that says how to clear it.
+ */
+public final class TechnicianLock implements Inhibitor {
+
+    public static final String FILE = "technician.lock";
+
+    /** @param by who locked (user name or badge), @param at when */
+    public record Lock(String reason, String by, Instant at) {}
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
+
+    private final Path file;
+
+    /** @param stateDir the agent's state directory (created on first lock) */
+    public TechnicianLock(Path stateDir) {
+        this.file = stateDir.resolve(FILE);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Locks (or replaces the current lock's reason). {@code reason} and {@code by} must not be blank. */
+    public void lock(String reason, String by, Instant at) throws IOException {
+        if (reason == null || reason.isBlank()) throw new IllegalArgumentException("a technician lock needs a reason (--reason TEXT)");
+        if (by == null || by.isBlank()) throw new IllegalArgumentException("a technician lock needs to say who locked");
+        AtomicFile.write(file, MAPPER.writeValueAsBytes(new Lock(reason.strip(), by.strip(), at)));
+    }
+
+    /** Removes the lock; returns whether there was one. */
+    public boolean unlock() throws IOException {
+        return AtomicFile.delete(file);
+    }
+
+    /** The current lock, or empty. Throws when the file exists but cannot be read or parsed. */
+    public Optional<Lock> current() throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        try {
+            Lock l = MAPPER.readValue(bytes, Lock.class);
+            if (l == null || l.reason() == null) throw new IOException("lock file " + file + " has no reason");
+            return Optional.of(l);
+        } catch (JacksonException e) {
+            throw new IOException("lock file " + file + " is not valid (" + e.getOriginalMessage() + ")", e);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "technician lock";
+    }
+
+    @Override
+    public Optional<String> holdReason() {
+        try {
+            return current().map(l -> "technician lock by " + l.by() + " since " + l.at() + ": " + l.reason());
+        } catch (IOException e) {
+            return Optional.of("technician lock file unreadable, holding to be safe: " + e.getMessage()
+                    + "; run 'rsu-agent unlock' to clear it");
+        }
+    }
+}
