@@ -538,6 +538,7 @@ public final class Outbox implements EventSink, AutoCloseable {
         }
         published.addAndGet(done.size());
         ackedSeq = ackedUpTo;
+        work.signalAll();
         // No directory fsync here: losing this rename in a power cut re-sends a few events
         // (duplicates); compaction, which deletes acknowledged lines, syncs it first.
         DurableFiles.writeAtomically(ackPath, ("acked=" + ackedSeq + "\nlast=" + lastSeq + "\n").getBytes(StandardCharsets.US_ASCII), false);
@@ -600,6 +601,35 @@ public final class Outbox implements EventSink, AutoCloseable {
         lock.lock();
         try {
             return pending.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits until the broker acknowledged every event up to {@code seq} (e.g. to drain before a
+     * planned reboot). Returns false on timeout or close.
+     */
+    public boolean awaitAcked(long seq, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            long left;
+            while (ackedSeq < seq) {
+                if (closed || (left = deadline - System.nanoTime()) <= 0) return false;
+                work.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Events handed to the link whose PUBACK (or failure) the publisher is still waiting for. */
+    public int inflightCount() {
+        lock.lock();
+        try {
+            return inflight;
         } finally {
             lock.unlock();
         }
