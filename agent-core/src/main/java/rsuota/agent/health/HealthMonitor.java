@@ -17,7 +17,8 @@ import java.util.Map;
  *     time, the verdict is {@link Verdict.Healthy};</li>
  * <li>if the commit window ends before that, {@link Verdict.Unhealthy}.</li>
  * </ul>
- * A decision is final: later observations return it unchanged.
+ * A decision is final: later observations return it unchanged. With no probes configured the
+ * trial is kept once the required time has been observed: the box booted and the agent kept running.
  *
  * <p>No clock is read here. Pass a monotonic time (e.g. window start plus elapsed
  * {@code System.nanoTime()}): a box without RTC may step its wall clock by years after NTP syncs,
