@@ -36,10 +36,15 @@ public final class HttpBundleSource implements BundleSource {
     /**
      * @param connectTimeout TCP/TLS connect
      * @param headerTimeout  until response headers arrive
-     * @param stallTimeout   longest pause in a body before the attempt is abandoned
+     * @param stallTimeout   window of the low-speed check: a body that delivers less than
+     *                       {@link #MIN_BYTES_PER_SECOND} over this long is abandoned (like curl's
+     *                       --speed-limit/--speed-time; a slow drip must not hold a download forever)
      * @param sslContext     TLS trust (null = JDK default trust store)
      */
     public record Options(Duration connectTimeout, Duration headerTimeout, Duration stallTimeout, javax.net.ssl.SSLContext sslContext) {
+        /** 1 KiB/s: slower than the worst cellular link that still makes progress worth keeping. */
+        public static final long MIN_BYTES_PER_SECOND = 1024;
+
         public static Options defaults() {
             return new Options(Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(30), null);
         }
@@ -83,7 +88,8 @@ public final class HttpBundleSource implements BundleSource {
         HeaderCheck check = new HeaderCheck(offset, length, expected);
         CompletableFuture<HttpResponse<Void>> f = client.sendAsync(req, info -> {
             check.inspect(info);
-            return check.error == null ? sub : HttpResponse.BodySubscribers.discarding();
+            // A refused response's body is never read: cancelling frees the connection at once.
+            return check.error == null ? sub : new RefusingSubscriber();
         });
         try {
             awaitWithStallDetection(f, sub);
@@ -101,18 +107,38 @@ public final class HttpBundleSource implements BundleSource {
 
     private void awaitWithStallDetection(CompletableFuture<HttpResponse<Void>> f, RangeSubscriber sub)
             throws FetchException, ExecutionException, InterruptedException {
-        long stallNanos = options.stallTimeout().toNanos();
+        long windowNanos = options.stallTimeout().toNanos();
+        long minBytes = Math.max(1, Options.MIN_BYTES_PER_SECOND * options.stallTimeout().toMillis() / 1000);
         long pollMs = Math.max(10, Math.min(1000, options.stallTimeout().toMillis() / 4));
+        long start = System.nanoTime();
+        long headerDeadline = start + options.headerTimeout().toNanos() + windowNanos;
+        long checkpointAt = start;
+        long checkpointBytes = 0;
         while (true) {
             try {
                 f.get(pollMs, TimeUnit.MILLISECONDS);
                 return;
             } catch (TimeoutException e) {
-                if (sub.started && System.nanoTime() - sub.lastProgress > stallNanos) {
-                    sub.cancel();
-                    f.cancel(true);
-                    throw FetchException.retry("STALLED", "no body bytes for " + options.stallTimeout().toSeconds()
-                            + " s after " + sub.received + " bytes");
+                long now = System.nanoTime();
+                if (!sub.started) {
+                    // The client's own header timeout should end this first; this is the backstop.
+                    if (now > headerDeadline) {
+                        f.cancel(true);
+                        throw FetchException.retry("TIMEOUT", "no response within " + options.headerTimeout().toSeconds() + " s");
+                    }
+                    continue;
+                }
+                if (checkpointBytes == 0 && checkpointAt == start) checkpointAt = sub.subscribedAt;
+                if (now - checkpointAt >= windowNanos) {
+                    long got = sub.received - checkpointBytes;
+                    if (got < minBytes) {
+                        sub.cancel();
+                        f.cancel(true);
+                        throw FetchException.retry("STALLED", got + " body bytes in the last " + options.stallTimeout().toMillis()
+                                + " ms (minimum " + minBytes + ") after " + sub.received + " bytes");
+                    }
+                    checkpointAt = now;
+                    checkpointBytes = sub.received;
                 }
             } catch (InterruptedException e) {
                 sub.cancel();
@@ -223,6 +249,37 @@ public final class HttpBundleSource implements BundleSource {
         }
     }
 
+    /** For a refused response: cancels the body at once and completes. */
+    private static final class RefusingSubscriber implements HttpResponse.BodySubscriber<Void> {
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> getBody() {
+            return done;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            s.cancel();
+            done.complete(null);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            // cancelled: nothing is read
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            done.complete(null);
+        }
+
+        @Override
+        public void onComplete() {
+            done.complete(null);
+        }
+    }
+
     /** Copies the body into the chunk buffer; refuses more bytes than the range. */
     private static final class RangeSubscriber implements HttpResponse.BodySubscriber<Void> {
         final byte[] buf;
@@ -231,6 +288,7 @@ public final class HttpBundleSource implements BundleSource {
         final CompletableFuture<Void> done = new CompletableFuture<>();
         volatile int received;
         volatile long lastProgress = System.nanoTime();
+        volatile long subscribedAt;
         volatile boolean started;
         volatile FetchException error;
         private volatile Flow.Subscription subscription;
@@ -249,8 +307,9 @@ public final class HttpBundleSource implements BundleSource {
         @Override
         public void onSubscribe(Flow.Subscription s) {
             subscription = s;
+            subscribedAt = System.nanoTime();
+            lastProgress = subscribedAt;
             started = true;
-            lastProgress = System.nanoTime();
             s.request(Long.MAX_VALUE);
         }
 

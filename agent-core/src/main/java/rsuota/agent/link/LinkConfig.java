@@ -33,9 +33,6 @@ public record LinkConfig(String serverUri, String clientId, String presenceTopic
         if (!serverUri.startsWith("tcp://") && !serverUri.startsWith("ssl://")) {
             throw new IllegalArgumentException("serverUri must be tcp://host:port or ssl://host:port: " + serverUri);
         }
-        if (serverUri.startsWith("ssl://") && tls == null) {
-            throw new IllegalArgumentException("ssl:// needs TLS files (CA, client certificate, key)");
-        }
         if (inboundQueue < 1) throw new IllegalArgumentException("inboundQueue must be >= 1");
     }
 

@@ -92,6 +92,9 @@ public final class PahoMqttLink implements MqttLink {
     }
 
     public PahoMqttLink(LinkConfig config, Clock clock, RandomGenerator random) {
+        if (config.serverUri().startsWith("ssl://") && config.tls() == null) {
+            throw new IllegalArgumentException("ssl:// needs TLS files (CA, client certificate, key): use LinkConfig.withTls");
+        }
         this.config = config;
         this.clock = clock;
         this.inbound = new ArrayBlockingQueue<>(config.inboundQueue());
