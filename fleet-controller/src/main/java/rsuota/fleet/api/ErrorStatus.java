@@ -14,7 +14,8 @@ public final class ErrorStatus {
             case METHOD_NOT_ALLOWED -> 405;
             case INVALID_REQUEST, INVENTORY_INVALID -> 400;
             case PAYLOAD_TOO_LARGE -> 413;
-            case ALREADY_EXISTS, COHORT_CONFLICT, COHORT_FULL -> 409;
+            case ALREADY_EXISTS, COHORT_CONFLICT, COHORT_FULL, ILLEGAL_TRANSITION, RELEASE_BLOCKED, GATE_NOT_MET -> 409;
+            case RANGE_NOT_SATISFIABLE -> 416;
             case INCOMPATIBLE_VARIANT, BUNDLE_REJECTED -> 422;
             case STORE_BUSY -> 503;
             case STORE_FAILURE, INTERNAL -> 500;

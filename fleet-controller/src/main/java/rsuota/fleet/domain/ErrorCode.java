@@ -30,6 +30,14 @@ public enum ErrorCode {
     BUNDLE_REJECTED(false),
     /** An inventory file has a bad row; details name the line and field. Nothing was imported. */
     INVENTORY_INVALID(false),
+    /** The rollout (or its phase) is in a state where this operation is not legal; details name the state. */
+    ILLEGAL_TRANSITION(false),
+    /** An open Sev1 incident is linked to the release: no rollout of it may start or resume. */
+    RELEASE_BLOCKED(false),
+    /** A phase gate is not met (window still running, an exit criterion or a rule not satisfied); details list what. */
+    GATE_NOT_MET(false),
+    /** An upload chunk does not continue where the received bytes end; details carry the received length. */
+    RANGE_NOT_SATISFIABLE(false),
     /** The store is locked by another writer past the busy timeout: retry. */
     STORE_BUSY(true),
     /** The store failed (I/O, corruption, a schema this build does not know). */

@@ -105,7 +105,173 @@ public final class Migrations {
                       updated_at BIGINT NOT NULL,
                       resolved_at BIGINT
                     )""",
-                    "CREATE INDEX incidents_release_state ON incidents (release, state)")));
+                    "CREATE INDEX incidents_release_state ON incidents (release, state)")),
+            new Migration(3, "device link (events, presence, desired states, commands), rollouts, pause rules, diagnostics", List.of(
+                    // Events keyed by (device, seq): the primary key is the duplicate filter, so a
+                    // re-sent event from a device's outbox can never be counted twice.
+                    """
+                    CREATE TABLE device_events (
+                      device_id VARCHAR(128) NOT NULL,
+                      seq BIGINT NOT NULL,
+                      at BIGINT,
+                      received_at BIGINT NOT NULL,
+                      type VARCHAR(32) NOT NULL,
+                      state VARCHAR(32),
+                      release VARCHAR(64),
+                      reason VARCHAR(128),
+                      detail TEXT NOT NULL,
+                      PRIMARY KEY (device_id, seq)
+                    )""",
+                    "CREATE INDEX device_events_received ON device_events (received_at)",
+                    // Per device link bookkeeping; no foreign key: events may come before the first state.
+                    """
+                    CREATE TABLE device_links (
+                      device_id VARCHAR(128) PRIMARY KEY,
+                      max_seq BIGINT NOT NULL,
+                      events BIGINT NOT NULL,
+                      duplicates BIGINT NOT NULL,
+                      gaps BIGINT NOT NULL,
+                      presence VARCHAR(16),
+                      presence_at BIGINT,
+                      updated_at BIGINT NOT NULL
+                    )""",
+                    // The retained desired state of each device; rev only grows. published_rev < rev
+                    // means written but not yet confirmed by the broker (the publisher retries it).
+                    """
+                    CREATE TABLE desired_states (
+                      device_id VARCHAR(128) PRIMARY KEY,
+                      rev BIGINT NOT NULL,
+                      payload TEXT NOT NULL,
+                      rollout_id BIGINT,
+                      written_at BIGINT NOT NULL,
+                      published_rev BIGINT NOT NULL
+                    )""",
+                    """
+                    CREATE TABLE commands (
+                      id VARCHAR(64) PRIMARY KEY,
+                      device_id VARCHAR(128) NOT NULL,
+                      type VARCHAR(64) NOT NULL,
+                      payload TEXT NOT NULL,
+                      issued_at BIGINT NOT NULL,
+                      expires_at BIGINT NOT NULL,
+                      issued_by TEXT NOT NULL,
+                      published_at BIGINT,
+                      acked_at BIGINT,
+                      ack_result TEXT
+                    )""",
+                    """
+                    CREATE TABLE rollouts (
+                      id BIGINT PRIMARY KEY,
+                      release VARCHAR(64) NOT NULL REFERENCES releases (version),
+                      state VARCHAR(16) NOT NULL,
+                      phase_index INTEGER NOT NULL,
+                      settings TEXT NOT NULL,
+                      rules TEXT NOT NULL,
+                      attention TEXT,
+                      created_at BIGINT NOT NULL,
+                      created_by TEXT NOT NULL,
+                      started_at BIGINT,
+                      ended_at BIGINT,
+                      updated_at BIGINT NOT NULL
+                    )""",
+                    // A cohort belongs to at most one rollout phase: two rollouts driving the same
+                    // devices would fight over their desired state.
+                    """
+                    CREATE TABLE rollout_phases (
+                      rollout_id BIGINT NOT NULL REFERENCES rollouts (id),
+                      idx INTEGER NOT NULL,
+                      name VARCHAR(64) NOT NULL,
+                      cohort_id BIGINT NOT NULL REFERENCES cohorts (id),
+                      observation_ms BIGINT NOT NULL,
+                      approval VARCHAR(8) NOT NULL,
+                      criteria TEXT NOT NULL,
+                      state VARCHAR(24) NOT NULL,
+                      started_at BIGINT,
+                      window_ends_at BIGINT,
+                      gate_met_at BIGINT,
+                      ended_at BIGINT,
+                      approved_by TEXT,
+                      PRIMARY KEY (rollout_id, idx),
+                      CONSTRAINT rollout_phases_one_per_cohort UNIQUE (cohort_id)
+                    )""",
+                    // One row per device and rollout: the primary key is what makes a dispatch
+                    // happen once, however often the engine restarts.
+                    """
+                    CREATE TABLE rollout_devices (
+                      rollout_id BIGINT NOT NULL REFERENCES rollouts (id),
+                      device_id VARCHAR(128) NOT NULL REFERENCES devices (id),
+                      phase_idx INTEGER NOT NULL,
+                      corridor VARCHAR(64),
+                      release VARCHAR(64) NOT NULL,
+                      active INTEGER NOT NULL,
+                      rev BIGINT,
+                      dispatched_at BIGINT,
+                      held INTEGER NOT NULL,
+                      device_state VARCHAR(32),
+                      state_reason VARCHAR(128),
+                      state_at BIGINT,
+                      last_report_at BIGINT,
+                      activated_at BIGINT,
+                      rollback_kind VARCHAR(16),
+                      rollback_reason VARCHAR(128),
+                      rollback_rev BIGINT,
+                      rollback_at BIGINT,
+                      rollback_deadline BIGINT,
+                      rollback_result VARCHAR(24),
+                      overdue_at BIGINT,
+                      PRIMARY KEY (rollout_id, device_id)
+                    )""",
+                    "CREATE INDEX rollout_devices_device ON rollout_devices (device_id, active)",
+                    """
+                    CREATE TABLE rule_timers (
+                      rollout_id BIGINT NOT NULL REFERENCES rollouts (id),
+                      rule_key VARCHAR(128) NOT NULL,
+                      breach_since BIGINT,
+                      verdict VARCHAR(16) NOT NULL,
+                      updated_at BIGINT NOT NULL,
+                      PRIMARY KEY (rollout_id, rule_key)
+                    )""",
+                    """
+                    CREATE TABLE pause_events (
+                      id BIGINT PRIMARY KEY,
+                      rollout_id BIGINT NOT NULL REFERENCES rollouts (id),
+                      at BIGINT NOT NULL,
+                      cause VARCHAR(16) NOT NULL,
+                      rule VARCHAR(64),
+                      rule_version INTEGER,
+                      cohort_id BIGINT,
+                      findings TEXT NOT NULL,
+                      actor TEXT NOT NULL,
+                      reason TEXT,
+                      resumed_at BIGINT,
+                      resumed_by TEXT,
+                      resume_reason TEXT
+                    )""",
+                    "CREATE INDEX pause_events_rollout ON pause_events (rollout_id)",
+                    """
+                    CREATE TABLE alerts (
+                      id BIGINT PRIMARY KEY,
+                      at BIGINT NOT NULL,
+                      kind VARCHAR(32) NOT NULL,
+                      rollout_id BIGINT,
+                      device_id VARCHAR(128),
+                      detail TEXT NOT NULL,
+                      delivered_at BIGINT,
+                      delivery TEXT
+                    )""",
+                    """
+                    CREATE TABLE diagnostics (
+                      id BIGINT PRIMARY KEY,
+                      device_id VARCHAR(128) NOT NULL,
+                      command_id VARCHAR(64) NOT NULL,
+                      upload_hash CHAR(64) NOT NULL UNIQUE,
+                      total BIGINT,
+                      received BIGINT NOT NULL,
+                      requested_at BIGINT NOT NULL,
+                      expires_at BIGINT NOT NULL,
+                      requested_by TEXT NOT NULL,
+                      completed_at BIGINT
+                    )""")));
 
     public static int latest() {
         return ALL.get(ALL.size() - 1).version();

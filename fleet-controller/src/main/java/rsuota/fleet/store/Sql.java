@@ -8,25 +8,25 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
 
-/** JDBC conveniences shared by the repositories. */
-final class Sql {
+/** JDBC conveniences shared by the repositories (also those of the rollout package). */
+public final class Sql {
     private Sql() {}
 
     /** SQLSTATE class 23505 on PostgreSQL; SQLite reports result code 19 (SQLITE_CONSTRAINT) with a message naming the kind. */
-    static boolean isUniqueViolation(SQLException e) {
+    public static boolean isUniqueViolation(SQLException e) {
         if ("23505".equals(e.getSQLState())) return true;
         String m = e.getMessage();
         return e.getErrorCode() == 19 && m != null && (m.contains("UNIQUE") || m.contains("PRIMARY KEY"));
     }
 
-    static boolean isForeignKeyViolation(SQLException e) {
+    public static boolean isForeignKeyViolation(SQLException e) {
         if ("23503".equals(e.getSQLState())) return true;
         String m = e.getMessage();
         return e.getErrorCode() == 19 && m != null && m.contains("FOREIGN KEY");
     }
 
     /** Application-assigned ids (portable: no AUTOINCREMENT/SERIAL); callers hold the write transaction. */
-    static long nextId(Connection c, Table table, String column) throws SQLException {
+    public static long nextId(Connection c, Table table, String column) throws SQLException {
         try (Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(" + column + "), 0) + 1 FROM " + table.sqlName())) {
             rs.next();
@@ -34,28 +34,38 @@ final class Sql {
         }
     }
 
-    static void setText(PreparedStatement ps, int i, String v) throws SQLException {
+    public static void setText(PreparedStatement ps, int i, String v) throws SQLException {
         if (v == null) ps.setNull(i, Types.VARCHAR);
         else ps.setString(i, v);
     }
 
-    static void setMillis(PreparedStatement ps, int i, Instant v) throws SQLException {
+    public static void setMillis(PreparedStatement ps, int i, Instant v) throws SQLException {
         if (v == null) ps.setNull(i, Types.BIGINT);
         else ps.setLong(i, v.toEpochMilli());
     }
 
-    static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
+    public static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
         if (v == null) ps.setNull(i, Types.INTEGER);
         else ps.setInt(i, v);
     }
 
-    static Instant instant(ResultSet rs, String column) throws SQLException {
+    public static Instant instant(ResultSet rs, String column) throws SQLException {
         long v = rs.getLong(column);
         return rs.wasNull() ? null : Instant.ofEpochMilli(v);
     }
 
-    static Integer integer(ResultSet rs, String column) throws SQLException {
+    public static Integer integer(ResultSet rs, String column) throws SQLException {
         int v = rs.getInt(column);
         return rs.wasNull() ? null : v;
+    }
+
+    public static Long longOrNull(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    public static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+        if (v == null) ps.setNull(i, Types.BIGINT);
+        else ps.setLong(i, v);
     }
 }

@@ -42,6 +42,18 @@ public final class Tx {
         return new AuditRepository(connection);
     }
 
+    public DeviceEventRepository events() {
+        return new DeviceEventRepository(connection);
+    }
+
+    public DesiredStateRepository desired() {
+        return new DesiredStateRepository(connection);
+    }
+
+    public CommandRepository commands() {
+        return new CommandRepository(connection);
+    }
+
     /** Row count of one of the store's tables (metrics, tests). */
     public long count(Table table) throws java.sql.SQLException {
         try (var st = connection.createStatement(); var rs = st.executeQuery("SELECT COUNT(*) FROM " + table.sqlName())) {

@@ -1,0 +1,60 @@
+package rsuota.fleet.rollout;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.function.Supplier;
+import rsuota.fleet.domain.Release;
+import rsuota.fleet.store.Tx;
+import rsuota.wire.Action;
+import rsuota.wire.MqttDesiredState;
+import rsuota.wire.WireCodec;
+
+/**
+ * Writes desired states into the store, inside the caller's transaction, with the device's next
+ * rev. Publishing happens after commit ({@code DesiredStatePublisher}); a crash in between only
+ * delays it, and a re-publish carries the same rev, which the device ignores.
+ */
+public final class DesiredWriter {
+    private final Supplier<String> publicUrl;
+
+    /** @param publicUrl the controller's URL as devices reach it, for bundle paths under /artifacts/ */
+    public DesiredWriter(Supplier<String> publicUrl) {
+        this.publicUrl = publicUrl;
+    }
+
+    public long activate(Tx tx, Rollout r, Release release, String deviceId, Instant now) throws SQLException {
+        Instant after = r.settings().activateDelay() == null ? null : now.plus(r.settings().activateDelay());
+        return write(tx, r, deviceId, release.version(), url(release), release.manifestDigest(), Action.ACTIVATE, after, now);
+    }
+
+    /** Download-only: what a pause turns a not-yet-activated order into (downloads are harmless). */
+    public long hold(Tx tx, Rollout r, Release release, String deviceId, Instant now) throws SQLException {
+        return write(tx, r, deviceId, release.version(), url(release), release.manifestDigest(), Action.DOWNLOAD, null, now);
+    }
+
+    /** Back to {@code stableVersion}; its bundle is named when the controller knows that release. */
+    public long rollback(Tx tx, Rollout r, String stableVersion, Release stable, String deviceId, Instant now) throws SQLException {
+        return write(tx, r, deviceId, stableVersion, stable == null ? null : url(stable), stable == null ? null : stable.manifestDigest(),
+                Action.ROLLBACK, null, now);
+    }
+
+    private long write(Tx tx, Rollout r, String deviceId, String version, String url, String digest, Action action, Instant after,
+                       Instant now) throws SQLException {
+        long rev = tx.desired().nextRev(deviceId);
+        MqttDesiredState d = new MqttDesiredState(MqttDesiredState.SCHEMA, rev, version, url, digest, action, after,
+                r.settings().window(), Long.toString(r.id()), now);
+        tx.desired().write(deviceId, rev, new String(WireCodec.encode(d), StandardCharsets.UTF_8), r.id(), now);
+        return rev;
+    }
+
+    private String url(Release r) {
+        String u = r.bundleUrl();
+        if (u.startsWith("/")) {
+            String base = publicUrl.get();
+            return URI.create(base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + u;
+        }
+        return u;
+    }
+}

@@ -1,0 +1,31 @@
+package rsuota.fleet.rollout;
+
+import java.time.Instant;
+
+/**
+ * One device in one rollout, as the store keeps it: queued, dispatched (rev), what it reported,
+ * and, once ordered back, the rollback's deadline and result.
+ *
+ * @param rev            desired rev of its activation order (null: queued, not dispatched)
+ * @param held           a pause replaced its order by download-only; resume re-issues the activation
+ * @param deviceState    last deployment state it reported for this rollout
+ * @param activatedAt    when it reported {@code activated} (after its health commit) for the release
+ * @param rollbackKind   "local" (the box rolled back by itself) or "commanded"
+ * @param rollbackRev    desired rev of the rollback order (null: none ordered)
+ * @param rollbackResult "healthy" or "needs_investigation" once known
+ * @param overdueAt      when the missed rollback deadline raised an alert
+ */
+public record DeviceProgress(long rolloutId, String deviceId, int phaseIdx, String corridor, String release, boolean active,
+                             Long rev, Instant dispatchedAt, boolean held, String deviceState, String stateReason, Instant stateAt,
+                             Instant lastReportAt, Instant activatedAt, String rollbackKind, String rollbackReason, Long rollbackRev,
+                             Instant rollbackAt, Instant rollbackDeadline, String rollbackResult, Instant overdueAt) {
+
+    public boolean dispatched() {
+        return rev != null;
+    }
+
+    /** Past activation or done either way: the device is no longer "in trial". */
+    public boolean settled() {
+        return activatedAt != null || rollbackKind != null || "failed".equals(deviceState) || "needs_investigation".equals(deviceState);
+    }
+}

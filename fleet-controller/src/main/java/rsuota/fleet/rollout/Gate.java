@@ -1,0 +1,54 @@
+package rsuota.fleet.rollout;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import rsuota.fleet.policy.Verdict;
+
+/**
+ * Whether a phase may pass: its window has passed, every device is decided, the exit criteria
+ * hold, and every rule is clear over its cohort. {@code unmet} says what is missing, in words.
+ */
+public record Gate(boolean met, List<String> unmet, Map<Bucket, Integer> buckets) {
+    public Gate {
+        unmet = List.copyOf(unmet);
+        buckets = Map.copyOf(buckets);
+    }
+
+    public static Map<Bucket, Integer> count(List<DeviceProgress> devices, Instant now, Duration silentAfter) {
+        Map<Bucket, Integer> n = new EnumMap<>(Bucket.class);
+        for (Bucket b : Bucket.values()) n.put(b, 0);
+        for (DeviceProgress d : devices) n.merge(Bucket.of(d, now, silentAfter), 1, Integer::sum);
+        return n;
+    }
+
+    public static Gate of(Phase p, List<DeviceProgress> devices, Instant now, Duration silentAfter, Map<String, Verdict> verdicts) {
+        Map<Bucket, Integer> n = count(devices, now, silentAfter);
+        List<String> unmet = new ArrayList<>();
+        if (p.windowEndsAt() == null || now.isBefore(p.windowEndsAt())) {
+            unmet.add("observation window runs until " + p.windowEndsAt());
+        }
+        if (n.get(Bucket.QUEUED) > 0) unmet.add(n.get(Bucket.QUEUED) + " device(s) not dispatched yet");
+        if (n.get(Bucket.IN_PROGRESS) > 0) unmet.add(n.get(Bucket.IN_PROGRESS) + " device(s) still in progress");
+        int total = devices.size();
+        int ok = n.get(Bucket.SUCCEEDED);
+        if (total > 0 && (double) ok / total < p.criteria().minSuccessRatio()) {
+            unmet.add("success " + ok + "/" + total + " is below " + p.criteria().minSuccessRatio());
+        }
+        int failed = n.get(Bucket.FAILED) + n.get(Bucket.ROLLED_BACK);
+        if (failed > p.criteria().maxFailed()) unmet.add(failed + " device(s) failed or rolled back (at most " + p.criteria().maxFailed() + ")");
+        if (n.get(Bucket.SILENT) > p.criteria().maxSilent()) {
+            unmet.add(n.get(Bucket.SILENT) + " device(s) silent (at most " + p.criteria().maxSilent() + ")");
+        }
+        verdicts.forEach((rule, v) -> {
+            if (v instanceof Verdict.Breach) unmet.add("rule " + rule + " is breached");
+            else if (v instanceof Verdict.Inconclusive i && total > 0) {
+                unmet.add("rule " + rule + " is inconclusive (" + i.sample() + " of " + i.required() + " required devices reporting)");
+            }
+        });
+        return new Gate(unmet.isEmpty(), unmet, n);
+    }
+}

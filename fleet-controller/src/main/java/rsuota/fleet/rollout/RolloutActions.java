@@ -1,0 +1,230 @@
+package rsuota.fleet.rollout;
+
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import rsuota.fleet.audit.AuditLog;
+import rsuota.fleet.domain.Cohort;
+import rsuota.fleet.domain.CohortMember;
+import rsuota.fleet.domain.Device;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Incident;
+import rsuota.fleet.domain.Principal;
+import rsuota.fleet.domain.Release;
+import rsuota.fleet.domain.Severity;
+import rsuota.fleet.policy.CohortTelemetry;
+import rsuota.fleet.policy.DeviceKpis;
+import rsuota.fleet.policy.Finding;
+import rsuota.fleet.policy.LinkTemplates;
+import rsuota.fleet.policy.PauseEvent;
+import rsuota.fleet.policy.PauseRule;
+import rsuota.fleet.policy.RuleEvaluator;
+import rsuota.fleet.policy.TelemetryWindow;
+import rsuota.fleet.policy.Verdict;
+import rsuota.fleet.store.Tx;
+import rsuota.wire.Topics;
+
+/**
+ * The steps the engine and the API share, each inside the caller's write transaction: open a
+ * phase, dispatch, pause (holding not-yet-activated devices), release the hold, order rollbacks,
+ * and build the telemetry a cohort's rules are judged on.
+ */
+final class RolloutActions {
+    /** Offending devices linked in one pause event: enough to start with, bounded so an event stays readable. */
+    static final int MAX_LINKED_DEVICES = 50;
+
+    final AuditLog audit;
+    final DesiredWriter desired;
+    final TelemetryWindow window;
+    final LinkTemplates links;
+    final Supplier<String> controllerUrl;
+    final Clock clock;
+
+    RolloutActions(AuditLog audit, DesiredWriter desired, TelemetryWindow window, LinkTemplates links, Supplier<String> controllerUrl, Clock clock) {
+        this.audit = audit;
+        this.desired = desired;
+        this.window = window;
+        this.links = links;
+        this.controllerUrl = controllerUrl;
+        this.clock = clock;
+    }
+
+    static Release release(Tx tx, String version) throws SQLException, FleetException {
+        return tx.releases().find(version).orElseThrow(() -> FleetException.notFound("no release '" + version + "'"));
+    }
+
+    static List<String> openSev1(Tx tx, String release) throws SQLException {
+        return tx.incidents().openFor(release).stream().filter(i -> i.severity() == Severity.SEV1).map(Incident::id).toList();
+    }
+
+    /** Opens a phase: queues its cohort's members and starts its observation window. */
+    void openPhase(Tx tx, Rollout r, Phase p, Instant now) throws SQLException, FleetException {
+        PhaseState s = RolloutTransitions.requirePhase(p, RolloutTransitions.PhaseEvent.OPEN);
+        RolloutRepository repo = new RolloutRepository(tx);
+        for (CohortMember m : tx.cohorts().members(p.cohortId())) {
+            String corridor = tx.devices().find(m.deviceId()).map(Device::record).map(x -> x.corridor()).orElse(null);
+            repo.queue(r.id(), m.deviceId(), p.idx(), corridor, r.release());
+        }
+        repo.setPhase(p, s, now, now.plus(p.observation()), null, null, null);
+    }
+
+    /**
+     * Dispatches queued devices of the current phase, at most {@code budget}, respecting the
+     * corridor cap across all active rollouts. Returns how many were dispatched.
+     */
+    int dispatch(Tx tx, Rollout r, Release release, Phase p, List<DeviceProgress> devices, Instant now, int budget) throws SQLException {
+        RolloutRepository repo = new RolloutRepository(tx);
+        Integer cap = r.settings().corridorCap();
+        Map<String, Integer> inTrial = cap == null ? Map.of() : new LinkedHashMap<>(repo.inTrialByCorridor());
+        int n = 0;
+        for (DeviceProgress d : devices) {
+            if (n >= budget) break;
+            if (d.phaseIdx() != p.idx() || d.dispatched() || !d.active() || d.deviceState() != null) continue;
+            if (!Topics.DEVICE_ID.matcher(d.deviceId()).matches()) {
+                // An imported id that cannot be an MQTT topic level can never receive an order: say so, never skip silently.
+                repo.failedLocally(r.id(), d.deviceId(), "DEVICE_ID_NOT_ADDRESSABLE", now);
+                continue;
+            }
+            if (cap != null && d.corridor() != null) {
+                int used = inTrial.getOrDefault(d.corridor(), 0);
+                if (used >= cap) continue;
+                inTrial.put(d.corridor(), used + 1);
+            }
+            long rev = desired.activate(tx, r, release, d.deviceId(), now);
+            repo.dispatched(r.id(), d.deviceId(), rev, now);
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Pauses at once: the state moves, every dispatched device that has not begun activating gets
+     * a download-only order instead, and the event is stored and audited (one entry).
+     */
+    PauseEvent pause(Tx tx, Rollout r, PauseEvent.Cause cause, List<Finding> findings, Principal who, String reason, Instant now)
+            throws SQLException, FleetException {
+        RolloutState next = RolloutTransitions.require(r, RolloutTransitions.Event.PAUSE);
+        RolloutRepository repo = new RolloutRepository(tx);
+        repo.setState(r.id(), next, r.phaseIndex(), now);
+        int held = hold(tx, r, now);
+        Finding first = findings.isEmpty() ? null : findings.get(0);
+        String cohort = first == null ? null : first.cohort();
+        Instant from = now.minus(r.rules().window());
+        List<String> offending = new ArrayList<>();
+        for (Finding f : findings) {
+            for (String d : f.offending()) if (!offending.contains(d) && offending.size() < MAX_LINKED_DEVICES) offending.add(d);
+        }
+        PauseEvent e = new PauseRepository(tx).insert(new PauseEvent(0, r.id(), now, cause, first == null ? null : first.rule(),
+                first == null ? null : first.ruleVersion(), first == null ? null : first.cohortId(), findings,
+                links.rolloutLinks(controllerUrl.get(), r.release(), r.id(), cohort, from, now),
+                links.deviceLinks(controllerUrl.get(), r.release(), r.id(), cohort, from, now, offending),
+                who.label(), reason, null, null, null));
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("pauseEvent", e.id());
+        detail.put("cause", cause.name().toLowerCase(java.util.Locale.ROOT));
+        if (first != null) {
+            detail.put("rule", first.rule());
+            detail.put("ruleVersion", first.ruleVersion());
+            detail.put("observed", first.observed());
+            detail.put("threshold", first.comparison() + " " + first.threshold() + " " + first.unit());
+        }
+        detail.put("held", held);
+        audit.append(tx, who, "rollout.pause", r.target(), reason, detail);
+        return e;
+    }
+
+    /** Replaces not-yet-activating orders by download-only ones; returns how many. */
+    int hold(Tx tx, Rollout r, Instant now) throws SQLException, FleetException {
+        RolloutRepository repo = new RolloutRepository(tx);
+        Release release = release(tx, r.release());
+        int n = 0;
+        for (DeviceProgress d : repo.devices(r.id())) {
+            if (!d.dispatched() || d.held() || d.settled() || d.rollbackRev() != null || !d.active()) continue;
+            if (d.deviceState() != null && !List.of("idle", "pending", "downloading", "verified", "awaiting_window").contains(d.deviceState())) continue;
+            desired.hold(tx, r, release, d.deviceId(), now);
+            repo.held(r.id(), d.deviceId(), true);
+            n++;
+        }
+        return n;
+    }
+
+    /** Re-issues the activation of every held device (a new rev, so the device acts on it). */
+    int unhold(Tx tx, Rollout r, Instant now) throws SQLException, FleetException {
+        RolloutRepository repo = new RolloutRepository(tx);
+        Release release = release(tx, r.release());
+        int n = 0;
+        for (DeviceProgress d : repo.devices(r.id())) {
+            if (!d.held() || d.rollbackRev() != null) continue;
+            long rev = desired.activate(tx, r, release, d.deviceId(), now);
+            repo.dispatched(r.id(), d.deviceId(), rev, now);
+            n++;
+        }
+        return n;
+    }
+
+    /** Orders {@code targets} back to the release's previous stable; returns the devices ordered. */
+    List<String> orderRollback(Tx tx, Rollout r, List<DeviceProgress> targets, Instant now) throws SQLException, FleetException {
+        Release release = release(tx, r.release());
+        String stable = release.previousStable();
+        if (stable == null) {
+            throw FleetException.invalid("release", "release " + r.release() + " names no previous stable release to roll back to");
+        }
+        Release stableRelease = tx.releases().find(stable).orElse(null);
+        RolloutRepository repo = new RolloutRepository(tx);
+        List<String> ordered = new ArrayList<>();
+        Instant deadline = now.plus(r.settings().rollbackDeadline());
+        for (DeviceProgress d : targets) {
+            if (!d.dispatched() || d.rollbackRev() != null) continue;
+            long rev = desired.rollback(tx, r, stable, stableRelease, d.deviceId(), now);
+            // A box that already rolled back by itself is back on the stable release: healthy at once.
+            String result = "rolled_back".equals(d.deviceState()) ? "healthy" : null;
+            repo.rollbackOrdered(r.id(), d.deviceId(), rev, now, deadline, result);
+            ordered.add(d.deviceId());
+        }
+        return ordered;
+    }
+
+    /** The telemetry the rules judge one phase's cohort on. */
+    CohortTelemetry telemetry(Tx tx, Rollout r, Phase p, List<DeviceProgress> devices, Instant now, List<String> sev1) throws SQLException {
+        Map<String, DeviceKpis> reporting = new LinkedHashMap<>();
+        List<String> offline = new ArrayList<>();
+        List<String> local = new ArrayList<>();
+        List<String> commanded = new ArrayList<>();
+        int dispatched = 0;
+        for (DeviceProgress d : devices) {
+            if (d.phaseIdx() != p.idx() || !d.dispatched()) continue;
+            dispatched++;
+            window.mean(d.deviceId(), now, r.rules().window()).ifPresentOrElse(k -> reporting.put(d.deviceId(), k), () -> offline.add(d.deviceId()));
+            if ("local".equals(d.rollbackKind())) local.add(d.deviceId());
+            else if ("commanded".equals(d.rollbackKind())) commanded.add(d.deviceId());
+        }
+        String name = tx.cohorts().find(p.cohortId()).map(Cohort::name).orElse(p.name());
+        return new CohortTelemetry(p.cohortId(), name, dispatched, reporting, offline, local, commanded, sev1);
+    }
+
+    static Map<String, Verdict> verdicts(Rollout r, CohortTelemetry t) {
+        Map<String, Verdict> out = new LinkedHashMap<>();
+        for (PauseRule rule : r.rules().rules()) out.put(rule.name(), RuleEvaluator.evaluate(rule, t));
+        return out;
+    }
+
+    static Finding finding(Rollout r, PauseRule rule, CohortTelemetry t, Verdict v, Instant since, Instant now) {
+        double observed = v instanceof Verdict.Breach b ? b.observed() : v instanceof Verdict.Clear c ? c.observed() : Double.NaN;
+        List<String> offending = v instanceof Verdict.Breach b ? b.offending() : List.of();
+        boolean releaseWide = rule instanceof PauseRule.OpenSev1;
+        return new Finding(rule.name(), r.rules().version(), releaseWide ? null : t.cohortId(), releaseWide ? null : t.cohortName(),
+                observed, rule.comparison(), rule.limit(), rule.unit(), r.rules().window(), rule.sustained(), since, now,
+                v.sample(), rule.minDevices(), offending, releaseWide ? List.of() : t.offline(),
+                releaseWide ? t.openSev1() : List.of());
+    }
+
+    static Duration silentAfter(Rollout r) {
+        return r.settings().silentAfter();
+    }
+}

@@ -1,0 +1,218 @@
+package rsuota.fleet.rollout;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Principal;
+import rsuota.fleet.domain.Release;
+import rsuota.fleet.policy.CohortTelemetry;
+import rsuota.fleet.policy.Finding;
+import rsuota.fleet.policy.PauseEvent;
+import rsuota.fleet.policy.PauseRule;
+import rsuota.fleet.policy.SustainedTimer;
+import rsuota.fleet.policy.Verdict;
+import rsuota.fleet.store.Database;
+import rsuota.fleet.store.Tx;
+
+/**
+ * Moves every active rollout one step per {@link #tick}: rollback deadlines, pause rules,
+ * dispatch under the corridor cap, phase gates. Time comes only from the argument, so tests drive
+ * it with explicit instants and the production ticker passes the clock's now.
+ *
+ * <p>Each rollout steps in its own write transaction and everything it decides is in the store
+ * when the transaction commits (rows per device, rule timers, pause events), so a controller
+ * killed at any instant resumes where it was: a device row with a rev was dispatched and is never
+ * dispatched again, and windows and timers are instants, not countdowns.
+ */
+public final class RolloutEngine {
+    private static final Logger log = LoggerFactory.getLogger(RolloutEngine.class);
+    /** Desired states written per rollout per tick: keeps one tick's transaction short on a 10,000-device wave. */
+    static final int DISPATCH_BUDGET = 2000;
+    static final Principal ENGINE = Principal.system("rollout-engine");
+
+    /** What one tick did, for logs, tests and the benchmark. */
+    public record TickReport(int rollouts, int dispatched, List<PauseEvent> pauses, int phasesPassed, List<Alert> alerts) {}
+
+    private final Database db;
+    private final RolloutActions actions;
+    private final AlertSink alerts;
+    private final Runnable desiredWritten;
+
+    RolloutEngine(Database db, RolloutActions actions, AlertSink alerts, Runnable desiredWritten) {
+        this.db = db;
+        this.actions = actions;
+        this.alerts = alerts;
+        this.desiredWritten = desiredWritten;
+    }
+
+    public TickReport tick(Instant now) throws FleetException {
+        List<Long> ids = db.read(tx -> new RolloutRepository(tx).activeIds());
+        int dispatched = 0;
+        int passed = 0;
+        List<PauseEvent> pauses = new ArrayList<>();
+        List<Alert> raised = new ArrayList<>();
+        for (long id : ids) {
+            Step s = db.write(tx -> step(tx, id, now));
+            dispatched += s.dispatched;
+            passed += s.passed;
+            pauses.addAll(s.pauses);
+            raised.addAll(s.alerts);
+        }
+        for (Alert a : raised) alerts.raised(a);
+        if (dispatched > 0 || !pauses.isEmpty()) desiredWritten.run();
+        for (PauseEvent p : pauses) {
+            log.warn("rollout {} paused by {} ({}): {}", p.rolloutId(), p.actor(), p.rule() == null ? p.cause() : p.rule(), p.reason());
+        }
+        return new TickReport(ids.size(), dispatched, pauses, passed, raised);
+    }
+
+    private static final class Step {
+        int dispatched;
+        int passed;
+        final List<PauseEvent> pauses = new ArrayList<>();
+        final List<Alert> alerts = new ArrayList<>();
+    }
+
+    private Step step(Tx tx, long id, Instant now) throws SQLException, FleetException {
+        Step out = new Step();
+        RolloutRepository repo = new RolloutRepository(tx);
+        Rollout r = repo.find(id).orElseThrow();
+        if (!r.state().active()) return out;
+        List<Phase> phases = repo.phases(id);
+        List<DeviceProgress> devices = repo.devices(id);
+        List<String> attention = new ArrayList<>();
+
+        trackRollbacks(tx, r, devices, now, attention, out);
+        if (r.state() == RolloutState.ROLLING_BACK) {
+            repo.setAttention(r, attention);
+            return out;
+        }
+
+        // Rules over every cohort reached so far; Sev1 is release-wide and judged once.
+        List<String> sev1 = RolloutActions.openSev1(tx, r.release());
+        PauseRepository pauses = new PauseRepository(tx);
+        Map<String, SustainedTimer> timers = pauses.timers(id);
+        List<Finding> fired = new ArrayList<>();
+        Map<String, Verdict> current = Map.of();
+        for (Phase p : phases) {
+            if (p.state() == PhaseState.PENDING || p.state() == PhaseState.ROLLED_BACK) continue;
+            CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
+            Map<String, Verdict> verdicts = new LinkedHashMap<>();
+            for (PauseRule rule : r.rules().rules()) {
+                boolean releaseWide = rule instanceof PauseRule.OpenSev1;
+                if (releaseWide && p.idx() != r.phaseIndex()) continue;
+                Verdict v = rsuota.fleet.policy.RuleEvaluator.evaluate(rule, t);
+                verdicts.put(rule.name(), v);
+                String key = releaseWide ? rule.name() : rule.name() + "@" + p.cohortId();
+                SustainedTimer before = timers.getOrDefault(key, SustainedTimer.IDLE);
+                SustainedTimer.Step st = before.observe(v, rule.sustained(), now);
+                if (!st.next().equals(before)) pauses.saveTimer(id, key, st.next(), now);
+                if (st.fires()) fired.add(RolloutActions.finding(r, rule, t, v, st.next().breachSince(), now));
+                if (v instanceof Verdict.Inconclusive i && t.dispatched() > 0) {
+                    attention.add("rule " + rule.name() + " on cohort " + t.cohortName() + " is inconclusive: " + i.sample()
+                            + " of " + i.required() + " required devices reporting; a human must judge this phase");
+                }
+            }
+            if (p.idx() == r.phaseIndex()) current = verdicts;
+        }
+        if (!fired.isEmpty() && r.state() == RolloutState.RUNNING) {
+            Finding f = fired.get(0);
+            String reason = "rule " + f.rule() + (f.cohort() == null ? "" : " on cohort " + f.cohort()) + ": observed " + fmt(f.observed())
+                    + " " + f.unit() + " " + f.comparison() + " threshold " + fmt(f.threshold()) + " for " + f.sustained();
+            out.pauses.add(actions.pause(tx, r, PauseEvent.Cause.RULE, fired, ENGINE, reason, now));
+            repo.setAttention(r, attention);
+            return out;
+        }
+
+        if (r.state() == RolloutState.RUNNING && r.phaseIndex() >= 0 && r.phaseIndex() < phases.size()) {
+            Phase p = phases.get(r.phaseIndex());
+            Release release = RolloutActions.release(tx, r.release());
+            if (p.state() == PhaseState.ACTIVE) {
+                out.dispatched += actions.dispatch(tx, r, release, p, devices, now, DISPATCH_BUDGET);
+                if (out.dispatched > 0) devices = repo.devices(id);
+            }
+            List<DeviceProgress> mine = devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList();
+            Gate gate = Gate.of(p, mine, now, r.settings().silentAfter(), current);
+            if (p.state() == PhaseState.ACTIVE && gate.met()) {
+                if (p.approval() == Approval.AUTO) {
+                    advance(tx, r, phases, p, now, null);
+                    out.passed++;
+                } else {
+                    repo.setPhase(p, RolloutTransitions.requirePhase(p, RolloutTransitions.PhaseEvent.GATE_MET_MANUAL),
+                            p.startedAt(), p.windowEndsAt(), now, null, null);
+                    attention.add("phase " + p.idx() + " ('" + p.name() + "') met its gate and waits for a release manager's advance");
+                }
+            } else if (p.state() == PhaseState.AWAITING_APPROVAL) {
+                if (gate.met()) {
+                    attention.add("phase " + p.idx() + " ('" + p.name() + "') met its gate and waits for a release manager's advance");
+                } else {
+                    repo.setPhase(p, RolloutTransitions.requirePhase(p, RolloutTransitions.PhaseEvent.GATE_LOST),
+                            p.startedAt(), p.windowEndsAt(), null, null, null);
+                }
+            } else if (p.state() == PhaseState.ROLLED_BACK) {
+                attention.add("the current phase " + p.idx() + " was rolled back: roll back the rollout or create a new one");
+            }
+            if (!gate.met() && p.windowEndsAt() != null && !now.isBefore(p.windowEndsAt()) && p.state() == PhaseState.ACTIVE) {
+                attention.add("phase " + p.idx() + " ('" + p.name() + "') window has passed but its gate is not met: " + String.join("; ", gate.unmet()));
+            }
+        }
+        repo.setAttention(repo.find(id).orElseThrow(), attention);
+        return out;
+    }
+
+    /** Passes phase {@code p}; opens the next one or completes the rollout. */
+    void advance(Tx tx, Rollout r, List<Phase> phases, Phase p, Instant now, String approvedBy) throws SQLException, FleetException {
+        RolloutRepository repo = new RolloutRepository(tx);
+        repo.setPhase(p, RolloutTransitions.requirePhase(p, RolloutTransitions.PhaseEvent.PASS), p.startedAt(), p.windowEndsAt(),
+                p.gateMetAt() != null ? p.gateMetAt() : now, now, approvedBy);
+        int next = p.idx() + 1;
+        if (next >= phases.size()) {
+            RolloutState done = RolloutTransitions.require(r, RolloutTransitions.Event.COMPLETE);
+            repo.setState(r.id(), done, p.idx(), now);
+            actions.audit.append(tx, ENGINE, "rollout.complete", r.target(), null, Map.of("phases", phases.size()));
+            return;
+        }
+        repo.setState(r.id(), r.state(), next, now);
+        actions.openPhase(tx, r, phases.get(next), now);
+    }
+
+    private void trackRollbacks(Tx tx, Rollout r, List<DeviceProgress> devices, Instant now, List<String> attention, Step out)
+            throws SQLException, FleetException {
+        RolloutRepository repo = new RolloutRepository(tx);
+        boolean unresolved = false;
+        for (DeviceProgress d : devices) {
+            if (d.rollbackRev() == null) continue;
+            if (d.rollbackResult() != null) continue;
+            unresolved = true;
+            if (!now.isBefore(d.rollbackDeadline())) {
+                attention.add("device " + d.deviceId() + " has not confirmed its rollback (deadline " + d.rollbackDeadline() + ")");
+                if (d.overdueAt() == null) {
+                    repo.overdue(r.id(), d.deviceId(), now);
+                    Map<String, Object> detail = new LinkedHashMap<>();
+                    detail.put("release", r.release());
+                    detail.put("deadline", d.rollbackDeadline().toString());
+                    detail.put("orderedAt", d.rollbackAt().toString());
+                    detail.put("lastState", d.deviceState() == null ? "none" : d.deviceState());
+                    detail.put("lastReport", d.lastReportAt() == null ? "never" : d.lastReportAt().toString());
+                    out.alerts.add(new AlertRepository(tx).insert(now, Alert.ROLLBACK_OVERDUE, r.id(), d.deviceId(), detail));
+                }
+            }
+        }
+        if (r.state() == RolloutState.ROLLING_BACK && !unresolved) {
+            repo.setState(r.id(), RolloutTransitions.require(r, RolloutTransitions.Event.ROLLBACK_DONE), r.phaseIndex(), now);
+            long flagged = devices.stream().filter(d -> "needs_investigation".equals(d.rollbackResult())).count();
+            actions.audit.append(tx, ENGINE, "rollout.rollback.done", r.target(), null,
+                    Map.of("devices", devices.stream().filter(d -> d.rollbackRev() != null).count(), "needsInvestigation", flagged));
+        }
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e12 ? Long.toString((long) v) : String.format(java.util.Locale.ROOT, "%.4f", v);
+    }
+}

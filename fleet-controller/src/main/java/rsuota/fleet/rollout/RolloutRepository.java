@@ -1,0 +1,330 @@
+package rsuota.fleet.rollout;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import rsuota.fleet.policy.PolicyJson;
+import rsuota.fleet.policy.RuleSet;
+import rsuota.fleet.store.Sql;
+import rsuota.fleet.store.Table;
+import rsuota.fleet.store.Tx;
+
+/** Rollouts, their phases and their devices, inside the caller's transaction. */
+public final class RolloutRepository {
+    private static final String R_COLUMNS = "id, release, state, phase_index, settings, rules, attention, created_at, created_by, "
+            + "started_at, ended_at, updated_at";
+    private static final String P_COLUMNS = "rollout_id, idx, name, cohort_id, observation_ms, approval, criteria, state, started_at, "
+            + "window_ends_at, gate_met_at, ended_at, approved_by";
+    private static final String D_COLUMNS = "rollout_id, device_id, phase_idx, corridor, release, active, rev, dispatched_at, held, "
+            + "device_state, state_reason, state_at, last_report_at, activated_at, rollback_kind, rollback_reason, rollback_rev, "
+            + "rollback_at, rollback_deadline, rollback_result, overdue_at";
+
+    private final Connection c;
+
+    public RolloutRepository(Tx tx) {
+        this.c = tx.connection();
+    }
+
+    // ---- rollouts
+
+    public long insert(String release, RolloutSettings settings, RuleSet rules, Instant at, String by) throws SQLException {
+        long id = Sql.nextId(c, Table.ROLLOUTS, "id");
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO rollouts (id, release, state, phase_index, settings, rules, "
+                + "created_at, created_by, updated_at) VALUES (?, ?, ?, -1, ?, ?, ?, ?, ?)")) {
+            ps.setLong(1, id);
+            ps.setString(2, release);
+            ps.setString(3, RolloutState.DRAFT.wire());
+            ps.setString(4, PolicyJson.write(settings));
+            ps.setString(5, PolicyJson.write(rules));
+            Sql.setMillis(ps, 6, at);
+            ps.setString(7, by);
+            Sql.setMillis(ps, 8, at);
+            ps.executeUpdate();
+        }
+        return id;
+    }
+
+    public Optional<Rollout> find(long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + R_COLUMNS + " FROM rollouts WHERE id = ?")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rollout(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** All rollouts (newest first), or those of one release. */
+    public List<Rollout> list(String release) throws SQLException {
+        String sql = "SELECT " + R_COLUMNS + " FROM rollouts" + (release == null ? "" : " WHERE release = ?") + " ORDER BY id DESC";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            if (release != null) ps.setString(1, release);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Rollout> out = new ArrayList<>();
+                while (rs.next()) out.add(rollout(rs));
+                return out;
+            }
+        }
+    }
+
+    /** Ids of the rollouts the engine looks after, oldest first. */
+    public List<Long> activeIds() throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM rollouts WHERE state IN (?, ?, ?) ORDER BY id")) {
+            ps.setString(1, RolloutState.RUNNING.wire());
+            ps.setString(2, RolloutState.PAUSED.wire());
+            ps.setString(3, RolloutState.ROLLING_BACK.wire());
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Long> out = new ArrayList<>();
+                while (rs.next()) out.add(rs.getLong(1));
+                return out;
+            }
+        }
+    }
+
+    public void setState(long id, RolloutState state, int phaseIndex, Instant at) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE rollouts SET state = ?, phase_index = ?, updated_at = ?, "
+                + "started_at = CASE WHEN started_at IS NULL AND ? = 'running' THEN ? ELSE started_at END, "
+                + "ended_at = CASE WHEN ? IN ('completed', 'rolled_back') THEN ? ELSE ended_at END WHERE id = ?")) {
+            ps.setString(1, state.wire());
+            ps.setInt(2, phaseIndex);
+            Sql.setMillis(ps, 3, at);
+            ps.setString(4, state.wire());
+            Sql.setMillis(ps, 5, at);
+            ps.setString(6, state.wire());
+            Sql.setMillis(ps, 7, at);
+            ps.setLong(8, id);
+            ps.executeUpdate();
+        }
+        if (state.ended()) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE rollout_devices SET active = 0 WHERE rollout_id = ?")) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /** Stores what needs a human; written only when it changed, so an idle tick writes nothing. */
+    public void setAttention(Rollout r, List<String> attention) throws SQLException {
+        if (r.attention().equals(attention)) return;
+        try (PreparedStatement ps = c.prepareStatement("UPDATE rollouts SET attention = ? WHERE id = ?")) {
+            Sql.setText(ps, 1, attention.isEmpty() ? null : PolicyJson.write(attention));
+            ps.setLong(2, r.id());
+            ps.executeUpdate();
+        }
+    }
+
+    // ---- phases
+
+    public void insertPhase(long rolloutId, int idx, String name, long cohortId, Duration observation, Approval approval,
+                            ExitCriteria criteria) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO rollout_phases (rollout_id, idx, name, cohort_id, observation_ms, "
+                + "approval, criteria, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setLong(1, rolloutId);
+            ps.setInt(2, idx);
+            ps.setString(3, name);
+            ps.setLong(4, cohortId);
+            ps.setLong(5, observation.toMillis());
+            ps.setString(6, approval.wire());
+            ps.setString(7, PolicyJson.write(criteria));
+            ps.setString(8, PhaseState.PENDING.wire());
+            ps.executeUpdate();
+        }
+    }
+
+    public List<Phase> phases(long rolloutId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + P_COLUMNS + " FROM rollout_phases WHERE rollout_id = ? ORDER BY idx")) {
+            ps.setLong(1, rolloutId);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Phase> out = new ArrayList<>();
+                while (rs.next()) out.add(phase(rs));
+                return out;
+            }
+        }
+    }
+
+    /** The rollout phase that holds {@code cohortId}, if any (a cohort is in at most one). */
+    public Optional<long[]> phaseOfCohort(long cohortId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT rollout_id, idx FROM rollout_phases WHERE cohort_id = ?")) {
+            ps.setLong(1, cohortId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new long[] {rs.getLong(1), rs.getLong(2)}) : Optional.empty();
+            }
+        }
+    }
+
+    public void setPhase(Phase p, PhaseState state, Instant startedAt, Instant windowEndsAt, Instant gateMetAt, Instant endedAt,
+                         String approvedBy) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE rollout_phases SET state = ?, started_at = ?, window_ends_at = ?, "
+                + "gate_met_at = ?, ended_at = ?, approved_by = ? WHERE rollout_id = ? AND idx = ?")) {
+            ps.setString(1, state.wire());
+            Sql.setMillis(ps, 2, startedAt);
+            Sql.setMillis(ps, 3, windowEndsAt);
+            Sql.setMillis(ps, 4, gateMetAt);
+            Sql.setMillis(ps, 5, endedAt);
+            Sql.setText(ps, 6, approvedBy);
+            ps.setLong(7, p.rolloutId());
+            ps.setInt(8, p.idx());
+            ps.executeUpdate();
+        }
+    }
+
+    // ---- devices
+
+    /** Queues a device for a phase; a device already in this rollout keeps its row (primary key). */
+    public boolean queue(long rolloutId, String deviceId, int phaseIdx, String corridor, String release) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO rollout_devices (rollout_id, device_id, phase_idx, corridor, release, "
+                + "active, held) VALUES (?, ?, ?, ?, ?, 1, 0) ON CONFLICT (rollout_id, device_id) DO NOTHING")) {
+            ps.setLong(1, rolloutId);
+            ps.setString(2, deviceId);
+            ps.setInt(3, phaseIdx);
+            Sql.setText(ps, 4, corridor);
+            ps.setString(5, release);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public List<DeviceProgress> devices(long rolloutId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + " FROM rollout_devices WHERE rollout_id = ? ORDER BY phase_idx, device_id")) {
+            ps.setLong(1, rolloutId);
+            return deviceRows(ps);
+        }
+    }
+
+    /** Rows of active rollouts that concern {@code deviceId} (usually none or one). */
+    public List<DeviceProgress> activeFor(String deviceId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + " FROM rollout_devices WHERE device_id = ? AND active = 1")) {
+            ps.setString(1, deviceId);
+            return deviceRows(ps);
+        }
+    }
+
+    /** Rollout ids, other than {@code exceptRollout}, of active rollouts that hold {@code deviceId}. */
+    public List<Long> otherActiveRollouts(String deviceId, long exceptRollout) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT DISTINCT p.rollout_id FROM rollout_phases p
+                  JOIN rollouts r ON r.id = p.rollout_id
+                  JOIN cohort_members m ON m.cohort_id = p.cohort_id
+                WHERE m.device_id = ? AND p.rollout_id <> ? AND r.state IN ('running', 'paused', 'rolling_back')""")) {
+            ps.setString(1, deviceId);
+            ps.setLong(2, exceptRollout);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Long> out = new ArrayList<>();
+                while (rs.next()) out.add(rs.getLong(1));
+                return out;
+            }
+        }
+    }
+
+    /** Devices in trial per corridor across all active rollouts: dispatched and not settled. */
+    public Map<String, Integer> inTrialByCorridor() throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT corridor, COUNT(*) FROM rollout_devices
+                WHERE active = 1 AND rev IS NOT NULL AND held = 0 AND corridor IS NOT NULL AND activated_at IS NULL
+                  AND rollback_kind IS NULL AND (device_state IS NULL OR device_state NOT IN ('failed', 'needs_investigation'))
+                GROUP BY corridor""");
+             ResultSet rs = ps.executeQuery()) {
+            Map<String, Integer> out = new HashMap<>();
+            while (rs.next()) out.put(rs.getString(1), rs.getInt(2));
+            return out;
+        }
+    }
+
+    public void dispatched(long rolloutId, String deviceId, long rev, Instant at) throws SQLException {
+        update("UPDATE rollout_devices SET rev = ?, dispatched_at = COALESCE(dispatched_at, ?), held = 0 WHERE rollout_id = ? AND device_id = ?",
+                rev, at, rolloutId, deviceId);
+    }
+
+    public void held(long rolloutId, String deviceId, boolean held) throws SQLException {
+        update("UPDATE rollout_devices SET held = ? WHERE rollout_id = ? AND device_id = ?", held ? 1 : 0, rolloutId, deviceId);
+    }
+
+    public void failedLocally(long rolloutId, String deviceId, String reason, Instant at) throws SQLException {
+        update("UPDATE rollout_devices SET device_state = 'failed', state_reason = ?, state_at = ? WHERE rollout_id = ? AND device_id = ?",
+                reason, at, rolloutId, deviceId);
+    }
+
+    public void rollbackOrdered(long rolloutId, String deviceId, long rev, Instant at, Instant deadline, String result) throws SQLException {
+        update("UPDATE rollout_devices SET rollback_rev = ?, rollback_at = ?, rollback_deadline = ?, "
+                + "rollback_kind = COALESCE(rollback_kind, 'commanded'), rollback_result = ?, held = 0 WHERE rollout_id = ? AND device_id = ?",
+                rev, at, deadline, result, rolloutId, deviceId);
+    }
+
+    public void dropQueued(long rolloutId, int phaseIdx) throws SQLException {
+        update("UPDATE rollout_devices SET active = 0 WHERE rollout_id = ? AND phase_idx = ? AND rev IS NULL", rolloutId, phaseIdx);
+    }
+
+    public void overdue(long rolloutId, String deviceId, Instant at) throws SQLException {
+        update("UPDATE rollout_devices SET overdue_at = ? WHERE rollout_id = ? AND device_id = ?", at, rolloutId, deviceId);
+    }
+
+    /** Writes what a device reported (see {@code RolloutProgress}). */
+    public void report(DeviceProgress d) throws SQLException {
+        update("UPDATE rollout_devices SET device_state = ?, state_reason = ?, state_at = ?, last_report_at = ?, activated_at = ?, "
+                        + "rollback_kind = ?, rollback_reason = ?, rollback_result = ? WHERE rollout_id = ? AND device_id = ?",
+                d.deviceState(), d.stateReason(), d.stateAt(), d.lastReportAt(), d.activatedAt(), d.rollbackKind(), d.rollbackReason(),
+                d.rollbackResult(), d.rolloutId(), d.deviceId());
+    }
+
+    private void update(String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                Object a = args[i];
+                if (a == null) ps.setNull(i + 1, java.sql.Types.VARCHAR);
+                else if (a instanceof Instant t) ps.setLong(i + 1, t.toEpochMilli());
+                else if (a instanceof Long l) ps.setLong(i + 1, l);
+                else if (a instanceof Integer n) ps.setInt(i + 1, n);
+                else ps.setString(i + 1, a.toString());
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    private List<DeviceProgress> deviceRows(PreparedStatement ps) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            List<DeviceProgress> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(new DeviceProgress(rs.getLong("rollout_id"), rs.getString("device_id"), rs.getInt("phase_idx"),
+                        rs.getString("corridor"), rs.getString("release"), rs.getInt("active") == 1, Sql.longOrNull(rs, "rev"),
+                        Sql.instant(rs, "dispatched_at"), rs.getInt("held") == 1, rs.getString("device_state"),
+                        rs.getString("state_reason"), Sql.instant(rs, "state_at"), Sql.instant(rs, "last_report_at"),
+                        Sql.instant(rs, "activated_at"), rs.getString("rollback_kind"), rs.getString("rollback_reason"),
+                        Sql.longOrNull(rs, "rollback_rev"), Sql.instant(rs, "rollback_at"), Sql.instant(rs, "rollback_deadline"),
+                        rs.getString("rollback_result"), Sql.instant(rs, "overdue_at")));
+            }
+            return out;
+        }
+    }
+
+    private static Rollout rollout(ResultSet rs) throws SQLException {
+        String att = rs.getString("attention");
+        List<String> attention;
+        try {
+            attention = att == null ? List.of() : PolicyJson.MAPPER.readValue(att, new TypeReference<List<String>>() {});
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new SQLException("column rollouts.attention does not hold a JSON list: " + e.getOriginalMessage(), e);
+        }
+        return new Rollout(rs.getLong("id"), rs.getString("release"),
+                RolloutState.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)), rs.getInt("phase_index"),
+                PolicyJson.read(rs.getString("settings"), RolloutSettings.class, "rollouts.settings"),
+                PolicyJson.read(rs.getString("rules"), RuleSet.class, "rollouts.rules"), attention,
+                Sql.instant(rs, "created_at"), rs.getString("created_by"), Sql.instant(rs, "started_at"), Sql.instant(rs, "ended_at"),
+                Sql.instant(rs, "updated_at"));
+    }
+
+    private static Phase phase(ResultSet rs) throws SQLException {
+        return new Phase(rs.getLong("rollout_id"), rs.getInt("idx"), rs.getString("name"), rs.getLong("cohort_id"),
+                Duration.ofMillis(rs.getLong("observation_ms")), Approval.valueOf(rs.getString("approval").toUpperCase(Locale.ROOT)),
+                PolicyJson.read(rs.getString("criteria"), ExitCriteria.class, "rollout_phases.criteria"),
+                PhaseState.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)), Sql.instant(rs, "started_at"),
+                Sql.instant(rs, "window_ends_at"), Sql.instant(rs, "gate_met_at"), Sql.instant(rs, "ended_at"), rs.getString("approved_by"));
+    }
+}

@@ -1,0 +1,34 @@
+package rsuota.fleet.rollout;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import rsuota.fleet.policy.PauseEvent;
+
+/**
+ * Everything about one rollout a human or a dashboard needs, as of one instant: phases with their
+ * device buckets and gate, each cohort's KPIs against the rule thresholds, pause events, alerts,
+ * devices the variant matrix blocks, and what needs attention.
+ */
+public record RolloutStatus(long id, String release, String previousStable, String state, int phaseIndex, Instant asOf,
+                            Settings settings, int rulesVersion, String ruleWindow, List<String> attention, Instant createdAt,
+                            String createdBy, Instant startedAt, Instant endedAt, List<PhaseView> phases, List<PauseEvent> pauses,
+                            List<Alert> alerts, List<Blocked> blocked) {
+
+    public record Settings(Integer corridorCap, String silentAfter, String rollbackDeadline, String window, String activateDelay) {}
+
+    public record PhaseView(int index, String name, long cohortId, String cohort, String state, String observation, String approval,
+                            ExitCriteria criteria, Instant startedAt, Instant windowEndsAt, Instant gateMetAt, Instant endedAt,
+                            String approvedBy, Map<String, Integer> buckets, List<String> unmet, List<Kpi> kpis, List<DeviceView> devices) {}
+
+    /** One rule over one cohort now: observed against threshold, and since when it has been breached. */
+    public record Kpi(String rule, String verdict, Double observed, String comparison, double threshold, String unit, int sample,
+                      int required, String sustained, Instant breachSince, List<String> offending) {}
+
+    public record DeviceView(String device, String corridor, String bucket, String state, String reason, Long rev, Instant dispatchedAt,
+                             Instant lastReportAt, Instant activatedAt, boolean held, String rollback, String rollbackResult,
+                             Instant rollbackDeadline, boolean overdue) {}
+
+    /** A device a phase's cohort filter matches but the release does not support. */
+    public record Blocked(String device, String variant, String cohort) {}
+}

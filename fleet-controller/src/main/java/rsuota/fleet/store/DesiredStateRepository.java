@@ -1,0 +1,101 @@
+package rsuota.fleet.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The desired state of each device, with a rev that only grows (a device ignores an older or
+ * repeated rev). A row with published_rev below rev has not been confirmed by the broker yet.
+ */
+public final class DesiredStateRepository {
+    /** A stored desired state; {@code payload} is the exact JSON that is (or will be) published. */
+    public record Desired(String deviceId, long rev, String payload, Long rolloutId, Instant writtenAt, long publishedRev) {
+        public boolean pending() {
+            return publishedRev < rev;
+        }
+    }
+
+    private final Connection c;
+
+    DesiredStateRepository(Connection c) {
+        this.c = c;
+    }
+
+    public Optional<Desired> find(String deviceId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT device_id, rev, payload, rollout_id, written_at, published_rev FROM desired_states WHERE device_id = ?")) {
+            ps.setString(1, deviceId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The rev the next desired state of this device must carry. */
+    public long nextRev(String deviceId) throws SQLException {
+        return find(deviceId).map(d -> d.rev() + 1).orElse(1L);
+    }
+
+    /** Stores a new desired state; {@code rev} must be {@link #nextRev} of the same transaction. */
+    public void write(String deviceId, long rev, String payload, Long rolloutId, Instant at) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO desired_states (device_id, rev, payload, rollout_id, written_at, published_rev) VALUES (?, ?, ?, ?, ?, 0)
+                ON CONFLICT (device_id) DO UPDATE SET rev = excluded.rev, payload = excluded.payload,
+                  rollout_id = excluded.rollout_id, written_at = excluded.written_at
+                WHERE excluded.rev > desired_states.rev""")) {
+            ps.setString(1, deviceId);
+            ps.setLong(2, rev);
+            ps.setString(3, payload);
+            Sql.setLong(ps, 4, rolloutId);
+            Sql.setMillis(ps, 5, at);
+            if (ps.executeUpdate() != 1) throw new SQLException("desired rev " + rev + " of " + deviceId + " is not above the stored one");
+        }
+    }
+
+    /** Up to {@code limit} rows not yet confirmed, oldest first. */
+    public List<Desired> pending(int limit) throws SQLException {
+        return query("SELECT device_id, rev, payload, rollout_id, written_at, published_rev FROM desired_states "
+                + "WHERE published_rev < rev ORDER BY written_at, device_id LIMIT ?", null, limit);
+    }
+
+    /** Every row after {@code afterDevice} in id order (a re-publish after a broker lost its retained messages). */
+    public List<Desired> page(String afterDevice, int limit) throws SQLException {
+        return query("SELECT device_id, rev, payload, rollout_id, written_at, published_rev FROM desired_states "
+                + "WHERE device_id > ? ORDER BY device_id LIMIT ?", afterDevice, limit);
+    }
+
+    /** Records that the broker confirmed {@code rev}; an older confirmation never lowers it. */
+    public void published(String deviceId, long rev) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE desired_states SET published_rev = ? WHERE device_id = ? AND published_rev < ?")) {
+            ps.setLong(1, rev);
+            ps.setString(2, deviceId);
+            ps.setLong(3, rev);
+            ps.executeUpdate();
+        }
+    }
+
+    private List<Desired> query(String sql, String after, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            if (after != null) ps.setString(i++, after);
+            ps.setInt(i, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Desired> out = new ArrayList<>();
+                while (rs.next()) out.add(row(rs));
+                return out;
+            }
+        }
+    }
+
+    private static Desired row(ResultSet rs) throws SQLException {
+        return new Desired(rs.getString("device_id"), rs.getLong("rev"), rs.getString("payload"), Sql.longOrNull(rs, "rollout_id"),
+                Sql.instant(rs, "written_at"), rs.getLong("published_rev"));
+    }
+}
