@@ -90,7 +90,9 @@ final class ApiHandler extends Handler.Abstract {
             principal.require(route.role(), method + " " + route.pattern());
         }
         byte[] body = readBody(request, route.maxBody());
-        return route.endpoint().handle(new Call(principal, params, query(request), request.getHeaders().get(HttpHeader.CONTENT_TYPE), body));
+        Map<String, String> headers = new HashMap<>();
+        for (HttpField f : request.getHeaders()) headers.putIfAbsent(f.getLowerCaseName(), f.getValue());
+        return route.endpoint().handle(new Call(principal, params, query(request), request.getHeaders().get(HttpHeader.CONTENT_TYPE), body, headers));
     }
 
     private Principal authenticate(Request request) throws FleetException {
@@ -141,6 +143,18 @@ final class ApiHandler extends Handler.Abstract {
         String contentType;
         byte[] bytes;
         int status = reply.status();
+        if (reply instanceof Reply.Head h) {
+            response.setStatus(status);
+            h.headers().forEach((k, v) -> response.getHeaders().put(k, v));
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0);
+            response.write(true, ByteBuffer.allocate(0), callback);
+            return;
+        }
+        if (reply instanceof Reply.File f) {
+            writeFile(response, f, callback);
+            return;
+        }
         if (reply instanceof Reply.Json j) {
             contentType = "application/json";
             try {
@@ -160,5 +174,35 @@ final class ApiHandler extends Handler.Abstract {
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
         response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+
+    /** Streams a file in 64 KiB writes (an archive may be large; it never sits in memory whole). */
+    private static void writeFile(Response response, Reply.File f, Callback callback) {
+        java.nio.channels.FileChannel ch;
+        long size;
+        try {
+            ch = java.nio.channels.FileChannel.open(f.file(), java.nio.file.StandardOpenOption.READ);
+            size = ch.size();
+        } catch (IOException e) {
+            write(response, error(new FleetException(ErrorCode.STORE_FAILURE, "cannot read " + f.file().getFileName() + ": " + e.getMessage())), callback);
+            return;
+        }
+        response.setStatus(f.status());
+        response.getHeaders().put(new HttpField(HttpHeader.CONTENT_TYPE, f.contentType()));
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, size);
+        response.getHeaders().put("Content-Disposition", "attachment; filename=\"" + f.filename() + "\"");
+        try (ch; java.io.OutputStream out = Content.Sink.asOutputStream(response)) {
+            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+            while (ch.read(buf) > 0) {
+                buf.flip();
+                out.write(buf.array(), 0, buf.limit());
+                buf.clear();
+            }
+            out.flush();
+            callback.succeeded();
+        } catch (IOException e) {
+            callback.failed(e);
+        }
     }
 }

@@ -18,8 +18,14 @@ import rsuota.fleet.domain.Principal;
  * @param query       query parameters (first value of each)
  * @param contentType the request's content type, or null
  * @param body        the request body (empty when none)
+ * @param headers     request headers by lower-case name (first value of each)
  */
-public record Call(Principal principal, Map<String, String> path, Map<String, String> query, String contentType, byte[] body) {
+public record Call(Principal principal, Map<String, String> path, Map<String, String> query, String contentType, byte[] body,
+                   Map<String, String> headers) {
+
+    public String header(String name) {
+        return headers.get(name.toLowerCase(java.util.Locale.ROOT));
+    }
 
     public String pathParam(String name) {
         return path.get(name);

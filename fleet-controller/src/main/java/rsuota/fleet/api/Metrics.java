@@ -16,12 +16,24 @@ import rsuota.fleet.store.Table;
 public final class Metrics {
     public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
+    /** More series, rendered after the store's own (rollouts, cohorts, the MQTT link). */
+    @FunctionalInterface
+    public interface Source {
+        void render(StringBuilder out) throws FleetException;
+    }
+
     private final Database db;
     private final HttpCounters http;
+    private final java.util.List<Source> sources = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Metrics(Database db, HttpCounters http) {
         this.db = db;
         this.http = http;
+    }
+
+    public Metrics add(Source s) {
+        sources.add(s);
+        return this;
     }
 
     public String render() throws FleetException {
@@ -47,17 +59,18 @@ public final class Metrics {
         });
         out.append("# HELP rsuota_http_responses_total API responses by status code.\n# TYPE rsuota_http_responses_total counter\n");
         http.snapshot().forEach((code, n) -> out.append("rsuota_http_responses_total{code=\"").append(code).append("\"} ").append(n).append('\n'));
+        for (Source s : sources) s.render(out);
         return out.toString();
     }
 
-    private static void gauge(StringBuilder out, String name, String help, long value) {
+    static void gauge(StringBuilder out, String name, String help, long value) {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n')
                 .append("# TYPE ").append(name).append(" gauge\n")
                 .append(name).append(' ').append(value).append('\n');
     }
 
     /** Label values escape backslash, quote and newline (exposition format rules). */
-    private static String label(String v) {
+    static String label(String v) {
         return v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 }

@@ -1,12 +1,22 @@
 package rsuota.fleet.api;
 
-/** What an endpoint answers: a JSON body, or text in a named content type (metrics, JSON lines). */
-public sealed interface Reply permits Reply.Json, Reply.Text {
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What an endpoint answers: a JSON body, text in a named content type (metrics, JSON lines),
+ * headers only (HEAD), or a file streamed from disk (a diagnostics archive).
+ */
+public sealed interface Reply permits Reply.Json, Reply.Text, Reply.Head, Reply.File {
     int status();
 
     record Json(int status, Object body) implements Reply {}
 
     record Text(int status, String contentType, String body) implements Reply {}
+
+    record Head(int status, Map<String, String> headers) implements Reply {}
+
+    record File(int status, String contentType, Path file, String filename) implements Reply {}
 
     static Reply ok(Object body) {
         return new Json(200, body);

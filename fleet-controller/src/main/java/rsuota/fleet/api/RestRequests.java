@@ -24,4 +24,23 @@ public final class RestRequests {
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record IncidentWebhook(String id, String severity, String state, String release, String title, String reason) {}
+
+    public record Criteria(Double minSuccessRatio, Integer maxFailed, Integer maxSilent) {}
+
+    public record PhaseSpec(Long cohortId, String cohort, String name, String observation, String approval, Criteria criteria) {}
+
+    public record Settings(Integer corridorCap, String silentAfter, String rollbackDeadline, String window, String activateDelay) {}
+
+    /** One pause rule: threshold is a ratio (0..1) for availability, dropped and rollback rules, a duration ("2s") for lag rules. */
+    public record Rule(String rule, com.fasterxml.jackson.databind.JsonNode threshold, String sustained, Integer minDevices) {}
+
+    public record Rules(Integer version, String window, List<Rule> rules) {}
+
+    public record RolloutCreate(String release, List<PhaseSpec> phases, Settings settings, Rules rules, Double scale, String reason) {}
+
+    public record Reason(String reason) {}
+
+    public record Resume(String reason, List<Long> acknowledge) {}
+
+    public record Rollback(String scope, Integer phase, Long cohort, String device, String reason) {}
 }

@@ -6,7 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import rsuota.bundle.Pem;
@@ -17,7 +21,23 @@ import rsuota.fleet.api.Metrics;
 import rsuota.fleet.audit.AuditLog;
 import rsuota.fleet.audit.AuditTrail;
 import rsuota.fleet.auth.Tokens;
+import rsuota.fleet.api.FleetMetrics;
+import rsuota.fleet.api.RolloutRoutes;
 import rsuota.fleet.cohort.Cohorts;
+import rsuota.fleet.diag.Diagnostics;
+import rsuota.fleet.link.ControllerLink;
+import rsuota.fleet.link.DesiredStatePublisher;
+import rsuota.fleet.link.HiveMqEmbeddedBroker;
+import rsuota.fleet.link.MqttBroker;
+import rsuota.fleet.link.TelemetryIngest;
+import rsuota.fleet.link.Transport;
+import rsuota.fleet.policy.LinkTemplates;
+import rsuota.fleet.policy.TelemetryWindow;
+import rsuota.fleet.rollout.AlertSink;
+import rsuota.fleet.rollout.RolloutEngine;
+import rsuota.fleet.rollout.RolloutModule;
+import rsuota.fleet.rollout.Rollouts;
+import rsuota.fleet.rollout.WebhookAlerts;
 import rsuota.fleet.device.DeviceRegistry;
 import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.incident.Incidents;
@@ -33,12 +53,39 @@ public final class Controller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
 
     /**
-     * @param dir     data directory (must be initialised)
-     * @param keyring trust anchors file; null means DIR/keyring.pem
-     * @param host    address to bind
-     * @param port    port to bind (0: any free port)
+     * @param dir          data directory (must be initialised)
+     * @param keyring      trust anchors file; null means DIR/keyring.pem
+     * @param host         address to bind
+     * @param port         port to bind (0: any free port)
+     * @param broker       MQTT: none, embedded (HiveMQ CE in this JVM) or an external broker
+     * @param publicUrl    the controller's URL as devices and humans reach it (null: http://host:port)
+     * @param tick         how often the rollout engine steps (null: never by itself; tests call tick)
+     * @param links        URL templates for pause events
+     * @param alertWebhook where alerts are POSTed (null: stored and shown only)
+     * @param sharedGroup  MQTT 5 shared-subscription group, for several controllers on one broker (null: none)
      */
-    public record Config(DataDir dir, Path keyring, String host, int port) {}
+    public record Config(DataDir dir, Path keyring, String host, int port, BrokerMode broker, String publicUrl, Duration tick,
+                         LinkTemplates links, URI alertWebhook, String sharedGroup) {
+        public Config(DataDir dir, Path keyring, String host, int port) {
+            this(dir, keyring, host, port, BrokerMode.none(), null, null, LinkTemplates.defaults(), null, null);
+        }
+    }
+
+    /** How the controller reaches devices. */
+    public sealed interface BrokerMode permits BrokerMode.None, BrokerMode.Embedded, BrokerMode.External {
+        /** No MQTT (tests that drive ingest and publishing by hand, an API-only instance). */
+        record None() implements BrokerMode {}
+
+        /** HiveMQ CE in this JVM, listening on {@code host:port}. */
+        record Embedded(String host, int port) implements BrokerMode {}
+
+        /** An external broker, e.g. tcp://127.0.0.1:1883. */
+        record External(String uri) implements BrokerMode {}
+
+        static BrokerMode none() {
+            return new None();
+        }
+    }
 
     private final Clock clock;
     private final SqliteDatabase db;
@@ -52,7 +99,16 @@ public final class Controller implements AutoCloseable {
     private final HttpCounters counters = new HttpCounters();
     private final ApiRoutes routes;
     private final Config config;
+    private final TelemetryWindow window = new TelemetryWindow();
+    private final TelemetryIngest ingest;
+    private final RolloutModule rolloutModule;
+    private final Diagnostics diagnostics;
+    private final DesiredStatePublisher publisher;
+    private final SwitchableTransport transport = new SwitchableTransport();
     private ApiServer server;
+    private MqttBroker broker;
+    private ControllerLink link;
+    private ScheduledExecutorService ticker;
 
     private Controller(Config config, Clock clock, SqliteDatabase db, List<X509Certificate> keyring) {
         this.config = config;
@@ -65,8 +121,16 @@ public final class Controller implements AutoCloseable {
         this.cohorts = new Cohorts(db, auditLog, clock);
         this.incidents = new Incidents(db, auditLog, clock);
         this.auditTrail = new AuditTrail(db);
-        this.routes = new ApiRoutes(new ApiRoutes.Services(tokens, devices, releases, cohorts, incidents, auditTrail,
-                new Metrics(db, counters)));
+        this.ingest = new TelemetryIngest(db, clock, window);
+        this.publisher = new DesiredStatePublisher(db, clock, transport);
+        AlertSink alerts = config.alertWebhook() == null ? AlertSink.NONE : new WebhookAlerts(config.alertWebhook(), db, clock);
+        this.rolloutModule = new RolloutModule(db, auditLog, clock, window, config.links(), this::publicUrl, alerts, publisher::kick);
+        this.diagnostics = new Diagnostics(db, auditLog, clock, config.dir().root().resolve("diagnostics"), this::publicUrl,
+                Diagnostics.DEFAULT_TTL, publisher::kick);
+        Metrics metrics = new Metrics(db, counters);
+        metrics.add(new FleetMetrics(rolloutModule.rollouts(), ingest, publisher, () -> link));
+        this.routes = new ApiRoutes(new ApiRoutes.Services(tokens, devices, releases, cohorts, incidents, auditTrail, metrics));
+        RolloutRoutes.add(routes, rolloutModule.rollouts(), diagnostics);
     }
 
     /** Opens the store (applying pending migrations) and loads the keyring; does not listen yet. */
@@ -91,7 +155,7 @@ public final class Controller implements AutoCloseable {
         return new Controller(config, clock, db, keyring);
     }
 
-    /** Starts listening. */
+    /** Starts listening: HTTP, then the broker link and the publisher, then the engine's ticker. */
     public Controller serve() throws StartupException {
         ApiServer s = new ApiServer(config.host(), config.port(), routes.routes(), tokens, counters, config.dir().artifacts());
         try {
@@ -101,7 +165,97 @@ public final class Controller implements AutoCloseable {
         }
         server = s;
         log.info("controller listening on {} (store {}, artifacts {})", s.uri(), config.dir().store(), config.dir().artifacts());
+        try {
+            int seeded = ingest.hydrate();
+            if (seeded > 0) log.info("telemetry window seeded from {} stored device snapshots", seeded);
+        } catch (FleetException e) {
+            throw new StartupException("cannot read device snapshots: " + e.getMessage(), e);
+        }
+        String mqtt = null;
+        if (config.broker() instanceof BrokerMode.Embedded e) {
+            try {
+                broker = HiveMqEmbeddedBroker.start(config.dir().root().resolve("broker"), e.host(), e.port());
+            } catch (IOException ex) {
+                throw new StartupException(ex.getMessage(), ex);
+            }
+            mqtt = broker.uri();
+            log.info("embedded MQTT broker listening on {}", mqtt);
+        } else if (config.broker() instanceof BrokerMode.External x) {
+            mqtt = x.uri();
+        }
+        if (mqtt != null) {
+            String clientId = "rsu-fleet-controller-" + Integer.toHexString(config.dir().root().toAbsolutePath().toString().hashCode());
+            link = new ControllerLink(new ControllerLink.Config(mqtt, clientId, config.sharedGroup()), ingest);
+            link.onConnect(publisher::republishAll);
+            transport.use(link);
+            link.start();
+        }
+        publisher.start();
+        if (config.tick() != null) {
+            ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "rollout-ticker");
+                t.setDaemon(true);
+                return t;
+            });
+            // The ticker only calls tick(now): everything else about time lives in the engine and the store.
+            ticker.scheduleWithFixedDelay(this::tickQuietly, config.tick().toMillis(), config.tick().toMillis(), TimeUnit.MILLISECONDS);
+        }
         return this;
+    }
+
+    private void tickQuietly() {
+        try {
+            rolloutModule.engine().tick(clock.instant());
+        } catch (FleetException | RuntimeException e) {
+            // A failed tick is retried by the next one; everything it decided was committed or not at all.
+            log.error("rollout engine tick failed: {}", e.getMessage(), e);
+        }
+    }
+
+    /** The controller's URL as devices and humans reach it. */
+    public String publicUrl() {
+        if (config.publicUrl() != null) return config.publicUrl();
+        return server == null ? "http://" + config.host() + ":" + config.port() : server.uri().toString();
+    }
+
+    /** Routes outgoing messages through {@code t} (tests without a broker record them). */
+    public void transport(Transport t) {
+        transport.use(t);
+    }
+
+    public TelemetryWindow telemetryWindow() {
+        return window;
+    }
+
+    public TelemetryIngest ingest() {
+        return ingest;
+    }
+
+    public RolloutEngine engine() {
+        return rolloutModule.engine();
+    }
+
+    public Rollouts rollouts() {
+        return rolloutModule.rollouts();
+    }
+
+    public Diagnostics diagnostics() {
+        return diagnostics;
+    }
+
+    public DesiredStatePublisher publisher() {
+        return publisher;
+    }
+
+    /** The MQTT link (null without a broker). */
+    public ControllerLink link() {
+        return link;
+    }
+
+    /** The broker URI the controller uses (null without one). */
+    public String brokerUri() {
+        if (broker != null) return broker.uri();
+        return config.broker() instanceof BrokerMode.External x ? x.uri() : null;
     }
 
     public URI uri() {
@@ -155,9 +309,42 @@ public final class Controller implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (ticker != null) {
+                ticker.shutdownNow();
+                try {
+                    ticker.awaitTermination(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            publisher.close();
+            if (link != null) link.close();
+            if (broker != null) broker.close();
             if (server != null) server.close();
         } finally {
             db.close();
+        }
+    }
+
+    /** The publisher's transport, switchable after construction (the link exists only once serving). */
+    private static final class SwitchableTransport implements Transport {
+        private volatile Transport delegate;
+
+        void use(Transport t) {
+            delegate = t;
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Void> publish(String topic, byte[] payload, boolean retained) {
+            Transport t = delegate;
+            return t == null ? java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("no MQTT broker configured"))
+                    : t.publish(topic, payload, retained);
+        }
+
+        @Override
+        public boolean connected() {
+            Transport t = delegate;
+            return t != null && t.connected();
         }
     }
 

@@ -1,0 +1,205 @@
+package rsuota.fleet.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import rsuota.fleet.diag.Diagnostics;
+import rsuota.fleet.diag.DiagnosticsRequest;
+import rsuota.fleet.domain.Durations;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.policy.PauseRule;
+import rsuota.fleet.policy.RuleSet;
+import rsuota.fleet.rollout.Approval;
+import rsuota.fleet.rollout.ExitCriteria;
+import rsuota.fleet.rollout.Rollout;
+import rsuota.fleet.rollout.RolloutSettings;
+import rsuota.fleet.rollout.Rollouts;
+
+import static rsuota.fleet.domain.Role.OPERATOR;
+import static rsuota.fleet.domain.Role.RELEASE_MANAGER;
+import static rsuota.fleet.domain.Role.VIEWER;
+
+/**
+ * The rollout and diagnostics rows of the route table. Request text (durations, thresholds,
+ * approvals) becomes typed values here, once; a bad one is INVALID_REQUEST naming the field.
+ */
+public final class RolloutRoutes {
+    private RolloutRoutes() {}
+
+    /** A diagnostics chunk per request; devices on cellular send far smaller ones. */
+    static final int UPLOAD_CHUNK_LIMIT = 8 << 20;
+
+    public static void add(ApiRoutes routes, Rollouts rollouts, Diagnostics diagnostics) {
+        routes.add("POST", "/api/v1/rollouts", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
+                Reply.created(rollouts.create(c.principal(), newRollout(c.json(RestRequests.RolloutCreate.class)))));
+        routes.add("GET", "/api/v1/rollouts", VIEWER, false, 0, c -> {
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (Rollout r : rollouts.list(c.query("release"))) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("id", r.id());
+                m.put("release", r.release());
+                m.put("state", r.state().wire());
+                m.put("phaseIndex", r.phaseIndex());
+                m.put("attention", r.attention());
+                m.put("createdAt", r.createdAt());
+                m.put("createdBy", r.createdBy());
+                out.add(m);
+            }
+            return Reply.ok(Map.of("rollouts", out));
+        });
+        routes.add("GET", "/api/v1/rollouts/{id}", VIEWER, false, 0, c -> Reply.ok(rollouts.status(c.pathLong("id"))));
+        routes.add("POST", "/api/v1/rollouts/{id}/start", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
+                Reply.ok(rollouts.start(c.principal(), c.pathLong("id"), reason(c))));
+        routes.add("POST", "/api/v1/rollouts/{id}/pause", OPERATOR, true, ApiRoutes.JSON_LIMIT, c ->
+                Reply.ok(rollouts.pause(c.principal(), c.pathLong("id"), reason(c))));
+        routes.add("POST", "/api/v1/rollouts/{id}/resume", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c -> {
+            var req = c.json(RestRequests.Resume.class);
+            return Reply.ok(rollouts.resume(c.principal(), c.pathLong("id"), req.reason(), req.acknowledge()));
+        });
+        routes.add("POST", "/api/v1/rollouts/{id}/advance", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
+                Reply.ok(rollouts.advance(c.principal(), c.pathLong("id"), reason(c))));
+        routes.add("POST", "/api/v1/rollouts/{id}/rollback", OPERATOR, true, ApiRoutes.JSON_LIMIT, c -> {
+            var req = c.json(RestRequests.Rollback.class);
+            Rollouts.RollbackScope scope;
+            try {
+                scope = req.scope() == null ? Rollouts.RollbackScope.ROLLOUT : Rollouts.RollbackScope.valueOf(req.scope().trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw FleetException.invalid("scope", "'" + req.scope() + "' is not a scope (rollout, phase, cohort or device)");
+            }
+            return Reply.ok(rollouts.rollback(c.principal(), c.pathLong("id"),
+                    new Rollouts.RollbackRequest(scope, req.phase(), req.cohort(), req.device(), req.reason())));
+        });
+
+        routes.add("POST", "/api/v1/devices/{id}/diagnostics", OPERATOR, true, ApiRoutes.JSON_LIMIT, c ->
+                Reply.created(view(diagnostics.request(c.principal(), c.pathParam("id"), c.body().length == 0 ? null : reason(c)))));
+        routes.add("GET", "/api/v1/diagnostics/{id}", VIEWER, false, 0, c -> Reply.ok(view(diagnostics.get(c.pathLong("id")))));
+        routes.add("GET", "/api/v1/diagnostics/{id}/archive", OPERATOR, false, 0, c -> {
+            long id = c.pathLong("id");
+            return new Reply.File(200, "application/octet-stream", diagnostics.archive(id), "diagnostics-" + id + ".bundle");
+        });
+        // Device uploads: the path's capability is the credential (a device holds no bearer token),
+        // and they are telemetry, not operator actions, so they are not audited.
+        routes.add("PUT", "/uploads/diagnostics/{capability}", null, true, UPLOAD_CHUNK_LIMIT, c -> {
+            var p = diagnostics.upload(c.pathParam("capability"), c.header("content-range"), c.body());
+            return Reply.ok(Map.of("id", p.id(), "received", p.received(), "total", p.total(), "complete", p.complete()));
+        });
+        routes.add("HEAD", "/uploads/diagnostics/{capability}", null, false, 0, c -> {
+            var p = diagnostics.received(c.pathParam("capability"));
+            Map<String, String> h = new LinkedHashMap<>();
+            h.put("X-Received-Length", Long.toString(p.received()));
+            if (p.total() != null) h.put("X-Total-Length", Long.toString(p.total()));
+            if (p.received() > 0) h.put("Range", "bytes=0-" + (p.received() - 1));
+            return new Reply.Head(200, h);
+        });
+    }
+
+    private static String reason(Call c) throws FleetException {
+        return c.body().length == 0 ? null : c.json(RestRequests.Reason.class).reason();
+    }
+
+    static Map<String, Object> view(DiagnosticsRequest d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", d.id());
+        m.put("device", d.deviceId());
+        m.put("command", d.commandId());
+        m.put("requestedAt", d.requestedAt());
+        m.put("requestedBy", d.requestedBy());
+        m.put("expiresAt", d.expiresAt());
+        if (d.ackedAt() != null) m.put("ackedAt", d.ackedAt());
+        if (d.ackResult() != null) m.put("ackResult", d.ackResult());
+        m.put("received", d.received());
+        if (d.total() != null) m.put("total", d.total());
+        m.put("complete", d.complete());
+        if (d.completedAt() != null) m.put("completedAt", d.completedAt());
+        return m;
+    }
+
+    static Rollouts.NewRollout newRollout(RestRequests.RolloutCreate req) throws FleetException {
+        List<Rollouts.NewPhase> phases = null;
+        if (req.phases() != null) {
+            phases = new ArrayList<>();
+            for (int i = 0; i < req.phases().size(); i++) {
+                var p = req.phases().get(i);
+                String f = "phases[" + i + "]";
+                ExitCriteria ec = null;
+                if (p.criteria() != null) {
+                    var k = p.criteria();
+                    ec = typed(f + ".criteria", () -> new ExitCriteria(k.minSuccessRatio() == null ? 1.0 : k.minSuccessRatio(),
+                            k.maxFailed() == null ? 0 : k.maxFailed(), k.maxSilent() == null ? 0 : k.maxSilent()));
+                }
+                phases.add(new Rollouts.NewPhase(p.cohortId(), p.cohort(), p.name(),
+                        p.observation() == null ? null : Durations.parse(p.observation(), f + ".observation"),
+                        Approval.require(p.approval(), f + ".approval"), ec));
+            }
+        }
+        RolloutSettings settings = null;
+        if (req.settings() != null) {
+            var s = req.settings();
+            RolloutSettings d = RolloutSettings.defaults();
+            Duration silent = Durations.optional(s.silentAfter(), d.silentAfter(), "settings.silentAfter");
+            Duration deadline = Durations.optional(s.rollbackDeadline(), d.rollbackDeadline(), "settings.rollbackDeadline");
+            Duration delay = s.activateDelay() == null ? null : Durations.parse(s.activateDelay(), "settings.activateDelay");
+            String window = rsuota.fleet.domain.Names.optionalText(s.window(), "settings.window");
+            settings = typed("settings", () -> new RolloutSettings(s.corridorCap(), silent, deadline, window, delay));
+        }
+        return new Rollouts.NewRollout(req.release(), phases, settings, req.rules() == null ? null : rules(req.rules()), req.scale(), req.reason());
+    }
+
+    static RuleSet rules(RestRequests.Rules req) throws FleetException {
+        RuleSet d = RuleSet.defaults();
+        Duration window = Durations.optional(req.window(), d.window(), "rules.window");
+        List<PauseRule> out = new ArrayList<>();
+        List<RestRequests.Rule> list = req.rules() == null ? List.of() : req.rules();
+        for (int i = 0; i < list.size(); i++) {
+            var r = list.get(i);
+            String f = "rules.rules[" + i + "]";
+            Duration sustained = Durations.optional(r.sustained(), RuleSet.DEFAULT_SUSTAINED, f + ".sustained");
+            int min = r.minDevices() == null ? 1 : r.minDevices();
+            String name = r.rule() == null ? "" : r.rule();
+            out.add(typed(f, () -> switch (name) {
+                case PauseRule.AvailabilityBelow.NAME -> new PauseRule.AvailabilityBelow(ratio(r.threshold(), f), sustained, min);
+                case PauseRule.LagMedianAbove.NAME -> new PauseRule.LagMedianAbove(lag(r.threshold(), f), sustained, min);
+                case PauseRule.LagP95Above.NAME -> new PauseRule.LagP95Above(lag(r.threshold(), f), sustained, min);
+                case PauseRule.DroppedRatioAbove.NAME -> new PauseRule.DroppedRatioAbove(ratio(r.threshold(), f), sustained, min);
+                case PauseRule.RollbackRateAbove.NAME -> new PauseRule.RollbackRateAbove(ratio(r.threshold(), f), sustained, min);
+                case PauseRule.OpenSev1.NAME -> new PauseRule.OpenSev1(sustained);
+                default -> throw new IllegalArgumentException("unknown rule '" + name + "' (availability-below, lag-median-above, lag-p95-above, "
+                        + "dropped-ratio-above, rollback-rate-above, open-sev1)");
+            }));
+        }
+        int version = req.version() == null ? d.version() : req.version();
+        List<PauseRule> rules = out.isEmpty() ? d.rules() : out;
+        return typed("rules", () -> new RuleSet(version, window, rules));
+    }
+
+    private static double ratio(JsonNode n, String f) {
+        if (n == null || !n.isNumber()) throw new IllegalArgumentException(f + ".threshold must be a number within 0..1");
+        return n.asDouble();
+    }
+
+    private static Duration lag(JsonNode n, String f) {
+        if (n == null || !n.isTextual()) throw new IllegalArgumentException(f + ".threshold must be a duration such as \"2s\"");
+        try {
+            return Durations.parse(n.asText(), f + ".threshold");
+        } catch (FleetException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
+    interface Maker<T> {
+        T make();
+    }
+
+    /** Record constructors refuse bad values with IllegalArgumentException; the API reports them as INVALID_REQUEST. */
+    private static <T> T typed(String field, Maker<T> m) throws FleetException {
+        try {
+            return m.make();
+        } catch (IllegalArgumentException e) {
+            throw FleetException.invalid(field, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,249 @@
+package rsuota.fleet.link;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rsuota.fleet.domain.Device;
+import rsuota.fleet.domain.DeviceRecord;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Millis;
+import rsuota.fleet.policy.DeviceKpis;
+import rsuota.fleet.policy.PolicyJson;
+import rsuota.fleet.policy.TelemetryWindow;
+import rsuota.fleet.rollout.RolloutProgress;
+import rsuota.fleet.store.Database;
+import rsuota.fleet.store.DeviceEventRepository;
+import rsuota.fleet.store.Tx;
+import rsuota.wire.MqttEvent;
+import rsuota.wire.MqttPresence;
+import rsuota.wire.MqttState;
+import rsuota.wire.Topics;
+import rsuota.wire.WireCodec;
+import rsuota.wire.WireException;
+
+/**
+ * Turns device messages into store rows: devices register from their state, snapshots are kept,
+ * events are stored once per (device, seq) with gaps counted, presence is tracked, command acks
+ * are matched, and rollout progress and the rules' telemetry window are fed.
+ *
+ * <p>Work comes in batches (one write transaction each: at 10,000 devices every 10 s that is
+ * tens of commits a second instead of a thousand). Every message is decoded and checked before
+ * the transaction; a refused one is counted by reason and logged, never thrown. If a batch's
+ * transaction fails, its messages are retried one by one so a single poisonous message costs
+ * only itself.
+ */
+public final class TelemetryIngest {
+    private static final Logger log = LoggerFactory.getLogger(TelemetryIngest.class);
+    /** Log the first refusals of each reason, then one in this many: a misconfigured fleet must not flood the log. */
+    private static final long LOG_EVERY = 1000;
+
+    /** One message as it came off the broker. */
+    public record Message(String topic, byte[] payload) {}
+
+    /** Why a message was refused (stable names, exported as metric labels). */
+    public enum Refusal { BAD_TOPIC, UNKNOWN_LEAF, MALFORMED, DEVICE_MISMATCH, UNKNOWN_DEVICE, INVALID_IDENTITY, STORE }
+
+    private final Database db;
+    private final Clock clock;
+    private final TelemetryWindow window;
+    private final Map<String, DeviceRecord> known = new ConcurrentHashMap<>();
+    private final Map<Refusal, LongAdder> refused = new ConcurrentHashMap<>();
+    private final LongAdder states = new LongAdder();
+    private final LongAdder events = new LongAdder();
+    private final LongAdder duplicates = new LongAdder();
+    private final LongAdder gaps = new LongAdder();
+    private final LongAdder presences = new LongAdder();
+
+    public TelemetryIngest(Database db, Clock clock, TelemetryWindow window) {
+        this.db = db;
+        this.clock = clock;
+        this.window = window;
+    }
+
+    /** Seeds the telemetry window from each device's last stored snapshot (after a restart). */
+    public int hydrate() throws FleetException {
+        List<Device> devices = db.read(tx -> tx.devices().list());
+        int n = 0;
+        for (Device d : devices) {
+            known.put(d.id(), d.record());
+            if (d.reportedState() == null || d.lastSeen() == null) continue;
+            try {
+                MqttState s = WireCodec.decode(d.reportedState().getBytes(StandardCharsets.UTF_8), MqttState.class);
+                if (s.kpis() != null) {
+                    window.record(d.id(), d.lastSeen(), kpis(s.kpis()));
+                    n++;
+                }
+            } catch (WireException e) {
+                log.warn("device {}: stored state snapshot is not readable ({}); its window starts empty", d.id(), e.getMessage());
+            }
+        }
+        return n;
+    }
+
+    /** Handles a batch; returns how many messages were accepted. */
+    public int accept(List<Message> batch) {
+        Instant now = Millis.now(clock);
+        List<Decoded> ok = new ArrayList<>(batch.size());
+        for (Message m : batch) {
+            Decoded d = decode(m);
+            if (d != null) ok.add(d);
+        }
+        if (ok.isEmpty()) return 0;
+        List<Runnable> after = new ArrayList<>();
+        try {
+            db.write(tx -> {
+                for (Decoded d : ok) apply(tx, d, now, after);
+                return null;
+            });
+        } catch (FleetException e) {
+            if (ok.size() == 1) {
+                refuse(Refusal.STORE, ok.get(0).topic, e.getMessage());
+                return 0;
+            }
+            log.warn("ingest batch of {} failed ({}); retrying one by one", ok.size(), e.getMessage());
+            int n = 0;
+            for (Decoded d : ok) n += accept(List.of(d.message));
+            return n;
+        }
+        after.forEach(Runnable::run);
+        return ok.size();
+    }
+
+    public Map<String, Long> counters() {
+        Map<String, Long> m = new TreeMap<>();
+        m.put("state", states.sum());
+        m.put("events", events.sum());
+        m.put("duplicates", duplicates.sum());
+        m.put("gaps", gaps.sum());
+        m.put("presence", presences.sum());
+        return m;
+    }
+
+    public Map<Refusal, Long> refusals() {
+        Map<Refusal, Long> m = new TreeMap<>();
+        refused.forEach((k, v) -> m.put(k, v.sum()));
+        return m;
+    }
+
+    private record Decoded(Message message, String topic, String deviceId, Object value) {}
+
+    private Decoded decode(Message m) {
+        Topics.DeviceTopic t = Topics.parse(m.topic());
+        if (t == null) {
+            refuse(Refusal.BAD_TOPIC, m.topic(), "not rsu/v1/dev/ID/LEAF with a valid device id");
+            return null;
+        }
+        try {
+            Object v;
+            switch (t.leaf()) {
+                case "state" -> {
+                    MqttState s = WireCodec.decode(m.payload(), MqttState.class);
+                    if (!s.deviceId().equals(t.deviceId())) {
+                        refuse(Refusal.DEVICE_MISMATCH, m.topic(), "payload says device " + s.deviceId());
+                        return null;
+                    }
+                    if (s.identity() != null) {
+                        try {
+                            identity(t.deviceId(), s.identity());
+                        } catch (FleetException e) {
+                            refuse(Refusal.INVALID_IDENTITY, m.topic(), e.getMessage());
+                            return null;
+                        }
+                    }
+                    v = s;
+                }
+                case "events" -> {
+                    MqttEvent e = WireCodec.decode(m.payload(), MqttEvent.class);
+                    if (!e.deviceId().equals(t.deviceId())) {
+                        refuse(Refusal.DEVICE_MISMATCH, m.topic(), "payload says device " + e.deviceId());
+                        return null;
+                    }
+                    v = e;
+                }
+                case "presence" -> v = WireCodec.decode(m.payload(), MqttPresence.class);
+                default -> {
+                    refuse(Refusal.UNKNOWN_LEAF, m.topic(), "the controller does not read '" + t.leaf() + "'");
+                    return null;
+                }
+            }
+            return new Decoded(m, m.topic(), t.deviceId(), v);
+        } catch (WireException e) {
+            refuse(Refusal.MALFORMED, m.topic(), e.code() + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private void apply(Tx tx, Decoded d, Instant now, List<Runnable> after) throws SQLException, FleetException {
+        if (d.value instanceof MqttState s) {
+            DeviceRecord wanted = s.identity() == null ? null : identity(d.deviceId, s.identity());
+            DeviceRecord have = known.get(d.deviceId);
+            if (wanted != null && !wanted.equals(have)) {
+                tx.devices().upsert(wanted, now, now);
+                after.add(() -> known.put(d.deviceId, wanted));
+            } else if (have == null && tx.devices().find(d.deviceId).isEmpty()) {
+                refuse(Refusal.UNKNOWN_DEVICE, d.topic, "state without identity from a device the controller does not know");
+                return;
+            }
+            tx.devices().updateReportedState(d.deviceId, new String(d.message.payload(), StandardCharsets.UTF_8), now);
+            MqttState.Deployment dep = s.deployment();
+            String reason = s.lastError() == null ? null : s.lastError().code();
+            if (dep != null) RolloutProgress.onReport(tx, d.deviceId, dep.state(), dep.release(), reason, dep.rev(), now);
+            else RolloutProgress.onReport(tx, d.deviceId, null, null, null, null, now);
+            if (s.kpis() != null) {
+                DeviceKpis k = kpis(s.kpis());
+                after.add(() -> window.record(d.deviceId, now, k));
+            }
+            states.increment();
+        } else if (d.value instanceof MqttEvent e) {
+            DeviceEventRepository.Stored st = tx.events().insert(new DeviceEventRepository.StoredEvent(d.deviceId, e.seq(), e.at(), now,
+                    e.type(), e.state(), e.release(), e.reason(), PolicyJson.write(e.detail())));
+            if (st.duplicate()) {
+                duplicates.increment();
+                return;
+            }
+            if (st.skipped() > 0) {
+                gaps.add(st.skipped());
+                log.warn("device {}: event seq {} arrived with {} earlier seq number(s) not seen (a re-send may still fill them)",
+                        d.deviceId, e.seq(), st.skipped());
+            }
+            if ("cmd_ack".equals(e.type())) {
+                String cmd = e.detail().get("commandId");
+                if (cmd != null) tx.commands().acked(cmd, d.deviceId, e.detail().getOrDefault("result", e.state()), now);
+            } else {
+                RolloutProgress.onReport(tx, d.deviceId, e.state(), e.release(), e.reason(), null, now);
+            }
+            events.increment();
+        } else if (d.value instanceof MqttPresence p) {
+            tx.events().presence(d.deviceId, p.status(), now);
+            boolean online = MqttPresence.ONLINE.equals(p.status());
+            after.add(() -> window.presence(d.deviceId, online, now));
+            presences.increment();
+        }
+    }
+
+    private static DeviceRecord identity(String id, MqttState.Identity i) throws FleetException {
+        return new DeviceRecord(id, i.variant(), i.region(), i.corridor(), i.site(), i.tags()).validated();
+    }
+
+    private static DeviceKpis kpis(MqttState.Kpis k) {
+        return new DeviceKpis(k.availability(), k.lagMedianMs(), k.lagP95Ms(), k.droppedRatio());
+    }
+
+    private void refuse(Refusal why, String topic, String detail) {
+        LongAdder a = refused.computeIfAbsent(why, k -> new LongAdder());
+        a.increment();
+        long n = a.sum();
+        if (n <= 10 || n % LOG_EVERY == 0) {
+            log.warn("refused MQTT message on {}: {}: {} ({} refused for this reason so far)", topic, why, detail, n);
+        }
+    }
+}
