@@ -93,7 +93,7 @@ final class ConnectionSupervisor {
         while (!stopping) {
             LinkSession session;
             try {
-                session = target.connect();
+                session = connectOnce();
             } catch (LinkException e) {
                 sameCodeRun = e.code() == lastCode ? sameCodeRun + 1 : 1;
                 lastCode = e.code();
@@ -119,6 +119,20 @@ final class ConnectionSupervisor {
             // One that flaps (e.g. session taken over) keeps climbing, so it cannot hammer the broker.
             if (System.nanoTime() - upSince >= backoff.max().toNanos()) attempt = 0;
             pause(backoff.delay(attempt++, random));
+        }
+    }
+
+    /**
+     * One attempt. An unchecked exception from the client library (a bug, not a network
+     * condition) would end this thread and with it every future reconnect, so it is turned into
+     * CLIENT_ERROR and retried like any failure, with its stack logged once per occurrence.
+     */
+    private LinkSession connectOnce() throws LinkException {
+        try {
+            return target.connect();
+        } catch (RuntimeException e) {
+            LOG.error("mqtt {}: CLIENT_ERROR: the MQTT client threw during connect", name, e);
+            throw new LinkException(LinkException.Code.CLIENT_ERROR, "client library failure: " + e, e);
         }
     }
 

@@ -42,14 +42,18 @@ public record LinkConfig(String serverUri, String clientId, String presenceTopic
      * {@link Backoff#DEFAULT}, 256 inbound messages, 256 KiB packets.
      */
     public static LinkConfig device(String serverUri, String deviceId) {
-        return new LinkConfig(serverUri, deviceId, Topics.presence(deviceId), null,
-                Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofSeconds(30),
-                Backoff.DEFAULT, 256, 256 * 1024);
+        return defaults(serverUri, deviceId, Topics.presence(deviceId));
     }
 
-    /** A link without presence (controller, test receivers). */
+    /** A link without presence (controller, test receivers), same defaults. */
     public static LinkConfig controller(String serverUri, String clientId) {
-        return device(serverUri, "x").withClientId(clientId).withPresenceTopic(null);
+        return defaults(serverUri, clientId, null);
+    }
+
+    private static LinkConfig defaults(String serverUri, String clientId, String presenceTopic) {
+        return new LinkConfig(serverUri, clientId, presenceTopic, null,
+                Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofSeconds(30),
+                Backoff.DEFAULT, 256, 256 * 1024);
     }
 
     public LinkConfig withClientId(String id) {

@@ -139,7 +139,7 @@ public final class PahoMqttLink implements MqttLink {
         }
         supervisor.stop(config.connectTimeout().plus(GOODBYE.multipliedBy(3)));
         Thread t = inboundThread;
-        if (t != null) {
+        if (t != null && t != Thread.currentThread()) {
             t.interrupt();
             try {
                 t.join(1000);

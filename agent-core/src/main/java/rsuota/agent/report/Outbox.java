@@ -497,6 +497,7 @@ public final class Outbox implements EventSink, AutoCloseable {
                 failures = 0;
                 continue;
             }
+            if (closed) return; // the failure is our own close interrupting the batch
             failures++;
             // Only events after the first failure are re-sent; order is kept because the next
             // batch starts at the oldest unacknowledged event.
