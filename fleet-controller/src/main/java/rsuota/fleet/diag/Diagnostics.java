@@ -221,7 +221,7 @@ public final class Diagnostics {
         try (PreparedStatement ps = tx.connection().prepareStatement("""
                 SELECT d.id, d.device_id, d.command_id, d.total, d.received, d.requested_at, d.expires_at, d.requested_by, d.completed_at,
                        c.acked_at, c.ack_result
-                FROM diagnostics d LEFT JOIN commands c ON c.id = d.command_id WHERE """ + where)) {
+                FROM diagnostics d LEFT JOIN commands c ON c.id = d.command_id WHERE""" + " " + where)) {
             if (arg instanceof Long l) ps.setLong(1, l);
             else ps.setString(1, arg.toString());
             try (ResultSet rs = ps.executeQuery()) {

@@ -175,7 +175,8 @@ public final class RolloutEngine {
         if (next >= phases.size()) {
             RolloutState done = RolloutTransitions.require(r, RolloutTransitions.Event.COMPLETE);
             repo.setState(r.id(), done, p.idx(), now);
-            actions.audit.append(tx, ENGINE, "rollout.complete", r.target(), null, Map.of("phases", phases.size()));
+            // A human's advance is audited by the API call itself (one entry per call); only the engine's own completion is audited here.
+            if (approvedBy == null) actions.audit.append(tx, ENGINE, "rollout.complete", r.target(), null, Map.of("phases", phases.size()));
             return;
         }
         repo.setState(r.id(), r.state(), next, now);

@@ -85,7 +85,7 @@ class ApiErrorsTest {
     @MethodSource("refusals")
     void refusedRequestsChangeNothing(String name, String method, String path, String contentType, String body,
                                       ErrorCode code, int status, Map<String, String> details) throws Exception {
-        Map<Table, Long> before = rc.snapshot();
+        Map<Table, String> before = rc.snapshot();
         HttpResponse<String> resp = rc.send(method, path, rc.adminToken, contentType, body);
         assertThat(resp.statusCode()).as(resp.body()).isEqualTo(status).isEqualTo(ErrorStatus.of(code));
         assertThat(resp.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));

@@ -132,7 +132,7 @@ class ReleaseCatalogTest {
     }
 
     private void assertRefused(String bundle, String reason) throws Exception {
-        Map<Table, Long> before = rc.snapshot();
+        Map<Table, String> before = rc.snapshot();
         FleetException e = catchThrowableOfType(FleetException.class,
                 () -> releases.create(rm, new ReleaseCatalog.NewRelease(bundle, null, null, null, null)));
         assertThat(e).as("bundle %s must be refused", bundle).isNotNull();

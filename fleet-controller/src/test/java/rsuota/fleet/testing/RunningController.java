@@ -34,6 +34,11 @@ public final class RunningController implements AutoCloseable {
     private final HttpClient http = HttpClient.newHttpClient();
 
     public RunningController(TestPki pki, Path dir) throws Exception {
+        this(pki, dir, c -> c);
+    }
+
+    /** As above, with the controller's configuration adjusted by {@code customize} (webhook, links, broker). */
+    public RunningController(TestPki pki, Path dir, java.util.function.UnaryOperator<Controller.Config> customize) throws Exception {
         this.pki = pki;
         this.dir = dir;
         this.dataDir = new DataDir(dir.resolve("data"));
@@ -41,7 +46,7 @@ public final class RunningController implements AutoCloseable {
         Path keyring = dir.resolve("keyring.pem");
         Files.writeString(keyring, pem(pki));
         this.adminToken = dataDir.init(keyring, clock);
-        this.controller = Controller.open(new Controller.Config(dataDir, null, "127.0.0.1", 0), clock).serve();
+        this.controller = Controller.open(customize.apply(new Controller.Config(dataDir, null, "127.0.0.1", 0)), clock).serve();
         tokens.put(Role.ADMIN, adminToken);
         for (Role r : Role.values()) {
             if (r == Role.ADMIN) continue;
@@ -65,11 +70,35 @@ public final class RunningController implements AutoCloseable {
         return controller.database().read(tx -> tx.count(t));
     }
 
-    /** Row counts of every table: equal snapshots mean nothing changed. */
-    public Map<Table, Long> snapshot() throws FleetException {
-        Map<Table, Long> out = new EnumMap<>(Table.class);
-        for (Table t : Table.values()) out.put(t, count(t));
+    /**
+     * A fingerprint of every table (row count and a hash of all rows): equal snapshots mean nothing
+     * changed, including updates in place such as a rollout's state.
+     */
+    public Map<Table, String> snapshot() throws FleetException {
+        Map<Table, String> out = new EnumMap<>(Table.class);
+        controller.database().read(tx -> {
+            for (Table t : Table.values()) {
+                long h = 1;
+                long n = 0;
+                try (var st = tx.connection().createStatement(); var rs = st.executeQuery("SELECT * FROM " + t.sqlName())) {
+                    int cols = rs.getMetaData().getColumnCount();
+                    while (rs.next()) {
+                        n++;
+                        long row = 7;
+                        for (int i = 1; i <= cols; i++) row = row * 31 + java.util.Objects.hashCode(rs.getString(i));
+                        h += row * 0x9E3779B97F4A7C15L;
+                    }
+                }
+                out.put(t, n + ":" + Long.toHexString(h));
+            }
+            return null;
+        });
         return out;
+    }
+
+    /** Rows of one table, from a snapshot entry. */
+    public static long rows(String snapshotEntry) {
+        return Long.parseLong(snapshotEntry.substring(0, snapshotEntry.indexOf(':')));
     }
 
     public HttpResponse<String> send(String method, String path, String token, String contentType, String body) throws IOException, InterruptedException {
