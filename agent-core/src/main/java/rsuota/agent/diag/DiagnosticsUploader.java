@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * <h2>What the server must support</h2>
  * <ul>
  *   <li>{@code HEAD URL}: {@code 404} when nothing was received yet, else {@code 200} with header
- *       {@value #OFFSET_HEADER}{@code : N}, the number of bytes received so far (contiguous from 0).
- *       A server keeps whatever part of an interrupted PUT body it received.</li>
+ *       {@value #OFFSET_HEADER}{@code : N}, the number of bytes received so far (contiguous from 0);
+ *       {@value #RECEIVED_LENGTH_HEADER}{@code : N} (the fleet controller) or {@code Range: bytes=0-(N-1)}
+ *       are understood too. A server keeps whatever part of an interrupted PUT body it received.</li>
  *   <li>{@code PUT URL} with {@code Content-Range: bytes A-B/TOTAL} and bytes A..B as body:
  *       accepted only when A equals its current offset; answers {@code 308} (more expected) or
  *       {@code 200/201/204} (complete), optionally with {@value #OFFSET_HEADER}; {@code 416}
@@ -43,6 +44,8 @@ public final class DiagnosticsUploader {
     private static final Logger LOG = LoggerFactory.getLogger(DiagnosticsUploader.class);
 
     public static final String OFFSET_HEADER = "Upload-Offset";
+    /** Accepted instead of {@value #OFFSET_HEADER}: what the fleet controller's upload endpoint sends. */
+    public static final String RECEIVED_LENGTH_HEADER = "X-Received-Length";
     public static final String SHA_HEADER = "X-Upload-Sha256";
 
     /**
@@ -117,7 +120,7 @@ public final class DiagnosticsUploader {
                 try {
                     HttpResponse<Void> r = http.send(put, HttpResponse.BodyHandlers.discarding());
                     status = r.statusCode();
-                    reported = r.headers().firstValue(OFFSET_HEADER);
+                    reported = offsetHeader(r.headers());
                 } catch (IOException e) {
                     // Cut mid-body: the server may have kept part of it; ask it where it is.
                     failures = failed(failures, "PUT " + range + ": " + e);
@@ -187,7 +190,7 @@ public final class DiagnosticsUploader {
             try {
                 HttpResponse<Void> r = http.send(head, HttpResponse.BodyHandlers.discarding());
                 status = r.statusCode();
-                reported = r.headers().firstValue(OFFSET_HEADER);
+                reported = offsetHeader(r.headers());
             } catch (IOException e) {
                 failures = failed(failures, "HEAD: " + e);
                 continue;
@@ -201,6 +204,17 @@ public final class DiagnosticsUploader {
             throw new DiagnosticsException(DiagnosticsException.Code.UPLOAD_REJECTED,
                     "HEAD " + url.getHost() + ": HTTP " + status + (status == 200 ? " without " + OFFSET_HEADER : ""));
         }
+    }
+
+    /**
+     * The server's received length: {@value #OFFSET_HEADER}, else {@value #RECEIVED_LENGTH_HEADER},
+     * else a resumable-upload style {@code Range: bytes=0-LAST} (LAST + 1).
+     */
+    private static Optional<String> offsetHeader(java.net.http.HttpHeaders h) {
+        Optional<String> v = h.firstValue(OFFSET_HEADER).or(() -> h.firstValue(RECEIVED_LENGTH_HEADER));
+        if (v.isPresent()) return v;
+        return h.firstValue("Range").map(String::trim).filter(r -> r.matches("bytes=0-\\d{1,18}"))
+                .map(r -> Long.toString(Long.parseLong(r.substring("bytes=0-".length())) + 1));
     }
 
     private static long parseOffset(String value, long total) throws DiagnosticsException {

@@ -49,6 +49,17 @@ class DiagnosticsUploadResumesTest {
     }
 
     @Test
+    void resumesAgainstAServerSpeakingTheFleetControllersHeaders() throws Exception {
+        Path file = randomFile(300_000);
+        try (RangedPutServer server = new RangedPutServer(true)) {
+            server.cutAt(150_000);
+            new DiagnosticsUploader(DiagnosticsUploader.defaultClient(), NO_WAIT).upload(server.uri("/uploads/diagnostics/cap"), file);
+            assertThat(server.content("/uploads/diagnostics/cap")).isEqualTo(Files.readAllBytes(file));
+            assertThat(server.bodyBytesReceived()).isEqualTo(300_000);
+        }
+    }
+
+    @Test
     void anUploadThatGaveUpIsResumedByTheNextAttemptNotRestarted() throws Exception {
         Path file = randomFile(500_000);
         DiagnosticsUploader.Options oneTry = new DiagnosticsUploader.Options(CHUNK, 1, Duration.ofSeconds(10), Duration.ZERO);

@@ -43,7 +43,15 @@ final class RangedPutServer implements AutoCloseable {
     private final AtomicInteger heads = new AtomicInteger();
     private final AtomicInteger cutsDone = new AtomicInteger();
 
+    /** Answers like the fleet controller's endpoint: X-Received-Length on HEAD (200 even when empty), plain 200 on PUT. */
+    private final boolean controllerStyle;
+
     RangedPutServer() throws IOException {
+        this(false);
+    }
+
+    RangedPutServer(boolean controllerStyle) throws IOException {
+        this.controllerStyle = controllerStyle;
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.createContext("/", this::handle);
         server.setExecutor(Executors.newFixedThreadPool(2, r -> {
@@ -100,7 +108,11 @@ final class RangedPutServer implements AutoCloseable {
         synchronized (this) {
             u = uploads.get(path);
         }
-        if (u == null) {
+        if (controllerStyle) {
+            ex.getResponseHeaders().set(DiagnosticsUploader.RECEIVED_LENGTH_HEADER, Long.toString(u == null ? 0 : u.data.size()));
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        } else if (u == null) {
             reply(ex, 404, -1);
         } else if (u.sha != null && sha != null && !u.sha.equals(sha)) {
             reply(ex, 409, -1);
@@ -157,6 +169,13 @@ final class RangedPutServer implements AutoCloseable {
             }
         }
         long size = u.data.size();
+        if (controllerStyle) {
+            byte[] body = ("{\"received\":" + size + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+            return;
+        }
         reply(ex, size >= u.total ? 201 : 308, size);
     }
 
