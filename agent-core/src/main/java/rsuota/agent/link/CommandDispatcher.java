@@ -58,8 +58,8 @@ public final class CommandDispatcher implements AutoCloseable {
     public static final String BUSY = "BUSY";
     /** The handler threw an unchecked exception: a bug, reported instead of crashing. */
     public static final String HANDLER_CRASHED = "HANDLER_CRASHED";
-    public static final String CMD_ID = "cmdId";
-    public static final String CMD_TYPE = "cmdType";
+    public static final String CMD_ID = "commandId";
+    public static final String CMD_TYPE = "commandType";
     public static final String MESSAGE = "message";
 
     private final String deviceId;
