@@ -49,8 +49,9 @@ public final class DesiredStateReconciler {
         this.deviceId = deviceId;
         this.listener = listener;
         Files.createDirectories(stateDir);
-        DurableFiles.deleteTemporaries(stateDir);
         this.revFile = stateDir.resolve(REV_FILE);
+        // Only our own leftover: the state directory is shared with the engine's files.
+        Files.deleteIfExists(stateDir.resolve(REV_FILE + DurableFiles.TMP_SUFFIX));
         this.lastRev = readRev();
     }
 

@@ -17,7 +17,7 @@ public final class DurableFiles {
 
     private DurableFiles() {}
 
-    /** Suffix of temporaries; owners delete leftovers of a crash when they open their directory. */
+    /** Suffix of temporaries ({@code NAME.tmp}); a leftover is overwritten by the next write of NAME. */
     public static final String TMP_SUFFIX = ".tmp";
 
     /**
@@ -52,10 +52,4 @@ public final class DurableFiles {
         while (written < total) written += ch.write(buffers);
     }
 
-    /** Deletes {@code *.tmp} leftovers of an interrupted atomic write in {@code dir}. */
-    public static void deleteTemporaries(Path dir) throws IOException {
-        try (var files = Files.newDirectoryStream(dir, "*" + TMP_SUFFIX)) {
-            for (Path p : files) Files.deleteIfExists(p);
-        }
-    }
 }

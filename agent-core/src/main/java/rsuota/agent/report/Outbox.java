@@ -145,7 +145,9 @@ public final class Outbox implements EventSink, AutoCloseable {
     // ---------------------------------------------------------------- loading
 
     private void load() throws IOException {
-        DurableFiles.deleteTemporaries(config.dir());
+        // Leftovers of an interrupted atomic write; only our own names, the directory may be shared.
+        Files.deleteIfExists(logPath.resolveSibling(LOG_FILE + DurableFiles.TMP_SUFFIX));
+        Files.deleteIfExists(ackPath.resolveSibling(ACK_FILE + DurableFiles.TMP_SUFFIX));
         long[] ack = readAck();
         ackedSeq = ack[0];
         Set<Long> droppedSeqs = readDrops();
