@@ -51,7 +51,9 @@ public final class RolloutEngine {
         this.desiredWritten = desiredWritten;
     }
 
-    public TickReport tick(Instant now) throws FleetException {
+    public TickReport tick(Instant at) throws FleetException {
+        // The store keeps milliseconds; deciding on the same precision keeps a timer read back after a restart exact.
+        Instant now = at.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         List<Long> ids = db.read(tx -> new RolloutRepository(tx).activeIds());
         int dispatched = 0;
         int passed = 0;
