@@ -87,9 +87,52 @@ public final class FleetControllerMain {
         @Option(names = "--keyring", description = "PEM trust anchors for release bundles (default DIR/keyring.pem)")
         Path keyring;
 
+        @Option(names = "--embedded-broker", description = "start an MQTT 5 broker (HiveMQ CE) inside the controller")
+        boolean embeddedBroker;
+
+        @Option(names = "--mqtt-host", defaultValue = "127.0.0.1", description = "embedded broker bind address (default ${DEFAULT-VALUE})")
+        String mqttHost;
+
+        @Option(names = "--mqtt-port", defaultValue = "1883", description = "embedded broker port (default ${DEFAULT-VALUE})")
+        int mqttPort;
+
+        @Option(names = "--broker", description = "an external MQTT 5 broker, e.g. tcp://127.0.0.1:1883")
+        String broker;
+
+        @Option(names = "--shared-group", description = "MQTT 5 shared-subscription group, when several controllers share the device traffic")
+        String sharedGroup;
+
+        @Option(names = "--public-url", description = "URL devices and humans reach this controller at (bundle and upload URLs, links)")
+        String publicUrl;
+
+        @Option(names = "--tick", defaultValue = "1s", description = "rollout engine step interval (default ${DEFAULT-VALUE})")
+        String tick;
+
+        @Option(names = "--alert-webhook", description = "URL alerts (e.g. overdue rollbacks) are POSTed to")
+        java.net.URI alertWebhook;
+
+        @Option(names = "--link", description = "pause-event link template NAME=URL (repeatable); placeholders {release} {rollout} {cohort} {from} {to}")
+        java.util.Map<String, String> links;
+
+        @Option(names = "--device-link", description = "per-device link template NAME=URL (repeatable); placeholders as --link plus {device}")
+        java.util.Map<String, String> deviceLinks;
+
         @Override
         public Integer call() throws StartupException, InterruptedException {
-            Controller controller = Controller.open(new Controller.Config(new DataDir(dataDir), keyring, host, port), Clock.systemUTC());
+            if (embeddedBroker && broker != null) throw new StartupException("give either --embedded-broker or --broker URL, not both");
+            Controller.BrokerMode mode = embeddedBroker ? new Controller.BrokerMode.Embedded(mqttHost, mqttPort)
+                    : broker != null ? new Controller.BrokerMode.External(broker) : new Controller.BrokerMode.None();
+            java.time.Duration step;
+            try {
+                step = rsuota.fleet.domain.Durations.parse(tick, "--tick");
+            } catch (rsuota.fleet.domain.FleetException e) {
+                throw new StartupException(e.getMessage());
+            }
+            rsuota.fleet.policy.LinkTemplates lt = rsuota.fleet.policy.LinkTemplates.defaults();
+            if (links != null) for (var e : links.entrySet()) lt = lt.withRollout(e.getKey(), e.getValue());
+            if (deviceLinks != null) for (var e : deviceLinks.entrySet()) lt = lt.withDevice(e.getKey(), e.getValue());
+            Controller controller = Controller.open(new Controller.Config(new DataDir(dataDir), keyring, host, port, mode, publicUrl, step,
+                    lt, alertWebhook, sharedGroup), Clock.systemUTC());
             try {
                 controller.serve();
             } catch (StartupException e) {
@@ -102,7 +145,8 @@ public final class FleetControllerMain {
                 controller.close();
                 stopped.countDown();
             }, "fleet-controller-shutdown"));
-            spec.commandLine().getOut().println("fleet-controller listening on " + controller.uri());
+            spec.commandLine().getOut().println("fleet-controller listening on " + controller.uri()
+                    + (controller.brokerUri() == null ? "" : " (MQTT " + controller.brokerUri() + ")"));
             spec.commandLine().getOut().flush();
             stopped.await();
             return ExitCodes.OK;
