@@ -49,6 +49,21 @@ final class ApiClient {
         return send(request(path).GET().build());
     }
 
+    /** A binary GET (an archive download). */
+    byte[] getBytes(String path) throws CliFailure {
+        HttpResponse<byte[]> resp;
+        try {
+            resp = http.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new CliFailure(ExitCodes.UNREACHABLE, "cannot talk to the controller at " + base + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliFailure(ExitCodes.FAILED, "interrupted");
+        }
+        if (resp.statusCode() / 100 == 2) return resp.body();
+        throw failure(resp.statusCode(), new String(resp.body(), StandardCharsets.UTF_8));
+    }
+
     Answer postJson(String path, Object body) throws CliFailure {
         String json;
         try {

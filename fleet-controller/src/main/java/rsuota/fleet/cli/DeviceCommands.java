@@ -66,4 +66,45 @@ final class DeviceCommands {
                 + n.get("updated").asText() + " updated)");
         return ExitCodes.OK;
     }
+
+    @Command(name = "diag", description = "Ask a device for a diagnostics bundle and download it when it arrives.")
+    int diag(@Parameters(paramLabel = "DEVICE") String id,
+             @Option(names = {"-o", "--output"}, description = "where to write the bundle (default diagnostics-DEVICE-ID.bundle)") Path output,
+             @Option(names = "--wait", defaultValue = "600", description = "seconds to wait for the upload (default ${DEFAULT-VALUE}; 0: do not wait)") int wait,
+             @Option(names = "--interval", defaultValue = "2", description = "seconds between checks (default ${DEFAULT-VALUE})") int interval,
+             @Option(names = "--reason", description = "why, for the audit log") String reason,
+             @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        if (reason != null) body.put("reason", reason);
+        JsonNode d = root.client().postJson("api/v1/devices/" + Fleetctl.segment(id) + "/diagnostics", body).json();
+        String did = d.get("id").asText();
+        if (!json.on) root.out().println("diagnostics " + did + " requested from " + id + " (command " + d.get("command").asText() + ", expires " + d.get("expiresAt").asText() + ")");
+        root.out().flush();
+        long deadline = System.nanoTime() + wait * 1_000_000_000L;
+        while (!d.path("complete").asBoolean()) {
+            if (System.nanoTime() - deadline >= 0) {
+                if (json.on) root.printJson(d);
+                if (wait == 0) return ExitCodes.OK;
+                throw new CliFailure(ExitCodes.TIMEOUT, "diagnostics " + did + " not complete after " + wait + " s (" + d.path("received").asText()
+                        + " bytes received); check later with GET /api/v1/diagnostics/" + did);
+            }
+            try {
+                Thread.sleep(Math.max(1, interval) * 1000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return ExitCodes.FAILED;
+            }
+            d = root.client().get("api/v1/diagnostics/" + did).json();
+        }
+        byte[] archive = root.client().getBytes("api/v1/diagnostics/" + did + "/archive");
+        Path out = output != null ? output : Path.of("diagnostics-" + id + "-" + did + ".bundle");
+        try {
+            Files.write(out, archive);
+        } catch (IOException e) {
+            throw new CliFailure(ExitCodes.LOCAL_IO, "cannot write " + out + ": " + e);
+        }
+        if (json.on) root.printJson(d);
+        else root.out().println("diagnostics " + did + ": " + archive.length + " bytes written to " + out);
+        return ExitCodes.OK;
+    }
 }

@@ -30,6 +30,8 @@ public final class ExitCodes {
     public static final int LOCAL_IO = 10;
     /** audit verify: the chain is broken. */
     public static final int AUDIT_BROKEN = 11;
+    /** device diag: the device did not deliver its bundle within --wait. */
+    public static final int TIMEOUT = 13;
     /** fleet-controller init/run: the data directory or keyring does not allow the command. */
     public static final int STARTUP = 12;
 

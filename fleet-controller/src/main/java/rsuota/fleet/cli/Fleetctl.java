@@ -21,11 +21,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "fleetctl", mixinStandardHelpOptions = true, version = "fleetctl 0.1.0",
         description = "Operate an RSU OTA fleet controller through its REST API.",
         subcommands = {TokenCommands.class, DeviceCommands.class, ReleaseCommands.class, CohortCommands.class,
-                IncidentCommands.class, AuditCommands.class},
+                IncidentCommands.class, AuditCommands.class, RolloutCommands.class},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:ok", "2:usage", "3:401 no or unknown token", "4:403 role too low", "5:404 not found",
                 "6:409 conflict", "7:other 4xx (refused request)", "8:5xx controller failure", "9:controller unreachable",
-                "10:local file error", "11:audit chain broken"})
+                "10:local file error", "11:audit chain broken", "13:timed out waiting (device diag)"})
 public final class Fleetctl {
     @Spec
     CommandSpec spec;
