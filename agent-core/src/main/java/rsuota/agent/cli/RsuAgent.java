@@ -37,7 +37,8 @@ import rsuota.hal.storage.FileSlotStorage;
 /** {@code rsu-agent}: the technician's and the lab's command line (the command contract is stable). */
 @Command(name = "rsu-agent", mixinStandardHelpOptions = true, version = "rsu-agent 0.1.0",
         description = "RSU OTA device agent: install signed bundles to the inactive A/B slot, show status.",
-        subcommands = {RsuAgent.SimInit.class, RsuAgent.Install.class, RsuAgent.Status.class, RsuAgent.Slots.class},
+        subcommands = {RsuAgent.SimInit.class, RsuAgent.Install.class, RsuAgent.Status.class, RsuAgent.Slots.class,
+                RsuAgent.Activate.class, RsuAgent.Rollback.class, RsuAgent.Lock.class, RsuAgent.Unlock.class, RsuAgent.Health.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "2:usage error", "3:install failed (REASON: message on stderr)",
                 "4:configuration unusable", "5:another rsu-agent holds the state directory", "6:state or boot environment unreadable",
@@ -191,8 +192,7 @@ public final class RsuAgent implements Callable<Integer> {
                             end.order().downloadOnly() ? " (download only; activation is a separate order)" : "");
                     return 0;
                 }
-                EngineState.ErrorRecord e = end.lastError();
-                throw new Failure(FAILED, (e == null ? "FAILED" : e.code()) + ": " + (e == null ? end.state().reported() : e.message()));
+                return afterActivationStep(engine, end, out);
             } catch (InstallException e) {
                 throw new Failure(FAILED, e.code() + ": " + e.getMessage());
             } catch (IOException e) {
@@ -257,6 +257,154 @@ public final class RsuAgent implements Callable<Integer> {
                         Boolean.TRUE.equals(s.get("booted")) ? "yes" : "no", s.getOrDefault("bootTriesLeft", "?"));
             }
             return 0;
+        }
+    }
+
+    /** Shared ending of install/activate/rollback: a reboot was requested, or activation waits, or it failed. */
+    static int afterActivationStep(UpdateEngine engine, EngineState end, PrintWriter out) throws Failure {
+        if (engine.rebootRequested()) {
+            if (end.state() == UpdateState.ROLLING_BACK) {
+                out.printf("rollback to slot %s set; rebooting%n", end.activation().previousSlot());
+            } else {
+                out.printf("verified: release %s on slot %s%ntrial boot of slot %s set (%d tries); rebooting%n", end.target().release(),
+                        end.target().slot(), end.target().slot(), engine.parts().bootTries());
+            }
+            return 0;
+        }
+        if (end.state() == UpdateState.AWAITING_WINDOW) {
+            out.printf("verified: release %s on slot %s; activation is waiting: %s%n", end.target().release(), end.target().slot(),
+                    engine.waitingFor());
+            return 0;
+        }
+        EngineState.ErrorRecord e = end.lastError();
+        throw new Failure(FAILED, (e == null ? "FAILED" : e.code()) + ": " + (e == null ? end.state().reported() : e.message()));
+    }
+
+    @Command(name = "activate", mixinStandardHelpOptions = true,
+            description = "Activate the verified release: inside a maintenance window (the device's, or --window), or --now.")
+    static final class Activate implements Callable<Integer> {
+        @CommandLine.ParentCommand RsuAgent parent;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "--now", description = "as soon as no inhibitor holds, ignoring the device's windows") boolean now;
+        @Option(names = "--window", description = "narrow to a window, e.g. \"Mon-Fri 01:00-04:00 Europe/Berlin\"") String window;
+
+        @Override
+        public Integer call() throws Failure, InterruptedException {
+            if (now && window != null) throw new CommandLine.ParameterException(spec.commandLine(), "give --now or --window, not both");
+            AgentConfig c = parent.loadConfig();
+            try (FileLock lock = lockState(c)) {
+                UpdateEngine engine = engine(c);
+                engine.activate(window, null, now);
+                return afterActivationStep(engine, engine.run(), spec.commandLine().getOut());
+            } catch (InstallException e) {
+                throw new Failure(FAILED, e.code() + ": " + e.getMessage());
+            } catch (IOException e) {
+                throw new Failure(STATE, "STATE: " + e.getMessage());
+            }
+        }
+    }
+
+    @Command(name = "rollback", mixinStandardHelpOptions = true,
+            description = "Return to the previous release on the other slot (asks for confirmation on a terminal).")
+    static final class Rollback implements Callable<Integer> {
+        @CommandLine.ParentCommand RsuAgent parent;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "--reason", required = true, description = "why (recorded and reported)") String reason;
+        @Option(names = "--yes", description = "do not ask for confirmation") boolean yes;
+
+        @Override
+        public Integer call() throws Failure, InterruptedException {
+            AgentConfig c = parent.loadConfig();
+            PrintWriter out = spec.commandLine().getOut();
+            try (FileLock lock = lockState(c)) {
+                UpdateEngine engine = engine(c);
+                java.io.Console console = System.console();
+                if (!yes && console != null) {
+                    EngineState st = engine.state();
+                    String other = st.activation() != null && st.activation().previousSlot() != null ? st.activation().previousSlot() : "the other slot";
+                    String answer = console.readLine("Roll back to %s and reboot this unit? [y/N] ", other);
+                    if (answer == null || !answer.trim().equalsIgnoreCase("y")) {
+                        out.println("rollback not confirmed; nothing changed");
+                        return 0;
+                    }
+                }
+                engine.rollback(reason);
+                EngineState end = engine.run();
+                if (end.state() == UpdateState.VERIFIED) {
+                    out.println("activation cancelled; release stays verified on slot " + end.target().slot());
+                    return 0;
+                }
+                return afterActivationStep(engine, end, out);
+            } catch (InstallException e) {
+                throw new Failure(FAILED, e.code() + ": " + e.getMessage());
+            } catch (IOException e) {
+                throw new Failure(STATE, "STATE: " + e.getMessage());
+            }
+        }
+    }
+
+    @Command(name = "lock", mixinStandardHelpOptions = true, description = "Hold activations on this unit (technician on site).")
+    static final class Lock implements Callable<Integer> {
+        @CommandLine.ParentCommand RsuAgent parent;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "--reason", required = true) String reason;
+
+        @Override
+        public Integer call() throws Failure {
+            AgentConfig c = parent.loadConfig();
+            try {
+                new rsuota.agent.activation.TechnicianLock(c.stateDir()).lock(reason, System.getProperty("user.name"), clock.instant());
+            } catch (IOException e) {
+                throw new Failure(STATE, "STATE: cannot write the lock: " + e.getMessage());
+            }
+            spec.commandLine().getOut().println("locked: activations are held until 'rsu-agent unlock' (" + reason + ")");
+            return 0;
+        }
+    }
+
+    @Command(name = "unlock", mixinStandardHelpOptions = true, description = "Release the technician lock.")
+    static final class Unlock implements Callable<Integer> {
+        @CommandLine.ParentCommand RsuAgent parent;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Failure {
+            AgentConfig c = parent.loadConfig();
+            try {
+                boolean was = new rsuota.agent.activation.TechnicianLock(c.stateDir()).unlock();
+                spec.commandLine().getOut().println(was ? "unlocked" : "was not locked");
+            } catch (IOException e) {
+                throw new Failure(STATE, "STATE: cannot remove the lock: " + e.getMessage());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "health", mixinStandardHelpOptions = true, description = "Run the health probes once and print each result.")
+    static final class Health implements Callable<Integer> {
+        @CommandLine.ParentCommand RsuAgent parent;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "--json", description = "machine-readable output") boolean json;
+
+        @Override
+        public Integer call() throws Failure {
+            AgentConfig c = parent.loadConfig();
+            rsuota.agent.health.HealthConfig hc;
+            try {
+                hc = rsuota.agent.health.HealthConfig.parse(c.raw(), c.file(), null);
+            } catch (AgentConfig.ConfigException e) {
+                throw new Failure(CONFIG, "CONFIG: " + e.getMessage());
+            }
+            List<rsuota.agent.health.ProbeResult> results = new rsuota.agent.health.HealthMonitor(hc, clock.instant()).checkOnce();
+            PrintWriter out = spec.commandLine().getOut();
+            boolean all = results.stream().allMatch(rsuota.agent.health.ProbeResult::pass);
+            if (json) {
+                out.println(toJson(Map.of("healthy", all, "probes", results)));
+            } else {
+                if (results.isEmpty()) out.println("no health probes configured (health.probe.N in " + c.file() + ")");
+                for (var r : results) out.printf("%-4s %s: %s%n", r.pass() ? "ok" : "FAIL", r.name(), r.detail());
+            }
+            return all ? 0 : FAILED;
         }
     }
 

@@ -16,6 +16,17 @@ import rsuota.hal.boot.grub.GrubControl;
 import rsuota.hal.boot.sim.SimulatedBootControl;
 import rsuota.hal.boot.uboot.UBootControl;
 import rsuota.hal.storage.FileSlotStorage;
+import java.time.Duration;
+import rsuota.agent.activation.ActivationConfig;
+import rsuota.agent.activation.Inhibitors;
+import rsuota.agent.health.HealthConfig;
+import rsuota.hal.gpio.Gpio;
+import rsuota.hal.gpio.GpioException;
+import rsuota.hal.gpio.Pi4jGpio;
+import rsuota.hal.gpio.SimulatedGpio;
+import rsuota.hal.power.Reboot;
+import rsuota.hal.power.SimulatedReboot;
+import rsuota.hal.power.SystemctlReboot;
 
 /** Builds the engine's parts from a configuration: the one place backends are chosen. */
 public final class Assembly {
@@ -31,7 +42,47 @@ public final class Assembly {
         };
     }
 
+    /**
+     * The reboot a box does: {@code systemctl reboot} on hardware; in the simulation the simulated
+     * bootloader picks the next slot as a real one would at power-on (the agent process then ends
+     * and the next start sees what booted).
+     */
+    public static Reboot defaultReboot(AgentConfig c) throws BootControlException {
+        if (c.bootBackend().equals("sim")) {
+            SimulatedBootControl sim = SimulatedBootControl.open(c.bootSimDir());
+            return new SimulatedReboot(reason -> {
+                try {
+                    sim.simulateBoot();
+                } catch (BootControlException e) {
+                    throw new IOException("simulated boot failed: " + e.getMessage(), e);
+                }
+            });
+        }
+        return new SystemctlReboot();
+    }
+
+    /** GPIO for inhibitors: pi4j on Raspberry Pi based boards; in-memory pins in the simulation. */
+    public static Gpio gpio(AgentConfig c, ActivationConfig a) throws AgentConfig.ConfigException {
+        if (!a.needsGpio() || c.bootBackend().equals("sim")) return new SimulatedGpio();
+        try {
+            return Pi4jGpio.onRaspberryPi();
+        } catch (GpioException e) {
+            throw new AgentConfig.ConfigException(c.file() + ": inhibit.* pins are configured but GPIO is unavailable: " + e.getMessage());
+        }
+    }
+
     public static UpdateEngine.Parts parts(AgentConfig c, EventSink events, Clock clock, Sleeper sleeper, CrashHook hook)
+            throws IOException, BootControlException, AgentConfig.ConfigException {
+        return parts(c, events, clock, sleeper, hook, null, null, null);
+    }
+
+    /**
+     * @param reboot              null: {@link #defaultReboot}
+     * @param gpio                null: {@link #gpio}
+     * @param controllerReachable answers the health probe {@code controller}; null without a link
+     */
+    public static UpdateEngine.Parts parts(AgentConfig c, EventSink events, Clock clock, Sleeper sleeper, CrashHook hook,
+                                           Reboot reboot, Gpio gpio, java.util.function.BooleanSupplier controllerReachable)
             throws IOException, BootControlException, AgentConfig.ConfigException {
         java.util.List<java.security.cert.X509Certificate> keyring;
         try {
@@ -41,8 +92,24 @@ public final class Assembly {
         }
         HttpBundleSource.Options http = new HttpBundleSource.Options(HttpBundleSource.Options.defaults().connectTimeout(),
                 HttpBundleSource.Options.defaults().headerTimeout(), c.stallTimeout(), null);
+        ActivationConfig act = ActivationConfig.parse(c.raw(), c.file());
+        HealthConfig health = HealthConfig.parse(c.raw(), c.file(), controllerReachable);
+        Inhibitors inhibitors;
+        try {
+            inhibitors = act.inhibitors(gpio != null ? gpio : gpio(c, act), c.stateDir());
+        } catch (GpioException e) {
+            throw new AgentConfig.ConfigException(c.file() + ": inhibitor pins: " + e.getMessage());
+        }
+        Duration budget;
+        try {
+            budget = AgentConfig.parseDuration(c.raw().getProperty("rollback.budget", "15m"));
+        } catch (IllegalArgumentException e) {
+            throw new AgentConfig.ConfigException(c.file() + ": rollback.budget=" + c.raw().getProperty("rollback.budget")
+                    + " is not a duration (e.g. 15m)");
+        }
         return new UpdateEngine.Parts(bootControl(c), new FileSlotStorage(c.slotA(), c.slotB()), keyring, c.variant(),
                 c.clockTrusted(), c.systemRelease(), new RetryPolicy(c.retryBase(), c.retryMax(), c.retryMaxFailures()),
-                http, events, clock, sleeper, hook);
+                http, events, clock, sleeper, hook, reboot != null ? reboot : defaultReboot(c), act.schedule(), inhibitors,
+                health, c.bootTries(), budget);
     }
 }

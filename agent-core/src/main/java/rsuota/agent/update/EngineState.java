@@ -33,7 +33,12 @@ public record EngineState(UpdateState state, Order order, Target target, Map<Str
      * @param downloadOnly   stop at VERIFIED
      * @param rolloutId      rollout this order belongs to, or null
      */
-    public record Order(String source, String release, String manifestDigest, long rev, boolean downloadOnly, String rolloutId) {}
+    public record Order(String source, String release, String manifestDigest, long rev, boolean downloadOnly, String rolloutId,
+                        String window, Instant activateAfter) {
+        public Order(String source, String release, String manifestDigest, long rev, boolean downloadOnly, String rolloutId) {
+            this(source, release, manifestDigest, rev, downloadOnly, rolloutId, null, null);
+        }
+    }
 
     /**
      * @param release        release in the bundle
@@ -54,17 +59,54 @@ public record EngineState(UpdateState state, Order order, Target target, Map<Str
     public record ErrorRecord(String code, String message, Instant at) {}
 
     /**
-     * @param window        the window it waits for (text), or null for "now"
-     * @param activateAfter earliest instant, or null
-     * @param previousSlot  the slot that ran before the trial
-     * @param trialSince    when the trial boot was set
-     * @param commitSince   when health checks started after the reboot
-     * @param rollbackSince when the rollback was decided
-     * @param rollbackReason why
-     * @param alerted       whether the rollback budget alert was raised
+     * @param window          the order's window narrowing the device's own (text), or null
+     * @param activateAfter   earliest instant, or null
+     * @param now             activate as soon as no inhibitor holds, ignoring the device's windows (technician --now)
+     * @param previousSlot    the slot that ran before the trial: where a rollback returns to
+     * @param trialSince      when the trial boot was set in the bootloader (null: not yet)
+     * @param commitSince     when health checks started after the reboot
+     * @param rollbackSince   when the rollback was decided
+     * @param rollbackReason  why
+     * @param commanded       rollback ordered by the controller or a technician (not a failed commit)
+     * @param rollbackReboots reboots issued for this rollback (the agent never loops between slots)
+     * @param checkSince      when health checks of the previous slot started after the rollback reboot
+     * @param alerted         whether the rollback budget alert was raised
      */
-    public record Activation(String window, Instant activateAfter, String previousSlot, Instant trialSince,
-                             Instant commitSince, Instant rollbackSince, String rollbackReason, boolean alerted) {}
+    public record Activation(String window, Instant activateAfter, boolean now, String previousSlot, Instant trialSince,
+                             Instant commitSince, Instant rollbackSince, String rollbackReason, boolean commanded,
+                             int rollbackReboots, Instant checkSince, boolean alerted) {
+        public static Activation ordered(String window, Instant activateAfter, boolean now) {
+            return new Activation(window, activateAfter, now, null, null, null, null, null, false, 0, null, false);
+        }
+
+        public Activation withPrevious(String slot) {
+            return new Activation(window, activateAfter, now, slot, trialSince, commitSince, rollbackSince, rollbackReason, commanded, rollbackReboots, checkSince, alerted);
+        }
+
+        public Activation withTrialSince(Instant t) {
+            return new Activation(window, activateAfter, now, previousSlot, t, commitSince, rollbackSince, rollbackReason, commanded, rollbackReboots, checkSince, alerted);
+        }
+
+        public Activation withCommitSince(Instant t) {
+            return new Activation(window, activateAfter, now, previousSlot, trialSince, t, rollbackSince, rollbackReason, commanded, rollbackReboots, checkSince, alerted);
+        }
+
+        public Activation withRollback(Instant since, String reason, boolean byCommand) {
+            return new Activation(window, activateAfter, now, previousSlot, trialSince, commitSince, since, reason, byCommand, 0, null, false);
+        }
+
+        public Activation withRollbackReboot() {
+            return new Activation(window, activateAfter, now, previousSlot, trialSince, commitSince, rollbackSince, rollbackReason, commanded, rollbackReboots + 1, checkSince, alerted);
+        }
+
+        public Activation withCheckSince(Instant t) {
+            return new Activation(window, activateAfter, now, previousSlot, trialSince, commitSince, rollbackSince, rollbackReason, commanded, rollbackReboots, t, alerted);
+        }
+
+        public Activation withAlerted() {
+            return new Activation(window, activateAfter, now, previousSlot, trialSince, commitSince, rollbackSince, rollbackReason, commanded, rollbackReboots, checkSince, true);
+        }
+    }
 
     public static EngineState initial(Instant now) {
         return new EngineState(UpdateState.IDLE, null, null, Map.of(), 0, null, 0, null, now);

@@ -24,6 +24,15 @@ import rsuota.hal.boot.BootControl;
 import rsuota.hal.boot.BootControlException;
 import rsuota.hal.boot.Slot;
 import rsuota.hal.storage.SlotStorage;
+import rsuota.hal.power.Reboot;
+import rsuota.agent.activation.InvalidWindowException;
+import rsuota.agent.activation.MaintenanceWindow;
+import rsuota.agent.activation.WindowSchedule;
+import rsuota.agent.activation.Inhibitors;
+import rsuota.agent.health.HealthConfig;
+import rsuota.agent.health.HealthMonitor;
+import rsuota.agent.health.ProbeResult;
+import rsuota.agent.health.Verdict;
 
 /**
  * The update state machine. Each step persists its transition ({@link StateStore}) before it acts,
@@ -40,10 +49,20 @@ public final class UpdateEngine {
     static final int MAX_REENTRIES = 50;
     static final String HEADER_FILE = "header.bin";
 
-    /** Everything the engine needs besides its directory. */
+    /**
+     * Everything the engine needs besides its directory.
+     *
+     * @param schedule       the device's maintenance windows
+     * @param inhibitors     what may hold activation (door, technician lock, battery)
+     * @param health         probes and commit window for the trial and for a rollback's verification
+     * @param bootTries      boot attempts for a trial slot
+     * @param rollbackBudget from rollback decision to healthy on the old slot; past it an alert is raised
+     */
     public record Parts(BootControl boot, SlotStorage storage, java.util.List<java.security.cert.X509Certificate> keyring,
                         String variant, boolean clockTrusted, String systemRelease, RetryPolicy retry,
-                        HttpBundleSource.Options http, EventSink events, Clock clock, Sleeper sleeper, CrashHook hook) {}
+                        HttpBundleSource.Options http, EventSink events, Clock clock, Sleeper sleeper, CrashHook hook,
+                        Reboot reboot, WindowSchedule schedule, Inhibitors inhibitors, HealthConfig health, int bootTries,
+                        java.time.Duration rollbackBudget) {}
 
     private final Path dir;
     private final Parts parts;
@@ -52,6 +71,11 @@ public final class UpdateEngine {
     private volatile EngineState state;
     private volatile EngineState.Order replacement;
     private volatile Progress progress;
+    /** Set once this process asked for a reboot: nothing more happens until the box restarts. */
+    private volatile boolean rebootRequested;
+    private HealthMonitor monitor;
+    private volatile String waitingFor;
+    private volatile java.util.List<ProbeResult> lastProbes = java.util.List.of();
 
     public UpdateEngine(Path stateDir, Parts parts) throws IOException, BootControlException {
         this.dir = stateDir;
@@ -74,6 +98,38 @@ public final class UpdateEngine {
         }
         this.state = s;
         this.progress = readProgress();
+        refreshGoodSlot(booted);
+    }
+
+    /**
+     * The bootloader spends a try on every boot, also of a committed slot (RAUC's schemes do), so
+     * a running slot that the agent committed earlier is marked good again at each start. Not
+     * during a trial or a rollback: there the tries are the safety net.
+     */
+    private void refreshGoodSlot(Slot booted) {
+        UpdateState st = state.state();
+        if (st == UpdateState.ACTIVATING || st == UpdateState.COMMITTING || st == UpdateState.ROLLING_BACK) return;
+        if (!"good".equals(state.slot(booted.name()).status())) return;
+        try {
+            parts.boot().markGood(booted);
+        } catch (BootControlException e) {
+            log.error("cannot refresh boot tries of the running slot {}: {}", booted, e.getMessage());
+        }
+    }
+
+    /** Whether this engine asked for a reboot (the caller stops; the box restarts). */
+    public boolean rebootRequested() {
+        return rebootRequested;
+    }
+
+    /** What activation waits for (window, inhibitors), or null. */
+    public String waitingFor() {
+        return waitingFor;
+    }
+
+    /** Results of the last round of health probes (trial commit or rollback check). */
+    public java.util.List<ProbeResult> lastProbes() {
+        return lastProbes;
     }
 
     private Instant now() {
@@ -115,22 +171,88 @@ public final class UpdateEngine {
         transition(UpdateEvent.ORDER, st -> st.withOrder(o).withTarget(null).withError(null), null);
     }
 
-    /** Drives the machine until it settles (VERIFIED, FAILED, IDLE ...). Returns the final state. */
+    /**
+     * Orders activation of the verified release: inside the device's windows narrowed by
+     * {@code window}/{@code activateAfter}, or as soon as no inhibitor holds when {@code now}.
+     */
+    public synchronized void activate(String window, Instant activateAfter, boolean now) throws IOException, InstallException {
+        if (window != null) {
+            try {
+                MaintenanceWindow.parse(window);
+            } catch (InvalidWindowException e) {
+                throw new InstallException("BAD_WINDOW", e.getMessage());
+            }
+        }
+        UpdateState s = state.state();
+        if (s == UpdateState.AWAITING_WINDOW) {
+            // a new activation order replaces the conditions of the one waiting
+            EngineState.Activation a = EngineState.Activation.ordered(window, activateAfter, now);
+            state = state.withActivation(a);
+            store.save(state);
+            return;
+        }
+        if (s != UpdateState.VERIFIED) {
+            throw new InstallException("NOTHING_TO_ACTIVATE", "the agent is " + s.reported()
+                    + "; activation needs a verified release on the inactive slot (install --download-only first)");
+        }
+        transition(UpdateEvent.ACTIVATE, st -> st.withActivation(EngineState.Activation.ordered(window, activateAfter, now)),
+                window == null ? null : Map.of("window", window));
+    }
+
+    /**
+     * A commanded rollback (controller or technician). From a committed or committing release it
+     * returns to the other slot when that holds the previous good release; otherwise it throws
+     * {@code NO_PREVIOUS_SLOT}, and the caller reinstalls the previous release's bundle instead.
+     */
+    public synchronized void rollback(String reason) throws IOException, InstallException {
+        UpdateState s = state.state();
+        if (s == UpdateState.AWAITING_WINDOW) {
+            transition(UpdateEvent.CANCEL, st -> st.withActivation(null), Map.of("reason", "activation cancelled: " + reason));
+            return;
+        }
+        if (s == UpdateState.ROLLING_BACK) return; // already on its way
+        if (s != UpdateState.ACTIVATED && s != UpdateState.COMMITTING) {
+            throw new InstallException("NOTHING_TO_ROLL_BACK", "the agent is " + s.reported() + "; the running release is not a new one");
+        }
+        Slot booted = bootControlBooted();
+        Slot other = booted.other();
+        EngineState.SlotRecord prev = state.slot(other.name());
+        if (!"good".equals(prev.status())) {
+            throw new InstallException("NO_PREVIOUS_SLOT", "slot " + other + " holds no good release (" + prev.status()
+                    + "); reinstall the previous release's bundle");
+        }
+        EngineState.Activation a = (state.activation() == null ? EngineState.Activation.ordered(null, null, false) : state.activation())
+                .withPrevious(other.name()).withRollback(now(), reason, true);
+        transition(UpdateEvent.ROLLBACK, st -> st.withActivation(a), Map.of("reason", reason), "commanded");
+    }
+
+    /** Drives the machine until it settles or waits (window, health window, reboot). Returns the state. */
     public EngineState run() throws InterruptedException {
         while (true) {
+            if (rebootRequested) return state;
             EngineState s = state;
             if (s.state().inFlight() && s.reentries() > MAX_REENTRIES) {
                 fail("LOOP_GUARD", "state " + s.state().reported() + " re-entered " + s.reentries() + " times after restarts");
                 continue;
             }
             try {
-                switch (s.state()) {
-                    case PENDING -> pending();
-                    case DOWNLOADING -> downloading();
-                    default -> {
-                        return state;
+                boolean progressed = switch (s.state()) {
+                    case PENDING -> {
+                        pending();
+                        yield true;
                     }
-                }
+                    case DOWNLOADING -> {
+                        downloading();
+                        yield true;
+                    }
+                    case VERIFIED -> verified();
+                    case AWAITING_WINDOW -> awaitingWindow();
+                    case ACTIVATING -> activating();
+                    case COMMITTING -> committing();
+                    case ROLLING_BACK -> rollingBack();
+                    default -> false;
+                };
+                if (!progressed) return state;
             } catch (InstallException e) {
                 fail(e.code(), e.getMessage());
             } catch (IOException e) {
@@ -191,6 +313,234 @@ public final class UpdateEngine {
                 new EngineState.SlotRecord(t.release(), t.manifestDigest(), "verified")), Map.of("slot", target.name()));
         // progress.json stays: it tells status how many bytes this install fetched.
         DownloadJournal.delete(dir);
+    }
+
+    /** A verified release ordered for activation moves on to wait for its window. */
+    private boolean verified() throws IOException {
+        EngineState.Order o = state.order();
+        if (o == null || o.downloadOnly() || state.activation() != null) return false;
+        transition(UpdateEvent.ACTIVATE, st -> st.withActivation(EngineState.Activation.ordered(o.window(), o.activateAfter(), false)),
+                o.window() == null ? null : Map.of("window", o.window()));
+        return true;
+    }
+
+    WindowSchedule scheduleFor(EngineState.Activation a) {
+        WindowSchedule base = a.now() ? WindowSchedule.anyTime() : parts.schedule();
+        MaintenanceWindow w = null;
+        if (a.window() != null) {
+            try {
+                w = MaintenanceWindow.parse(a.window());
+            } catch (InvalidWindowException e) {
+                log.error("stored order window '{}' no longer parses: {}", a.window(), e.getMessage());
+            }
+        }
+        return base.narrowedBy(a.activateAfter(), w);
+    }
+
+    private boolean awaitingWindow() throws IOException, InstallException {
+        EngineState.Activation a = state.activation();
+        Instant t = now();
+        WindowSchedule schedule = scheduleFor(a);
+        java.util.List<String> held = parts.inhibitors().activeReasons();
+        if (!schedule.isOpen(t)) {
+            waitingFor = schedule.describe(t) + (held.isEmpty() ? "" : "; held by " + String.join(", ", held));
+            return false;
+        }
+        if (!held.isEmpty()) {
+            waitingFor = "held by " + String.join(", ", held);
+            return false;
+        }
+        waitingFor = null;
+        Slot booted = bootControlBooted();
+        transition(UpdateEvent.WINDOW_OPEN, st -> st.withActivation(a.withPrevious(booted.name())), Map.of("slot", state.target().slot()));
+        return true;
+    }
+
+    /** Sets the trial (once, remembered) and reboots; after the reboot, compares what booted with what was expected. */
+    private boolean activating() throws IOException, InstallException {
+        EngineState.Activation a = state.activation();
+        Slot target = Slot.parse(state.target().slot());
+        Slot previous = Slot.parse(a.previousSlot());
+        Slot booted = bootControlBooted();
+        if (booted == target) {
+            transition(UpdateEvent.BOOTED_TRIAL, st -> st.withActivation(a.withCommitSince(now()))
+                    .withSlot(target.name(), new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "trial")), null);
+            monitor = null;
+            return true;
+        }
+        if (a.trialSince() != null) {
+            int left = bootTries(target);
+            if (left == 0) {
+                // The trial was set and its tries are spent, yet the old slot runs: the new one never
+                // came up (hang ended by the watchdog, kernel panic): the bootloader fell back.
+                transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
+                        new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
+                        .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " did not boot within "
+                                + parts.bootTries() + " tries; running slot " + booted, now())),
+                        Map.of("slot", target.name()), "boot_failed");
+                markBadQuietly(target);
+                return true;
+            }
+            // trial set but the reboot did not happen (the agent restarted first): reboot now
+            requestReboot("activate release " + state.target().release() + " on slot " + target);
+            return false;
+        }
+        try {
+            parts.boot().setTrial(target, parts.bootTries());
+        } catch (BootControlException e) {
+            throw new InstallException("BOOT_CONTROL", "cannot set slot " + target + " for a trial boot: " + e.getMessage());
+        }
+        state = state.withActivation(a.withTrialSince(now()));
+        store.save(state);
+        parts.hook().at("trial-set");
+        if (booted != previous) log.warn("activation expected slot {} to run, found {}", previous, booted);
+        requestReboot("activate release " + state.target().release() + " on slot " + target);
+        return false;
+    }
+
+    private boolean committing() throws IOException, InstallException {
+        EngineState.Activation a = state.activation();
+        Slot target = Slot.parse(state.target().slot());
+        Slot booted = bootControlBooted();
+        if (booted != target) {
+            // the watchdog reset the box during the commit window and the bootloader fell back
+            transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
+                    new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
+                    .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " stopped booting during the commit window", now())),
+                    Map.of("slot", target.name()), "boot_failed");
+            markBadQuietly(target);
+            return true;
+        }
+        if (monitor == null) monitor = new HealthMonitor(parts.health(), a.commitSince());
+        java.util.List<ProbeResult> results = monitor.checkOnce();
+        lastProbes = results;
+        Verdict v = monitor.observe(now(), results);
+        if (v instanceof Verdict.Healthy) {
+            EngineState.Target t = state.target();
+            transition(UpdateEvent.SUCCESS, st -> st.withFloor(Math.max(st.securityFloor(), t.securityVersion()))
+                    .withSlot(target.name(), new EngineState.SlotRecord(t.release(), t.manifestDigest(), "good")),
+                    Map.of("slot", target.name()));
+            try {
+                parts.boot().markGood(target);
+            } catch (BootControlException e) {
+                // the next start marks the running good slot again (refreshGoodSlot)
+                log.error("commit: cannot mark slot {} good yet: {}", target, e.getMessage());
+            }
+            monitor = null;
+            return true;
+        }
+        if (v instanceof Verdict.Unhealthy u) {
+            monitor = null;
+            transition(UpdateEvent.ROLLBACK, st -> st.withActivation(a.withRollback(now(), u.reason(), false))
+                    .withError(new EngineState.ErrorRecord("health_failed", u.reason(), now())), Map.of("reason", u.reason()), "health_failed");
+            return true;
+        }
+        return false; // keep watching: the caller comes back after the check interval
+    }
+
+    /**
+     * Back to the previous slot: make the failed slot unbootable (local) or set the previous slot
+     * for a trial (commanded), reboot once, then verify the previous slot is healthy. Never loops
+     * between slots: one reboot, then rolled_back or needs_investigation.
+     */
+    private boolean rollingBack() throws IOException, InstallException {
+        EngineState.Activation a = state.activation();
+        Slot previous = Slot.parse(a.previousSlot());
+        Slot failed = previous.other();
+        Slot booted = bootControlBooted();
+        checkRollbackBudget(a);
+        if (booted == previous) {
+            EngineState.Activation cur = state.activation();
+            if (cur.checkSince() == null) {
+                state = state.withActivation(cur.withCheckSince(now()));
+                store.save(state);
+                monitor = null;
+            }
+            if (monitor == null) monitor = new HealthMonitor(parts.health(), state.activation().checkSince());
+            java.util.List<ProbeResult> results = monitor.checkOnce();
+            lastProbes = results;
+            Verdict v = monitor.observe(now(), results);
+            if (v instanceof Verdict.Passing) return false;
+            monitor = null;
+            if (v instanceof Verdict.Healthy) {
+                String rel = state.slot(failed.name()).release();
+                String dig = state.slot(failed.name()).manifestDigest();
+                transition(UpdateEvent.SUCCESS, st -> st.withSlot(failed.name(), new EngineState.SlotRecord(rel, dig, "bad")),
+                        Map.of("slot", previous.name(), "message", String.valueOf(a.rollbackReason())), a.commanded() ? "commanded" : "health_failed");
+                markBadQuietly(failed);
+                try {
+                    parts.boot().markGood(previous);
+                } catch (BootControlException e) {
+                    log.error("cannot mark slot {} good after rollback: {}", previous, e.getMessage());
+                }
+            } else {
+                String why = ((Verdict.Unhealthy) v).reason();
+                transition(UpdateEvent.UNHEALTHY, st -> st.withError(new EngineState.ErrorRecord("previous_unhealthy",
+                        "slot " + previous + " runs but is not healthy either: " + why, now())), Map.of("reason", why), "previous_unhealthy");
+            }
+            return true;
+        }
+        if (a.rollbackReboots() >= 1) {
+            // rebooted once already and the failed slot still runs: the previous one did not boot
+            transition(UpdateEvent.FAILURE, st -> st.withError(new EngineState.ErrorRecord("previous_unbootable",
+                    "rolled back to slot " + previous + " but slot " + booted + " runs again", now())), null, "previous_unbootable");
+            return true;
+        }
+        try {
+            if (a.commanded()) {
+                parts.boot().setTrial(previous, parts.bootTries());
+            } else {
+                parts.boot().markBad(failed);
+            }
+        } catch (BootControlException e) {
+            throw new InstallException("BOOT_CONTROL", "rollback: " + e.getMessage());
+        }
+        state = state.withActivation(a.withRollbackReboot());
+        store.save(state);
+        parts.hook().at("rollback-set");
+        requestReboot("roll back to slot " + previous + ": " + a.rollbackReason());
+        return false;
+    }
+
+    private void checkRollbackBudget(EngineState.Activation a) throws IOException {
+        if (a.alerted() || a.rollbackSince() == null) return;
+        if (now().isAfter(a.rollbackSince().plus(parts.rollbackBudget()))) {
+            state = state.withActivation(a.withAlerted());
+            store.save(state);
+            try {
+                parts.events().emit(new EventSink.Draft("alert", state.state().reported(), state.target() == null ? null : state.target().release(),
+                        "ROLLBACK_BUDGET_EXCEEDED", Map.of("budget", parts.rollbackBudget().toString(),
+                                "since", a.rollbackSince().toString(), "message", "rollback not healthy within its time budget; still trying")));
+            } catch (IOException e) {
+                log.error("alert not recorded: {}", e.toString());
+            }
+        }
+    }
+
+    private void requestReboot(String reason) throws InstallException {
+        rebootRequested = true;
+        try {
+            parts.reboot().reboot(reason);
+        } catch (IOException e) {
+            rebootRequested = false;
+            throw new InstallException("REBOOT_FAILED", "cannot reboot (" + reason + "): " + e.getMessage());
+        }
+    }
+
+    private int bootTries(Slot s) throws InstallException {
+        try {
+            return parts.boot().state().triesLeft().getOrDefault(s, 0);
+        } catch (BootControlException e) {
+            throw new InstallException("BOOT_CONTROL", e.getMessage());
+        }
+    }
+
+    private void markBadQuietly(Slot s) {
+        try {
+            parts.boot().markBad(s);
+        } catch (BootControlException e) {
+            log.error("cannot mark slot {} bad: {}", s, e.getMessage());
+        }
     }
 
     private Slot bootControlBooted() throws InstallException {

@@ -48,12 +48,14 @@ public final class UpdateTransitions {
         on(AWAITING_WINDOW, WINDOW_OPEN,     ACTIVATING);
         on(AWAITING_WINDOW, CANCEL,          VERIFIED);
         on(AWAITING_WINDOW, FAILURE,         FAILED);
+        on(AWAITING_WINDOW, ORDER,           PENDING);
         on(ACTIVATING,      BOOTED_TRIAL,    COMMITTING);
         on(ACTIVATING,      BOOTED_FALLBACK, ROLLED_BACK);
         on(ACTIVATING,      FAILURE,         FAILED);
         on(COMMITTING,      SUCCESS,         ACTIVATED);
         on(COMMITTING,      ROLLBACK,        ROLLING_BACK);
         on(COMMITTING,      BOOTED_FALLBACK, ROLLED_BACK);
+        on(COMMITTING,      FAILURE,         ROLLING_BACK);
         on(ACTIVATED,       ROLLBACK,        ROLLING_BACK);
         on(ROLLING_BACK,    SUCCESS,         ROLLED_BACK);
         on(ROLLING_BACK,    UNHEALTHY,       NEEDS_INVESTIGATION);

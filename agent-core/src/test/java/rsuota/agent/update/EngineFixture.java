@@ -33,6 +33,17 @@ final class EngineFixture {
     Duration stall = Duration.ofSeconds(5);
     String variant = "rsu-a1";
     CrashHook hook = CrashHook.NONE;
+    /** Settable time for windows, commit windows and budgets. */
+    final MutableClock clock = new MutableClock(java.time.Instant.parse("2026-11-27T12:00:00Z"));
+    rsuota.agent.activation.WindowSchedule schedule = rsuota.agent.activation.WindowSchedule.anyTime();
+    rsuota.agent.activation.Inhibitors inhibitors = rsuota.agent.activation.Inhibitors.none();
+    /** Health of each slot as the probe sees it; the trial slot B is healthy unless a test says otherwise. */
+    final java.util.Map<Slot, Boolean> healthy = new java.util.concurrent.ConcurrentHashMap<>(java.util.Map.of(Slot.A, true, Slot.B, true));
+    Duration requiredPassing = Duration.ofMinutes(2);
+    Duration commitWindow = Duration.ofMinutes(10);
+    Duration rollbackBudget = Duration.ofMinutes(15);
+    /** Reboots the engine asked for; each runs the simulated bootloader like a power-on. */
+    final List<String> reboots = Collections.synchronizedList(new ArrayList<>());
 
     EngineFixture(Path dir, long slotSize) throws IOException, BootControlException {
         this.dir = dir;
@@ -46,14 +57,62 @@ final class EngineFixture {
     final Sleeper sleeper = d -> sleeps.add(d);
 
     UpdateEngine.Parts parts() throws BootControlException {
-        return new UpdateEngine.Parts(SimulatedBootControl.open(dir.resolve("boot")), storage, PKI.keyring(), variant, false, "1.0.0",
+        SimulatedBootControl bc = SimulatedBootControl.open(dir.resolve("boot"));
+        rsuota.agent.health.HealthProbe probe = new rsuota.agent.health.HealthProbe.ControllerReachable(() -> {
+            try {
+                return healthy.get(bc.booted());
+            } catch (BootControlException e) {
+                return false;
+            }
+        });
+        rsuota.agent.health.HealthConfig health = new rsuota.agent.health.HealthConfig(
+                List.of(new rsuota.agent.health.HealthConfig.ProbeSpec(probe, 0)), commitWindow, requiredPassing, Duration.ofSeconds(10), null);
+        return new UpdateEngine.Parts(bc, storage, PKI.keyring(), variant, false, "1.0.0",
                 retry, new HttpBundleSource.Options(Duration.ofSeconds(5), Duration.ofSeconds(5), stall, null),
-                d -> events.add(d), Clock.systemUTC(), sleeper, hook);
+                d -> events.add(d), clock, sleeper, hook,
+                new rsuota.hal.power.SimulatedReboot(reason -> reboots.add(reason)), schedule, inhibitors, health, 3, rollbackBudget);
+    }
+
+    /** Power-on after a reboot or a power cut: the simulated bootloader picks the slot. */
+    Slot powerOn() throws BootControlException {
+        return boot.simulateBoot();
     }
 
     /** A fresh engine over the same directory, as after a restart. */
     UpdateEngine engine() throws IOException, BootControlException {
         return new UpdateEngine(stateDir, parts());
+    }
+
+    /** A clock tests move by hand. */
+    static final class MutableClock extends Clock {
+        private volatile java.time.Instant now;
+
+        MutableClock(java.time.Instant start) {
+            this.now = start;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        void set(java.time.Instant t) {
+            now = t;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
     }
 
     EngineState.Order order(String source, boolean downloadOnly) {
