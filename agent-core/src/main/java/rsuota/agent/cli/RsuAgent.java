@@ -38,7 +38,8 @@ import rsuota.hal.storage.FileSlotStorage;
 @Command(name = "rsu-agent", mixinStandardHelpOptions = true, version = "rsu-agent 0.1.0",
         description = "RSU OTA device agent: install signed bundles to the inactive A/B slot, show status.",
         subcommands = {RsuAgent.SimInit.class, RsuAgent.Install.class, RsuAgent.Status.class, RsuAgent.Slots.class,
-                RsuAgent.Activate.class, RsuAgent.Rollback.class, RsuAgent.Lock.class, RsuAgent.Unlock.class, RsuAgent.Health.class},
+                RsuAgent.Activate.class, RsuAgent.Rollback.class, RsuAgent.Lock.class, RsuAgent.Unlock.class, RsuAgent.Health.class,
+                RsuAgent.Run.class, RsuAgent.Diag.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "2:usage error", "3:install failed (REASON: message on stderr)",
                 "4:configuration unusable", "5:another rsu-agent holds the state directory", "6:state or boot environment unreadable",
@@ -405,6 +406,75 @@ public final class RsuAgent implements Callable<Integer> {
                 for (var r : results) out.printf("%-4s %s: %s%n", r.pass() ? "ok" : "FAIL", r.name(), r.detail());
             }
             return all ? 0 : FAILED;
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run the agent daemon (systemd service): follows the controller's desired state, reports over MQTT.")
+    static final class Run implements Callable<Integer> {
+        @CommandLine.ParentCommand RsuAgent parent;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Failure, InterruptedException {
+            AgentConfig c = parent.loadConfig();
+            try (FileLock lock = lockState(c)) {
+                rsuota.agent.daemon.AgentDaemon d = new rsuota.agent.daemon.AgentDaemon(c, rsuota.agent.daemon.AgentDaemon.Options.defaults());
+                Thread hook = new Thread(d::close, "rsu-shutdown");
+                Runtime.getRuntime().addShutdownHook(hook);
+                d.start();
+                d.awaitStop();
+                boolean reboot = d.engine().rebootRequested();
+                d.close();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // already shutting down
+                }
+                spec.commandLine().getOut().println(reboot ? "stopped for a reboot" : "stopped");
+                return 0;
+            } catch (AgentConfig.ConfigException e) {
+                throw new Failure(CONFIG, "CONFIG: " + e.getMessage());
+            } catch (IOException e) {
+                throw new Failure(STATE, "STATE: " + e.getMessage());
+            } catch (BootControlException e) {
+                throw new Failure(STATE, "BOOT_CONTROL: " + e.getMessage());
+            }
+        }
+    }
+
+    @Command(name = "diag", mixinStandardHelpOptions = true, description = "Diagnostics for a technician.",
+            subcommands = {DiagCollect.class})
+    static final class Diag implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (collect)");
+        }
+    }
+
+    @Command(name = "collect", mixinStandardHelpOptions = true,
+            description = "Write a .tar.gz of agent logs, journal excerpts, state files and the config (secrets redacted).")
+    static final class DiagCollect implements Callable<Integer> {
+        @CommandLine.ParentCommand Diag diag;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "-o", required = true, description = "output file (.tar.gz)") Path out;
+
+        @Override
+        public Integer call() throws Failure {
+            RsuAgent root = (RsuAgent) spec.commandLine().getParent().getParent().getCommand();
+            AgentConfig c = root.loadConfig();
+            try {
+                String app = c.get("app.unit") == null ? "rsu-app.service" : c.get("app.unit");
+                var collector = new rsuota.agent.diag.DiagnosticsCollector(rsuota.agent.diag.DiagnosticsConfig.of(
+                        c.stateDir().resolve("logs"), c.stateDir(), c.file(), List.of("rsu-agent.service", app)), clock);
+                collector.collect(out);
+            } catch (rsuota.agent.diag.DiagnosticsException e) {
+                throw new Failure(STATE, "DIAGNOSTICS: " + e.getMessage());
+            }
+            spec.commandLine().getOut().println("wrote " + out);
+            return 0;
         }
     }
 

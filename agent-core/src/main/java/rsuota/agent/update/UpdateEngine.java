@@ -555,8 +555,16 @@ public final class UpdateEngine {
         return bootControlBooted().other();
     }
 
+    private volatile java.util.function.Consumer<Progress> progressListener = p -> { };
+
+    /** Called on every durable chunk (the daemon uses it to show the watchdog the loop is alive). */
+    public void setProgressListener(java.util.function.Consumer<Progress> l) {
+        progressListener = l == null ? p -> { } : l;
+    }
+
     private void onProgress(Progress p) {
         progress = p;
+        progressListener.accept(p);
         try {
             StateStore.writeAtomically(dir.resolve(Progress.FILE), StateStore.mapper().writeValueAsBytes(p));
         } catch (IOException e) {

@@ -1,0 +1,336 @@
+package rsuota.agent.daemon;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rsuota.agent.config.AgentConfig;
+import rsuota.agent.config.Assembly;
+import rsuota.agent.diag.DiagnosticsCollector;
+import rsuota.agent.diag.DiagnosticsCommand;
+import rsuota.agent.diag.DiagnosticsConfig;
+import rsuota.agent.diag.DiagnosticsUploader;
+import rsuota.agent.download.Sleeper;
+import rsuota.agent.health.KpiSource;
+import rsuota.agent.link.CommandDispatcher;
+import rsuota.agent.link.CommandRouter;
+import rsuota.agent.link.DesiredStateReconciler;
+import rsuota.agent.link.LinkConfig;
+import rsuota.agent.link.MqttLink;
+import rsuota.agent.link.PahoMqttLink;
+import rsuota.agent.link.TlsFiles;
+import rsuota.agent.report.Outbox;
+import rsuota.agent.report.OutboxConfig;
+import rsuota.agent.report.Reporter;
+import rsuota.agent.update.CrashHook;
+import rsuota.agent.update.EngineState;
+import rsuota.agent.update.InstallException;
+import rsuota.agent.update.StatusView;
+import rsuota.agent.update.UpdateEngine;
+import rsuota.agent.update.UpdateState;
+import rsuota.hal.boot.BootControlException;
+import rsuota.hal.boot.Slot;
+import rsuota.hal.gpio.Gpio;
+import rsuota.hal.power.Reboot;
+import rsuota.hal.watchdog.LoopWatchdog;
+import rsuota.hal.watchdog.SystemdNotifier;
+import rsuota.wire.Action;
+import rsuota.wire.MqttDesiredState;
+import rsuota.wire.MqttState;
+
+/**
+ * The rsu-agent daemon: one loop thread drives the update engine; the MQTT link feeds it desired
+ * states and commands and carries its events (through the on-disk outbox) and state snapshots.
+ * systemd gets READY=1 once started and WATCHDOG=1 only while the loop makes progress.
+ *
+ * <p>When the engine asks for a reboot, the daemon flushes the outbox briefly and stops: on a box
+ * the reboot ends the process anyway; in the lab the simulated reboot starts a new daemon.
+ */
+public final class AgentDaemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AgentDaemon.class);
+    public static final String AGENT_VERSION = "0.1.0";
+    /** How often the loop drives the engine when nothing else wakes it (windows, inhibitors). */
+    static final Duration TICK = Duration.ofSeconds(1);
+
+    /** What the lab or a test overrides; nulls mean the configured defaults. */
+    public record Options(Clock clock, Reboot reboot, Gpio gpio, Duration tick) {
+        public static Options defaults() {
+            return new Options(Clock.systemUTC(), null, null, TICK);
+        }
+    }
+
+    private final AgentConfig config;
+    private final Options options;
+    private final Clock clock;
+    private final Outbox outbox;
+    private final MqttLink link;
+    private final UpdateEngine engine;
+    private final Reporter reporter;
+    private final CommandDispatcher dispatcher;
+    private final SystemdNotifier notifier;
+    private final LoopWatchdog loopWatchdog;
+    private final ScheduledExecutorService scheduler;
+    private final BlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
+    private final KpiSource kpis;
+    private volatile boolean running;
+    private volatile Thread loop;
+
+    public AgentDaemon(AgentConfig config, Options options) throws IOException, AgentConfig.ConfigException, BootControlException {
+        this.config = config;
+        this.options = options;
+        this.clock = options.clock();
+        this.outbox = Outbox.open(OutboxConfig.in(config.stateDir().resolve("outbox")), config.deviceId(), clock);
+        String broker = config.get("link.broker");
+        if (broker != null && !broker.isBlank()) {
+            LinkConfig lc = LinkConfig.device(broker, config.deviceId());
+            if (config.get("link.tls.ca") != null) {
+                lc = lc.withTls(new TlsFiles(config.resolve(config.get("link.tls.ca")), config.resolve(config.get("link.tls.cert")),
+                        config.resolve(config.get("link.tls.key"))));
+            }
+            this.link = new PahoMqttLink(lc, clock);
+        } else {
+            this.link = null;
+            log.warn("no link.broker in {}: running without a controller link (events stay in the outbox)", config.file());
+        }
+        MqttLink l = link;
+        UpdateEngine.Parts parts = Assembly.parts(config, outbox, clock, Sleeper.REAL, CrashHook.NONE, options.reboot(), options.gpio(),
+                () -> l != null && l.isConnected());
+        this.engine = new UpdateEngine(config.stateDir(), parts);
+        this.kpis = parts.health().kpiSource();
+        Duration hb = config.get("link.heartbeat") == null ? Reporter.DEFAULT_INTERVAL : AgentConfig.parseDuration(config.get("link.heartbeat"));
+        this.reporter = link == null ? null : Reporter.forOutbox(link, outbox, config.deviceId(), this::snapshot, clock, hb);
+        this.dispatcher = link == null ? null : new CommandDispatcher(config.deviceId(), config.stateDir(), outbox,
+                new CommandRouter().route(DiagnosticsCommand.TYPE, new DiagnosticsCommand(
+                        new DiagnosticsCollector(DiagnosticsConfig.of(config.stateDir().resolve("logs"), config.stateDir(), config.file(),
+                                List.of("rsu-agent.service", config.get("app.unit") == null ? "rsu-app.service" : config.get("app.unit"))), clock),
+                        new DiagnosticsUploader(DiagnosticsUploader.defaultClient(), DiagnosticsUploader.Options.DEFAULT),
+                        config.stateDir().resolve("diag-work"))), clock);
+        this.notifier = SystemdNotifier.fromEnvironment();
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "rsu-watchdog-" + config.deviceId());
+            t.setDaemon(true);
+            return t;
+        });
+        Duration kick = SystemdNotifier.watchdogInterval(System.getenv()).orElse(Duration.ofSeconds(10));
+        this.loopWatchdog = new LoopWatchdog(notifier, kick, kick.multipliedBy(4), scheduler);
+        engine.setProgressListener(p -> loopWatchdog.beat());
+    }
+
+    public UpdateEngine engine() {
+        return engine;
+    }
+
+    public Outbox outbox() {
+        return outbox;
+    }
+
+    public MqttLink link() {
+        return link;
+    }
+
+    /** Starts the link and the loop thread; returns at once. */
+    public synchronized void start() throws IOException {
+        running = true;
+        if (link != null) {
+            new DesiredStateReconciler(config.deviceId(), config.stateDir(), this::onDesired).attach(link);
+            dispatcher.attach(link);
+            link.start();
+            outbox.startPublishing(link);
+            reporter.start();
+        }
+        loop = new Thread(this::loop, "rsu-agent-" + config.deviceId());
+        loop.start();
+        loopWatchdog.start();
+        try {
+            notifier.ready();
+            notifier.status("running " + engine.state().state().reported());
+        } catch (IOException e) {
+            log.warn("sd_notify READY failed: {}", e.toString());
+        }
+    }
+
+    /** Blocks until the daemon stops (reboot requested, or {@link #close}). */
+    public void awaitStop() throws InterruptedException {
+        Thread t = loop;
+        if (t != null) t.join();
+    }
+
+    private void loop() {
+        try {
+            while (running) {
+                loopWatchdog.beat();
+                EngineState s = engine.run();
+                if (reporter != null) reporter.requestPublish();
+                if (engine.rebootRequested()) {
+                    log.info("reboot requested in state {}; flushing events", s.state());
+                    outbox.awaitAcked(outbox.lastSeq(), Duration.ofSeconds(5));
+                    running = false;
+                    break;
+                }
+                Duration wait = s.state() == UpdateState.COMMITTING || s.state() == UpdateState.ROLLING_BACK
+                        ? engine.parts().health().checkInterval() : options.tick();
+                Runnable task = tasks.poll(Math.max(10, wait.toMillis()), TimeUnit.MILLISECONDS);
+                while (task != null) {
+                    task.run();
+                    task = tasks.poll();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // a bug: stop beating so systemd restarts the agent; the state on disk is consistent
+            log.error("agent loop failed", e);
+        }
+    }
+
+    /** Maps the controller's desired state onto engine orders; runs on the loop thread (or immediately for a new order). */
+    void onDesired(MqttDesiredState d) {
+        log.info("desired rev {}: {} {}", d.rev(), d.action(), d.release());
+        EngineState s = engine.state();
+        boolean sameBundle = s.target() != null && d.manifestDigest() != null && d.manifestDigest().equals(s.target().manifestDigest());
+        switch (d.action()) {
+            case DOWNLOAD, ACTIVATE -> {
+                boolean activate = d.action() == Action.ACTIVATE;
+                if (sameBundle && s.state() != UpdateState.FAILED && s.state() != UpdateState.IDLE
+                        && s.state() != UpdateState.ROLLED_BACK && s.state() != UpdateState.NEEDS_INVESTIGATION) {
+                    if (activate && (s.state() == UpdateState.VERIFIED || s.state() == UpdateState.AWAITING_WINDOW)) {
+                        tasks.add(() -> {
+                            try {
+                                engine.activate(d.window(), d.activateAfter(), false);
+                            } catch (IOException | InstallException e) {
+                                log.warn("activation of rev {} refused: {}", d.rev(), e.getMessage());
+                            }
+                        });
+                    }
+                    return; // already on its way or done
+                }
+                if (runningRelease(s, d.manifestDigest())) return;
+                try {
+                    engine.order(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(), d.rev(), !activate, d.rolloutId(),
+                            d.window(), d.activateAfter()));
+                } catch (IOException | InstallException e) {
+                    log.warn("order of rev {} refused: {}", d.rev(), e.getMessage());
+                }
+            }
+            case ROLLBACK -> tasks.add(() -> {
+                if (runningRelease(engine.state(), d.manifestDigest()) || releaseRunning(engine.state(), d.release())) return;
+                try {
+                    engine.rollback("controller rollback, rev " + d.rev());
+                } catch (InstallException e) {
+                    if (e.code().equals("NO_PREVIOUS_SLOT") && d.bundleUrl() != null) {
+                        try {
+                            engine.order(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(), d.rev(), false, d.rolloutId()));
+                        } catch (IOException | InstallException e2) {
+                            log.warn("reinstall for rollback rev {} refused: {}", d.rev(), e2.getMessage());
+                        }
+                    } else {
+                        log.info("rollback rev {}: {}", d.rev(), e.getMessage());
+                    }
+                } catch (IOException e) {
+                    log.error("rollback rev {} not persisted: {}", d.rev(), e.toString());
+                }
+            });
+        }
+    }
+
+    private boolean runningRelease(EngineState s, String digest) {
+        if (digest == null) return false;
+        try {
+            Slot booted = engine.parts().boot().booted();
+            EngineState.SlotRecord r = s.slot(booted.name());
+            return digest.equals(r.manifestDigest()) && "good".equals(r.status());
+        } catch (BootControlException e) {
+            return false;
+        }
+    }
+
+    private boolean releaseRunning(EngineState s, String release) {
+        if (release == null) return false;
+        try {
+            Slot booted = engine.parts().boot().booted();
+            EngineState.SlotRecord r = s.slot(booted.name());
+            return release.equals(r.release()) && "good".equals(r.status());
+        } catch (BootControlException e) {
+            return false;
+        }
+    }
+
+    /** The retained state snapshot. */
+    @SuppressWarnings("unchecked")
+    public MqttState snapshot() {
+        EngineState s = engine.state();
+        Map<String, Object> status = StatusView.of(s, engine.progress(), engine.parts().boot());
+        List<MqttState.Slot> slots = new ArrayList<>();
+        String running = null;
+        for (Map<String, Object> m : (List<Map<String, Object>>) status.get("slots")) {
+            boolean booted = Boolean.TRUE.equals(m.get("booted"));
+            slots.add(new MqttState.Slot((String) m.get("name"), (String) m.get("state"), (String) m.get("release"), booted));
+            if (booted) running = (String) m.get("release");
+        }
+        Map<String, String> versions = new LinkedHashMap<>();
+        versions.put("baseImage", running);
+        versions.put("app", config.get("app.version") != null ? config.get("app.version") : running);
+        versions.put("agent", AGENT_VERSION);
+        Map<String, Object> dl = (Map<String, Object>) status.get("download");
+        EngineState.Target t = s.target();
+        MqttState.Deployment dep = new MqttState.Deployment(s.state().reported(), t != null ? t.release() : s.order() != null ? s.order().release() : null,
+                s.order() != null ? s.order().rev() : 0, ((Number) dl.get("bytesFetched")).longValue(), t != null ? t.payloadBytes() : 0,
+                engine.waitingFor());
+        MqttState.Error err = s.lastError() == null ? null : new MqttState.Error(s.lastError().code(), s.lastError().message(), s.lastError().at());
+        MqttState.Kpis k = null;
+        if (kpis != null) {
+            try {
+                k = kpis.read();
+            } catch (Exception e) {
+                // KPI source down: report none rather than stale numbers
+                log.debug("KPIs unavailable: {}", e.toString());
+            }
+        }
+        return new MqttState(MqttState.SCHEMA, config.deviceId(),
+                new MqttState.Identity(config.variant(), config.region(), config.corridor(), config.site(), config.tags()),
+                versions, slots, dep, err, k, clock.instant(), outbox.lastSeq());
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        Thread t = loop;
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        loopWatchdog.close();
+        scheduler.shutdownNow();
+        if (reporter != null) reporter.close();
+        if (dispatcher != null) dispatcher.close();
+        if (link != null) link.stop();
+        outbox.close();
+    }
+
+    /** Abandons everything without a clean shutdown (lab: a power cut). */
+    public void kill() {
+        running = false;
+        Thread t = loop;
+        if (t != null) t.interrupt();
+        loopWatchdog.close();
+        scheduler.shutdownNow();
+        if (reporter != null) reporter.close();
+        if (dispatcher != null) dispatcher.close();
+        if (link != null) link.stop();
+        outbox.close();
+    }
+}
