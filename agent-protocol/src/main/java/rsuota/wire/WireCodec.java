@@ -24,6 +24,10 @@ public final class WireCodec {
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .addModule(new JavaTimeModule())
+            .addModule(new com.fasterxml.jackson.databind.module.SimpleModule("strict-instant")
+                    .addDeserializer(java.time.Instant.class, new StrictInstant()))
+            // {"rev":1,"rev":2} is ambiguous: refuse it instead of letting the last key win
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -36,6 +40,29 @@ public final class WireCodec {
     static {
         MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
                 .maxNestingDepth(16).maxStringLength(MAX_BYTES).maxNumberLength(32).build());
+        // A number or boolean where the contract says string ("type":1) is a malformed message, not "1".
+        var textual = MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual);
+        for (var shape : new com.fasterxml.jackson.databind.cfg.CoercionInputShape[] {
+                com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
+                com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean}) {
+            textual.setCoercion(shape, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
+        }
+    }
+
+    /** Instants only as ISO-8601 text: an epoch number is refused (its unit would be a guess). */
+    static final class StrictInstant extends com.fasterxml.jackson.databind.JsonDeserializer<java.time.Instant> {
+        @Override
+        public java.time.Instant deserialize(com.fasterxml.jackson.core.JsonParser p, com.fasterxml.jackson.databind.DeserializationContext ctxt)
+                throws IOException {
+            if (p.currentToken() != com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+                return (java.time.Instant) ctxt.handleUnexpectedToken(java.time.Instant.class, p);
+            }
+            try {
+                return java.time.Instant.parse(p.getText());
+            } catch (java.time.format.DateTimeParseException e) {
+                return (java.time.Instant) ctxt.handleWeirdStringValue(java.time.Instant.class, p.getText(), "not an ISO-8601 instant");
+            }
+        }
     }
 
     private static final Map<Class<?>, String> SCHEMAS = Map.of(

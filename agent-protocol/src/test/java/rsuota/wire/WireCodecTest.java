@@ -1,0 +1,75 @@
+package rsuota.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class WireCodecTest {
+    static final String DIGEST = "a".repeat(64);
+
+    static String desired(String extra) {
+        return "{\"schema\":\"rsu.desired/1\",\"rev\":3,\"release\":\"2.4.0\",\"bundleUrl\":\"http://127.0.0.1/b.rsub\","
+                + "\"manifestDigest\":\"" + DIGEST + "\",\"action\":\"ACTIVATE\",\"activateAfter\":null,\"window\":null,"
+                + "\"rolloutId\":\"r1\",\"issuedAt\":\"2026-11-27T10:00:00Z\"" + extra + "}";
+    }
+
+    @Test
+    void roundTripOfEveryMessage() throws Exception {
+        MqttDesiredState d = WireCodec.decode(desired("").getBytes(StandardCharsets.UTF_8), MqttDesiredState.class);
+        assertThat(d.rev()).isEqualTo(3);
+        assertThat(WireCodec.decode(WireCodec.encode(d), MqttDesiredState.class)).isEqualTo(d);
+        MqttCommand c = new MqttCommand(MqttCommand.SCHEMA, "c1", "collect-diagnostics", Instant.parse("2026-11-27T11:00:00Z"), Map.of("uploadUrl", "x"));
+        assertThat(WireCodec.decode(WireCodec.encode(c), MqttCommand.class)).isEqualTo(c);
+        MqttEvent e = new MqttEvent(MqttEvent.SCHEMA, "rsu-1", 7, Instant.parse("2026-11-27T11:00:00Z"), "transition", "verified", "2.4.0", null, Map.of());
+        assertThat(WireCodec.decode(WireCodec.encode(e), MqttEvent.class)).isEqualTo(e);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            ",\"rev\":4",                                  // duplicate key
+            ",\"extra\":1"})                               // unknown field
+    void ambiguousOrUnknownFieldsAreMalformed(String extra) {
+        WireException ex = catchThrowableOfType(WireException.class,
+                () -> WireCodec.decode(desired(extra).getBytes(StandardCharsets.UTF_8), MqttDesiredState.class));
+        assertThat(ex).isNotNull();
+        assertThat(ex.code()).isEqualTo(WireException.Code.MALFORMED);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"release\":\"2.4.0\"|\"release\":240", "\"release\":\"2.4.0\"|\"release\":true",
+            "\"issuedAt\":\"2026-11-27T10:00:00Z\"|\"issuedAt\":0", "\"rev\":3|\"rev\":\"3\"", "\"rev\":3|\"rev\":3.5"})
+    void wrongTypesAreMalformed(String swap) {
+        String[] p = swap.split("\\|");
+        String json = desired("").replace(p[0], p[1]);
+        WireException ex = catchThrowableOfType(WireException.class,
+                () -> WireCodec.decode(json.getBytes(StandardCharsets.UTF_8), MqttDesiredState.class));
+        assertThat(ex).as(json).isNotNull();
+        assertThat(ex.code()).isEqualTo(WireException.Code.MALFORMED);
+    }
+
+    @Test
+    void unknownSchemaAndOversizeAreRefusedWithTheirCodes() {
+        WireException schema = catchThrowableOfType(WireException.class, () -> WireCodec.decode(
+                desired("").replace("rsu.desired/1", "rsu.desired/9").getBytes(StandardCharsets.UTF_8), MqttDesiredState.class));
+        assertThat(schema.code()).isEqualTo(WireException.Code.UNKNOWN_SCHEMA);
+        WireException big = catchThrowableOfType(WireException.class, () -> WireCodec.decode(new byte[WireCodec.MAX_BYTES + 1], MqttDesiredState.class));
+        assertThat(big.code()).isEqualTo(WireException.Code.TOO_LARGE);
+        WireException rev = catchThrowableOfType(WireException.class, () -> WireCodec.decode(
+                desired("").replace("\"rev\":3", "\"rev\":0").getBytes(StandardCharsets.UTF_8), MqttDesiredState.class));
+        assertThat(rev.code()).isEqualTo(WireException.Code.INVALID);
+    }
+
+    @Test
+    void topicsParseOnlyDeviceTopics() {
+        assertThat(Topics.parse("rsu/v1/dev/rsu-1/state")).isEqualTo(new Topics.DeviceTopic("rsu-1", "state"));
+        assertThat(Topics.parse("rsu/v1/dev/rsu-1/state/x")).isNull();
+        assertThat(Topics.parse("rsu/v1/dev/../state")).isNull();
+        assertThat(Topics.parse("other/rsu-1/state")).isNull();
+    }
+}
