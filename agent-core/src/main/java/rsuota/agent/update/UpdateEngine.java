@@ -566,7 +566,12 @@ public final class UpdateEngine {
         progress = p;
         progressListener.accept(p);
         try {
-            StateStore.writeAtomically(dir.resolve(Progress.FILE), StateStore.mapper().writeValueAsBytes(p));
+            // Advisory (status in another process): renamed into place but not fsync'd, so a chunk
+            // costs no extra flush. After a power cut the journal, not this file, says what is done.
+            Path tmp = dir.resolve("." + Progress.FILE + ".tmp");
+            Files.write(tmp, StateStore.mapper().writeValueAsBytes(p));
+            Files.move(tmp, dir.resolve(Progress.FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             log.warn("progress not written: {}", e.toString());
         }
