@@ -23,6 +23,7 @@ import rsuota.fleet.app.StartupException;
 public final class FleetControllerMain {
 
     public static void main(String[] args) {
+        Logging.configure();
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
         System.exit(execute(args, out, err));

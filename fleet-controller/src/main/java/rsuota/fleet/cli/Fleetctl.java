@@ -48,6 +48,7 @@ public final class Fleetctl {
     }
 
     public static void main(String[] args) {
+        Logging.configure();
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
         System.exit(execute(args, out, err));
