@@ -49,9 +49,10 @@ public record EngineState(UpdateState state, Order order, Target target, Map<Str
      * @param etag           the server's ETag when the download started, or null
      * @param payloadBytes   payload size
      * @param chunksTotal    chunks over all images
+     * @param headerBytes    bytes fetched for the header (counted in bytes fetched)
      */
     public record Target(String release, String manifestDigest, long securityVersion, String slot, long bundleSize,
-                         String etag, long payloadBytes, int chunksTotal) {}
+                         String etag, long payloadBytes, int chunksTotal, long headerBytes) {}
 
     /** @param status empty | written | verified | good | bad | trial */
     public record SlotRecord(String release, String manifestDigest, String status) {}

@@ -278,7 +278,7 @@ public final class UpdateEngine {
             var m = h.manifest().manifest();
             int chunks = m.images().stream().mapToInt(i -> i.chunkCount()).sum();
             EngineState.Target t = new EngineState.Target(m.release(), h.manifest().manifestDigest(), m.securityVersion(),
-                    target.name(), h.identity().size(), h.identity().etag(), m.payloadSize(), chunks);
+                    target.name(), h.identity().size(), h.identity().etag(), m.payloadSize(), chunks, src.bytesFetched());
             StateStore.writeAtomically(dir.resolve(HEADER_FILE), h.headerBytes());
             transition(UpdateEvent.SUCCESS, st -> st.withTarget(t)
                     .withSlot(target.name(), new EngineState.SlotRecord(null, null, "writing")), Map.of("slot", target.name()));
@@ -306,8 +306,12 @@ public final class UpdateEngine {
         }
         Installer.Header h = inst.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()),
                 t.manifestDigest(), target);
+        // bytes fetched accumulate over restarts of the same download (progress.json) and include the header
+        Progress before = progress;
+        long base = before != null && t.release().equals(before.release()) && before.bytesFetched() > 0 ? before.bytesFetched() : t.headerBytes();
         try (BundleSource src = BundleSource.open(state.order().source(), parts.http())) {
-            inst.download(src, h, target, t, this::onProgress, () -> replacement != null);
+            inst.download(src, h, target, t, p -> onProgress(new Progress(p.release(), base + p.bytesFetched(), p.chunksVerified(),
+                    p.chunksTotal(), p.payloadBytes())), () -> replacement != null);
         }
         transition(UpdateEvent.SUCCESS, st -> st.withSlot(target.name(),
                 new EngineState.SlotRecord(t.release(), t.manifestDigest(), "verified")), Map.of("slot", target.name()));
