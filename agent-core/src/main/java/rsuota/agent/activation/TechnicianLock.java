@@ -1,5 +1,6 @@
 package rsuota.agent.activation;
 
+import rsuota.hal.storage.DurableFiles;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -51,12 +52,12 @@ public final class TechnicianLock implements Inhibitor {
     public void lock(String reason, String by, Instant at) throws IOException {
         if (reason == null || reason.isBlank()) throw new IllegalArgumentException("a technician lock needs a reason (--reason TEXT)");
         if (by == null || by.isBlank()) throw new IllegalArgumentException("a technician lock needs to say who locked");
-        AtomicFile.write(file, MAPPER.writeValueAsBytes(new Lock(reason.strip(), by.strip(), at)));
+        DurableFiles.writeAtomically(file, MAPPER.writeValueAsBytes(new Lock(reason.strip(), by.strip(), at)));
     }
 
     /** Removes the lock; returns whether there was one. */
     public boolean unlock() throws IOException {
-        return AtomicFile.delete(file);
+        return DurableFiles.delete(file);
     }
 
     /** The current lock, or empty. Throws when the file exists but cannot be read or parsed. */

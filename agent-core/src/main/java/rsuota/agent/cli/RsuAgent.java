@@ -150,7 +150,7 @@ public final class RsuAgent implements Callable<Integer> {
                         "system.release=" + release,
                         "download.retry.base=1s", "download.retry.max=1m", "download.retry.maxFailures=10",
                         "download.stallTimeout=30s", "");
-                rsuota.agent.update.StateStore.writeAtomically(conf, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                rsuota.hal.storage.DurableFiles.writeAtomically(conf, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             } catch (IOException | BootControlException e) {
                 throw new Failure(STATE, "sim-init: cannot create " + dir + ": " + e.getMessage());
             }

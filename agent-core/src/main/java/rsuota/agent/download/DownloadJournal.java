@@ -50,7 +50,7 @@ public final class DownloadJournal implements AutoCloseable {
             // a torn write left bytes that are not UTF-8: start over, the slot is rewritten chunk by chunk
         }
         if (!reuse) {
-            rsuota.agent.update.StateStore.writeAtomically(j.file, (binding + "\n").getBytes(StandardCharsets.UTF_8));
+            rsuota.hal.storage.DurableFiles.writeAtomically(j.file, (binding + "\n").getBytes(StandardCharsets.UTF_8));
         } else {
             rewriteClean(j);
         }
@@ -64,7 +64,7 @@ public final class DownloadJournal implements AutoCloseable {
         for (int i = 0; i < j.done.length; i++) {
             for (int c = j.done[i].nextSetBit(0); c >= 0; c = j.done[i].nextSetBit(c + 1)) sb.append(i).append(' ').append(c).append('\n');
         }
-        rsuota.agent.update.StateStore.writeAtomically(j.file, sb.toString().getBytes(StandardCharsets.UTF_8));
+        rsuota.hal.storage.DurableFiles.writeAtomically(j.file, sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private void mark(String line) {

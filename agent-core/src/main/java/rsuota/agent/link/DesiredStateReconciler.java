@@ -1,5 +1,6 @@
 package rsuota.agent.link;
 
+import rsuota.hal.storage.DurableFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -7,7 +8,6 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import rsuota.agent.report.DurableFiles;
 import rsuota.wire.MqttDesiredState;
 import rsuota.wire.Topics;
 import rsuota.wire.WireCodec;

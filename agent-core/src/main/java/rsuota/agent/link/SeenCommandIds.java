@@ -1,5 +1,6 @@
 package rsuota.agent.link;
 
+import rsuota.hal.storage.DurableFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,7 +13,6 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import rsuota.agent.report.DurableFiles;
 
 /**
  * The most recent command ids, on disk: one base64url id per line, appended and fsync'd before

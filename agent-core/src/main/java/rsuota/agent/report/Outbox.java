@@ -1,5 +1,6 @@
 package rsuota.agent.report;
 
+import rsuota.hal.storage.DurableFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

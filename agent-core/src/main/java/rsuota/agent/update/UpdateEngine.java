@@ -1,5 +1,6 @@
 package rsuota.agent.update;
 
+import rsuota.hal.storage.DurableFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -279,7 +280,7 @@ public final class UpdateEngine {
             int chunks = m.images().stream().mapToInt(i -> i.chunkCount()).sum();
             EngineState.Target t = new EngineState.Target(m.release(), h.manifest().manifestDigest(), m.securityVersion(),
                     target.name(), h.identity().size(), h.identity().etag(), m.payloadSize(), chunks, src.bytesFetched());
-            StateStore.writeAtomically(dir.resolve(HEADER_FILE), h.headerBytes());
+            DurableFiles.writeAtomically(dir.resolve(HEADER_FILE), h.headerBytes());
             transition(UpdateEvent.SUCCESS, st -> st.withTarget(t)
                     .withSlot(target.name(), new EngineState.SlotRecord(null, null, "writing")), Map.of("slot", target.name()));
         }

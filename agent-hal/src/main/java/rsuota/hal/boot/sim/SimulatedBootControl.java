@@ -190,24 +190,10 @@ public final class SimulatedBootControl implements BootControl {
         s.env().variables().forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
         text.append(BOOTED).append('=').append(s.booted().name()).append('\n');
         text.append(DEFAULT_TRIES).append('=').append(s.defaultTries()).append('\n');
-        Path file = envFile();
-        Path tmp = dir.resolve(ENV_FILE + ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
-                while (buf.hasRemaining()) ch.write(buf);
-                // Data on disk before the rename makes it visible: else a crash can leave the new
-                // name pointing at an empty file.
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            // The rename itself is durable only once the directory entry is flushed.
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            }
+            rsuota.hal.storage.DurableFiles.writeAtomically(envFile(), text.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new BootControlException("sim backend: cannot write " + file + ": " + e, e);
+            throw new BootControlException("sim backend: cannot write " + envFile() + ": " + e, e);
         }
     }
 }
