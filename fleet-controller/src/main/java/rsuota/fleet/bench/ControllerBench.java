@@ -99,7 +99,7 @@ public final class ControllerBench {
         long t0 = System.nanoTime();
         waitFor(Duration.ofSeconds(120), () -> devices(args) >= args.devices());
         double registerS = (System.nanoTime() - t0) / 1e9;
-        JsonNode rel = post(args, "api/v1/releases", Map.of("bundle", args.bundle().toAbsolutePath().toString(), "reason", "bench"));
+        JsonNode rel = post(args, "api/v1/releases", Map.of("bundle", args.bundle().toString(), "reason", "bench"));
         String version = rel.get("version").asText();
         long cohort = post(args, "api/v1/cohorts", Map.of("release", version, "name", "wave-bench", "kind", "wave",
                 "filter", Map.of("corridor", "bench"), "reason", "bench")).get("cohort").get("id").asLong();
