@@ -84,9 +84,10 @@ public final class DesiredStatePublisher implements AutoCloseable {
 
     /**
      * One round: pending desired states and commands (and everything, after a reconnect). Returns
-     * how many messages were confirmed. Public for tests, which drive it without the thread.
+     * how many messages were confirmed. Public for tests, which drive it beside the thread; rounds never overlap,
+     * so a row is not sent twice by two rounds at once.
      */
-    public int publishOnce() throws FleetException {
+    public synchronized int publishOnce() throws FleetException {
         if (!transport.connected()) return 0;
         int n = 0;
         if (republish.getAndSet(false)) {
