@@ -91,10 +91,18 @@ public final class DownloadJournal implements AutoCloseable {
 
     /** Records a chunk whose bytes are already durable on the slot. */
     public void record(int image, int chunk) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap((image + " " + chunk + "\n").getBytes(StandardCharsets.US_ASCII));
+        record(List.of(new int[] {image, chunk}));
+    }
+
+    /** Records chunks ({image, chunk} pairs) whose bytes are already durable on the slot: one append, one fsync. */
+    public void record(List<int[]> chunks) throws IOException {
+        if (chunks.isEmpty()) return;
+        StringBuilder sb = new StringBuilder();
+        for (int[] c : chunks) sb.append(c[0]).append(' ').append(c[1]).append('\n');
+        ByteBuffer b = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.US_ASCII));
         while (b.hasRemaining()) out.write(b);
         out.force(false);
-        done[image].set(chunk);
+        for (int[] c : chunks) done[c[0]].set(c[1]);
     }
 
     public static void delete(Path dir) throws IOException {

@@ -149,57 +149,110 @@ final class Installer {
      * (a newer order replaces this one). Returns normally when every chunk and image is verified
      * on the slot.
      */
+    /**
+     * Written chunks are fsync'd and journaled in groups (one fsync of the slot and one of the
+     * journal per group): at most this many chunks or bytes. A power cut loses at most one group
+     * of progress, never correctness (the journal only names fsync'd chunks).
+     */
+    static final int FLUSH_CHUNKS = 4;
+    static final long FLUSH_BYTES = 16L * 1024 * 1024;
+
+    /** One chunk still to fetch. */
+    private record Todo(int image, int chunk, long offset, int length, String sha256, ManifestImage im) {}
+
     void download(BundleSource src, Header h, Slot target, EngineState.Target t, Listener listener, BooleanSupplier cancelled)
             throws InstallException, InterruptedException, Cancelled {
         List<ManifestImage> images = h.manifest().manifest().images();
         int[] counts = images.stream().mapToInt(ManifestImage::chunkCount).toArray();
         String binding = t.manifestDigest() + " " + target + " " + t.bundleSize() + " " + t.etag();
         int total = t.chunksTotal();
+        int maxChunk = images.stream().mapToInt(ManifestImage::chunkSize).max().orElse(0);
+        // Two buffers: the next chunk downloads (and is hash-checked) on a worker while this one is
+        // written, fsync'd and journaled. Order on the slot and in the journal stays sequential.
+        byte[][] bufs = {new byte[maxChunk], new byte[maxChunk]};
+        java.util.concurrent.ExecutorService fetcher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread th = new Thread(r, "rsu-fetch");
+            th.setDaemon(true);
+            return th;
+        });
+        java.util.concurrent.Future<BundleSource.Fetched> next = null;
         try (DownloadJournal journal = DownloadJournal.open(stateDir, binding, counts);
              FileChannel slot = storage.openForWrite(target)) {
             long base = h.manifest().payloadOffset();
-            byte[] buf = new byte[images.stream().mapToInt(ManifestImage::chunkSize).max().orElse(0)];
-            listener.progress(new Progress(t.release(), src.bytesFetched(), journal.verifiedChunks(), total, t.payloadBytes()));
+            List<Todo> todo = new java.util.ArrayList<>();
             for (int i = 0; i < images.size(); i++) {
                 ManifestImage im = images.get(i);
                 for (int c = 0; c < im.chunkCount(); c++) {
-                    if (journal.isDone(i, c)) continue;
-                    if (cancelled.getAsBoolean()) throw new Cancelled();
-                    long off = base + im.offset() + im.chunkOffset(c);
-                    int len = im.chunkLength(c);
-                    String expect = im.chunks().get(c);
-                    int ii = i;
-                    int cc = c;
-                    withRetry(() -> {
-                        BundleSource.Fetched f = src.fetch(off, len, h.identity(), buf);
-                        hook.bytes(src.bytesFetched());
-                        if (f.length() != len) throw FetchException.retry("CONNECTION_LOST", "short chunk");
-                        String got = Sha256.of(f.data(), 0, len);
-                        if (!got.equals(expect)) {
-                            throw FetchException.retry("CHUNK_HASH_MISMATCH", "image '" + im.slotClass() + "' chunk " + cc
-                                    + " of " + im.chunkCount() + ": SHA-256 " + got + " differs from the signed " + expect);
-                        }
-                        return f;
-                    }, "image " + im.slotClass() + " chunk " + c);
-                    writeChunk(slot, target, im.chunkOffset(c), buf, len);
-                    hook.at("chunk-written:" + ii + ":" + cc);
-                    journal.record(ii, cc);
-                    hook.at("chunk-journaled:" + ii + ":" + cc);
+                    if (!journal.isDone(i, c)) {
+                        todo.add(new Todo(i, c, base + im.offset() + im.chunkOffset(c), im.chunkLength(c), im.chunks().get(c), im));
+                    }
+                }
+            }
+            listener.progress(new Progress(t.release(), src.bytesFetched(), journal.verifiedChunks(), total, t.payloadBytes()));
+            List<Todo> unflushed = new java.util.ArrayList<>();
+            long unflushedBytes = 0;
+            if (!todo.isEmpty()) next = fetcher.submit(fetchTask(src, h, todo.get(0), bufs[0]));
+            for (int k = 0; k < todo.size(); k++) {
+                Todo d = todo.get(k);
+                if (cancelled.getAsBoolean()) throw new Cancelled();
+                await(next);
+                next = k + 1 < todo.size() ? fetcher.submit(fetchTask(src, h, todo.get(k + 1), bufs[(k + 1) % 2])) : null;
+                writeChunk(slot, d.im().chunkOffset(d.chunk()), bufs[k % 2], d.length());
+                unflushed.add(d);
+                unflushedBytes += d.length();
+                if (unflushed.size() >= FLUSH_CHUNKS || unflushedBytes >= FLUSH_BYTES || k == todo.size() - 1
+                        || cancelled.getAsBoolean()) {
+                    // The journal may only name chunks whose bytes are on the medium.
+                    slot.force(false);
+                    for (Todo u : unflushed) hook.at("chunk-written:" + u.image() + ":" + u.chunk());
+                    journal.record(unflushed.stream().map(u -> new int[] {u.image(), u.chunk()}).toList());
+                    for (Todo u : unflushed) hook.at("chunk-journaled:" + u.image() + ":" + u.chunk());
+                    unflushed.clear();
+                    unflushedBytes = 0;
                     listener.progress(new Progress(t.release(), src.bytesFetched(), journal.verifiedChunks(), total, t.payloadBytes()));
                 }
             }
         } catch (IOException e) {
             throw ioFailure(target, e);
+        } finally {
+            if (next != null) next.cancel(true);
+            fetcher.shutdownNow();
         }
         readBack(h, target);
     }
 
-    private void writeChunk(FileChannel slot, Slot target, long at, byte[] buf, int len) throws IOException {
+    private java.util.concurrent.Callable<BundleSource.Fetched> fetchTask(BundleSource src, Header h, Todo d, byte[] buf) {
+        return () -> withRetry(() -> {
+            BundleSource.Fetched f = src.fetch(d.offset(), d.length(), h.identity(), buf);
+            hook.bytes(src.bytesFetched());
+            if (f.length() != d.length()) throw FetchException.retry("CONNECTION_LOST", "short chunk");
+            String got = Sha256.of(f.data(), 0, d.length());
+            if (!got.equals(d.sha256())) {
+                throw FetchException.retry("CHUNK_HASH_MISMATCH", "image '" + d.im().slotClass() + "' chunk " + d.chunk()
+                        + " of " + d.im().chunkCount() + ": SHA-256 " + got + " differs from the signed " + d.sha256());
+            }
+            return f;
+        }, "image " + d.im().slotClass() + " chunk " + d.chunk());
+    }
+
+    /** Waits for a prefetch; its failures surface here as if the fetch had run on this thread. */
+    private static void await(java.util.concurrent.Future<BundleSource.Fetched> f) throws InstallException, InterruptedException {
+        try {
+            f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof InstallException ie) throw ie;
+            if (c instanceof InterruptedException ie) throw ie;
+            if (c instanceof Error err) throw err; // a test's simulated power cut, or a real VM error
+            if (c instanceof RuntimeException re) throw re;
+            throw new InstallException("DOWNLOAD_ERROR", String.valueOf(c), c);
+        }
+    }
+
+    private static void writeChunk(FileChannel slot, long at, byte[] buf, int len) throws IOException {
         ByteBuffer bb = ByteBuffer.wrap(buf, 0, len);
         long pos = at;
         while (bb.hasRemaining()) pos += slot.write(bb, pos);
-        // The journal may only name chunks whose bytes are on the medium.
-        slot.force(false);
     }
 
     /** Reads every image back from the slot: storage that acknowledges writes it did not keep is caught here. */
