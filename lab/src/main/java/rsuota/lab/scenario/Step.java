@@ -1,0 +1,141 @@
+package rsuota.lab.scenario;
+
+import java.time.Duration;
+
+/**
+ * One timeline entry: when it happens ({@link Trigger}, plus an optional delay), to which devices,
+ * and what ({@link Action}). Each step happens once.
+ *
+ * @param id      name other parts of the scenario refer to (pause expectations), or a generated one
+ * @param trigger when
+ * @param delay   extra wait after the trigger first holds
+ * @param devices devices a network or power action applies to (ignored by operator actions)
+ * @param action  what
+ */
+public record Step(String id, Trigger trigger, Duration delay, Scenario.Targets devices, Action action) {
+
+    /** When a step happens. */
+    public sealed interface Trigger permits At, DeviceIn, RolloutIn, PhaseIn {}
+
+    /** At lab time {@code at} (the lab clock starts once the fleet is up and every rollout is created). */
+    public record At(Duration at) implements Trigger {}
+
+    /** When the device's agent reports {@code state} (downloading, committing, rolling_back, ...). */
+    public record DeviceIn(String device, String state) implements Trigger {}
+
+    /** When the rollout of {@code release} is {@code state} (running, paused, completed, ...). */
+    public record RolloutIn(String release, String state) implements Trigger {}
+
+    /** When phase {@code phase} of the rollout of {@code release} is {@code state} (active, awaiting_approval, passed). */
+    public record PhaseIn(String release, String phase, String state) implements Trigger {}
+
+    /** Which network path of a device a fault hits. */
+    public enum Path {
+        /** The device's MQTT connection to the broker. */
+        BROKER,
+        /** The device's HTTP connections to the bundle server. */
+        BUNDLES,
+        BOTH;
+
+        public boolean broker() {
+            return this != BUNDLES;
+        }
+
+        public boolean bundles() {
+            return this != BROKER;
+        }
+    }
+
+    /** What a step does. */
+    public sealed interface Action permits Cut, Stall, Throttle, Partition, Heal, Flap, PowerCut, PowerOff, PowerOn, Start, Advance, Pause,
+            Resume, Rollback, Incident {
+        /** The "do" word of the scenario file. */
+        String verb();
+
+        /** Whether it acts on devices (network, power) rather than on the controller. */
+        default boolean onDevices() {
+            return false;
+        }
+    }
+
+    /**
+     * Cuts the device's bundle connections: now (neither field), once when {@code at} more bytes have
+     * gone to the device, or every {@code every} bytes ({@code times} windows, 0: for as long as the lab runs).
+     */
+    public record Cut(long every, long at, int times) implements Action {
+        public String verb() { return "cut"; }
+        public boolean onDevices() { return true; }
+    }
+
+    /** Holds the bundle connections open without forwarding a byte, for {@code duration}. */
+    public record Stall(Duration duration) implements Action {
+        public String verb() { return "stall"; }
+        public boolean onDevices() { return true; }
+    }
+
+    /** Limits the bundle path to {@code bytesPerSecond}, for {@code duration} (null: until the end). */
+    public record Throttle(long bytesPerSecond, Duration duration) implements Action {
+        public String verb() { return "throttle"; }
+        public boolean onDevices() { return true; }
+    }
+
+    /** Resets open connections on {@code path} and refuses new ones, for {@code duration} (null: until a heal). */
+    public record Partition(Path path, Duration duration) implements Action {
+        public String verb() { return "partition"; }
+        public boolean onDevices() { return true; }
+    }
+
+    public record Heal(Path path) implements Action {
+        public String verb() { return "heal"; }
+        public boolean onDevices() { return true; }
+    }
+
+    /** {@code times} rounds of: partitioned for {@code down}, then healed for {@code up}. */
+    public record Flap(Path path, Duration down, Duration up, int times) implements Action {
+        public String verb() { return "flap"; }
+        public boolean onDevices() { return true; }
+    }
+
+    /** Power lost at once (the agent is abandoned mid-step), back after {@code off}: the bootloader runs, a new agent starts. */
+    public record PowerCut(Duration off) implements Action {
+        public String verb() { return "power-cut"; }
+        public boolean onDevices() { return true; }
+    }
+
+    public record PowerOff() implements Action {
+        public String verb() { return "power-off"; }
+        public boolean onDevices() { return true; }
+    }
+
+    public record PowerOn() implements Action {
+        public String verb() { return "power-on"; }
+        public boolean onDevices() { return true; }
+    }
+
+    public record Start(String release, String reason) implements Action {
+        public String verb() { return "start"; }
+    }
+
+    public record Advance(String release, String reason) implements Action {
+        public String verb() { return "advance"; }
+    }
+
+    public record Pause(String release, String reason) implements Action {
+        public String verb() { return "pause"; }
+    }
+
+    /** Resumes, acknowledging every open pause event (the report shows what was acknowledged). */
+    public record Resume(String release, String reason) implements Action {
+        public String verb() { return "resume"; }
+    }
+
+    /** @param scope rollout | phase | cohort | device; with {@code phase} (index), {@code cohort} (name) or {@code device} */
+    public record Rollback(String release, String scope, Integer phase, String cohort, String device, String reason) implements Action {
+        public String verb() { return "rollback"; }
+    }
+
+    /** An incident tool's webhook: {@code POST /api/v1/incidents}. */
+    public record Incident(String id, String severity, String state, String release, String title) implements Action {
+        public String verb() { return "incident"; }
+    }
+}
