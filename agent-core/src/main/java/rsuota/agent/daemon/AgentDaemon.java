@@ -43,6 +43,13 @@ import rsuota.hal.boot.Slot;
 import rsuota.hal.gpio.Gpio;
 import rsuota.hal.power.Reboot;
 import rsuota.hal.watchdog.LoopWatchdog;
+import rsuota.hal.watchdog.DevWatchdog;
+import rsuota.hal.watchdog.Watchdog;
+import rsuota.hal.gpio.GpioException;
+import rsuota.hal.gpio.Pi4jGpio;
+import rsuota.hal.gpio.SimulatedGpio;
+import rsuota.hal.gpio.StatusLed;
+import rsuota.agent.activation.ActivationConfig;
 import rsuota.hal.watchdog.SystemdNotifier;
 import rsuota.wire.Action;
 import rsuota.wire.MqttDesiredState;
@@ -82,6 +89,9 @@ public final class AgentDaemon implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final BlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
     private final KpiSource kpis;
+    private final Gpio gpio;
+    private final StatusLed led;
+    private final DevWatchdog hardwareWatchdog;
     private volatile boolean running;
     private volatile Thread loop;
 
@@ -103,7 +113,8 @@ public final class AgentDaemon implements AutoCloseable {
             log.warn("no link.broker in {}: running without a controller link (events stay in the outbox)", config.file());
         }
         MqttLink l = link;
-        UpdateEngine.Parts parts = Assembly.parts(config, outbox, clock, Sleeper.REAL, CrashHook.NONE, options.reboot(), options.gpio(),
+        this.gpio = options.gpio() != null ? options.gpio() : gpioFor(config);
+        UpdateEngine.Parts parts = Assembly.parts(config, outbox, clock, Sleeper.REAL, CrashHook.NONE, options.reboot(), gpio,
                 () -> l != null && l.isConnected());
         this.engine = new UpdateEngine(config.stateDir(), parts);
         this.kpis = parts.health().kpiSource();
@@ -122,8 +133,67 @@ public final class AgentDaemon implements AutoCloseable {
             return t;
         });
         Duration kick = SystemdNotifier.watchdogInterval(System.getenv()).orElse(Duration.ofSeconds(10));
-        this.loopWatchdog = new LoopWatchdog(notifier, kick, kick.multipliedBy(4), scheduler);
+        // Boxes whose agent owns the hardware watchdog kick /dev/watchdog on the same condition as systemd's.
+        String dev = config.get("watchdog.device");
+        this.hardwareWatchdog = dev == null || dev.isBlank() ? null : DevWatchdog.open(config.resolve(dev));
+        Watchdog target = hardwareWatchdog == null ? notifier : new Watchdog() {
+            @Override
+            public void kick() throws IOException {
+                hardwareWatchdog.kick();
+                notifier.kick();
+            }
+
+            @Override
+            public void stalled(String why) throws IOException {
+                notifier.stalled(why);
+            }
+
+            @Override
+            public String describe() {
+                return notifier.describe() + " + " + hardwareWatchdog.describe();
+            }
+        };
+        this.loopWatchdog = new LoopWatchdog(target, kick, kick.multipliedBy(4), scheduler);
         engine.setProgressListener(p -> loopWatchdog.beat());
+        this.led = statusLed(config, gpio);
+        if (led != null) led.runOn(scheduler);
+    }
+
+    /** GPIO for inhibitors and the LED: pi4j on Raspberry Pi based boards, in-memory pins in the simulation. */
+    static Gpio gpioFor(AgentConfig c) throws AgentConfig.ConfigException {
+        ActivationConfig act = ActivationConfig.parse(c.raw(), c.file());
+        boolean ledPins = c.get("led.activity.pin") != null;
+        if (c.bootBackend().equals("sim") || (!act.needsGpio() && !ledPins)) return new SimulatedGpio();
+        try {
+            return Pi4jGpio.onRaspberryPi();
+        } catch (GpioException e) {
+            throw new AgentConfig.ConfigException(c.file() + ": GPIO pins are configured but GPIO is unavailable: " + e.getMessage());
+        }
+    }
+
+    /** {@code led.activity.pin} (and optional {@code led.fault.pin}): the status LED, or null. */
+    static StatusLed statusLed(AgentConfig c, Gpio gpio) throws AgentConfig.ConfigException {
+        String a = c.get("led.activity.pin");
+        if (a == null) return null;
+        try {
+            Gpio.Output activity = gpio.output(new Gpio.OutputPin("status-led", Integer.parseInt(a), false));
+            String f = c.get("led.fault.pin");
+            return f == null ? new StatusLed(activity) : new StatusLed(activity, gpio.output(new Gpio.OutputPin("fault-led", Integer.parseInt(f), false)));
+        } catch (NumberFormatException e) {
+            throw new AgentConfig.ConfigException(c.file() + ": led.activity.pin/led.fault.pin must be GPIO numbers");
+        } catch (GpioException e) {
+            throw new AgentConfig.ConfigException(c.file() + ": status LED: " + e.getMessage());
+        }
+    }
+
+    static StatusLed.Status ledStatus(UpdateState s) {
+        return switch (s) {
+            case PENDING, DOWNLOADING -> StatusLed.Status.DOWNLOADING;
+            case VERIFIED, AWAITING_WINDOW -> StatusLed.Status.AWAITING_WINDOW;
+            case ACTIVATING, COMMITTING, ROLLING_BACK -> StatusLed.Status.TRIAL;
+            case FAILED, NEEDS_INVESTIGATION -> StatusLed.Status.FAILED;
+            default -> StatusLed.Status.IDLE;
+        };
     }
 
     public UpdateEngine engine() {
@@ -170,6 +240,7 @@ public final class AgentDaemon implements AutoCloseable {
             while (running) {
                 loopWatchdog.beat();
                 EngineState s = engine.run();
+                if (led != null) led.show(ledStatus(s.state()));
                 if (reporter != null) reporter.requestPublish();
                 if (engine.rebootRequested()) {
                     log.info("reboot requested in state {}; flushing events", s.state());
@@ -301,8 +372,20 @@ public final class AgentDaemon implements AutoCloseable {
                 versions, slots, dep, err, k, clock.instant(), outbox.lastSeq());
     }
 
+    private void closeDevices() {
+        if (led != null) led.close();
+        if (hardwareWatchdog != null) {
+            try {
+                hardwareWatchdog.close(); // magic close: the daemon stops on purpose
+            } catch (IOException e) {
+                log.warn("hardware watchdog close: {}", e.toString());
+            }
+        }
+    }
+
     @Override
     public void close() {
+        closeDevices();
         running = false;
         Thread t = loop;
         if (t != null) {

@@ -107,6 +107,30 @@ class AgentDaemonTest {
     }
 
     @Test
+    void statusLedAndHardwareWatchdogFollowTheLoop() throws Exception {
+        Path dir = device();
+        Path wd = tmp.resolve("fake-watchdog");
+        Files.createFile(wd); // a plain file stands in for /dev/watchdog: never the machine's real one
+        Files.writeString(dir.resolve("agent.conf"), "led.activity.pin=5\nwatchdog.device=" + wd + "\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        rsuota.hal.gpio.SimulatedGpio gpio = new rsuota.hal.gpio.SimulatedGpio();
+        AgentDaemon d = new AgentDaemon(AgentConfig.load(dir.resolve("agent.conf")),
+                new AgentDaemon.Options(Clock.systemUTC(), new rsuota.hal.power.SimulatedReboot(reason -> reboots.add(reason)), gpio,
+                        Duration.ofMillis(100)));
+        d.start();
+        try {
+            // idle: the LED pin is driven (blink pattern of IDLE), and the hardware watchdog is kicked
+            await().atMost(Duration.ofSeconds(20)).until(() -> gpio.outputLevel(5) != null);
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.size(wd) > 0);
+        } finally {
+            d.close();
+        }
+        // magic close: the last byte written is 'V', so the hardware watchdog does not reset the box
+        byte[] written = Files.readAllBytes(wd);
+        assertThat(written[written.length - 1]).isEqualTo((byte) 'V');
+    }
+
+    @Test
     void desiredStateToActivatedOverARealBroker() throws Exception {
         Path dir = device();
         AgentDaemon first = daemon(dir);
