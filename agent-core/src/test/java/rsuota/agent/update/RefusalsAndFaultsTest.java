@@ -204,6 +204,24 @@ class RefusalsAndFaultsTest {
     }
 
     @Test
+    void slotsOnAReadOnlyFileSystemFailWithReadOnly() throws Exception {
+        Path mnt = Files.createDirectories(tmp.resolve("ro"));
+        run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt.toString());
+        try {
+            FileSlotStorage slots = FileSlotStorage.createSimulated(mnt, 1024 * 1024);
+            run("mount", "-o", "remount,ro", mnt.toString());
+            fx.storage = slots;
+            bundle("ro.rsub", builder().image("rootfs", 2 * CHUNK));
+            EngineState s = install("ro.rsub");
+            assertThat(s.state()).isEqualTo(UpdateState.FAILED);
+            assertThat(s.lastError().code()).isEqualTo("READ_ONLY");
+            assertThat(new StateStore(fx.stateDir).load(java.time.Instant.now()).lastError().code()).isEqualTo("READ_ONLY");
+        } finally {
+            run("umount", mnt.toString());
+        }
+    }
+
+    @Test
     void aNewerOrderReplacesTheDownloadInFlight() throws Exception {
         bundle("one.rsub", builder().image("rootfs", 6 * CHUNK));
         bundle("two.rsub", builder().release("2.5.0").seed(7).image("rootfs", 5 * CHUNK));
