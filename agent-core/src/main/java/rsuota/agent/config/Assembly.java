@@ -61,6 +61,34 @@ public final class Assembly {
         return new SystemctlReboot();
     }
 
+    /**
+     * TLS for bundle downloads from a private CA: {@code download.tls.ca} (PEM) is the only trust,
+     * optionally with a client certificate ({@code download.tls.cert} + {@code download.tls.key},
+     * PKCS#8). Absent: the JDK's default trust store.
+     */
+    static javax.net.ssl.SSLContext downloadTls(AgentConfig c) throws AgentConfig.ConfigException {
+        String ca = c.get("download.tls.ca");
+        if (ca == null || ca.isBlank()) return null;
+        String cert = c.get("download.tls.cert");
+        try {
+            if (cert != null) {
+                return new rsuota.agent.link.TlsFiles(c.resolve(ca), c.resolve(cert), c.resolve(c.get("download.tls.key"))).sslContext();
+            }
+            java.security.KeyStore ts = java.security.KeyStore.getInstance("PKCS12");
+            ts.load(null, null);
+            int i = 0;
+            for (var x : Pem.certificates(c.resolve(ca))) ts.setCertificateEntry("ca" + i++, x);
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ts);
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (rsuota.agent.link.LinkException | Pem.PemException | IOException | java.security.GeneralSecurityException e) {
+            throw new AgentConfig.ConfigException(c.file() + ": download.tls.*: " + e.getMessage());
+        }
+    }
+
     /** GPIO for inhibitors: pi4j on Raspberry Pi based boards; in-memory pins in the simulation. */
     public static Gpio gpio(AgentConfig c, ActivationConfig a) throws AgentConfig.ConfigException {
         if (!a.needsGpio() || c.bootBackend().equals("sim")) return new SimulatedGpio();
@@ -91,7 +119,7 @@ public final class Assembly {
             throw new AgentConfig.ConfigException(c.file() + ": keyring " + c.keyring() + ": " + e.getMessage());
         }
         HttpBundleSource.Options http = new HttpBundleSource.Options(HttpBundleSource.Options.defaults().connectTimeout(),
-                HttpBundleSource.Options.defaults().headerTimeout(), c.stallTimeout(), null);
+                HttpBundleSource.Options.defaults().headerTimeout(), c.stallTimeout(), downloadTls(c));
         ActivationConfig act = ActivationConfig.parse(c.raw(), c.file());
         HealthConfig health = HealthConfig.parse(c.raw(), c.file(), controllerReachable);
         Inhibitors inhibitors;
