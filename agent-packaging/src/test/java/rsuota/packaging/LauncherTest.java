@@ -1,0 +1,119 @@
+package rsuota.packaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * /usr/bin/rsu-agent from the package, run against a simulated device: the default --config, --config
+ * before or after the command, clean stdout, and the class-data-sharing archive (written by the first
+ * successful run, used by the next, rebuilt when a jar is newer, never kept from a failed run).
+ * The package is unpacked into a temporary directory; RSU_AGENT_HOME and RSU_AGENT_CDS_DIR point there.
+ */
+class LauncherTest {
+
+    static final BuiltPackages BUILT = BuiltPackages.fromBuild();
+
+    @TempDir
+    static Path tmp;
+    static Path launcher;
+    static Path cds;
+    static Path device;
+
+    @BeforeAll
+    static void unpackAndMakeADevice() throws IOException {
+        assumeTrue(Command.available("java") && Command.available("openssl"), "java and openssl are needed");
+        Path root = tmp.resolve("root");
+        Command.run("dpkg-deb", "-x", BUILT.agent().file().toString(), root.toString()).ok();
+        launcher = root.resolve("usr/bin/rsu-agent");
+        cds = Files.createDirectories(tmp.resolve("cds"));
+        Path ca = tmp.resolve("ca.pem");
+        Command.run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=test root",
+                "-days", "2", "-keyout", tmp.resolve("ca.key").toString(), "-out", ca.toString()).ok();
+        device = tmp.resolve("dev1");
+        rsuAgent(Map.of(), "sim-init", device.toString(), "--variant", "lab", "--slot-size", "1MiB", "--keyring", ca.toString()).ok();
+    }
+
+    static Command.Result rsuAgent(Map<String, String> env, String... args) {
+        Map<String, String> e = new HashMap<>(Map.of("RSU_AGENT_HOME", launcher.getParent().getParent().resolve("share/rsu-agent").toString(),
+                "RSU_AGENT_CDS_DIR", cds.toString()));
+        e.putAll(env);
+        List<String> argv = new ArrayList<>(List.of(launcher.toString()));
+        argv.addAll(List.of(args));
+        return Command.run(argv, e);
+    }
+
+    @Test
+    void configDefaultsToEtcRsuAgent() {
+        assumeTrue(!Files.exists(Path.of("/etc/rsu-agent/agent.conf")), "this machine has a real /etc/rsu-agent/agent.conf");
+        Command.Result r = rsuAgent(Map.of("RSU_AGENT_NO_CDS", "1"), "status");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(4);
+        assertThat(r.err()).contains("/etc/rsu-agent/agent.conf does not exist");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void configMayComeBeforeOrAfterTheCommand() {
+        String conf = device.resolve("agent.conf").toString();
+        Command.Result before = rsuAgent(Map.of("RSU_AGENT_NO_CDS", "1"), "--config", conf, "status", "--json").ok();
+        Command.Result after = rsuAgent(Map.of("RSU_AGENT_NO_CDS", "1"), "status", "--json", "--config=" + conf).ok();
+        assertThat(before.out()).startsWith("{").contains("\"state\" : \"idle\"");
+        assertThat(after.out()).isEqualTo(before.out());
+        assertThat(before.err()).as("nothing but JSON on stdout, nothing on stderr either").isEmpty();
+    }
+
+    @Test
+    void firstRunWritesTheArchiveNextRunsMapItANewerJarRebuildsIt() throws IOException {
+        Path archive = cds.resolve("cli.jsa");
+        Files.deleteIfExists(archive);
+        String conf = device.resolve("agent.conf").toString();
+
+        assertThat(rsuAgent(Map.of(), "--config", conf, "slots").ok().err()).as("dumping is quiet").isEmpty();
+        assertThat(archive).isRegularFile();
+        try (var s = Files.list(cds)) {
+            assertThat(s.map(p -> p.getFileName().toString())).as("no temporary archive left").containsExactly("cli.jsa");
+        }
+
+        Path log = tmp.resolve("classload.log");
+        rsuAgent(Map.of("RSU_AGENT_JAVA_OPTS", "-Xlog:class+load=info:file=" + log), "--config", conf, "status").ok();
+        assertThat(BuiltPackages.read(log)).as("agent classes come from the dynamic archive")
+                .containsPattern("rsuota\\.agent\\.cli\\.RsuAgent source: shared objects file \\(top\\)");
+
+        FileTime built = Files.getLastModifiedTime(archive);
+        Path jar = launcher.getParent().getParent().resolve("share/rsu-agent/lib/agent-core-" + BUILT.version() + ".jar");
+        Files.setLastModifiedTime(jar, FileTime.from(Instant.now()));
+        rsuAgent(Map.of(), "--config", conf, "status").ok();
+        assertThat(Files.getLastModifiedTime(archive)).as("rebuilt after the jar changed").isNotEqualTo(built);
+    }
+
+    @Test
+    void aFailedRunLeavesNoArchive() throws IOException {
+        Path archive = cds.resolve("cli.jsa");
+        Files.deleteIfExists(archive);
+        Command.Result r = rsuAgent(Map.of(), "--config", tmp.resolve("missing.conf").toString(), "status");
+        assertThat(r.exit()).isEqualTo(4);
+        try (var s = Files.list(cds)) {
+            assertThat(s.toList()).isEmpty();
+        }
+    }
+
+    @Test
+    void noJavaOnPathIsExplained() {
+        Command.Result r = rsuAgent(Map.of("PATH", "/nonexistent"), "--version");
+        // /bin/sh still runs the script by its absolute path; java is what is missing.
+        assertThat(r.exit()).isEqualTo(127);
+        assertThat(r.err()).contains("no java on PATH");
+    }
+}

@@ -1,0 +1,80 @@
+package rsuota.packaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The units as installed: both packages unpacked into one temporary root (so ExecStart's launcher
+ * exists there), next to this machine's own systemd units (so Wants= and After= resolve), then
+ * `systemd-analyze verify --root` and `systemd-analyze security --offline=true --root`. Neither needs
+ * systemd running as PID 1.
+ */
+class SystemdUnitsTest {
+
+    static final BuiltPackages BUILT = BuiltPackages.fromBuild();
+
+    @TempDir
+    static Path root;
+
+    @BeforeAll
+    static void unpack() throws IOException {
+        assumeTrue(Command.available("systemd-analyze"), "systemd-analyze is not installed (scripts/test installs systemd)");
+        for (BuiltPackages.Deb d : BUILT.both()) Command.run("dpkg-deb", "-x", d.file().toString(), root.toString()).ok();
+        Path units = root.resolve("lib/systemd/system");
+        try (Stream<Path> s = Files.list(Path.of("/lib/systemd/system"))) {
+            for (Path p : s.toList()) {
+                Path to = units.resolve(p.getFileName());
+                if (!Files.exists(to, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.copy(p, to, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }
+        }
+    }
+
+    @Test
+    void verifyPassesWithoutAWord() {
+        for (BuiltPackages.Deb d : BUILT.both()) {
+            Command.Result r = Command.run("systemd-analyze", "verify", "--root=" + root, "--man=false", d.unit());
+            assertThat(r.exit()).as(r.toString()).isZero();
+            // Unknown keys and bad values are only warnings with exit 0: any output is a failure here.
+            assertThat(r.err() + r.out()).as(r.toString()).isBlank();
+        }
+    }
+
+    @Test
+    void verifyWouldCatchAMissingLauncherAndATypo() throws IOException {
+        Path units = root.resolve("lib/systemd/system");
+        String agent = Files.readString(units.resolve("rsu-agent.service"));
+        Files.writeString(units.resolve("broken-exec.service"), agent.replace("ExecStart=/usr/bin/rsu-agent", "ExecStart=/usr/bin/rsu-agnet"));
+        Files.writeString(units.resolve("broken-key.service"), agent.replace("ProtectSystem=strict", "ProtectSytem=strict"));
+        assertThat(Command.run("systemd-analyze", "verify", "--root=" + root, "--man=false", "broken-exec.service").exit()).isNotZero();
+        assertThat(Command.run("systemd-analyze", "verify", "--root=" + root, "--man=false", "broken-key.service").err())
+                .contains("Unknown key");
+    }
+
+    /** "Overall exposure level for rsu-agent.service: 1.7 OK" */
+    static final Pattern EXPOSURE = Pattern.compile("Overall exposure level for \\S+: (\\d+\\.\\d) (\\S+)");
+
+    @Test
+    void securityScoreIsTheOneRecordedInTheDocs() {
+        String doc = BuiltPackages.read(BuiltPackages.projectRoot().resolve("docs/packaging.md"));
+        for (BuiltPackages.Deb d : BUILT.both()) {
+            Command.Result r = Command.run("systemd-analyze", "security", "--offline=true", "--root=" + root, d.unit());
+            Matcher m = EXPOSURE.matcher(r.out() + r.err());
+            assertThat(m.find()).as(r.toString()).isTrue();
+            double score = Double.parseDouble(m.group(1));
+            assertThat(score).as(d.unit() + " exposure").isLessThanOrEqualTo(2.5);
+            // docs/packaging.md has a row "| rsu-agent.service | 1.7 | OK |": change the unit, update the row.
+            assertThat(doc).as("docs/packaging.md records " + d.unit() + " at " + m.group(1))
+                    .containsPattern("\\| `?" + Pattern.quote(d.unit()) + "`? \\| " + Pattern.quote(m.group(1)) + " \\| " + m.group(2) + " \\|");
+        }
+    }
+}
