@@ -169,7 +169,9 @@ public final class UpdateEngine {
         }
         Files.deleteIfExists(dir.resolve(Progress.FILE));
         progress = null;
-        transition(UpdateEvent.ORDER, st -> st.withOrder(o).withTarget(null).withError(null), null);
+        // A new order starts a new activation: the last one's record (committed, rolled back) must not
+        // read as "activation already ordered" once this release is verified.
+        transition(UpdateEvent.ORDER, st -> st.withOrder(o).withTarget(null).withError(null).withActivation(null), null);
     }
 
     /**
@@ -604,7 +606,7 @@ public final class UpdateEngine {
             transition(UpdateEvent.CANCEL, st -> st, Map.of("reason", "replaced by a newer order"));
             DownloadJournal.delete(dir);
             Files.deleteIfExists(dir.resolve(HEADER_FILE));
-            if (next != null) transition(UpdateEvent.ORDER, st -> st.withOrder(next).withTarget(null).withError(null), null);
+            if (next != null) transition(UpdateEvent.ORDER, st -> st.withOrder(next).withTarget(null).withError(null).withActivation(null), null);
         } catch (IOException e) {
             log.error("cannot persist the cancellation: {}", e.toString());
         }

@@ -167,6 +167,22 @@ class ActivationTest {
     }
 
     @Test
+    void aSecondReleaseActivatesAfterTheFirstWasCommitted() throws Exception {
+        installAndActivate();
+        assertThat(rebootAndRun(20).state()).isEqualTo(UpdateState.ACTIVATED);
+        Path next = new BundleBuilder(tmp).signedBy(EngineFixture.PKI, EngineFixture.PKI.signer).release("2.5.0").securityVersion(8)
+                .image("rootfs", 2 * CHUNK).chunkSize(CHUNK).seed(7).build("next.rsub");
+        UpdateEngine e = fx.engine();
+        e.order(fx.order(next.toString(), false));
+        EngineState s = e.run();
+        assertThat(s.state()).as("the first activation's record must not stop the second").isEqualTo(UpdateState.ACTIVATING);
+        assertThat(fx.boot.state().nextBoot()).isEqualTo(Slot.A);
+        s = rebootAndRun(20);
+        assertThat(s.state()).isEqualTo(UpdateState.ACTIVATED);
+        assertThat(s.slot("A").release()).isEqualTo("2.5.0");
+    }
+
+    @Test
     void commandedRollbackWithoutAPreviousSlotSaysSo() throws Exception {
         UpdateEngine e = fx.engine();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> e.rollback("why"))
