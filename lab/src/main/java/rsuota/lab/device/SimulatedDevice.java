@@ -59,7 +59,7 @@ public final class SimulatedDevice implements AutoCloseable {
     }
 
     /** What the lab reads of a device at any moment. */
-    public record Status(String id, boolean powered, boolean agentUp, String state, String running, String target, String errorCode,
+    public record Status(String id, String variant, String corridor, boolean powered, boolean agentUp, String state, String running, String target, String errorCode,
                          String errorMessage, MqttState.Kpis kpis, long bytesFetched, Instant bootedAt, int boots, int hangs, int powerCuts) {}
 
     private final Scenario.DeviceSpec spec;
@@ -328,7 +328,7 @@ public final class SimulatedDevice implements AutoCloseable {
         String code = s == null || s.lastError() == null ? null : s.lastError().code();
         String msg = s == null || s.lastError() == null ? null : s.lastError().message();
         long fetched = s == null ? 0 : s.deployment().bytesFetched();
-        return new Status(id(), powered, d != null, state, running, target, code, msg, app.running() ? app.last() : null, fetched, bootedAt,
+        return new Status(id(), spec.variant(), spec.corridor(), powered, d != null, state, running, target, code, msg, app.running() ? app.last() : null, fetched, bootedAt,
                 boots.get(), hangs.get(), powerCuts.get());
     }
 

@@ -44,6 +44,9 @@ import rsuota.lab.scenario.Units;
 public final class LabRun {
     private static final Logger log = LoggerFactory.getLogger(LabRun.class);
 
+    /** A file in every work directory the lab made: the only directories it ever deletes. */
+    public static final String WORK_MARKER = ".rsu-lab-work";
+
     /** How often the runner looks at the fleet and the controller. */
     static final Duration STEP = Duration.ofMillis(200);
     /** Cohort KPI samples for the charts. */
@@ -82,6 +85,8 @@ public final class LabRun {
     private final Set<Long> seenPauses = new LinkedHashSet<>();
     private final Set<String> seenBlocked = new LinkedHashSet<>();
     private final Map<String, RunReport.Series> series = new LinkedHashMap<>();
+    private final List<RunReport.StateChange> history = new ArrayList<>();
+    private final Map<String, String> lastShown = new HashMap<>();
     private final Map<String, Instant> triggeredAt = new HashMap<>();
     private final Map<String, Instant> fired = new LinkedHashMap<>();
     private LabController controller;
@@ -120,6 +125,8 @@ public final class LabRun {
         try (var list = Files.list(work)) {
             if (list.findAny().isPresent()) throw new IOException("lab work directory " + work + " is not empty");
         }
+        // Marks the directory as the lab's own, so a later run may clear it (and nothing else).
+        Files.writeString(work.resolve(WORK_MARKER), "made by scripts/lab; removed with its directory by the next run\n");
         scheduler = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "lab-scheduler");
             t.setDaemon(true);
@@ -262,7 +269,7 @@ public final class LabRun {
             }
             if (unmet.isEmpty()) unmet = auditUnmet();
             o.view().update(new LabView.Snapshot(s.name(), s.title(), timeline.elapsed(), s.timeLimit(), devices, cohortOf, Map.copyOf(rollouts),
-                    bytes(devices), timeline.tail(12), unmet));
+                    bytes(devices), timeline.tail(12), unmet, timeline));
             if (unmet.isEmpty()) {
                 if (heldSince == null) heldSince = clock.instant();
                 if (!clock.instant().isBefore(heldSince.plus(s.expect().holdFor()))) {
@@ -305,6 +312,10 @@ public final class LabRun {
             SimulatedDevice.Status st = d.status();
             out.put(d.id(), st);
             SimulatedDevice.Status before = lastStatus.put(d.id(), st);
+            String shown = (st.powered() ? String.valueOf(st.state()) : "off") + "|" + st.running();
+            if (!shown.equals(lastShown.put(d.id(), shown))) {
+                history.add(new RunReport.StateChange(d.id(), timeline.labMillis(clock.instant()), st.powered() ? st.state() : "off", st.running()));
+            }
             if (st.target() != null && st.state() != null && !List.of("idle", "failed").contains(st.state())) {
                 downloads.computeIfAbsent(d.id(), k -> new LinkedHashSet<>()).add(st.target());
             }
@@ -591,8 +602,9 @@ public final class LabRun {
                 b.payloadSize(), b.chunkSize(), b.chunks(), b.profile().describe())));
         boolean verified = controller.admin().get("/api/v1/audit/verify").path("ok").asBoolean();
         double seconds = Duration.between(started, clock.instant()).toMillis() / 1000.0;
-        return new RunReport(s.name(), s.title(), s.description(), started, seconds, failures.isEmpty(), failures, controller.brokerDescription(),
-                bundles, ds, cohorts, rs, pauses, audit(), verified, timeline.events(), List.copyOf(series.values()));
+        return new RunReport(s.name(), s.title(), s.description(), started, timeline.zero(), seconds, failures.isEmpty(), failures,
+                controller.brokerDescription(), bundles, ds, cohorts, rs, pauses, audit(), verified, timeline.events(), List.copyOf(history),
+                List.copyOf(series.values()));
     }
 
     private void tearDown() {

@@ -15,10 +15,11 @@ public interface LabView {
      * @param rollouts  release to the controller's rollout status
      * @param cohortOf  device to its "release/cohort" memberships
      * @param unmet     expectations not met yet
+     * @param timeline  the whole run so far (a plain log prints what is new)
      */
     record Snapshot(String scenario, String title, Duration elapsed, Duration timeLimit, Map<String, SimulatedDevice.Status> devices,
                     Map<String, List<String>> cohortOf, Map<String, JsonNode> rollouts, Map<String, long[]> bytes, List<Timeline.Event> recent,
-                    List<String> unmet) {}
+                    List<String> unmet, Timeline timeline) {}
 
     /** Called about every 200 ms while the run goes. */
     void update(Snapshot s);

@@ -15,6 +15,9 @@ public final class PauseText {
     public static String headline(JsonNode pe) {
         String cause = pe.path("cause").asText().toLowerCase(Locale.ROOT);
         JsonNode f = pe.path("findings").path(0);
+        if (cause.equals("rule") && "open-sev1".equals(f.path("rule").asText())) {
+            return "PAUSED by rule open-sev1: open Sev1 incident(s) " + join(f.path("incidents")) + " against the release";
+        }
         if (cause.equals("rule") && !f.isMissingNode()) {
             return "PAUSED by rule " + f.path("rule").asText() + (f.hasNonNull("cohort") ? " on cohort " + f.path("cohort").asText() : "")
                     + ": " + observed(f) + offending(f);
@@ -51,8 +54,9 @@ public final class PauseText {
 
     static String observed(JsonNode f) {
         String unit = f.path("unit").asText();
+        String held = "PT0S".equals(f.path("sustained").asText()) ? " (fires at once)" : " for " + human(f.path("sustained"));
         return num(f.path("observed").asDouble(), unit) + " " + f.path("comparison").asText() + " threshold " + num(f.path("threshold").asDouble(), unit)
-                + " for " + human(f.path("sustained"));
+                + held;
     }
 
     private static String offending(JsonNode f) {

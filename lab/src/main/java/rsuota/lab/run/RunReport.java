@@ -19,13 +19,18 @@ import rsuota.wire.MqttState;
  * @param pauses           every pause event of every rollout, with its findings
  * @param audit            the controller's audit trail
  * @param auditVerified    whether the audit hash chain verified
+ * @param labZero          when the lab clock started (lab times are milliseconds from here)
  * @param timeline         what happened when
+ * @param history          every device's state over time, for the timeline chart
  * @param kpis             cohort KPI series as the controller's rules saw them
  */
-public record RunReport(String scenario, String title, String description, Instant startedAt, double seconds, boolean passed,
-                        List<String> failures, String broker, List<Bundle> bundles, List<Device> devices, List<Cohort> cohorts,
-                        List<Rollout> rollouts, List<JsonNode> pauses, List<JsonNode> audit, boolean auditVerified,
-                        List<Timeline.Event> timeline, List<Series> kpis) {
+public record RunReport(String scenario, String title, String description, Instant startedAt, Instant labZero, double seconds,
+                        boolean passed, List<String> failures, String broker, List<Bundle> bundles, List<Device> devices,
+                        List<Cohort> cohorts, List<Rollout> rollouts, List<JsonNode> pauses, List<JsonNode> audit, boolean auditVerified,
+                        List<Timeline.Event> timeline, List<StateChange> history, List<Series> kpis) {
+
+    /** A device's state from lab time {@code t} on ("off" while it has no power). */
+    public record StateChange(String device, long t, String state, String running) {}
 
     /**
      * @param bytes      whole bundle file

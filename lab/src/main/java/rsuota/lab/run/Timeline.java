@@ -18,8 +18,9 @@ public final class Timeline {
      * @param kind    lab | step | rollout | phase | pause | device | power | reboot | boot | fault | check
      * @param subject device id, release, or "lab"
      * @param text    what happened, in words
+     * @param seq     position in the timeline, from 0
      */
-    public record Event(long t, Instant at, String kind, String subject, String text) {}
+    public record Event(long t, Instant at, String kind, String subject, String text, int seq) {}
 
     /** Bounded: a runaway fault loop cannot fill the heap; the report says if it overflowed. */
     static final int MAX_EVENTS = 20_000;
@@ -53,7 +54,7 @@ public final class Timeline {
 
     public synchronized Event add(String kind, String subject, String text) {
         Instant now = clock.instant();
-        Event e = new Event(labMillis(now), now, kind, subject, text);
+        Event e = new Event(labMillis(now), now, kind, subject, text, events.size());
         if (events.size() < MAX_EVENTS) events.add(e);
         else overflowed = true;
         return e;
@@ -61,6 +62,11 @@ public final class Timeline {
 
     public synchronized List<Event> events() {
         return List.copyOf(events);
+    }
+
+    /** Events from position {@code seq} on (a plain log prints each once). */
+    public synchronized List<Event> from(int seq) {
+        return seq >= events.size() ? List.of() : List.copyOf(events.subList(Math.max(0, seq), events.size()));
     }
 
     /** The last {@code n} events (the live view's tail). */
