@@ -109,6 +109,39 @@ class LauncherTest {
         }
     }
 
+    /**
+     * Root running a state-changing command becomes rsu-agent (with its groups and umask 027); a
+     * read-only command stays root. In a private mount namespace whose /etc/passwd and /etc/group
+     * know rsu-agent, with a fake `java` on PATH that prints who it runs as.
+     */
+    @Test
+    void rootRunsStateChangingCommandsAsTheServiceAccount() throws IOException {
+        assumeTrue(Command.root() && Command.run("unshare", "--mount", "true").exit() == 0, "needs root and unshare --mount");
+        // The re-executed launcher runs as rsu-agent and must reach itself and the fake java.
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path etc = Files.createDirectories(tmp.resolve("etc"));
+        Files.writeString(etc.resolve("passwd"), BuiltPackages.read(Path.of("/etc/passwd"))
+                + "rsu-agent:x:4242:4242:RSU OTA agent:/var/lib/rsu-agent:/usr/sbin/nologin\n");
+        Files.writeString(etc.resolve("group"), BuiltPackages.read(Path.of("/etc/group")).replaceFirst("(?m)^(disk:x:\\d+:)(.*)$", "$1$2,rsu-agent")
+                .replace(":,rsu-agent", ":rsu-agent") + "rsu-agent:x:4242:\n");
+        Path bin = Files.createDirectories(tmp.resolve("fakebin"));
+        Files.writeString(bin.resolve("java"), "#!/bin/sh\necho \"uid=$(id -u) groups=$(id -G) umask=$(umask) home=$HOME\"\n");
+        Files.setPosixFilePermissions(bin.resolve("java"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        String sandbox = "mount --bind " + etc.resolve("passwd") + " /etc/passwd && mount --bind " + etc.resolve("group") + " /etc/group && exec \"$@\"";
+        Map<String, String> env = Map.of("PATH", bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "RSU_AGENT_NO_CDS", "1",
+                "RSU_AGENT_HOME", launcher.getParent().getParent().resolve("share/rsu-agent").toString());
+        String disk = Command.run("getent", "group", "disk").ok().out().split(":")[2];
+
+        Command.Result lock = Command.run(List.of("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", sandbox, "sh",
+                launcher.toString(), "lock"), env).ok();
+        assertThat(lock.out()).contains("uid=4242 ").containsPattern("groups=4242 .*\\b" + disk + "\\b").contains("umask=0027")
+                .contains("home=/var/lib/rsu-agent");
+
+        Command.Result status = Command.run(List.of("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", sandbox, "sh",
+                launcher.toString(), "status"), env).ok();
+        assertThat(status.out()).contains("uid=0 ");
+    }
+
     @Test
     void noJavaOnPathIsExplained() {
         Command.Result r = rsuAgent(Map.of("PATH", "/nonexistent"), "--version");
