@@ -90,7 +90,8 @@ public final class HtmlReport {
             .card b{display:block;font-size:22px}.card span{color:var(--muted);font-size:12px}
             .failures{background:#fdecea;border-left:4px solid var(--red);margin:16px 32px 0;padding:10px 16px;border-radius:6px}
             table{border-collapse:collapse;width:100%;font-size:12.5px}th{text-align:left;color:var(--muted);font-weight:600;border-bottom:2px solid var(--line);padding:5px 8px}
-            td{border-bottom:1px solid var(--line);padding:5px 8px;vertical-align:top}td.num{text-align:right;font-variant-numeric:tabular-nums}
+            td{border-bottom:1px solid var(--line);padding:5px 8px;vertical-align:top}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+            td.who{white-space:nowrap}
             .pill{display:inline-block;padding:1px 8px;border-radius:9px;color:#fff;font-size:11.5px;font-weight:600}
             .legend{display:flex;flex-wrap:wrap;gap:10px;margin-top:8px;font-size:12px;color:var(--muted)}.legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:4px;vertical-align:-2px}
             .pause{border-left:4px solid var(--red);background:#fff7f6;padding:10px 14px;margin:10px 0;border-radius:6px}
@@ -161,20 +162,17 @@ public final class HtmlReport {
         for (RunReport.Rollout ro : r.rollouts()) {
             int first = y;
             for (JsonNode p : ro.status().path("phases")) {
-                label(h, ro.release() + " · " + p.path("name").asText(), y);
-                double s = lab(p.path("startedAt"), r.labZero());
-                if (!Double.isNaN(s)) {
-                    double e = lab(p.path("endedAt"), r.labZero());
-                    if (Double.isNaN(e)) e = end;
-                    String state = p.path("state").asText();
-                    rect(h, x(s, end), y + 3, x(e, end) - x(s, end), ROW - 6, PHASE_COLORS.getOrDefault(state, "#999"),
-                            p.path("name").asText() + ": " + state + " (" + fmt(s) + " s – " + fmt(e) + " s)");
-                    double gate = lab(p.path("gateMetAt"), r.labZero());
-                    if (!Double.isNaN(gate) && "manual".equals(p.path("approval").asText()) && gate < e) {
-                        h.append("<rect x=\"").append(fmt(x(gate, end))).append("\" y=\"").append(y + 3).append("\" width=\"")
-                                .append(fmt(Math.max(1, x(e, end) - x(gate, end)))).append("\" height=\"").append(ROW - 6)
-                                .append("\" fill=\"#f0b429\"><title>gate met, waiting for a release manager</title></rect>");
-                    }
+                String name = p.path("name").asText();
+                label(h, ro.release() + " · " + name, y);
+                // The phase's own history: active, awaiting approval, passed, rolled back, each from when it began.
+                List<RunReport.StateChange> mine = r.phaseHistory().stream().filter(c -> c.device().equals(ro.release() + "/" + name)).toList();
+                for (int i = 0; i < mine.size(); i++) {
+                    String state = mine.get(i).state();
+                    if (state.equals("pending")) continue;
+                    double s = Math.max(0, mine.get(i).t() / 1000.0);
+                    double e = i + 1 < mine.size() ? mine.get(i + 1).t() / 1000.0 : end;
+                    rect(h, x(s, end), y + 3, Math.max(1, x(e, end) - x(s, end)), ROW - 6, PHASE_COLORS.getOrDefault(state, "#999"),
+                            name + ": " + state.replace('_', ' ') + " (" + fmt(s) + " s – " + fmt(e) + " s)");
                 }
                 y += ROW;
             }
@@ -210,8 +208,10 @@ public final class HtmlReport {
             h.append("<line x1=\"").append(fmt(px)).append("\" x2=\"").append(fmt(px)).append("\" y1=\"").append(top - 6).append("\" y2=\"").append(y)
                     .append("\" stroke=\"#d64541\" stroke-width=\"2\"><title>").append(esc(PauseText.headline(pe))).append("</title></line>");
             String rule = pe.hasNonNull("rule") ? pe.path("rule").asText() : pe.path("cause").asText().toLowerCase(Locale.ROOT);
-            h.append("<text x=\"").append(fmt(px + 4)).append("\" y=\"").append(top - 8).append("\" style=\"fill:#d64541;font-weight:600\">⏸ ")
-                    .append(esc(rule)).append("</text>");
+            // Near the right edge the label goes to the left of its line, so it stays inside the chart.
+            boolean right = px > LABEL + CHART * 0.7;
+            h.append("<text x=\"").append(fmt(right ? px - 4 : px + 4)).append("\" y=\"").append(top - 8).append("\" text-anchor=\"")
+                    .append(right ? "end" : "start").append("\" style=\"fill:#d64541;font-weight:600\">⏸ paused: ").append(esc(rule)).append("</text>");
             double resumed = lab(pe.path("resumedAt"), r.labZero());
             if (!Double.isNaN(resumed)) {
                 double rx = x(resumed, end);
@@ -335,6 +335,8 @@ public final class HtmlReport {
         } else {
             lo = 0;
             hi = max * 1.15;
+            // A ratio never exceeds 1: a 100 % rollback rate tops the chart instead of leaving headroom above it.
+            if (s.unit().equals("ratio")) hi = Math.min(1.0, hi);
             if (hi <= 0) hi = 1;
         }
         double start = s.points().isEmpty() ? 0 : s.points().get(0)[0];
@@ -408,6 +410,7 @@ public final class HtmlReport {
         for (JsonNode pe : r.pauses()) {
             h.append("<div class=\"pause\"><b>").append(esc(PauseText.headline(pe))).append("</b><pre>");
             for (String line : PauseText.explain(pe, r.labZero())) h.append(esc(line)).append('\n');
+            for (String line : PauseText.aftermath(pe, r.audit(), r.labZero())) h.append("<b>").append(esc(line)).append("</b>\n");
             h.append("</pre></div>");
         }
         h.append("</section>");
@@ -471,10 +474,10 @@ public final class HtmlReport {
             double t = lab(e.path("at"), r.labZero());
             String detail = e.path("detail").toString();
             h.append("<tr><td class=\"num\">").append(e.path("seq").asLong()).append("</td><td class=\"num\">").append(Double.isNaN(t) ? "" : fmt(t) + " s")
-                    .append("</td><td>").append(esc(e.path("actor").asText())).append(" <span class=\"hint\">").append(esc(e.path("role").asText()))
+                    .append("</td><td class=\"who\">").append(esc(e.path("actor").asText())).append("<br><span class=\"hint\">").append(esc(e.path("role").asText()))
                     .append("</span></td><td><code>").append(esc(e.path("action").asText())).append("</code></td><td>").append(esc(e.path("target").asText()))
                     .append("</td><td>").append(esc(e.path("reason").asText(""))).append("</td><td><code>")
-                    .append(esc(detail.length() > 140 ? detail.substring(0, 140) + "…" : detail)).append("</code></td></tr>");
+                    .append(esc(detail.length() > 110 ? detail.substring(0, 110) + "…" : detail)).append("</code></td></tr>");
         }
         h.append("</table></section>");
     }

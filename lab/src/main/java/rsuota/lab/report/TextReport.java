@@ -33,6 +33,7 @@ public final class TextReport {
             if (e.t() < 0) continue;
             boolean settled = e.kind().equals("device") && SETTLED.stream().anyMatch(st -> e.text().contains("-> " + st));
             if (!KINDS.contains(e.kind()) && !settled) continue;
+            if (e.text().endsWith(": pending") || e.text().endsWith(": draft")) continue;
             String text = e.kind().equals("pause") ? a.red(e.text()) : e.text();
             out.printf(Locale.ROOT, "   %7.1f s  %-9s %s%n", e.t() / 1000.0, e.subject().length() > 9 ? e.subject().substring(0, 9) : e.subject(), text);
         }
@@ -42,13 +43,14 @@ public final class TextReport {
         if (r.pauses().isEmpty()) out.println("   no pause: every rule stayed clear");
         for (JsonNode pe : r.pauses()) {
             for (String line : PauseText.explain(pe, r.labZero())) out.println("   " + line);
+            for (String line : PauseText.aftermath(pe, r.audit(), r.labZero())) out.println("   " + a.bold(line));
         }
 
         out.println();
         out.println(a.bold("-- Audit trail") + " (" + r.audit().size() + " entries, hash chain " + (r.auditVerified() ? a.green("verified") : a.red("BROKEN")) + ")");
         for (JsonNode e : r.audit()) {
             String at = lab(e.path("at").asText(), r.labZero());
-            out.printf(Locale.ROOT, "   %4d %9s  %-24s %-22s %-12s %s%n", e.path("seq").asLong(), at, e.path("actor").asText() + " (" + e.path("role").asText() + ")",
+            out.printf(Locale.ROOT, "   %4d %8s  %-38s %-22s %-13s %s%n", e.path("seq").asLong(), at, e.path("actor").asText() + " (" + e.path("role").asText() + ")",
                     e.path("action").asText(), e.path("target").asText(), e.path("reason").asText(""));
         }
 

@@ -86,6 +86,7 @@ public final class LabRun {
     private final Set<String> seenBlocked = new LinkedHashSet<>();
     private final Map<String, RunReport.Series> series = new LinkedHashMap<>();
     private final List<RunReport.StateChange> history = new ArrayList<>();
+    private final List<RunReport.StateChange> phaseHistory = new ArrayList<>();
     private final Map<String, String> lastShown = new HashMap<>();
     private final Map<String, Instant> triggeredAt = new HashMap<>();
     private final Map<String, Instant> fired = new LinkedHashMap<>();
@@ -350,7 +351,10 @@ public final class LabRun {
         for (JsonNode p : st.path("phases")) {
             String key = release + "#" + p.path("index").asText();
             String ps = p.path("state").asText();
-            if (!ps.equals(lastRolloutLine.put(key, ps))) timeline.add("phase", release, "phase " + p.path("name").asText() + ": " + ps);
+            if (!ps.equals(lastRolloutLine.put(key, ps))) {
+                timeline.add("phase", release, "phase " + p.path("name").asText() + ": " + ps);
+                phaseHistory.add(new RunReport.StateChange(release + "/" + p.path("name").asText(), timeline.labMillis(clock.instant()), ps, null));
+            }
         }
         for (JsonNode pe : st.path("pauses")) {
             if (seenPauses.add(pe.path("id").asLong())) timeline.add("pause", release, PauseText.headline(pe));
@@ -370,6 +374,8 @@ public final class LabRun {
     private void sampleKpis() {
         double t = timeline.elapsed().toMillis() / 1000.0;
         rollouts.forEach((release, st) -> {
+            // Only while the rollout looks after its cohorts: afterwards the same devices may run another release.
+            if (!List.of("running", "paused", "rolling_back").contains(st.path("state").asText())) return;
             for (JsonNode p : st.path("phases")) {
                 if (p.path("state").asText().equals("pending")) continue;
                 for (JsonNode k : p.path("kpis")) {
@@ -604,7 +610,7 @@ public final class LabRun {
         double seconds = Duration.between(started, clock.instant()).toMillis() / 1000.0;
         return new RunReport(s.name(), s.title(), s.description(), started, timeline.zero(), seconds, failures.isEmpty(), failures,
                 controller.brokerDescription(), bundles, ds, cohorts, rs, pauses, audit(), verified, timeline.events(), List.copyOf(history),
-                List.copyOf(series.values()));
+                List.copyOf(phaseHistory), List.copyOf(series.values()));
     }
 
     private void tearDown() {

@@ -52,6 +52,21 @@ public final class PauseText {
         return out;
     }
 
+    /** What people did about the pause afterwards: the rollout's audit entries from the pause on. */
+    public static List<String> aftermath(JsonNode pe, List<JsonNode> audit, Instant zero) {
+        List<String> out = new ArrayList<>();
+        String target = "rollout:" + pe.path("rolloutId").asText();
+        Instant at = Instant.parse(pe.path("at").asText());
+        for (JsonNode e : audit) {
+            if (!target.equals(e.path("target").asText()) || Instant.parse(e.path("at").asText()).isBefore(at)) continue;
+            String action = e.path("action").asText();
+            if (action.equals("rollout.pause") && e.path("detail").path("pauseEvent").asLong() == pe.path("id").asLong()) continue;
+            out.add("Then at lab " + lab(e.path("at"), zero) + ": " + action + " by " + e.path("actor").asText()
+                    + (e.path("reason").asText("").isEmpty() ? "" : " (\"" + e.path("reason").asText() + "\")"));
+        }
+        return out;
+    }
+
     static String observed(JsonNode f) {
         String unit = f.path("unit").asText();
         String held = "PT0S".equals(f.path("sustained").asText()) ? " (fires at once)" : " for " + human(f.path("sustained"));

@@ -22,14 +22,18 @@ import rsuota.wire.MqttState;
  * @param labZero          when the lab clock started (lab times are milliseconds from here)
  * @param timeline         what happened when
  * @param history          every device's state over time, for the timeline chart
+ * @param phaseHistory     every phase's state over time
  * @param kpis             cohort KPI series as the controller's rules saw them
  */
 public record RunReport(String scenario, String title, String description, Instant startedAt, Instant labZero, double seconds,
                         boolean passed, List<String> failures, String broker, List<Bundle> bundles, List<Device> devices,
                         List<Cohort> cohorts, List<Rollout> rollouts, List<JsonNode> pauses, List<JsonNode> audit, boolean auditVerified,
-                        List<Timeline.Event> timeline, List<StateChange> history, List<Series> kpis) {
+                        List<Timeline.Event> timeline, List<StateChange> history, List<StateChange> phaseHistory, List<Series> kpis) {
 
-    /** A device's state from lab time {@code t} on ("off" while it has no power). */
+    /**
+     * A device's state from lab time {@code t} on ("off" while it has no power), or a phase's
+     * (then {@code device} is "release/phase" and {@code running} null).
+     */
     public record StateChange(String device, long t, String state, String running) {}
 
     /**

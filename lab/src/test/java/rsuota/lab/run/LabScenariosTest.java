@@ -1,0 +1,198 @@
+package rsuota.lab.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rsuota.lab.report.HtmlReport;
+import rsuota.lab.report.ReportJson;
+import rsuota.lab.scenario.ScenarioFile;
+
+/**
+ * The eight lab scenarios end to end, each from its bundled file (the same file {@code scripts/lab
+ * run NAME} runs): a real controller with its embedded broker, real agents over simulated
+ * hardware, real signed bundles, faults on each unit's own network path. The file's expectations
+ * must all hold; each test then checks what its scenario is about in more detail. Reports land in
+ * {@code target/lab-reports/NAME/} so a failure leaves its timeline behind.
+ */
+class LabScenariosTest {
+    @TempDir Path tmp;
+
+    RunReport run(String name) throws Exception {
+        RunReport r = LabRun.run(ScenarioFile.load(name), new LabRun.Options(tmp.resolve("work"), false, LabView.NONE));
+        Path dir = Files.createDirectories(Path.of("target", "lab-reports", name));
+        ReportJson.write(r, dir.resolve("report.json"));
+        HtmlReport.write(r, dir.resolve("report.html"));
+        assertThat(r.failures()).as("expectations of %s (timeline in %s)", name, dir.toAbsolutePath()).isEmpty();
+        assertThat(r.auditVerified()).isTrue();
+        return r;
+    }
+
+    static RunReport.Device device(RunReport r, String id) {
+        return r.devices().stream().filter(d -> d.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    static JsonNode rollout(RunReport r, String release) {
+        return r.rollouts().stream().filter(x -> x.release().equals(release)).findFirst().orElseThrow().status();
+    }
+
+    static List<JsonNode> deviceViews(JsonNode rollout) {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode p : rollout.path("phases")) p.path("devices").forEach(out::add);
+        return out;
+    }
+
+    static RunReport.Bundle bundle(RunReport r, String release) {
+        return r.bundles().stream().filter(b -> b.release().equals(release)).findFirst().orElseThrow();
+    }
+
+    static Duration iso(JsonNode n) {
+        return Duration.parse(n.asText());
+    }
+
+    static Instant at(JsonNode n) {
+        return Instant.parse(n.asText());
+    }
+
+    @Test
+    void happyPathCanaryPilotTwoCorridorWavesAllActivated() throws Exception {
+        RunReport r = run("happy-path");
+        JsonNode st = rollout(r, "2.0");
+        assertThat(st.path("phases")).extracting(p -> p.path("name").asText() + ":" + p.path("state").asText())
+                .containsExactly("canary:passed", "pilot:passed", "wave-1:passed", "wave-2:passed");
+        assertThat(deviceViews(st)).allSatisfy(d -> assertThat(d.path("bucket").asText()).isEqualTo("succeeded"));
+        assertThat(r.devices()).allSatisfy(d -> assertThat(d.downloads()).containsExactly("2.0"));
+        assertThat(r.pauses()).isEmpty();
+        // The manual gates were passed by the release manager, the last phase by the engine.
+        assertThat(r.audit()).filteredOn(e -> e.path("action").asText().equals("rollout.advance"))
+                .extracting(e -> e.path("actor").asText()).containsExactly("lab-release-manager", "lab-release-manager");
+    }
+
+    @Test
+    void networkDropsDuringDownloadAndActivationStayWithinTheByteBound() throws Exception {
+        RunReport r = run("network-drops");
+        RunReport.Bundle b = bundle(r, "2.0");
+        for (RunReport.Device d : r.devices()) {
+            assertThat(d.cuts()).as("%s cut mid-download", d.id()).isGreaterThanOrEqualTo(3);
+            // The design's budget: the bundle + one chunk per cut + the header fetch, plus HTTP response headers (< 1 KiB each).
+            long requests = b.chunks() + 2 + 2 * d.cuts();
+            assertThat(d.bytesFetched()).as("%s bytes", d.id()).isLessThanOrEqualTo(b.bytes() + d.cuts() * b.chunkSize() + 32 * 1024 + requests * 1024);
+            assertThat(d.bytesFetched()).isGreaterThanOrEqualTo(b.payload());
+        }
+        // The unit that lost both links while committing still committed, and the controller heard it once back.
+        assertThat(deviceViews(rollout(r, "2.0"))).filteredOn(d -> d.path("device").asText().equals("rsu-p02"))
+                .singleElement().satisfies(d -> assertThat(d.path("state").asText()).isEqualTo("activated"));
+        assertThat(r.timeline()).anySatisfy(e -> assertThat(e.text()).contains("p02-drops-off"));
+    }
+
+    @Test
+    void kpiDegradationInThePilotPausesAfterItsSustainedDurationAndIsRolledBack() throws Exception {
+        RunReport r = run("kpi-degradation");
+        assertThat(r.pauses()).hasSize(1);
+        JsonNode pe = r.pauses().get(0);
+        assertThat(pe.path("actor").asText()).isEqualTo("system:rollout-engine");
+        JsonNode f = pe.path("findings").path(0);
+        assertThat(f.path("rule").asText()).isEqualTo("availability-below");
+        assertThat(f.path("cohort").asText()).isEqualTo("pilot");
+        assertThat(f.path("observed").asDouble()).isLessThan(f.path("threshold").asDouble());
+        assertThat(f.path("threshold").asDouble()).isEqualTo(0.995);
+        assertThat(iso(f.path("window"))).isEqualTo(Duration.ofSeconds(3));
+        assertThat(iso(f.path("sustained"))).isEqualTo(Duration.ofSeconds(4));
+        // Fired only once the breach had held for its sustained duration, and not much later (ticks are 250 ms).
+        Duration held = Duration.between(at(f.path("breachSince")), at(f.path("firedAt")));
+        assertThat(held).isGreaterThanOrEqualTo(Duration.ofSeconds(4)).isLessThan(Duration.ofSeconds(6));
+        assertThat(f.path("offending")).extracting(JsonNode::asText).isNotEmpty().isSubsetOf("rsu-p01", "rsu-p02", "rsu-p03");
+        assertThat(pe.path("reason").asText()).contains("availability-below").contains("pilot");
+        // The operator's rollback took every dispatched unit back to the previous stable, healthy.
+        assertThat(deviceViews(rollout(r, "2.0"))).filteredOn(d -> d.hasNonNull("rollback"))
+                .extracting(d -> d.path("device").asText() + ":" + d.path("rollbackResult").asText())
+                .containsExactlyInAnyOrder("rsu-c01:healthy", "rsu-p01:healthy", "rsu-p02:healthy", "rsu-p03:healthy");
+        assertThat(r.devices()).allSatisfy(d -> assertThat(d.running()).isEqualTo("1.0.0"));
+        assertThat(device(r, "rsu-w11").downloads()).as("waves never dispatched").isEmpty();
+    }
+
+    @Test
+    void bootFailureOnTheCanaryRollsBackLocallyAndPausesTheRollout() throws Exception {
+        RunReport r = run("boot-failure");
+        RunReport.Device canary = device(r, "rsu-c01");
+        assertThat(canary.hangs()).as("every boot try of the new slot hung").isEqualTo(3);
+        assertThat(canary.error()).isEqualTo("boot_failed");
+        assertThat(canary.slots()).anySatisfy(s -> {
+            assertThat(s.release()).isEqualTo("2.0");
+            assertThat(s.booted()).isFalse();
+        });
+        JsonNode f = r.pauses().get(0).path("findings").path(0);
+        assertThat(f.path("rule").asText()).isEqualTo("rollback-rate-above");
+        assertThat(f.path("observed").asDouble()).as("1 of 1 canary rolled back").isEqualTo(1.0);
+        JsonNode st = rollout(r, "2.0");
+        assertThat(deviceViews(st)).filteredOn(d -> d.path("device").asText().equals("rsu-c01")).singleElement()
+                .satisfies(d -> {
+                    assertThat(d.path("bucket").asText()).isEqualTo("rolled_back");
+                    assertThat(d.path("rollback").asText()).isEqualTo("local");
+                });
+        assertThat(st.path("phases").path(1).path("state").asText()).as("pilot never opened").isEqualTo("pending");
+        assertThat(device(r, "rsu-p01").downloads()).isEmpty();
+    }
+
+    @Test
+    void sev1IncidentMidPilotPausesTheReleaseAtOnce() throws Exception {
+        RunReport r = run("sev1-incident");
+        JsonNode f = r.pauses().get(0).path("findings").path(0);
+        assertThat(f.path("rule").asText()).isEqualTo("open-sev1");
+        assertThat(f.path("incidents")).extracting(JsonNode::asText).containsExactly("INC-4711");
+        JsonNode pilot = rollout(r, "2.0").path("phases").path(1);
+        assertThat(at(pilot.path("windowEndsAt"))).as("the pilot's window passed while paused").isBefore(at(rollout(r, "2.0").path("asOf")));
+        assertThat(pilot.path("state").asText()).isEqualTo("active");
+        assertThat(device(r, "rsu-w11").downloads()).as("the wave was never dispatched").isEmpty();
+    }
+
+    @Test
+    void powerCutsDuringActivationAndRollbackEndHealthy() throws Exception {
+        RunReport r = run("power-cuts");
+        assertThat(device(r, "rsu-p01").powerCuts()).isEqualTo(1);
+        assertThat(device(r, "rsu-p02").powerCuts()).isEqualTo(1);
+        assertThat(device(r, "rsu-c01").powerCuts()).isEqualTo(1);
+        assertThat(r.timeline()).filteredOn(e -> e.kind().equals("power-cut")).extracting(Timeline.Event::text)
+                .anySatisfy(t -> assertThat(t).contains("while committing"))
+                .anySatisfy(t -> assertThat(t).contains("while rolling_back"));
+        assertThat(deviceViews(rollout(r, "2.0"))).allSatisfy(d -> assertThat(d.path("rollbackResult").asText()).isEqualTo("healthy"));
+        assertThat(r.devices()).allSatisfy(d -> assertThat(d.error()).isNotEqualTo("previous_unhealthy").isNotEqualTo("previous_unbootable"));
+    }
+
+    @Test
+    void incompatibleVariantInAWaveIsBlockedWithAReasonAndTheRestProceeds() throws Exception {
+        RunReport r = run("incompatible-variant");
+        RunReport.Cohort wave = r.cohorts().stream().filter(c -> c.name().equals("wave-1")).findFirst().orElseThrow();
+        assertThat(wave.members()).containsExactly("rsu-w11", "rsu-w12");
+        assertThat(wave.excluded()).singleElement().satisfies(e -> {
+            assertThat(e.path("device").asText()).isEqualTo("rsu-x13");
+            assertThat(e.path("code").asText()).isEqualTo("INCOMPATIBLE_VARIANT");
+            assertThat(e.path("variant").asText()).isEqualTo("rsu-x9");
+        });
+        RunReport.Device x = device(r, "rsu-x13");
+        assertThat(x.downloads()).isEmpty();
+        assertThat(x.bytesFetched()).as("never sent an order").isZero();
+        assertThat(r.audit()).filteredOn(e -> e.path("action").asText().equals("cohort.create") && e.path("detail").has("excluded"))
+                .singleElement().satisfies(e -> assertThat(e.path("detail").path("excluded").toString()).contains("rsu-x13:INCOMPATIBLE_VARIANT"));
+    }
+
+    @Test
+    void deviceOfflineForThePilotComesBackDuringTheWavesAndConverges() throws Exception {
+        RunReport r = run("offline-device");
+        long pilotPassed = r.timeline().stream().filter(e -> e.kind().equals("phase") && e.text().equals("phase pilot: passed"))
+                .mapToLong(Timeline.Event::t).findFirst().orElseThrow();
+        long poweredOn = r.timeline().stream().filter(e -> e.subject().equals("rsu-p03") && e.text().equals("power on"))
+                .mapToLong(Timeline.Event::t).findFirst().orElseThrow();
+        assertThat(poweredOn).as("offline for the whole pilot").isGreaterThanOrEqualTo(pilotPassed);
+        RunReport.Device p03 = device(r, "rsu-p03");
+        assertThat(p03.downloads()).containsExactly("2.0");
+        assertThat(p03.state()).isEqualTo("activated");
+    }
+}

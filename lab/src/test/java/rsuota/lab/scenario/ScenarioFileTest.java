@@ -1,0 +1,91 @@
+package rsuota.lab.scenario;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.FieldSource;
+import org.junit.jupiter.api.Test;
+
+class ScenarioFileTest {
+    static final java.util.List<String> BUNDLED = ScenarioFile.BUNDLED;
+
+    /** The smallest runnable scenario; each bad-input case below changes one thing in it. */
+    static final String MINIMAL = """
+            {"fleet": [{"id": "rsu-1", "variant": "rsu-a1"}],
+             "releases": [{"version": "2.0", "compatible": ["rsu-a1"]}],
+             "cohorts": [{"release": "2.0", "name": "c", "kind": "canary", "members": ["rsu-1"]}],
+             "rollouts": [{"release": "2.0"}],
+             "timeline": [{"at": "0s", "do": "start", "release": "2.0"}],
+             "expect": {"rollouts": {"2.0": "completed"}}}
+            """;
+
+    static Scenario parse(String json) throws ScenarioException {
+        return ScenarioFile.parse("test.json", json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @ParameterizedTest
+    @FieldSource("BUNDLED")
+    void everyBundledScenarioLoads(String name) throws Exception {
+        Scenario s = ScenarioFile.load(name);
+        assertThat(s.name()).isEqualTo(name);
+        assertThat(s.title()).isNotBlank();
+        assertThat(s.description()).as("says what it proves").isNotBlank();
+        assertThat(s.timeline()).isNotEmpty();
+    }
+
+    @Test
+    void defaultsAreTheLabsCompressedTimings() throws Exception {
+        Scenario s = parse(MINIMAL);
+        assertThat(s.name()).isEqualTo("test");
+        assertThat(s.agent().heartbeat()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(s.factory().version()).isEqualTo("1.0.0");
+        assertThat(s.releases().get(0).chunkSize()).isEqualTo(64 * 1024);
+        assertThat(s.releases().get(0).profile()).isEqualTo(FaultProfile.NOMINAL);
+        assertThat(s.timeline().get(0).trigger()).isEqualTo(new Step.At(Duration.ZERO));
+        assertThat(s.expect().holdFor()).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "misspelt field     | \"timeline\": [                  | \"timelin\": [                                           | unknown field(s) [timelin]",
+            "bad duration       | \"at\": \"0s\"                    | \"at\": \"5 sec\"                                        | timeline[0].at '5 sec' is not a duration",
+            "unknown action     | \"do\": \"start\"                 | \"do\": \"launch\"                                       | timeline[0].do 'launch' is not an action",
+            "unknown release    | \"do\": \"start\", \"release\": \"2.0\" | \"do\": \"start\", \"release\": \"9.9\"              | '9.9' has no rollout",
+            "unknown device     | \"do\": \"start\", \"release\": \"2.0\" | \"do\": \"cut\", \"devices\": [\"rsu-9\"]          | 'rsu-9' is not in the fleet",
+            "no devices         | \"do\": \"start\", \"release\": \"2.0\" | \"do\": \"power-cut\"                                | timeline[0].devices is required",
+            "small chunks       | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"chunkSize\": \"16KiB\"     | chunkSize must be within 64KiB..64MiB",
+            "bad profile        | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"profile\": {\"bootHangs\": true} | releases[0].profile has unknown field(s) [bootHangs]",
+    })
+    void badInputIsRefusedNamingTheField(String why, String from, String to, String message) {
+        String json = MINIMAL.replace(from.trim(), to.trim());
+        assertThat(json).as("test case edits the scenario").isNotEqualTo(MINIMAL);
+        assertThatThrownBy(() -> parse(json)).isInstanceOf(ScenarioException.class).hasMessageStartingWith("test.json: ").hasMessageContaining(message);
+    }
+
+    @Test
+    void aScenarioWithoutExpectationsIsRefused() {
+        String without = MINIMAL.replace(",\n \"expect\": {\"rollouts\": {\"2.0\": \"completed\"}}", "");
+        assertThat(without).isNotEqualTo(MINIMAL);
+        assertThatThrownBy(() -> parse(without)).isInstanceOf(ScenarioException.class).hasMessageContaining("expect is required");
+    }
+
+    @Test
+    void unknownBundledNameListsTheBundledOnes() {
+        assertThatThrownBy(() -> ScenarioFile.load("no-such-scenario")).hasMessageContaining("happy-path").hasMessageContaining("demo");
+    }
+
+    @Test
+    void sizesAndDurations() {
+        assertThat(Units.size("64KiB")).isEqualTo(65536);
+        assertThat(Units.size("1MiB")).isEqualTo(1 << 20);
+        assertThat(Units.size("300000")).isEqualTo(300000);
+        assertThat(Units.duration("250ms")).isEqualTo(Duration.ofMillis(250));
+        assertThat(Units.config(Duration.ofMillis(1500))).isEqualTo("1500ms");
+        assertThat(Units.config(Duration.ofSeconds(3))).isEqualTo("3s");
+        assertThatThrownBy(() -> Units.size("64 kb")).hasMessageContaining("not a size");
+    }
+}
