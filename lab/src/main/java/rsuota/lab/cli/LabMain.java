@@ -32,7 +32,7 @@ import rsuota.lab.scenario.ScenarioFile;
                 + "and scenario files that say what happens and what must hold.",
                 "", "With no command: the demo (12 units, release 2.0 completes, release 2.1 degrades in the pilot, pauses by itself "
                 + "and is rolled back), with a live view and lab-out/lab-report.html at the end."},
-        subcommands = {LabMain.Run.class, LabMain.ListScenarios.class, CommandLine.HelpCommand.class},
+        subcommands = {LabMain.Run.class, LabMain.ListScenarios.class, LabMain.Html.class, CommandLine.HelpCommand.class},
         footer = {"", "Scenario format: docs/lab.md. Logs of the controller, broker and agents: OUT/lab.log."})
 public final class LabMain implements Callable<Integer> {
     static final int PASSED = 0;
@@ -109,6 +109,26 @@ public final class LabMain implements Callable<Integer> {
                     out.printf("%-22s (broken: %s)%n", name, e.getMessage());
                 }
             }
+            return PASSED;
+        }
+    }
+
+    @Command(name = "html", mixinStandardHelpOptions = true, description = "Draw the HTML page of a report.json again (next to it, or -o FILE).")
+    static final class Html implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "REPORT.json") Path json;
+        @Option(names = "-o", paramLabel = "FILE", description = "the page to write (default: REPORT.html beside the json)") Path html;
+
+        @Override
+        public Integer call() {
+            Path target = html != null ? html : json.resolveSibling(json.getFileName().toString().replaceFirst("\\.json$", "") + ".html");
+            try {
+                HtmlReport.write(ReportJson.read(json), target);
+            } catch (IOException e) {
+                spec.commandLine().getErr().println("lab: cannot draw " + json + ": " + e.getMessage());
+                return USAGE;
+            }
+            spec.commandLine().getOut().println("report: " + target.toAbsolutePath());
             return PASSED;
         }
     }

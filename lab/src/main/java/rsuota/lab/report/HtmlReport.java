@@ -64,7 +64,7 @@ public final class HtmlReport {
         h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>").append(CSS).append("</style></head><body>");
         header(h, r);
         h.append("<section><h2>Timeline</h2><p class=\"hint\">Lab time in seconds. Phases of each rollout, then every device's state; "
-                + "red lines are pauses, ⚡ power cuts, ✕ boots that hung.</p>");
+                + "red lines are pauses, dashed orange the rollback order, red triangles power cuts, crosses boots that hung. Hover for details.</p>");
         gantt(h, r, end);
         legend(h);
         h.append("</section>");
@@ -198,8 +198,8 @@ public final class HtmlReport {
         for (Timeline.Event e : r.timeline()) {
             Integer row = deviceRow.get(e.subject());
             if (row == null || e.t() < 0) continue;
-            if (e.kind().equals("power-cut")) marker(h, x(e.t() / 1000.0, end), row + 15, "⚡", "#d64541", e.text());
-            if (e.kind().equals("boot-hang")) marker(h, x(e.t() / 1000.0, end), row + 15, "✕", "#a61e1a", e.text());
+            if (e.kind().equals("power-cut")) powerCut(h, x(e.t() / 1000.0, end), row, e.text());
+            if (e.kind().equals("boot-hang")) hang(h, x(e.t() / 1000.0, end), row, e.text());
         }
         for (JsonNode pe : r.pauses()) {
             double t = lab(pe.path("at"), r.labZero());
@@ -211,7 +211,7 @@ public final class HtmlReport {
             // Near the right edge the label goes to the left of its line, so it stays inside the chart.
             boolean right = px > LABEL + CHART * 0.7;
             h.append("<text x=\"").append(fmt(right ? px - 4 : px + 4)).append("\" y=\"").append(top - 8).append("\" text-anchor=\"")
-                    .append(right ? "end" : "start").append("\" style=\"fill:#d64541;font-weight:600\">⏸ paused: ").append(esc(rule)).append("</text>");
+                    .append(right ? "end" : "start").append("\" style=\"fill:#d64541;font-weight:600\">paused: ").append(esc(rule)).append("</text>");
             double resumed = lab(pe.path("resumedAt"), r.labZero());
             if (!Double.isNaN(resumed)) {
                 double rx = x(resumed, end);
@@ -258,9 +258,19 @@ public final class HtmlReport {
                 .append(fmt(height)).append("\" rx=\"2\" fill=\"").append(fill).append("\"><title>").append(esc(title)).append("</title></rect>");
     }
 
-    private static void marker(StringBuilder h, double x, double y, String glyph, String color, String title) {
-        h.append("<text x=\"").append(fmt(x)).append("\" y=\"").append(fmt(y)).append("\" text-anchor=\"middle\" style=\"fill:").append(color)
-                .append(";font-size:13px;font-weight:700\">").append(glyph).append("<title>").append(esc(title)).append("</title></text>");
+    /** A downward red triangle over the row: drawn, not a glyph, so it shows without any particular font. */
+    private static void powerCut(StringBuilder h, double x, int rowTop, String title) {
+        h.append("<polygon points=\"").append(fmt(x - 5)).append(',').append(rowTop).append(' ').append(fmt(x + 5)).append(',').append(rowTop)
+                .append(' ').append(fmt(x)).append(',').append(rowTop + 9).append("\" fill=\"#d64541\" stroke=\"#fff\"><title>").append(esc(title))
+                .append("</title></polygon>");
+    }
+
+    /** A small dark-red cross on the row: one hung boot. */
+    private static void hang(StringBuilder h, double x, int rowTop, String title) {
+        int c = rowTop + ROW / 2;
+        h.append("<g stroke=\"#a61e1a\" stroke-width=\"2.2\"><title>").append(esc(title)).append("</title><line x1=\"").append(fmt(x - 4)).append("\" y1=\"")
+                .append(c - 4).append("\" x2=\"").append(fmt(x + 4)).append("\" y2=\"").append(c + 4).append("\"/><line x1=\"").append(fmt(x - 4))
+                .append("\" y1=\"").append(c + 4).append("\" x2=\"").append(fmt(x + 4)).append("\" y2=\"").append(c - 4).append("\"/></g>");
     }
 
     private static void legend(StringBuilder h) {
@@ -287,14 +297,23 @@ public final class HtmlReport {
                 + "red points breach it; red line: the pause.</p>");
         Map<String, List<RunReport.Series>> groups = new LinkedHashMap<>();
         for (RunReport.Series s : r.kpis()) groups.computeIfAbsent(s.release() + " · " + s.cohort(), k -> new ArrayList<>()).add(s);
+        Map<String, double[]> ranges = new LinkedHashMap<>();
+        for (RunReport.Series s : r.kpis()) {
+            if (s.points().isEmpty()) continue;
+            double[] rg = ranges.computeIfAbsent(s.release(), k -> new double[] {Double.MAX_VALUE, 0});
+            rg[0] = Math.min(rg[0], s.points().get(0)[0]);
+            rg[1] = Math.max(rg[1], s.points().get(s.points().size() - 1)[0]);
+        }
         for (Map.Entry<String, List<RunReport.Series>> g : groups.entrySet()) {
             h.append("<h3>").append(esc(g.getKey())).append("</h3><div class=\"kpirow\">");
             String release = g.getValue().get(0).release();
+            // Every chart of a release spans that rollout's active time, so its cohorts line up.
+            double[] range = ranges.getOrDefault(release, new double[] {0, end});
             for (String rule : KPI_ORDER) {
                 for (RunReport.Series s : g.getValue()) {
                     if (!s.rule().equals(rule)) continue;
                     if (rule.equals("rollback-rate-above") && s.points().stream().allMatch(p -> p[1] == 0)) continue;
-                    kpiChart(h, s, end, pauseTimes(r, release));
+                    kpiChart(h, s, range[0], Math.max(range[1], range[0] + 1), pauseTimes(r, release));
                 }
             }
             h.append("</div>");
@@ -314,7 +333,7 @@ public final class HtmlReport {
         return out;
     }
 
-    private static void kpiChart(StringBuilder h, RunReport.Series s, double end, List<Double> pauses) {
+    private static void kpiChart(StringBuilder h, RunReport.Series s, double start, double end, List<Double> pauses) {
         int w = 260;
         int ht = 120;
         int l = 46;
@@ -339,7 +358,6 @@ public final class HtmlReport {
             if (s.unit().equals("ratio")) hi = Math.min(1.0, hi);
             if (hi <= 0) hi = 1;
         }
-        double start = s.points().isEmpty() ? 0 : s.points().get(0)[0];
         double span = Math.max(1, end - start);
         double fLo = lo;
         double fHi = hi;
@@ -373,7 +391,7 @@ public final class HtmlReport {
                     .append("\" r=\"2.2\" fill=\"#d64541\"><title>").append(fmt(p[0])).append(" s: ").append(esc(value(s, p[1]))).append("</title></circle>");
         }
         for (double pt : pauses) {
-            if (pt < start) continue;
+            if (pt < start || pt > end) continue;
             double x = px.applyAsDouble(pt);
             h.append("<line x1=\"").append(fmt(x)).append("\" x2=\"").append(fmt(x)).append("\" y1=\"").append(t).append("\" y2=\"").append(ht - b)
                     .append("\" stroke=\"#d64541\" stroke-width=\"2\"/>");
@@ -397,7 +415,8 @@ public final class HtmlReport {
     private static String axis(RunReport.Series s, double v) {
         return switch (s.unit()) {
             case "ms" -> v >= 1000 ? String.format(Locale.ROOT, "%.1fs", v / 1000) : Math.round(v) + "ms";
-            case "ratio" -> s.rule().startsWith("availability") ? String.format(Locale.ROOT, "%.1f%%", v * 100) : String.format(Locale.ROOT, "%.2f%%", v * 100);
+            case "ratio" -> s.rule().startsWith("availability") ? String.format(Locale.ROOT, "%.1f%%", v * 100)
+                    : v >= 0.1 ? String.format(Locale.ROOT, "%.0f%%", v * 100) : String.format(Locale.ROOT, "%.2f%%", v * 100);
             default -> fmt(v);
         };
     }

@@ -18,4 +18,9 @@ public final class ReportJson {
     public static void write(RunReport r, Path file) throws IOException {
         JSON.writeValue(file.toFile(), r);
     }
+
+    /** Reads a report.json back (to draw its page again, e.g. after the lab's report got better). */
+    public static RunReport read(Path file) throws IOException {
+        return JSON.readValue(file.toFile(), RunReport.class);
+    }
 }

@@ -320,13 +320,14 @@ public final class LabRun {
             if (st.target() != null && st.state() != null && !List.of("idle", "failed").contains(st.state())) {
                 downloads.computeIfAbsent(d.id(), k -> new LinkedHashSet<>()).add(st.target());
             }
-            if (before == null || !Objects.equals(before.state(), st.state()) || !Objects.equals(before.running(), st.running())) {
-                if (st.state() != null) {
-                    timeline.add("device", d.id(), (before == null || before.state() == null ? "" : before.state() + " -> ") + st.state()
-                            + (st.target() != null ? " (" + st.target() + ")" : "") + ", running " + st.running()
-                            + (st.errorCode() != null && !Objects.equals(before == null ? null : before.errorCode(), st.errorCode())
-                            ? "; error " + st.errorCode() + ": " + st.errorMessage() : ""));
-                }
+            boolean stateChanged = before == null || !Objects.equals(before.state(), st.state());
+            if (st.state() != null && stateChanged) {
+                timeline.add("device", d.id(), (before == null || before.state() == null ? "" : before.state() + " -> ") + st.state()
+                        + (st.target() != null ? " (" + st.target() + ")" : "") + ", running " + st.running()
+                        + (st.errorCode() != null && !Objects.equals(before == null ? null : before.errorCode(), st.errorCode())
+                        ? "; error " + st.errorCode() + ": " + st.errorMessage() : ""));
+            } else if (st.state() != null && !Objects.equals(before.running(), st.running())) {
+                timeline.add("device", d.id(), "still " + st.state() + ", now running " + st.running());
             }
         }
         for (Map.Entry<String, Long> r : rolloutIds.entrySet()) {

@@ -36,6 +36,21 @@ public record RunReport(String scenario, String title, String description, Insta
      */
     public record StateChange(String device, long t, String state, String running) {}
 
+    /** A report.json written by an older lab may lack newer lists: read as empty. */
+    public RunReport {
+        failures = failures == null ? List.of() : failures;
+        bundles = bundles == null ? List.of() : bundles;
+        devices = devices == null ? List.of() : devices;
+        cohorts = cohorts == null ? List.of() : cohorts;
+        rollouts = rollouts == null ? List.of() : rollouts;
+        pauses = pauses == null ? List.of() : pauses;
+        audit = audit == null ? List.of() : audit;
+        timeline = timeline == null ? List.of() : timeline;
+        history = history == null ? List.of() : history;
+        phaseHistory = phaseHistory == null ? List.of() : phaseHistory;
+        kpis = kpis == null ? List.of() : kpis;
+    }
+
     /**
      * @param bytes      whole bundle file
      * @param header     header (magic, manifest, signature) before the payload
