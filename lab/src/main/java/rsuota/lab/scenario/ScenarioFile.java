@@ -33,7 +33,7 @@ public final class ScenarioFile {
     private ScenarioFile() {}
 
     /** The scenarios shipped with the lab, in the order the docs list them. */
-    public static final List<String> BUNDLED = List.of("demo", "happy-path", "network-drops", "kpi-degradation", "boot-failure",
+    public static final List<String> BUNDLED = List.of("demo", "happy-path", "network-drops", "kpi-degradation", "boot-failure", "health-failure",
             "sev1-incident", "power-cuts", "incompatible-variant", "offline-device");
 
     private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();

@@ -142,6 +142,23 @@ class LabScenariosTest {
     }
 
     @Test
+    void healthFailureOnOneVariantRollsBackLocallyAndPausesThePilot() throws Exception {
+        RunReport r = run("health-failure");
+        for (String id : new String[] {"rsu-p02", "rsu-p03"}) {
+            RunReport.Device d = device(r, id);
+            assertThat(d.errorMessage()).as("%s says which probe failed", id).contains("kpi");
+            assertThat(d.hangs()).isZero();
+            assertThat(d.slots()).anySatisfy(s -> {
+                assertThat(s.release()).isEqualTo("2.0");
+                assertThat(s.booted()).isFalse();
+            });
+        }
+        JsonNode f = r.pauses().get(0).path("findings").path(0);
+        assertThat(f.path("rule").asText()).isEqualTo("rollback-rate-above");
+        assertThat(f.path("offending")).extracting(JsonNode::asText).isSubsetOf("rsu-p02", "rsu-p03").isNotEmpty();
+    }
+
+    @Test
     void sev1IncidentMidPilotPausesTheReleaseAtOnce() throws Exception {
         RunReport r = run("sev1-incident");
         JsonNode f = r.pauses().get(0).path("findings").path(0);
