@@ -241,7 +241,7 @@ public final class AgentDaemon implements AutoCloseable {
                 loopWatchdog.beat();
                 EngineState s = engine.run();
                 if (led != null) led.show(ledStatus(s.state()));
-                if (reporter != null) reporter.requestPublish();
+                publishIfChanged(s);
                 if (engine.rebootRequested()) {
                     log.info("reboot requested in state {}; flushing events", s.state());
                     outbox.awaitAcked(outbox.lastSeq(), Duration.ofSeconds(5));
@@ -261,6 +261,26 @@ public final class AgentDaemon implements AutoCloseable {
         } catch (RuntimeException e) {
             // a bug: stop beating so systemd restarts the agent; the state on disk is consistent
             log.error("agent loop failed", e);
+        }
+    }
+
+    private String lastPublished;
+    private long lastProgressPublish;
+
+    /**
+     * The retained state goes out at each heartbeat (the reporter's timer) and when something a
+     * viewer cares about changed: the state, what activation waits for, or download progress
+     * (at most every 5 s). Not on every loop tick.
+     */
+    private void publishIfChanged(EngineState s) {
+        if (reporter == null) return;
+        String key = s.state() + "|" + engine.waitingFor() + "|" + (s.lastError() == null ? "" : s.lastError().code());
+        long now = System.nanoTime();
+        boolean progress = s.state() == UpdateState.DOWNLOADING && now - lastProgressPublish > TimeUnit.SECONDS.toNanos(5);
+        if (!key.equals(lastPublished) || progress) {
+            lastPublished = key;
+            if (progress) lastProgressPublish = now;
+            reporter.requestPublish();
         }
     }
 

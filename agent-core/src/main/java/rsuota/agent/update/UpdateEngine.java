@@ -48,6 +48,11 @@ public final class UpdateEngine {
 
     /** Restarts into the same in-flight state before the engine gives up (Mender stops state loops too). */
     static final int MAX_REENTRIES = 50;
+    /**
+     * Agent restarts tolerated during a commit window: an agent that keeps crashing on the new
+     * release is itself a failed health check, and waiting would leave the box on the trial slot.
+     */
+    static final int MAX_COMMIT_RESTARTS = 3;
     static final String HEADER_FILE = "header.bin";
 
     /**
@@ -234,6 +239,18 @@ public final class UpdateEngine {
         while (true) {
             if (rebootRequested) return state;
             EngineState s = state;
+            if (s.state() == UpdateState.COMMITTING && s.reentries() > MAX_COMMIT_RESTARTS) {
+                String why = "the agent restarted " + s.reentries() + " times during the commit window";
+                try {
+                    EngineState.Activation a = s.activation();
+                    transition(UpdateEvent.ROLLBACK, st -> st.withActivation(a.withRollback(now(), why, false))
+                            .withError(new EngineState.ErrorRecord("health_failed", why, now())), Map.of("reason", why), "health_failed");
+                } catch (IOException e) {
+                    log.error("cannot persist the rollback decision: {}", e.toString());
+                    return state;
+                }
+                continue;
+            }
             if (s.state().inFlight() && s.reentries() > MAX_REENTRIES) {
                 fail("LOOP_GUARD", "state " + s.state().reported() + " re-entered " + s.reentries() + " times after restarts");
                 continue;

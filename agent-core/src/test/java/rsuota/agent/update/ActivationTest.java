@@ -153,6 +153,23 @@ class ActivationTest {
     }
 
     @Test
+    void anAgentThatKeepsCrashingDuringTheCommitWindowRollsBack() throws Exception {
+        fx.requiredPassing = Duration.ofMinutes(5);
+        installAndActivate();
+        fx.powerOn();
+        assertThat(fx.engine().run().state()).isEqualTo(UpdateState.COMMITTING);
+        // systemd restarts a crashing agent: each start re-enters COMMITTING
+        for (int i = 0; i < UpdateEngine.MAX_COMMIT_RESTARTS; i++) fx.engine();
+        UpdateEngine e = fx.engine();
+        EngineState s = e.run();
+        assertThat(s.state()).isEqualTo(UpdateState.ROLLING_BACK);
+        assertThat(s.lastError().message()).contains("restarted");
+        assertThat(e.rebootRequested()).isTrue();
+        assertThat(rebootAndRun(40).state()).as("old slot passes its 5 min check").isEqualTo(UpdateState.ROLLED_BACK);
+        assertThat(fx.boot.booted()).isEqualTo(Slot.A);
+    }
+
+    @Test
     void commandedRollbackReturnsToThePreviousRelease() throws Exception {
         installAndActivate();
         assertThat(rebootAndRun(20).state()).isEqualTo(UpdateState.ACTIVATED);
