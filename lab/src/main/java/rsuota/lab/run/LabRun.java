@@ -94,6 +94,7 @@ public final class LabRun {
     private Fleet fleet;
     private ScheduledExecutorService scheduler;
     private Instant lastSample = Instant.EPOCH;
+    private Steps steps;
 
     private LabRun(Scenario s, Options o) {
         this.s = s;
@@ -197,6 +198,7 @@ public final class LabRun {
             created.path("phases").forEach(p -> phases.add(p.path("name").asText() + " " + p.path("observation").asText() + " " + p.path("approval").asText()));
             timeline.add("lab", release, "rollout " + created.path("id").asText() + " of " + release + " created: " + String.join(" -> ", phases));
         }
+        steps = new Steps(controller, fleet, rolloutIds, cohorts);
         timeline.startClock();
         timeline.add("lab", "lab", "lab clock starts");
     }
@@ -428,8 +430,8 @@ public final class LabRun {
             if (t != null && !now.isBefore(t.plus(st.delay()))) {
                 fired.put(st.id(), now);
                 try {
-                    String what = apply(st);
-                    timeline.add("step", st.action().onDevices() ? st.devices().toString() : releaseOf(st.action()), st.id() + ": " + what);
+                    String what = steps.apply(st);
+                    timeline.add("step", st.action().onDevices() ? st.devices().toString() : Steps.releaseOf(st.action()), st.id() + ": " + what);
                 } catch (IOException | RuntimeException e) {
                     stepFailures.add("step " + st.id() + " (" + st.action().verb() + ") failed: " + e.getMessage());
                     timeline.add("step", "lab", "step " + st.id() + " failed: " + e.getMessage());
@@ -460,116 +462,6 @@ public final class LabRun {
         if (t instanceof Step.RolloutIn r) return "rollout " + r.release() + " to be " + r.state();
         Step.PhaseIn p = (Step.PhaseIn) t;
         return "phase " + p.phase() + " of " + p.release() + " to be " + p.state();
-    }
-
-    private static String releaseOf(Step.Action a) {
-        if (a instanceof Step.Start x) return x.release();
-        if (a instanceof Step.Advance x) return x.release();
-        if (a instanceof Step.Pause x) return x.release();
-        if (a instanceof Step.Resume x) return x.release();
-        if (a instanceof Step.Rollback x) return x.release();
-        if (a instanceof Step.Incident x) return x.release() == null ? "lab" : x.release();
-        return "lab";
-    }
-
-    /** Performs one step; returns what it did, in words. */
-    private String apply(Step st) throws IOException {
-        Step.Action a = st.action();
-        if (a.onDevices()) {
-            List<SimulatedDevice> targets = fleet.select(st.devices());
-            for (SimulatedDevice d : targets) applyToDevice(a, d);
-            return describeDeviceAction(a) + " on " + st.devices();
-        }
-        Rest rm = controller.releaseManager();
-        Rest op = controller.operator();
-        if (a instanceof Step.Start x) {
-            rm.post(rollout(x.release()) + "/start", reason(x.reason(), "lab: start"));
-            return "release manager starts the rollout of " + x.release();
-        }
-        if (a instanceof Step.Advance x) {
-            rm.post(rollout(x.release()) + "/advance", reason(x.reason(), "lab: exit criteria met, approved"));
-            return "release manager approves the next phase of " + x.release();
-        }
-        if (a instanceof Step.Pause x) {
-            op.post(rollout(x.release()) + "/pause", reason(x.reason(), null));
-            return "operator pauses " + x.release() + ": " + x.reason();
-        }
-        if (a instanceof Step.Resume x) {
-            JsonNode status = controller.rolloutStatus(rolloutIds.get(x.release()));
-            ArrayNode ack = Rest.object().arrayNode();
-            for (JsonNode pe : status.path("pauses")) if (!pe.hasNonNull("resumedAt")) ack.add(pe.path("id").asLong());
-            ObjectNode body = Rest.object().put("reason", x.reason());
-            body.set("acknowledge", ack);
-            rm.post(rollout(x.release()) + "/resume", body);
-            return "release manager resumes " + x.release() + " acknowledging pause event(s) " + ack + ": " + x.reason();
-        }
-        if (a instanceof Step.Rollback x) {
-            ObjectNode body = Rest.object().put("scope", x.scope()).put("reason", x.reason());
-            if (x.phase() != null) body.put("phase", x.phase());
-            if (x.device() != null) body.put("device", x.device());
-            if (x.cohort() != null) body.put("cohort", cohortId(x.release(), x.cohort()));
-            op.post(rollout(x.release()) + "/rollback", body);
-            return "operator rolls back " + x.release() + " (" + x.scope() + "): " + x.reason();
-        }
-        Step.Incident x = (Step.Incident) a;
-        ObjectNode body = Rest.object().put("id", x.id()).put("severity", x.severity()).put("state", x.state());
-        if (x.release() != null) body.put("release", x.release());
-        if (x.title() != null) body.put("title", x.title());
-        op.post("/api/v1/incidents", body);
-        return "incident " + x.id() + " (" + x.severity() + ", " + x.state() + ")" + (x.release() == null ? "" : " against " + x.release())
-                + (x.title() == null ? "" : ": " + x.title());
-    }
-
-    private String rollout(String release) {
-        return "/api/v1/rollouts/" + rolloutIds.get(release);
-    }
-
-    private static ObjectNode reason(String given, String dflt) {
-        String r = given != null ? given : dflt;
-        return r == null ? Rest.object() : Rest.object().put("reason", r);
-    }
-
-    private long cohortId(String release, String name) throws IOException {
-        for (RunReport.Cohort c : cohorts) if (c.release().equals(release) && c.name().equals(name)) return c.id();
-        throw new IOException("no cohort '" + name + "' of release " + release);
-    }
-
-    private static void applyToDevice(Step.Action a, SimulatedDevice d) {
-        if (a instanceof Step.Cut c) d.network().cut(c);
-        else if (a instanceof Step.Stall x) d.network().stall(x.duration());
-        else if (a instanceof Step.Throttle x) d.network().throttle(x.bytesPerSecond(), x.duration());
-        else if (a instanceof Step.Partition x) d.network().partition(x.path(), x.duration());
-        else if (a instanceof Step.Heal x) d.network().heal(x.path());
-        else if (a instanceof Step.Flap x) d.network().flap(x.path(), x.down(), x.up(), x.times());
-        else if (a instanceof Step.PowerCut x) d.powerCut(x.off());
-        else if (a instanceof Step.PowerOff) d.powerOff();
-        else if (a instanceof Step.PowerOn) d.powerOn();
-    }
-
-    private static String describeDeviceAction(Step.Action a) {
-        if (a instanceof Step.Cut c) {
-            if (c.every() > 0) return "cut the bundle path every " + Units.bytes(c.every()) + (c.times() > 0 ? " (" + c.times() + " times)" : "");
-            if (c.at() > 0) return "cut the bundle path once " + Units.bytes(c.at()) + " from now";
-            return "cut the bundle connections now";
-        }
-        if (a instanceof Step.Stall x) return "stall the bundle path for " + Units.human(x.duration());
-        if (a instanceof Step.Throttle x) return "throttle the bundle path to " + Units.bytes(x.bytesPerSecond()) + "/s"
-                + (x.duration() == null ? "" : " for " + Units.human(x.duration()));
-        if (a instanceof Step.Partition x) return "partition " + path(x.path()) + (x.duration() == null ? "" : " for " + Units.human(x.duration()));
-        if (a instanceof Step.Heal x) return "heal " + path(x.path());
-        if (a instanceof Step.Flap x) return "flap " + path(x.path()) + " " + x.times() + " times (down " + Units.human(x.down()) + ", up "
-                + Units.human(x.up()) + ")";
-        if (a instanceof Step.PowerCut x) return "power cut, off for " + Units.human(x.off());
-        if (a instanceof Step.PowerOff) return "power off";
-        return "power on";
-    }
-
-    private static String path(Step.Path p) {
-        return switch (p) {
-            case BROKER -> "the broker path";
-            case BUNDLES -> "the bundle path";
-            case BOTH -> "both paths";
-        };
     }
 
     // ---------------------------------------------------------------- the end
