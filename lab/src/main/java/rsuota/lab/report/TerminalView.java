@@ -25,6 +25,8 @@ public final class TerminalView implements LabView {
     private final PrintWriter out;
     private final boolean live;
     private final TextReport.Ansi a;
+    /** The terminal's width, from scripts/lab ({@code tput cols}); 160 when unknown. */
+    private final int columns = Integer.getInteger("rsuota.lab.columns", 160);
     private long lastDraw;
     private int printed;
     private Snapshot last;
@@ -119,7 +121,7 @@ public final class TerminalView implements LabView {
         }
         StringBuilder sb = new StringBuilder();
         sb.append("\033[H");
-        for (String l : lines) sb.append(l).append("\033[K\n");
+        for (String l : lines) sb.append(fit(l, columns)).append("\033[K\n");
         sb.append("\033[J");
         if (!started) {
             out.print("\033[2J");
@@ -208,6 +210,34 @@ public final class TerminalView implements LabView {
             case "idle" -> a.dim(st);
             default -> a.yellow(st);
         };
+    }
+
+    /**
+     * Cuts a line to {@code width} visible characters, keeping its colour codes: a wrapped line
+     * would push the screen down and the next redraw would no longer land on the previous one.
+     */
+    static String fit(String line, int width) {
+        StringBuilder out = new StringBuilder(line.length());
+        int visible = 0;
+        boolean cut = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '\033') {
+                int end = line.indexOf('m', i);
+                if (end < 0) break;
+                out.append(line, i, end + 1);
+                i = end;
+                continue;
+            }
+            if (visible >= width) {
+                cut = true;
+                continue;
+            }
+            out.append(c);
+            visible++;
+        }
+        if (cut) out.append("\033[0m");
+        return out.toString();
     }
 
     /** Pads a coloured string by its visible length. */

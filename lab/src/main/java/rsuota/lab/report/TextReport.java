@@ -72,7 +72,7 @@ public final class TextReport {
         for (RunReport.Device d : r.devices()) {
             String st = d.state() == null ? "?" : d.state();
             String colored = st.equals("activated") ? a.green(st) : st.equals("rolled_back") || st.equals("verified") || st.equals("idle") ? a.yellow(st) : a.red(st);
-            out.printf(Locale.ROOT, "   %-9s %-7s %-4s %-16s runs %-6s %s%s%n", d.id(), d.variant(), d.corridor(), String.join(",", d.cohorts()),
+            out.printf(Locale.ROOT, "   %-9s %-7s %-4s %-24s runs %-6s %s%s%n", d.id(), d.variant(), d.corridor(), String.join(",", d.cohorts()),
                     d.running(), colored, d.error() == null ? "" : "  (" + d.error() + ")");
         }
     }
