@@ -294,6 +294,15 @@ public final class AgentDaemon implements AutoCloseable {
                 boolean activate = d.action() == Action.ACTIVATE;
                 if (sameBundle && s.state() != UpdateState.FAILED && s.state() != UpdateState.IDLE
                         && s.state() != UpdateState.ROLLED_BACK && s.state() != UpdateState.NEEDS_INVESTIGATION) {
+                    if (!activate) {
+                        // the same bundle, now download-only: the rollout was paused; hold our activation
+                        try {
+                            if (engine.holdActivation("rev " + d.rev() + " is download-only")) log.info("activation held by rev {}", d.rev());
+                        } catch (IOException e) {
+                            log.error("cannot persist the hold of rev {}: {}", d.rev(), e.toString());
+                        }
+                        return;
+                    }
                     if (activate && (s.state() == UpdateState.VERIFIED || s.state() == UpdateState.AWAITING_WINDOW)) {
                         tasks.add(() -> {
                             try {
@@ -314,7 +323,9 @@ public final class AgentDaemon implements AutoCloseable {
                 }
             }
             case ROLLBACK -> tasks.add(() -> {
-                if (runningRelease(engine.state(), d.manifestDigest()) || releaseRunning(engine.state(), d.release())) return;
+                EngineState now = engine.state();
+                boolean notActivated = now.state() == UpdateState.VERIFIED || now.state() == UpdateState.AWAITING_WINDOW;
+                if (!notActivated && (runningRelease(now, d.manifestDigest()) || releaseRunning(now, d.release()))) return;
                 try {
                     engine.rollback("controller rollback, rev " + d.rev());
                 } catch (InstallException e) {

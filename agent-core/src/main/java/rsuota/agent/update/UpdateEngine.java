@@ -208,14 +208,45 @@ public final class UpdateEngine {
     }
 
     /**
+     * Holds activation of the order in flight (a paused rollout turns its orders download-only):
+     * a download continues and stops at VERIFIED; an activation waiting for its window is called
+     * off. Too late once the trial boot is set: that one finishes its commit or rolls back.
+     * Returns whether anything was held.
+     */
+    public synchronized boolean holdActivation(String reason) throws IOException {
+        UpdateState s = state.state();
+        EngineState.Order o = state.order();
+        if (o == null) return false;
+        if (s == UpdateState.AWAITING_WINDOW) {
+            transition(UpdateEvent.CANCEL, st -> st.withActivation(null).withOrder(downloadOnly(o)), Map.of("reason", "activation held: " + reason));
+            return true;
+        }
+        if ((s == UpdateState.PENDING || s == UpdateState.DOWNLOADING || s == UpdateState.VERIFIED) && !o.downloadOnly()
+                && state.activation() == null) {
+            state = state.withOrder(downloadOnly(o));
+            store.save(state);
+            return true;
+        }
+        return false;
+    }
+
+    private static EngineState.Order downloadOnly(EngineState.Order o) {
+        return new EngineState.Order(o.source(), o.release(), o.manifestDigest(), o.rev(), true, o.rolloutId(), o.window(), o.activateAfter());
+    }
+
+    /**
      * A commanded rollback (controller or technician). From a committed or committing release it
      * returns to the other slot when that holds the previous good release; otherwise it throws
      * {@code NO_PREVIOUS_SLOT}, and the caller reinstalls the previous release's bundle instead.
      */
     public synchronized void rollback(String reason) throws IOException, InstallException {
         UpdateState s = state.state();
-        if (s == UpdateState.AWAITING_WINDOW) {
-            transition(UpdateEvent.CANCEL, st -> st.withActivation(null), Map.of("reason", "activation cancelled: " + reason));
+        if (s == UpdateState.AWAITING_WINDOW || s == UpdateState.VERIFIED) {
+            // The new release never booted here: the box already runs the previous one. Report the
+            // rollback as done (the controller waits for it) and keep the verified slot unbootable.
+            transition(UpdateEvent.ROLLBACK, st -> st.withActivation(null).withOrder(st.order() == null ? null
+                    : new EngineState.Order(st.order().source(), st.order().release(), st.order().manifestDigest(), st.order().rev(),
+                    true, st.order().rolloutId())), Map.of("reason", reason), "never_activated");
             return;
         }
         if (s == UpdateState.ROLLING_BACK) return; // already on its way

@@ -49,6 +49,9 @@ public final class UpdateTransitions {
         on(AWAITING_WINDOW, CANCEL,          VERIFIED);
         on(AWAITING_WINDOW, FAILURE,         FAILED);
         on(AWAITING_WINDOW, ORDER,           PENDING);
+        // a rollback of a release that never ran here: nothing to undo, the box is already back
+        on(VERIFIED,        ROLLBACK,        ROLLED_BACK);
+        on(AWAITING_WINDOW, ROLLBACK,        ROLLED_BACK);
         on(ACTIVATING,      BOOTED_TRIAL,    COMMITTING);
         on(ACTIVATING,      BOOTED_FALLBACK, ROLLED_BACK);
         on(ACTIVATING,      FAILURE,         FAILED);

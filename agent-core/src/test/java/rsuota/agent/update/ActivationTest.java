@@ -170,6 +170,56 @@ class ActivationTest {
     }
 
     @Test
+    void aPauseHoldsActivationOfADownloadInFlight() throws Exception {
+        UpdateEngine[] e = new UpdateEngine[1];
+        boolean[] held = {false};
+        fx.hook = new CrashHook() {
+            @Override
+            public void at(String point) {
+                if (point.startsWith("chunk-journaled") && !held[0]) {
+                    try {
+                        held[0] = e[0].holdActivation("rollout paused");
+                    } catch (java.io.IOException ex) {
+                        throw new AssertionError(ex);
+                    }
+                }
+            }
+        };
+        e[0] = fx.engine();
+        e[0].order(fx.order(bundle.toString(), false));
+        EngineState s = e[0].run();
+        assertThat(held[0]).isTrue();
+        assertThat(s.state()).as("stops at verified: no activation while paused").isEqualTo(UpdateState.VERIFIED);
+        assertThat(e[0].rebootRequested()).isFalse();
+        assertThat(new StateStore(fx.stateDir).load(Instant.now()).order().downloadOnly()).as("persisted").isTrue();
+    }
+
+    @Test
+    void aPauseCallsOffAnActivationWaitingForItsWindow() throws Exception {
+        fx.schedule = WindowSchedule.of(List.of(MaintenanceWindow.parse("Mon-Fri 01:00-04:00 Europe/Berlin")));
+        UpdateEngine e = fx.engine();
+        e.order(fx.order(bundle.toString(), false));
+        assertThat(e.run().state()).isEqualTo(UpdateState.AWAITING_WINDOW);
+        assertThat(e.holdActivation("rollout paused")).isTrue();
+        fx.clock.set(Instant.parse("2026-11-30T00:30:00Z")); // inside the window now
+        assertThat(e.run().state()).isEqualTo(UpdateState.VERIFIED);
+        assertThat(e.rebootRequested()).isFalse();
+    }
+
+    @Test
+    void rollbackOfAReleaseThatNeverActivatedIsDoneAtOnce() throws Exception {
+        UpdateEngine e = fx.engine();
+        e.order(fx.order(bundle.toString(), true));
+        assertThat(e.run().state()).isEqualTo(UpdateState.VERIFIED);
+        e.rollback("controller rollback");
+        EngineState s = e.run();
+        assertThat(s.state()).isEqualTo(UpdateState.ROLLED_BACK);
+        assertThat(fx.events.get(fx.events.size() - 1).reason()).isEqualTo("never_activated");
+        assertThat(fx.boot.state().nextBoot()).isEqualTo(Slot.A);
+        assertThat(fx.reboots).isEmpty();
+    }
+
+    @Test
     void commandedRollbackReturnsToThePreviousRelease() throws Exception {
         installAndActivate();
         assertThat(rebootAndRun(20).state()).isEqualTo(UpdateState.ACTIVATED);
