@@ -1,7 +1,7 @@
 package rsuota.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,8 +44,8 @@ class InstallUpgradeRemovePurgeTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Command.root(), "dpkg --root installs root-owned files: run the tests as root (scripts/test does)");
-        assumeTrue(Command.available("systemd-sysusers") && Command.available("deb-systemd-helper"),
+        assertTrue(Command.root(), "dpkg --root installs root-owned files: run the tests as root (scripts/test does)");
+        assertTrue(Command.available("systemd-sysusers") && Command.available("deb-systemd-helper"),
                 "systemd and init-system-helpers are needed for the DPKG_ROOT install");
         root = ThrowawayRoot.chrootless(tmp.resolve("root"));
         hostBefore = HostSnapshot.take();

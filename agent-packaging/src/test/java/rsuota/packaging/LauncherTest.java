@@ -1,7 +1,7 @@
 package rsuota.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,7 +34,7 @@ class LauncherTest {
 
     @BeforeAll
     static void unpackAndMakeADevice() throws IOException {
-        assumeTrue(Command.available("java") && Command.available("openssl"), "java and openssl are needed");
+        assertTrue(Command.available("java") && Command.available("openssl"), "java and openssl are needed");
         Path root = tmp.resolve("root");
         Command.run("dpkg-deb", "-x", BUILT.agent().file().toString(), root.toString()).ok();
         launcher = root.resolve("usr/bin/rsu-agent");
@@ -57,7 +57,7 @@ class LauncherTest {
 
     @Test
     void configDefaultsToEtcRsuAgent() {
-        assumeTrue(!Files.exists(Path.of("/etc/rsu-agent/agent.conf")), "this machine has a real /etc/rsu-agent/agent.conf");
+        assertTrue(!Files.exists(Path.of("/etc/rsu-agent/agent.conf")), "this machine has a real /etc/rsu-agent/agent.conf");
         Command.Result r = rsuAgent(Map.of("RSU_AGENT_NO_CDS", "1"), "status");
         assertThat(r.exit()).as(r.toString()).isEqualTo(4);
         assertThat(r.err()).contains("/etc/rsu-agent/agent.conf does not exist");
@@ -116,7 +116,7 @@ class LauncherTest {
      */
     @Test
     void rootRunsStateChangingCommandsAsTheServiceAccount() throws IOException {
-        assumeTrue(Command.root() && Command.run("unshare", "--mount", "true").exit() == 0, "needs root and unshare --mount");
+        assertTrue(Command.root() && Command.run("unshare", "--mount", "true").exit() == 0, "needs root and unshare --mount");
         // The re-executed launcher runs as rsu-agent and must reach itself and the fake java.
         Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Path etc = Files.createDirectories(tmp.resolve("etc"));

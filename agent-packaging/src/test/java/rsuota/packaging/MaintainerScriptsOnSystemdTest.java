@@ -1,7 +1,7 @@
 package rsuota.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,8 +34,8 @@ class MaintainerScriptsOnSystemdTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Command.root(), "a private mount namespace needs root (scripts/test runs as root)");
-        assumeTrue(Command.run("unshare", "--mount", "true").exit() == 0, "unshare --mount is not permitted here");
+        assertTrue(Command.root(), "a private mount namespace needs root (scripts/test runs as root)");
+        assertTrue(Command.run("unshare", "--mount", "true").exit() == 0, "unshare --mount is not permitted here");
         fakes = Files.createDirectories(tmp.resolve("fakes"));
         record = tmp.resolve("calls.log");
         for (String tool : FAKES) {
