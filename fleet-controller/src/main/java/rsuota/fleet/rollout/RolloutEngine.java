@@ -126,7 +126,7 @@ public final class RolloutEngine {
         if (!fired.isEmpty() && r.state() == RolloutState.RUNNING) {
             Finding f = fired.get(0);
             String reason = "rule " + f.rule() + (f.cohort() == null ? "" : " on cohort " + f.cohort()) + ": observed " + fmt(f.observed())
-                    + " " + f.unit() + " " + f.comparison() + " threshold " + fmt(f.threshold()) + " for " + f.sustained();
+                    + " " + f.unit() + " " + f.comparison() + " threshold " + fmt(f.threshold()) + " for " + rsuota.fleet.domain.Durations.format(f.sustained());
             out.pauses.add(actions.pause(tx, r, PauseEvent.Cause.RULE, fired, ENGINE, reason, now));
             repo.setAttention(r, attention);
             return out;
