@@ -86,6 +86,15 @@ public final class RsuAgent implements Callable<Integer> {
                 err.println(f.getMessage());
                 return f.code;
             }
+            // The one place engine failures become exit codes: the reason code first, on one line.
+            if (e instanceof InstallException ie) {
+                err.println(ie.code() + ": " + ie.getMessage());
+                return FAILED;
+            }
+            if (e instanceof IOException io) {
+                err.println("STATE: " + io.getMessage());
+                return STATE;
+            }
             err.println("rsu-agent: internal error: " + e);
             e.printStackTrace(err);
             return 1;
@@ -168,7 +177,7 @@ public final class RsuAgent implements Callable<Integer> {
         @Option(names = "--download-only", description = "stop once verified on the inactive slot (no activation)") boolean downloadOnly;
 
         @Override
-        public Integer call() throws Failure, InterruptedException {
+        public Integer call() throws Failure, InterruptedException, IOException, InstallException {
             AgentConfig c = parent.loadConfig();
             PrintWriter out = spec.commandLine().getOut();
             try (FileLock lock = lockState(c)) {
@@ -194,10 +203,6 @@ public final class RsuAgent implements Callable<Integer> {
                     return 0;
                 }
                 return afterActivationStep(engine, end, out);
-            } catch (InstallException e) {
-                throw new Failure(FAILED, e.code() + ": " + e.getMessage());
-            } catch (IOException e) {
-                throw new Failure(STATE, "STATE: " + e.getMessage());
             }
         }
     }
@@ -290,17 +295,13 @@ public final class RsuAgent implements Callable<Integer> {
         @Option(names = "--window", description = "narrow to a window, e.g. \"Mon-Fri 01:00-04:00 Europe/Berlin\"") String window;
 
         @Override
-        public Integer call() throws Failure, InterruptedException {
+        public Integer call() throws Failure, InterruptedException, IOException, InstallException {
             if (now && window != null) throw new CommandLine.ParameterException(spec.commandLine(), "give --now or --window, not both");
             AgentConfig c = parent.loadConfig();
             try (FileLock lock = lockState(c)) {
                 UpdateEngine engine = engine(c);
                 engine.activate(window, null, now);
                 return afterActivationStep(engine, engine.run(), spec.commandLine().getOut());
-            } catch (InstallException e) {
-                throw new Failure(FAILED, e.code() + ": " + e.getMessage());
-            } catch (IOException e) {
-                throw new Failure(STATE, "STATE: " + e.getMessage());
             }
         }
     }
@@ -314,7 +315,7 @@ public final class RsuAgent implements Callable<Integer> {
         @Option(names = "--yes", description = "do not ask for confirmation") boolean yes;
 
         @Override
-        public Integer call() throws Failure, InterruptedException {
+        public Integer call() throws Failure, InterruptedException, IOException, InstallException {
             AgentConfig c = parent.loadConfig();
             PrintWriter out = spec.commandLine().getOut();
             try (FileLock lock = lockState(c)) {
@@ -331,15 +332,12 @@ public final class RsuAgent implements Callable<Integer> {
                 }
                 engine.rollback(reason);
                 EngineState end = engine.run();
-                if (end.state() == UpdateState.VERIFIED) {
-                    out.println("activation cancelled; release stays verified on slot " + end.target().slot());
+                if (end.state() == UpdateState.ROLLED_BACK && !engine.rebootRequested()) {
+                    // the new release never ran here: its activation is called off, nothing to reboot
+                    out.println("rolled back: release " + end.target().release() + " was never activated; this unit keeps running its current release");
                     return 0;
                 }
                 return afterActivationStep(engine, end, out);
-            } catch (InstallException e) {
-                throw new Failure(FAILED, e.code() + ": " + e.getMessage());
-            } catch (IOException e) {
-                throw new Failure(STATE, "STATE: " + e.getMessage());
             }
         }
     }

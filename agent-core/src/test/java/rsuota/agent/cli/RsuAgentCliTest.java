@@ -73,6 +73,19 @@ class RsuAgentCliTest {
     }
 
     @Test
+    void rollbackOfADownloadedButNeverActivatedReleaseNeedsNoReboot() throws Exception {
+        Path b = new BundleBuilder(tmp).signedBy(PKI, PKI.signer).image("rootfs", 100_000).chunkSize(64 * 1024).build("r.rsub");
+        assertThat(cli("--config", conf.toString(), "install", b.toString(), "--download-only").code()).isZero();
+        Run r = cli("--config", conf.toString(), "rollback", "--reason", "operator rollback", "--yes");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("never activated");
+        assertThat(cli("--config", conf.toString(), "status", "--json").out()).contains("\"state\" : \"rolled_back\"");
+        Run again = cli("--config", conf.toString(), "activate", "--now");
+        assertThat(again.code()).isEqualTo(3);
+        assertThat(again.err().trim()).startsWith("NOTHING_TO_ACTIVATE: ");
+    }
+
+    @Test
     void failedInstallExitsThreeWithTheReasonCode() throws Exception {
         Path b = new BundleBuilder(tmp).signedBy(PKI, PKI.rogueSigner).image("rootfs", 100_000).chunkSize(64 * 1024).build("rogue.rsub");
         Run r = cli("--config", conf.toString(), "install", b.toString(), "--download-only");
