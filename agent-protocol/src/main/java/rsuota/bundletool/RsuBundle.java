@@ -12,12 +12,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,6 +24,7 @@ import rsuota.bundle.BundleFormat;
 import rsuota.bundle.BundleHeader;
 import rsuota.bundle.BundleVerifier;
 import rsuota.bundle.BundleWriter;
+import rsuota.bundle.ByteSizes;
 import rsuota.bundle.CmsSigner;
 import rsuota.bundle.Manifest;
 import rsuota.bundle.ManifestCodec;
@@ -278,17 +276,12 @@ public final class RsuBundle implements Callable<Integer> {
 
     // ---------------------------------------------------------------------------------------------
 
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(|B|KiB|MiB|GiB|K|M|G)", Pattern.CASE_INSENSITIVE);
-
     static int parseSize(CommandLine.Model.CommandSpec spec, String s) {
-        Matcher m = SIZE.matcher(s.trim());
-        if (!m.matches()) throw new CommandLine.ParameterException(spec.commandLine(), "--chunk-size: cannot read '" + s + "' (e.g. 4MiB, 512KiB)");
-        long v = Long.parseLong(m.group(1));
-        switch (m.group(2).toUpperCase(Locale.ROOT)) {
-            case "K", "KIB" -> v <<= 10;
-            case "M", "MIB" -> v <<= 20;
-            case "G", "GIB" -> v <<= 30;
-            default -> { }
+        long v;
+        try {
+            v = ByteSizes.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--chunk-size: " + e.getMessage());
         }
         if (v < BundleFormat.MIN_CHUNK_SIZE || v > BundleFormat.MAX_CHUNK_SIZE) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--chunk-size " + s + " is outside 64KiB..64MiB");

@@ -526,17 +526,13 @@ public final class RsuAgent implements Callable<Integer> {
     }
 
     static long parseSize(CommandLine.Model.CommandSpec spec, String s) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(|B|KiB|MiB|GiB|K|M|G)", java.util.regex.Pattern.CASE_INSENSITIVE).matcher(s.trim());
-        if (!m.matches()) throw new CommandLine.ParameterException(spec.commandLine(), "cannot read size '" + s + "' (e.g. 64MiB)");
-        long v = Long.parseLong(m.group(1));
-        switch (m.group(2).toUpperCase(java.util.Locale.ROOT)) {
-            case "K", "KIB" -> v <<= 10;
-            case "M", "MIB" -> v <<= 20;
-            case "G", "GIB" -> v <<= 30;
-            default -> { }
+        try {
+            long v = rsuota.bundle.ByteSizes.parse(s);
+            if (v <= 0) throw new CommandLine.ParameterException(spec.commandLine(), "size must be > 0");
+            return v;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (v <= 0) throw new CommandLine.ParameterException(spec.commandLine(), "size must be > 0");
-        return v;
     }
 
     /** Prints download progress: a bar on a terminal, plain lines (every 10 %) otherwise. */
