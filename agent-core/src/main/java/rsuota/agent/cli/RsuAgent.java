@@ -192,14 +192,22 @@ public final class RsuAgent implements Callable<Integer> {
                 ProgressPrinter printer = new ProgressPrinter(engine, out, System.console() != null);
                 printer.start();
                 EngineState end;
+                long started = System.nanoTime();
                 try {
                     end = engine.run();
                 } finally {
                     printer.stop();
                 }
+                double seconds = (System.nanoTime() - started) / 1e9;
                 if (end.state() == UpdateState.VERIFIED) {
                     out.printf("verified: release %s on slot %s%s%n", end.target().release(), end.target().slot(),
                             end.order().downloadOnly() ? " (download only; activation is a separate order)" : "");
+                    Progress p = engine.progress();
+                    if (p != null && p.payloadBytes() > 0) {
+                        // What a technician compares with the link's speed; scripts/bench download reads it too.
+                        out.printf(java.util.Locale.ROOT, "payload %d bytes verified on the slot in %.2f s (%.0f MiB/s; %d bytes fetched)%n",
+                                p.payloadBytes(), seconds, p.payloadBytes() / 1048576.0 / seconds, p.bytesFetched());
+                    }
                     return 0;
                 }
                 return afterActivationStep(engine, end, out);

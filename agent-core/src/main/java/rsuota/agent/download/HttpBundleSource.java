@@ -72,7 +72,12 @@ public final class HttpBundleSource implements BundleSource {
         HttpClient.Builder b = HttpClient.newBuilder()
                 .connectTimeout(options.connectTimeout())
                 // NORMAL follows up to 5 redirects (jdk.httpclient.redirects.retrylimit); a loop ends as a 3xx below.
-                .followRedirects(HttpClient.Redirect.NORMAL);
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                // Body callbacks run on the client's selector thread instead of being handed to a
+                // pool thread per 64 KiB buffer: half the CPU per byte and ~2x the throughput here
+                // (docs/benchmarks.md). Safe because every callback of ours only copies or checks
+                // headers; nothing blocks on that thread.
+                .executor(Runnable::run);
         if (options.sslContext() != null) b.sslContext(options.sslContext());
         this.client = b.build();
     }

@@ -65,13 +65,13 @@ final class Installer {
     record Header(VerifiedManifest manifest, BundleSource.Identity identity, byte[] headerBytes) {}
 
     Header fetchHeader(BundleSource src, String expectedDigest, Slot target) throws InstallException, InterruptedException {
-        BundleSource.Fetched f = withRetry(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
+        BundleSource.Fetched f = withRetry(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header", 0);
         byte[] head = java.util.Arrays.copyOf(f.data(), f.length());
         long needed = headerLength(head);
         if (needed > head.length) {
             if (needed > BundleFormat.MAX_HEADER_BYTES) throw new InstallException("MANIFEST_TOO_LARGE", "bundle header of " + needed + " bytes exceeds the limit");
             BundleSource.Identity id = f.identity();
-            BundleSource.Fetched rest = withRetry(() -> src.fetch(head.length, (int) (needed - head.length), id, null), "header");
+            BundleSource.Fetched rest = withRetry(() -> src.fetch(head.length, (int) (needed - head.length), id, null), "header", 0);
             byte[] all = java.util.Arrays.copyOf(head, (int) needed);
             System.arraycopy(rest.data(), 0, all, head.length, rest.length());
             return verifyHeader(all, f.identity(), expectedDigest, target);
@@ -177,7 +177,8 @@ final class Installer {
         });
         java.util.concurrent.Future<BundleSource.Fetched> next = null;
         try (DownloadJournal journal = DownloadJournal.open(stateDir, binding, counts);
-             FileChannel slot = storage.openForWrite(target)) {
+             FileChannel slot = storage.openForWrite(target);
+             ReadBack readBack = new ReadBack(images, target)) {
             long base = h.manifest().payloadOffset();
             List<Todo> todo = new java.util.ArrayList<>();
             for (int i = 0; i < images.size(); i++) {
@@ -189,6 +190,7 @@ final class Installer {
                 }
             }
             listener.progress(new Progress(t.release(), src.bytesFetched(), journal.verifiedChunks(), total, t.payloadBytes()));
+            readBack.advance(journal);
             List<Todo> unflushed = new java.util.ArrayList<>();
             long unflushedBytes = 0;
             if (!todo.isEmpty()) next = fetcher.submit(fetchTask(src, h, todo.get(0), bufs[0]));
@@ -197,6 +199,10 @@ final class Installer {
                 if (cancelled.getAsBoolean()) throw new Cancelled();
                 await(next);
                 next = k + 1 < todo.size() ? fetcher.submit(fetchTask(src, h, todo.get(k + 1), bufs[(k + 1) % 2])) : null;
+                // The hash is checked here, not on the fetch thread, so that it overlaps the next
+                // chunk's download instead of delaying the next request (docs/benchmarks.md).
+                String mismatch = chunkMismatch(d, bufs[k % 2]);
+                if (mismatch != null) refetch(src, h, d, bufs[k % 2], mismatch);
                 writeChunk(slot, d.im().chunkOffset(d.chunk()), bufs[k % 2], d.length());
                 unflushed.add(d);
                 unflushedBytes += d.length();
@@ -209,30 +215,157 @@ final class Installer {
                     for (Todo u : unflushed) hook.at("chunk-journaled:" + u.image() + ":" + u.chunk());
                     unflushed.clear();
                     unflushedBytes = 0;
+                    readBack.advance(journal);
                     listener.progress(new Progress(t.release(), src.bytesFetched(), journal.verifiedChunks(), total, t.payloadBytes()));
                 }
             }
+            readBack.finish();
         } catch (IOException e) {
             throw ioFailure(target, e);
         } finally {
             if (next != null) next.cancel(true);
             fetcher.shutdownNow();
         }
-        readBack(h, target);
+    }
+
+    /** Read-back buffer: large enough that a read costs little per byte, small for the heap. */
+    static final int READ_BACK_BUFFER = 256 * 1024;
+
+    /**
+     * Reads every image back from the slot and hashes it, on its own thread, behind the writer:
+     * whenever the journal's contiguous prefix of an image grows (those bytes are fsync'd), the
+     * next stretch is read back, so the second pass over the data overlaps the download instead of
+     * following it. Storage that acknowledges writes it did not keep is caught by the image hash
+     * in {@link #finish}; a resumed download reads back from byte 0 again, old chunks included.
+     */
+    private final class ReadBack implements AutoCloseable {
+        private final List<ManifestImage> images;
+        private final Slot target;
+        private final FileChannel ch;
+        private final MessageDigest[] digests;
+        private final long[] readTo; // worker thread only
+        private final int[] prefix;  // caller thread only: chunks of each image known done in order
+        private final ByteBuffer bb = ByteBuffer.allocate(READ_BACK_BUFFER);
+        private final java.util.concurrent.ExecutorService worker;
+        private volatile InstallException failure;
+        private java.util.concurrent.Future<?> last;
+
+        ReadBack(List<ManifestImage> images, Slot target) throws IOException {
+            this.images = images;
+            this.target = target;
+            this.ch = storage.openForRead(target);
+            this.digests = new MessageDigest[images.size()];
+            for (int i = 0; i < digests.length; i++) digests[i] = Sha256.newDigest();
+            this.readTo = new long[images.size()];
+            this.prefix = new int[images.size()];
+            this.worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread th = new Thread(r, "rsu-readback");
+                th.setDaemon(true);
+                return th;
+            });
+        }
+
+        /** Queues the read-back of every image's newly contiguous journaled chunks; surfaces an earlier failure. */
+        void advance(DownloadJournal journal) throws InstallException {
+            if (failure != null) throw failure;
+            for (int i = 0; i < images.size(); i++) {
+                ManifestImage im = images.get(i);
+                int p = prefix[i];
+                while (p < im.chunkCount() && journal.isDone(i, p)) p++;
+                if (p == prefix[i]) continue;
+                prefix[i] = p;
+                long limit = p == im.chunkCount() ? im.size() : im.chunkOffset(p);
+                int image = i;
+                last = worker.submit(() -> read(image, limit));
+            }
+        }
+
+        /** Reads what is left and checks every image hash. */
+        void finish() throws InstallException, InterruptedException {
+            for (int i = 0; i < images.size(); i++) {
+                int image = i;
+                long size = images.get(i).size();
+                last = worker.submit(() -> read(image, size));
+            }
+            try {
+                last.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new InstallException("SLOT_IO_ERROR", "read-back of slot " + target + ": " + e.getCause(), e.getCause());
+            }
+            if (failure != null) throw failure;
+            for (int i = 0; i < images.size(); i++) {
+                ManifestImage im = images.get(i);
+                String got = Sha256.hex(digests[i].digest());
+                if (!got.equals(im.sha256())) {
+                    throw new InstallException("IMAGE_HASH_MISMATCH", "read-back of slot " + target + " (" + storage.describe(target)
+                            + "): image '" + im.slotClass() + "' SHA-256 " + got + " differs from the signed " + im.sha256()
+                            + "; the storage did not keep what was written");
+                }
+            }
+        }
+
+        private void read(int image, long limit) {
+            if (failure != null) return;
+            try {
+                long pos = readTo[image];
+                while (pos < limit) {
+                    bb.clear().limit((int) Math.min(bb.capacity(), limit - pos));
+                    int n = ch.read(bb, pos);
+                    if (n < 0) {
+                        failure = new InstallException("SLOT_IO_ERROR", "slot " + target + " ended at " + pos + " bytes while reading back");
+                        return;
+                    }
+                    digests[image].update(bb.array(), 0, n);
+                    pos += n;
+                }
+                readTo[image] = pos;
+            } catch (IOException e) {
+                failure = ioFailure(target, e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            worker.shutdownNow();
+            ch.close();
+        }
     }
 
     private java.util.concurrent.Callable<BundleSource.Fetched> fetchTask(BundleSource src, Header h, Todo d, byte[] buf) {
-        return () -> withRetry(() -> {
-            BundleSource.Fetched f = src.fetch(d.offset(), d.length(), h.identity(), buf);
-            hook.bytes(src.bytesFetched());
-            if (f.length() != d.length()) throw FetchException.retry("CONNECTION_LOST", "short chunk");
-            String got = Sha256.of(f.data(), 0, d.length());
-            if (!got.equals(d.sha256())) {
-                throw FetchException.retry("CHUNK_HASH_MISMATCH", "image '" + d.im().slotClass() + "' chunk " + d.chunk()
-                        + " of " + d.im().chunkCount() + ": SHA-256 " + got + " differs from the signed " + d.sha256());
-            }
+        return () -> withRetry(() -> fetchChunk(src, h, d, buf), "image " + d.im().slotClass() + " chunk " + d.chunk(), 0);
+    }
+
+    private BundleSource.Fetched fetchChunk(BundleSource src, Header h, Todo d, byte[] buf) throws FetchException, InterruptedException {
+        BundleSource.Fetched f = src.fetch(d.offset(), d.length(), h.identity(), buf);
+        hook.bytes(src.bytesFetched());
+        if (f.length() != d.length()) throw FetchException.retry("CONNECTION_LOST", "short chunk");
+        return f;
+    }
+
+    /** Null when {@code buf} holds the chunk the manifest signed, else why not. */
+    private static String chunkMismatch(Todo d, byte[] buf) {
+        String got = Sha256.of(buf, 0, d.length());
+        if (got.equals(d.sha256())) return null;
+        return "image '" + d.im().slotClass() + "' chunk " + d.chunk() + " of " + d.im().chunkCount() + ": SHA-256 " + got
+                + " differs from the signed " + d.sha256();
+    }
+
+    /**
+     * A chunk whose bytes did not match its signed hash is fetched again on this thread, the
+     * mismatch counting as the first of the consecutive failures the retry policy allows.
+     */
+    private void refetch(BundleSource src, Header h, Todo d, byte[] buf, String mismatch) throws InstallException, InterruptedException {
+        String what = "image " + d.im().slotClass() + " chunk " + d.chunk();
+        if (retry.maxConsecutiveFailures() <= 1) {
+            throw new InstallException("CHUNK_HASH_MISMATCH", what + ": giving up after 1 consecutive failures; last: " + mismatch);
+        }
+        sleeper.sleep(retry.delay(1, null, random));
+        withRetry(() -> {
+            BundleSource.Fetched f = fetchChunk(src, h, d, buf);
+            String again = chunkMismatch(d, buf);
+            if (again != null) throw FetchException.retry("CHUNK_HASH_MISMATCH", again);
             return f;
-        }, "image " + d.im().slotClass() + " chunk " + d.chunk());
+        }, what, 1);
     }
 
     /** Waits for a prefetch; its failures surface here as if the fetch had run on this thread. */
@@ -249,35 +382,17 @@ final class Installer {
         }
     }
 
-    private static void writeChunk(FileChannel slot, long at, byte[] buf, int len) throws IOException {
-        ByteBuffer bb = ByteBuffer.wrap(buf, 0, len);
-        long pos = at;
-        while (bb.hasRemaining()) pos += slot.write(bb, pos);
-    }
+    /**
+     * The JDK copies a heap buffer through a cached per-thread direct buffer as large as the write;
+     * writing in slices keeps that buffer at 256 KiB instead of a whole chunk (RSS, docs/benchmarks.md).
+     */
+    static final int WRITE_SLICE = 256 * 1024;
 
-    /** Reads every image back from the slot: storage that acknowledges writes it did not keep is caught here. */
-    void readBack(Header h, Slot target) throws InstallException {
-        try (FileChannel ch = storage.openForRead(target)) {
-            ByteBuffer bb = ByteBuffer.allocate(1 << 20);
-            for (ManifestImage im : h.manifest().manifest().images()) {
-                MessageDigest d = Sha256.newDigest();
-                long pos = 0;
-                while (pos < im.size()) {
-                    bb.clear().limit((int) Math.min(bb.capacity(), im.size() - pos));
-                    int n = ch.read(bb, pos);
-                    if (n < 0) throw new InstallException("SLOT_IO_ERROR", "slot " + target + " ended at " + pos + " bytes while reading back");
-                    d.update(bb.array(), 0, n);
-                    pos += n;
-                }
-                String got = Sha256.hex(d.digest());
-                if (!got.equals(im.sha256())) {
-                    throw new InstallException("IMAGE_HASH_MISMATCH", "read-back of slot " + target + " (" + storage.describe(target)
-                            + "): image '" + im.slotClass() + "' SHA-256 " + got + " differs from the signed " + im.sha256()
-                            + "; the storage did not keep what was written");
-                }
-            }
-        } catch (IOException e) {
-            throw ioFailure(target, e);
+    private static void writeChunk(FileChannel slot, long at, byte[] buf, int len) throws IOException {
+        for (int off = 0; off < len; off += WRITE_SLICE) {
+            ByteBuffer bb = ByteBuffer.wrap(buf, off, Math.min(WRITE_SLICE, len - off));
+            long pos = at + off;
+            while (bb.hasRemaining()) pos += slot.write(bb, pos);
         }
     }
 
@@ -299,9 +414,12 @@ final class Installer {
         BundleSource.Fetched run() throws FetchException, InterruptedException;
     }
 
-    /** Runs {@code a}, retrying transient failures with backoff until the consecutive-failure cap. */
-    private BundleSource.Fetched withRetry(Attempt a, String what) throws InstallException, InterruptedException {
-        int failures = 0;
+    /**
+     * Runs {@code a}, retrying transient failures with backoff until the consecutive-failure cap;
+     * {@code failed} failures already happened before this call.
+     */
+    private BundleSource.Fetched withRetry(Attempt a, String what, int failed) throws InstallException, InterruptedException {
+        int failures = failed;
         while (true) {
             try {
                 return a.run();
