@@ -124,7 +124,7 @@ public final class AgentDaemon implements AutoCloseable {
                 new CommandRouter().route(DiagnosticsCommand.TYPE, new DiagnosticsCommand(
                         new DiagnosticsCollector(DiagnosticsConfig.of(config.stateDir().resolve("logs"), config.stateDir(), config.file(),
                                 List.of("rsu-agent.service", config.get("app.unit") == null ? "rsu-app.service" : config.get("app.unit"))), clock),
-                        new DiagnosticsUploader(DiagnosticsUploader.defaultClient(), DiagnosticsUploader.Options.DEFAULT),
+                        new DiagnosticsUploader(DiagnosticsUploader::defaultClient, DiagnosticsUploader.Options.DEFAULT),
                         config.stateDir().resolve("diag-work"))), clock);
         this.notifier = SystemdNotifier.fromEnvironment();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {

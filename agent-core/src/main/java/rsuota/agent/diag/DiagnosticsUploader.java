@@ -66,12 +66,27 @@ public final class DiagnosticsUploader {
     /** @param requests HTTP requests made; @param resumes times the offset was asked again after a failure */
     public record Result(long bytes, String sha256, int requests, int resumes) {}
 
-    private final HttpClient http;
+    private final java.util.function.Supplier<HttpClient> client;
+    private HttpClient http;
     private final Options options;
 
     public DiagnosticsUploader(HttpClient http, Options options) {
-        this.http = http;
+        this(() -> http, options);
+    }
+
+    /**
+     * The client is made at the first upload: an HTTP client initialises the JDK's TLS stack and
+     * starts a selector thread, which a daemon that may never upload should not pay for at startup
+     * (~0.3 s and ~4 MiB; docs/benchmarks.md, Footprint).
+     */
+    public DiagnosticsUploader(java.util.function.Supplier<HttpClient> client, Options options) {
+        this.client = client;
         this.options = options;
+    }
+
+    private synchronized HttpClient http() {
+        if (http == null) http = client.get();
+        return http;
     }
 
     /** An HTTP/1.1 client without redirects (an upload URL that redirects is refused, not followed). */
@@ -118,7 +133,7 @@ public final class DiagnosticsUploader {
                 int status;
                 Optional<String> reported;
                 try {
-                    HttpResponse<Void> r = http.send(put, HttpResponse.BodyHandlers.discarding());
+                    HttpResponse<Void> r = http().send(put, HttpResponse.BodyHandlers.discarding());
                     status = r.statusCode();
                     reported = offsetHeader(r.headers());
                 } catch (IOException e) {
@@ -188,7 +203,7 @@ public final class DiagnosticsUploader {
             int status;
             Optional<String> reported;
             try {
-                HttpResponse<Void> r = http.send(head, HttpResponse.BodyHandlers.discarding());
+                HttpResponse<Void> r = http().send(head, HttpResponse.BodyHandlers.discarding());
                 status = r.statusCode();
                 reported = offsetHeader(r.headers());
             } catch (IOException e) {
