@@ -128,6 +128,48 @@ class PackageContentsTest {
     }
 
     /** Owned by root, directories 0755, nothing in /var or /run (the postinst creates those with their owners). */
+    /**
+     * The agent's jars are packaged without signatures and per-class manifest sections (heap,
+     * class loading, class-data sharing: StripJarSignatures), and with every other entry exactly
+     * as Maven resolved it, the manifest's main section included (bcprov is a multi-release jar).
+     */
+    @Test
+    void agentJarsAreTheResolvedOnesWithoutSignatures(@TempDir Path tmp) throws IOException {
+        Command.run("dpkg-deb", "-x", BUILT.agent().file().toString(), tmp.toString()).ok();
+        Path lib = tmp.resolve("usr/share/rsu-agent/lib");
+        Path resolved = BuiltPackages.projectRoot().resolve("agent-core/target/lib");
+        java.util.regex.Pattern sig = java.util.regex.Pattern.compile("META-INF/[^/]+\\.(SF|RSA|DSA|EC)");
+        int stripped = 0;
+        try (Stream<Path> s = Files.list(resolved)) {
+            for (Path original : s.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
+                Path packaged = lib.resolve(original.getFileName());
+                assertThat(packaged).as("packaged copy of " + original.getFileName()).exists();
+                try (java.util.jar.JarFile o = new java.util.jar.JarFile(original.toFile(), false);
+                     java.util.jar.JarFile p = new java.util.jar.JarFile(packaged.toFile(), false)) {
+                    Map<String, Long> want = new java.util.TreeMap<>();
+                    o.stream().filter(e -> !sig.matcher(e.getName()).matches() && !e.getName().equals(java.util.jar.JarFile.MANIFEST_NAME))
+                            .forEach(e -> want.put(e.getName(), e.getCrc()));
+                    Map<String, Long> got = new java.util.TreeMap<>();
+                    p.stream().filter(e -> !e.getName().equals(java.util.jar.JarFile.MANIFEST_NAME)).forEach(e -> got.put(e.getName(), e.getCrc()));
+                    assertThat(got).as(packaged.getFileName() + ": every class and resource, byte for byte (CRC)").isEqualTo(want);
+                    assertThat(p.stream().map(java.util.zip.ZipEntry::getName)).as(packaged.getFileName() + " signature files")
+                            .noneMatch(n -> sig.matcher(n).matches());
+                    if (o.getManifest() != null) {
+                        assertThat(p.getManifest().getMainAttributes()).as(packaged.getFileName() + " main manifest section")
+                                .isEqualTo(o.getManifest().getMainAttributes());
+                        assertThat(p.getManifest().getEntries()).as(packaged.getFileName() + " per-entry manifest sections").isEmpty();
+                    }
+                    if (o.stream().anyMatch(e -> sig.matcher(e.getName()).matches())) stripped++;
+                }
+            }
+        }
+        assertThat(stripped).as("signed jars among the agent's dependencies (BouncyCastle x3, Paho)").isGreaterThanOrEqualTo(4);
+        try (java.util.jar.JarFile bc = new java.util.jar.JarFile(Files.list(lib).filter(p -> p.getFileName().toString().startsWith("bcprov-"))
+                .findFirst().orElseThrow().toFile())) {
+            assertThat(bc.isMultiRelease()).as("bcprov stays a multi-release jar").isTrue();
+        }
+    }
+
     static void assertCommonRules(Map<String, Entry> c) {
         List<String> problems = new ArrayList<>();
         for (Entry e : c.values()) {
