@@ -245,7 +245,9 @@ final class Installer {
         private final MessageDigest[] digests;
         private final long[] readTo; // worker thread only
         private final int[] prefix;  // caller thread only: chunks of each image known done in order
-        private final ByteBuffer bb = ByteBuffer.allocate(READ_BACK_BUFFER);
+        // Direct: the kernel copies into it once and the digest reads it in place, where a heap
+        // buffer costs a second copy of every byte through the JDK's temporary direct buffer.
+        private final ByteBuffer bb = ByteBuffer.allocateDirect(READ_BACK_BUFFER);
         private final java.util.concurrent.ExecutorService worker;
         private volatile InstallException failure;
         private java.util.concurrent.Future<?> last;
@@ -315,7 +317,8 @@ final class Installer {
                         failure = new InstallException("SLOT_IO_ERROR", "slot " + target + " ended at " + pos + " bytes while reading back");
                         return;
                     }
-                    digests[image].update(bb.array(), 0, n);
+                    bb.flip();
+                    digests[image].update(bb);
                     pos += n;
                 }
                 readTo[image] = pos;
