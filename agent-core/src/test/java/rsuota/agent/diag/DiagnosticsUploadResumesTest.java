@@ -48,6 +48,26 @@ class DiagnosticsUploadResumesTest {
         }
     }
 
+    /** The daemon builds its uploader at start; the HTTP client (TLS stack, selector thread) waits for the first upload. */
+    @Test
+    void theHttpClientIsMadeAtTheFirstUploadAndOnlyOnce() throws Exception {
+        Path file = randomFile(100_000);
+        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        DiagnosticsUploader u = new DiagnosticsUploader(() -> {
+            made.incrementAndGet();
+            return DiagnosticsUploader.defaultClient();
+        }, NO_WAIT);
+        assertThat(made).as("no client before an upload").hasValue(0);
+        assertThatThrownBy(() -> u.upload(java.net.URI.create("ftp://127.0.0.1/x"), file)).isInstanceOf(DiagnosticsException.class);
+        assertThat(made).as("a refused URL needs no client").hasValue(0);
+        try (RangedPutServer server = new RangedPutServer()) {
+            u.upload(server.uri("/u/lazy1"), file);
+            u.upload(server.uri("/u/lazy2"), file);
+            assertThat(server.content("/u/lazy2")).isEqualTo(Files.readAllBytes(file));
+        }
+        assertThat(made).as("one client for every upload").hasValue(1);
+    }
+
     @Test
     void resumesAgainstAServerSpeakingTheFleetControllersHeaders() throws Exception {
         Path file = randomFile(300_000);

@@ -70,6 +70,8 @@ class HttpsDownloadTest {
                     new PrintWriter(out, true), new PrintWriter(err2, true));
             assertThat(ok).as(err2.toString()).isZero();
             assertThat(out.toString()).contains("verified: release 2.4.0");
+            // The engine's own time and rate, for the technician (and scripts/bench download).
+            assertThat(out.toString()).containsPattern("payload \\d+ bytes verified on the slot in \\d+\\.\\d\\d s \\(\\d+ MiB/s; \\d+ bytes fetched\\)");
         } finally {
             server.stop(0);
         }
