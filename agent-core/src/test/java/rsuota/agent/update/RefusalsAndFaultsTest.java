@@ -171,6 +171,35 @@ class RefusalsAndFaultsTest {
         assertThat(s.slot("B").status()).isNotEqualTo("verified");
     }
 
+    /**
+     * The read-back runs behind the download, but a resumed download reads back from byte 0: a
+     * chunk journaled by an earlier run and damaged on the medium since is caught, not trusted.
+     */
+    @Test
+    void aResumedDownloadReadsBackTheChunksOfEarlierRunsToo() throws Exception {
+        bundle("resume.rsub", builder().image("rootfs", 6 * CHUNK));
+        fx.hook = new CrashHook() {
+            @Override
+            public void at(String p) {
+                if (p.equals("chunk-journaled:0:" + (Installer.FLUSH_CHUNKS - 1))) throw new SimulatedCrash(p);
+            }
+        };
+        assertThatThrownBy(() -> install("resume.rsub")).isInstanceOf(CrashHook.SimulatedCrash.class);
+        fx.hook = CrashHook.NONE;
+        // the power came back with the first chunk's bytes changed on the slot (a bad block)
+        Path slotB = fx.dir.resolve(FileSlotStorage.SIMULATED_B);
+        try (FileChannel ch = FileChannel.open(slotB, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 100);
+        }
+        server.resetCounters();
+        EngineState s = fx.engine().run();
+        assertThat(server.rangeHeaders()).as("resumed: the journaled chunks were not fetched again")
+                .hasSize(6 - Installer.FLUSH_CHUNKS);
+        assertThat(s.state()).isEqualTo(UpdateState.FAILED);
+        assertThat(s.lastError().code()).isEqualTo("IMAGE_HASH_MISMATCH");
+        assertThat(s.slot("B").status()).isNotEqualTo("verified");
+    }
+
     @Test
     void stateDirectoryOnAFullFileSystemKeepsTheStateFileIntact() throws Exception {
         Path mnt = Files.createDirectories(tmp.resolve("tiny"));
