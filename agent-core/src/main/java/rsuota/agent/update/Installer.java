@@ -65,13 +65,13 @@ final class Installer {
     record Header(VerifiedManifest manifest, BundleSource.Identity identity, byte[] headerBytes) {}
 
     Header fetchHeader(BundleSource src, String expectedDigest, Slot target) throws InstallException, InterruptedException {
-        BundleSource.Fetched f = withRetry(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header", 0);
+        BundleSource.Fetched f = withRetry(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
         byte[] head = java.util.Arrays.copyOf(f.data(), f.length());
         long needed = headerLength(head);
         if (needed > head.length) {
             if (needed > BundleFormat.MAX_HEADER_BYTES) throw new InstallException("MANIFEST_TOO_LARGE", "bundle header of " + needed + " bytes exceeds the limit");
             BundleSource.Identity id = f.identity();
-            BundleSource.Fetched rest = withRetry(() -> src.fetch(head.length, (int) (needed - head.length), id, null), "header", 0);
+            BundleSource.Fetched rest = withRetry(() -> src.fetch(head.length, (int) (needed - head.length), id, null), "header");
             byte[] all = java.util.Arrays.copyOf(head, (int) needed);
             System.arraycopy(rest.data(), 0, all, head.length, rest.length());
             return verifyHeader(all, f.identity(), expectedDigest, target);
@@ -201,8 +201,7 @@ final class Installer {
                 next = k + 1 < todo.size() ? fetcher.submit(fetchTask(src, h, todo.get(k + 1), bufs[(k + 1) % 2])) : null;
                 // The hash is checked here, not on the fetch thread, so that it overlaps the next
                 // chunk's download instead of delaying the next request (docs/benchmarks.md).
-                String mismatch = chunkMismatch(d, bufs[k % 2]);
-                if (mismatch != null) refetch(src, h, d, bufs[k % 2], mismatch);
+                checkChunk(src, h, d, bufs[k % 2]);
                 writeChunk(slot, d.im().chunkOffset(d.chunk()), bufs[k % 2], d.length());
                 unflushed.add(d);
                 unflushedBytes += d.length();
@@ -335,7 +334,7 @@ final class Installer {
     }
 
     private java.util.concurrent.Callable<BundleSource.Fetched> fetchTask(BundleSource src, Header h, Todo d, byte[] buf) {
-        return () -> withRetry(() -> fetchChunk(src, h, d, buf), "image " + d.im().slotClass() + " chunk " + d.chunk(), 0);
+        return () -> withRetry(() -> fetchChunk(src, h, d, buf), "image " + d.im().slotClass() + " chunk " + d.chunk());
     }
 
     private BundleSource.Fetched fetchChunk(BundleSource src, Header h, Todo d, byte[] buf) throws FetchException, InterruptedException {
@@ -345,30 +344,23 @@ final class Installer {
         return f;
     }
 
-    /** Null when {@code buf} holds the chunk the manifest signed, else why not. */
-    private static String chunkMismatch(Todo d, byte[] buf) {
-        String got = Sha256.of(buf, 0, d.length());
-        if (got.equals(d.sha256())) return null;
-        return "image '" + d.im().slotClass() + "' chunk " + d.chunk() + " of " + d.im().chunkCount() + ": SHA-256 " + got
-                + " differs from the signed " + d.sha256();
-    }
-
     /**
-     * A chunk whose bytes did not match its signed hash is fetched again on this thread, the
-     * mismatch counting as the first of the consecutive failures the retry policy allows.
+     * Checks the fetched chunk in {@code buf} against its signed hash; a chunk that differs is
+     * fetched again (on this thread) under the same retry policy, the mismatch counting as the
+     * first failure.
      */
-    private void refetch(BundleSource src, Header h, Todo d, byte[] buf, String mismatch) throws InstallException, InterruptedException {
-        String what = "image " + d.im().slotClass() + " chunk " + d.chunk();
-        if (retry.maxConsecutiveFailures() <= 1) {
-            throw new InstallException("CHUNK_HASH_MISMATCH", what + ": giving up after 1 consecutive failures; last: " + mismatch);
-        }
-        sleeper.sleep(retry.delay(1, null, random));
+    private void checkChunk(BundleSource src, Header h, Todo d, byte[] buf) throws InstallException, InterruptedException {
+        boolean[] fetched = {true};
         withRetry(() -> {
-            BundleSource.Fetched f = fetchChunk(src, h, d, buf);
-            String again = chunkMismatch(d, buf);
-            if (again != null) throw FetchException.retry("CHUNK_HASH_MISMATCH", again);
-            return f;
-        }, what, 1);
+            if (!fetched[0]) fetchChunk(src, h, d, buf);
+            fetched[0] = false;
+            String got = Sha256.of(buf, 0, d.length());
+            if (!got.equals(d.sha256())) {
+                throw FetchException.retry("CHUNK_HASH_MISMATCH", "image '" + d.im().slotClass() + "' chunk " + d.chunk() + " of "
+                        + d.im().chunkCount() + ": SHA-256 " + got + " differs from the signed " + d.sha256());
+            }
+            return null;
+        }, "image " + d.im().slotClass() + " chunk " + d.chunk());
     }
 
     /** Waits for a prefetch; its failures surface here as if the fetch had run on this thread. */
@@ -417,12 +409,9 @@ final class Installer {
         BundleSource.Fetched run() throws FetchException, InterruptedException;
     }
 
-    /**
-     * Runs {@code a}, retrying transient failures with backoff until the consecutive-failure cap;
-     * {@code failed} failures already happened before this call.
-     */
-    private BundleSource.Fetched withRetry(Attempt a, String what, int failed) throws InstallException, InterruptedException {
-        int failures = failed;
+    /** Runs {@code a}, retrying transient failures with backoff until the consecutive-failure cap. */
+    private BundleSource.Fetched withRetry(Attempt a, String what) throws InstallException, InterruptedException {
+        int failures = 0;
         while (true) {
             try {
                 return a.run();
