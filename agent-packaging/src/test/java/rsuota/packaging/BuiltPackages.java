@@ -28,7 +28,7 @@ record BuiltPackages(Path dir, String version) {
     Deb agent() {
         return new Deb("rsu-agent", dir.resolve("rsu-agent_" + version + "_all.deb"), "rsu-agent.service",
                 List.of("/var/lib/rsu-agent", "/var/cache/rsu-agent", "/run/rsu-agent"),
-                List.of("/etc/rsu-agent/agent.conf", "/etc/rsu-agent/logback.xml"));
+                List.of("/etc/rsu-agent/agent.conf", "/etc/rsu-agent/logging.properties"));
     }
 
     Deb controller() {

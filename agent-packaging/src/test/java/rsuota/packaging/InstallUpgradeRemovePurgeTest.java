@@ -111,7 +111,7 @@ class InstallUpgradeRemovePurgeTest {
         root.dpkg("-P", "rsu-agent").ok();
         assertThat(root.status("rsu-agent")).isEmpty();
         for (String gone : List.of("/var/lib/rsu-agent", "/var/cache/rsu-agent", "/run/rsu-agent", "/etc/rsu-agent/agent.conf",
-                "/etc/rsu-agent/logback.xml", WANTS + "rsu-agent.service", "/etc/systemd/system/rsu-agent.service",
+                "/etc/rsu-agent/logging.properties", WANTS + "rsu-agent.service", "/etc/systemd/system/rsu-agent.service",
                 "/var/lib/systemd/deb-systemd-helper-enabled/rsu-agent.service.dsh-also")) {
             assertThat(root.exists(gone)).as(gone + " after purge").isFalse();
         }

@@ -48,11 +48,22 @@ class LauncherTest {
 
     static Command.Result rsuAgent(Map<String, String> env, String... args) {
         Map<String, String> e = new HashMap<>(Map.of("RSU_AGENT_HOME", launcher.getParent().getParent().resolve("share/rsu-agent").toString(),
-                "RSU_AGENT_CDS_DIR", cds.toString()));
+                "RSU_AGENT_CDS_DIR", cds.toString(),
+                "RSU_AGENT_LOG_CONFIG", launcher.getParent().getParent().getParent().resolve("etc/rsu-agent/logging.properties").toString()));
         e.putAll(env);
         List<String> argv = new ArrayList<>(List.of(launcher.toString()));
         argv.addAll(List.of(args));
         return Command.run(argv, e);
+    }
+
+    /** A box whose logging conffile was deleted still runs its commands, and says once what is missing. */
+    @Test
+    void aMissingLoggingConffileIsNamedAndTheCommandStillRuns() {
+        Command.Result r = rsuAgent(Map.of("RSU_AGENT_LOG_CONFIG", tmp.resolve("gone.properties").toString(), "RSU_AGENT_NO_CDS", "1"),
+                "--config", device.resolve("agent.conf").toString(), "status", "--json");
+        r.ok();
+        assertThat(r.out()).contains("\"state\"");
+        assertThat(r.err()).contains("rsu.log.config: no file " + tmp.resolve("gone.properties"));
     }
 
     @Test

@@ -89,7 +89,7 @@ class PackageContentsTest {
     void agentFilesModesAndOwners() throws IOException {
         Map<String, Entry> c = contents(BUILT.agent().file());
         assertFile(c, "/usr/bin/rsu-agent", "-rwxr-xr-x");
-        for (String f : List.of("/lib/systemd/system/rsu-agent.service", "/etc/rsu-agent/agent.conf", "/etc/rsu-agent/logback.xml",
+        for (String f : List.of("/lib/systemd/system/rsu-agent.service", "/etc/rsu-agent/agent.conf", "/etc/rsu-agent/logging.properties",
                 "/usr/lib/sysusers.d/rsu-agent.conf", "/usr/lib/tmpfiles.d/rsu-agent.conf",
                 "/usr/share/polkit-1/rules.d/50-rsu-agent.rules", "/usr/share/doc/rsu-agent/copyright",
                 "/usr/share/doc/rsu-agent/changelog.gz", "/usr/share/doc/rsu-agent/README.Debian", "/usr/share/man/man1/rsu-agent.1.gz")) {

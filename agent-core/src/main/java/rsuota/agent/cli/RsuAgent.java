@@ -74,6 +74,7 @@ public final class RsuAgent implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        rsuota.agent.logging.Logging.configure();
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
