@@ -185,6 +185,14 @@ final class CmsVerifier {
         List<X509Certificate> out = new ArrayList<>();
         JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
         for (X509CertificateHolder h : store.getMatches(null)) {
+            // A certificate's signature value sits outside what its issuer signed; the JDK verifies
+            // its bytes whatever the BIT STRING's count of unused bits says. DER wants 0 for a
+            // signature made of whole bytes: any other count is a changed byte, refused.
+            int pad = h.toASN1Structure().getSignature().getPadBits();
+            if (pad != 0) {
+                throw new BundleException(Reason.SIGNATURE_INVALID, "certificate '" + h.getSubject() + "' has a signature value with "
+                        + pad + " unused bits (DER allows 0 for a signature of whole bytes)");
+            }
             try {
                 out.add(conv.getCertificate(h));
             } catch (CertificateException e) {
@@ -200,8 +208,22 @@ final class CmsVerifier {
         if (m.isEmpty()) {
             throw new BundleException(Reason.UNTRUSTED_SIGNER, "the signer's certificate is not included in the signature (sign with the certificate attached)");
         }
+        X509CertificateHolder holder = m.iterator().next();
+        // No signature covers the signer identifier, and BouncyCastle matches its issuer name the way
+        // RFC 5280 compares names (case-insensitively): require the very bytes of the certificate's
+        // issuer, so that a changed letter there is refused like any other changed byte.
+        org.bouncycastle.asn1.x500.X500Name sidIssuer = signer.getSID().getIssuer();
         try {
-            return new JcaX509CertificateConverter().getCertificate(m.iterator().next());
+            if (sidIssuer != null && !java.util.Arrays.equals(sidIssuer.getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER),
+                    holder.getIssuer().getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER))) {
+                throw new BundleException(Reason.SIGNATURE_INVALID, "the signer identifier names the issuer '" + sidIssuer
+                        + "' differently from the signer certificate ('" + holder.getIssuer() + "')");
+            }
+        } catch (java.io.IOException e) {
+            throw new BundleException(Reason.SIGNATURE_INVALID, "the signer identifier cannot be encoded: " + e.getMessage());
+        }
+        try {
+            return new JcaX509CertificateConverter().getCertificate(holder);
         } catch (CertificateException e) {
             throw new BundleException(Reason.SIGNATURE_INVALID, "signer certificate cannot be decoded: " + e.getMessage());
         }

@@ -182,6 +182,56 @@ class BundleVerifierTest {
         assertThat(e.reason()).isEqualTo(Reason.SIGNATURE_INVALID);
     }
 
+    static int lastIndexOf(byte[] hay, byte[] needle, int end) {
+        for (int i = end - needle.length; i >= 0; i--) {
+            if (Arrays.equals(hay, i, i + needle.length, needle, 0, needle.length)) return i;
+        }
+        return -1;
+    }
+
+    /**
+     * The signer identifier (issuer and serial) is covered by no signature, and names compare
+     * case-insensitively (RFC 5280): a letter of it changed must still be refused, like any byte.
+     * Found by BundleMutationPropertyTest (a flip of 0x20 in the issuer's name verified).
+     */
+    @Test
+    void signerIdentifierNamingTheIssuerInAnotherCaseIsRefused() throws Exception {
+        byte[] b = Files.readAllBytes(good);
+        int header = (int) BundleHeader.read(good).payloadOffset();
+        String cn = new javax.naming.ldap.LdapName(pki.signer.cert().getIssuerX500Principal().getName()).getRdns().stream()
+                .filter(r -> r.getType().equals("CN")).findFirst().orElseThrow().getValue().toString();
+        int at = lastIndexOf(b, cn.getBytes(StandardCharsets.UTF_8), header);
+        assertThat(at).as("the issuer's name in the signer identifier (after the certificates)").isPositive();
+        b[at] ^= 0x20;
+        BundleException e = refusal(write("sid-case.rsub", b));
+        assertThat(e.reason()).isEqualTo(Reason.SIGNATURE_INVALID);
+        assertThat(e.getMessage()).contains("signer identifier");
+    }
+
+    /**
+     * A certificate's signature value lies outside what its issuer signed, and the JDK verifies its
+     * bytes whatever the BIT STRING's unused-bits count says; DER wants 0. When the signature's last
+     * byte is even, the re-encoding check cannot see a count of 1 (no bit to clear): the signer's
+     * certificate is made until it is, so that this test meets exactly that case.
+     */
+    @Test
+    void certificateSignatureWithUnusedBitsIsRefused() throws Exception {
+        TestPki p = pki;
+        while ((p.signer.cert().getSignature()[p.signer.cert().getSignature().length - 1] & 1) != 0) p = new TestPki();
+        Path bundle = new BundleBuilder(dir).signedBy(p, p.signer).image("rootfs", 50_000).build("even-sig.rsub");
+        byte[] b = Files.readAllBytes(bundle);
+        int header = (int) BundleHeader.read(bundle).payloadOffset();
+        byte[] sig = p.signer.cert().getSignature();
+        int at = lastIndexOf(b, sig, header) - 1;
+        assertThat(at).as("the signer certificate's signature BIT STRING").isPositive();
+        assertThat(b[at]).as("its unused-bits byte").isZero();
+        b[at] = 1;
+        BundleVerifier v = new BundleVerifier(VerifyOptions.of(p.keyring()).withVariant("rsu-a1"));
+        BundleException e = refusal(v, write("cert-padbits.rsub", b));
+        assertThat(e.reason()).isEqualTo(Reason.SIGNATURE_INVALID);
+        assertThat(e.getMessage()).contains("unused bits");
+    }
+
     @Test
     void garbageSignatureIsSignatureInvalid() throws Exception {
         BundleHeader h = BundleHeader.read(good);
