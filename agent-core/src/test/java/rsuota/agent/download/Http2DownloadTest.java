@@ -41,7 +41,7 @@ import rsuota.fixtures.pki.TestPki;
  */
 class Http2DownloadTest {
     static final TestPki PKI = new TestPki();
-    static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d+)");
+    static final Pattern RANGE = HttpsDownloadTest.RANGE;
     @TempDir Path tmp;
 
     @Test
@@ -95,11 +95,7 @@ class Http2DownloadTest {
         server.start();
         try {
             String url = "https://127.0.0.1:" + connector.getLocalPort() + "/h2.rsub";
-            Path ca = tmp.resolve("ca.pem");
-            Files.writeString(ca, TestPki.pem("CERTIFICATE", PKI.root.cert().getEncoded()));
-            assertThat(RsuAgent.run(new String[] {"sim-init", tmp.resolve("d").toString(), "--variant", "rsu-a1", "--slot-size", "1MiB",
-                    "--keyring", ca.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()))).isZero();
-            Path conf = tmp.resolve("d/agent.conf");
+            Path conf = HttpsDownloadTest.simDevice(tmp, PKI);
             Files.writeString(conf, "download.retry.base=10ms\ndownload.tls.ca=" + tls.caCert() + "\n", StandardOpenOption.APPEND);
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();

@@ -27,6 +27,15 @@ class HttpsDownloadTest {
     static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d+)");
     @TempDir Path tmp;
 
+    /** A simulated RSU in TMP/d (1 MiB slots) trusting {@code pki}'s root for bundles; returns its agent.conf. */
+    static Path simDevice(Path tmp, TestPki pki) throws Exception {
+        Path ca = tmp.resolve("ca.pem");
+        Files.writeString(ca, TestPki.pem("CERTIFICATE", pki.root.cert().getEncoded()));
+        assertThat(RsuAgent.run(new String[] {"sim-init", tmp.resolve("d").toString(), "--variant", "rsu-a1", "--slot-size", "1MiB",
+                "--keyring", ca.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()))).isZero();
+        return tmp.resolve("d/agent.conf");
+    }
+
     @Test
     void installOverHttpsWithAPrivateCaAndRefusalWithoutIt() throws Exception {
         Path bundle = new BundleBuilder(tmp).signedBy(PKI, PKI.signer).image("rootfs", 150_000).chunkSize(64 * 1024).build("s.rsub");
@@ -52,11 +61,7 @@ class HttpsDownloadTest {
         server.start();
         try {
             String url = "https://127.0.0.1:" + server.getAddress().getPort() + "/s.rsub";
-            Path ca = tmp.resolve("ca.pem");
-            Files.writeString(ca, TestPki.pem("CERTIFICATE", PKI.root.cert().getEncoded()));
-            assertThat(RsuAgent.run(new String[] {"sim-init", tmp.resolve("d").toString(), "--variant", "rsu-a1", "--slot-size", "1MiB",
-                    "--keyring", ca.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()))).isZero();
-            Path conf = tmp.resolve("d/agent.conf");
+            Path conf = simDevice(tmp, PKI);
             Files.writeString(conf, "download.retry.maxFailures=2\ndownload.retry.base=10ms\n", StandardOpenOption.APPEND);
             StringWriter err = new StringWriter();
             int refused = RsuAgent.run(new String[] {"--config", conf.toString(), "install", url, "--download-only"},
