@@ -95,6 +95,7 @@ public final class RoadsideApp {
         if (d == null) return new MqttState.Kpis(a, med, p95, drop);
         Duration up = Duration.between(bootedAt, now);
         if (up.compareTo(d.after()) < 0) return new MqttState.Kpis(a, med, p95, drop);
+        if (d.recoverAfter() != null && up.compareTo(d.after().plus(d.recoverAfter())) >= 0) return new MqttState.Kpis(a, med, p95, drop);
         double share = d.ramp().isZero() ? 1.0 : Math.min(1.0, (double) up.minus(d.after()).toMillis() / d.ramp().toMillis());
         double noise = 1 + random.nextDouble(-0.02, 0.02);
         return new MqttState.Kpis(

@@ -79,6 +79,8 @@ public final class SimulatedDevice implements AutoCloseable {
     private volatile boolean closing;
     private volatile Instant bootedAt;
     private volatile MqttState lastSnapshot;
+    /** Armed by {@link #powerCutInHandover}: how long the power stays off when the next reboot handover is cut. */
+    private volatile Duration handoverCut;
 
     private SimulatedDevice(Scenario.DeviceSpec spec, Path dir, Scenario.AgentSettings settings, DeviceNetwork network, Listener listener,
                             Clock clock, ExecutorService waits) {
@@ -206,9 +208,38 @@ public final class SimulatedDevice implements AutoCloseable {
         });
     }
 
+    /**
+     * Arms a power cut for the next reboot handover: when the agent next asks for a reboot (the
+     * trial boot is set, or the failed slot marked bad), the power goes at that instant instead of
+     * a clean restart, before the bootloader has chosen a slot; it comes back after {@code off}.
+     */
+    public void powerCutInHandover(Duration off) {
+        handoverCut = off;
+        listener.event(id(), "power-cut", "power cut armed for the next reboot handover");
+    }
+
     /** The agent asked for a reboot: its loop ends after this returns, then the box restarts on the device's thread. */
     private void onReboot(AgentDaemon requester, String reason) {
         listener.event(id(), "reboot", "reboot: " + reason);
+        Duration cut = handoverCut;
+        handoverCut = null;
+        if (cut != null) {
+            power.execute(() -> {
+                if (daemon != requester || !powered) return; // a power cut got there first
+                powerCuts.incrementAndGet();
+                stopAgent(Stop.CUT);
+                network.dropConnections();
+                powered = false;
+                listener.event(id(), "power-cut", "power cut in the reboot handover (" + reason + "), before the bootloader ran; off for "
+                        + Units.human(cut));
+                sleep(cut);
+                if (closing) return;
+                powered = true;
+                listener.event(id(), "power", "power restored");
+                bootAndStart();
+            });
+            return;
+        }
         power.execute(() -> {
             if (daemon != requester || !powered) return; // a power cut got there first
             stopAgent(Stop.REBOOT);

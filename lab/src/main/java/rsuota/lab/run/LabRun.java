@@ -261,11 +261,12 @@ public final class LabRun {
         Instant deadline = clock.instant().plus(s.timeLimit());
         Instant heldSince = null;
         List<String> unmet = List.of("not checked yet");
+        Expectations.Judge judge = new Expectations.Judge(s.expect());
         // Bounded by the scenario's time limit.
         while (clock.instant().isBefore(deadline)) {
             Map<String, SimulatedDevice.Status> devices = observe();
             fireSteps(devices);
-            unmet = new ArrayList<>(Expectations.unmet(s.expect(), observed(devices)));
+            unmet = new ArrayList<>(judge.observe(observed(devices)));
             unmet.addAll(stepFailures);
             for (Step st : s.timeline()) {
                 if (!fired.containsKey(st.id())) unmet.add("step " + st.id() + " (" + st.action().verb() + ") has not happened: waiting for " + describe(st.trigger()));
@@ -282,7 +283,7 @@ public final class LabRun {
             } else {
                 heldSince = null;
             }
-            if (!stepFailures.isEmpty()) break;
+            if (!stepFailures.isEmpty() || !judge.failed().isEmpty()) break;
             sleep(STEP);
         }
         timeline.add("check", "lab", "expectations not met: " + String.join("; ", unmet));
@@ -305,7 +306,7 @@ public final class LabRun {
     }
 
     private Expectations.Observed observed(Map<String, SimulatedDevice.Status> devices) {
-        return new Expectations.Observed(devices, Map.copyOf(rollouts), excluded, bytes(devices), fired);
+        return new Expectations.Observed(devices, Map.copyOf(rollouts), excluded, bytes(devices), fired, timeline.zero(), timeline.elapsed());
     }
 
     /** Device statuses and rollout statuses now; changes go to the timeline. */

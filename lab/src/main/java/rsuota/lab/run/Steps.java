@@ -109,6 +109,7 @@ final class Steps {
         else if (a instanceof Step.Partition x) d.network().partition(x.path(), x.duration());
         else if (a instanceof Step.Heal x) d.network().heal(x.path());
         else if (a instanceof Step.Flap x) d.network().flap(x.path(), x.down(), x.up(), x.times());
+        else if (a instanceof Step.PowerCut x && x.inHandover()) d.powerCutInHandover(x.off());
         else if (a instanceof Step.PowerCut x) d.powerCut(x.off());
         else if (a instanceof Step.PowerOff) d.powerOff();
         else if (a instanceof Step.PowerOn) d.powerOn();
@@ -127,6 +128,7 @@ final class Steps {
         if (a instanceof Step.Heal x) return "heal " + path(x.path());
         if (a instanceof Step.Flap x) return "flap " + path(x.path()) + " " + x.times() + " times (down " + Units.human(x.down()) + ", up "
                 + Units.human(x.up()) + ")";
+        if (a instanceof Step.PowerCut x && x.inHandover()) return "power cut armed for the next reboot handover, off for " + Units.human(x.off());
         if (a instanceof Step.PowerCut x) return "power cut, off for " + Units.human(x.off());
         if (a instanceof Step.PowerOff) return "power off";
         return "power on";

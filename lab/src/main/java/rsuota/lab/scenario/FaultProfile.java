@@ -38,9 +38,11 @@ public record FaultProfile(List<String> variants, boolean bootHang, boolean heal
 
     /**
      * KPIs a degraded application reports, reached linearly over {@code ramp} starting {@code after}
-     * the boot; a null KPI keeps its nominal value.
+     * the boot; a null KPI keeps its nominal value. {@code recoverAfter} (null: never) is how long after
+     * {@code after} the application is healthy again: a dip that passes, such as a congested backhaul.
      */
-    public record Degrade(Duration after, Duration ramp, Double availability, Double lagMedianMs, Double lagP95Ms, Double droppedRatio) {}
+    public record Degrade(Duration after, Duration ramp, Double availability, Double lagMedianMs, Double lagP95Ms, Double droppedRatio,
+                          Duration recoverAfter) {}
 
     public FaultProfile {
         variants = variants == null ? List.of() : List.copyOf(variants);
@@ -67,6 +69,7 @@ public record FaultProfile(List<String> variants, boolean bootHang, boolean heal
             if (degrade.lagMedianMs() != null) sb.append(" lag median ").append(Math.round(degrade.lagMedianMs())).append(" ms");
             if (degrade.lagP95Ms() != null) sb.append(" lag p95 ").append(Math.round(degrade.lagP95Ms())).append(" ms");
             if (degrade.droppedRatio() != null) sb.append(" dropped ").append(degrade.droppedRatio());
+            if (degrade.recoverAfter() != null) sb.append("; recovers ").append(Units.human(degrade.recoverAfter())).append(" later");
         }
         if (!variants.isEmpty()) sb.append(" (only ").append(String.join(", ", variants)).append(')');
         return sb.toString();
@@ -121,6 +124,7 @@ public record FaultProfile(List<String> variants, boolean bootHang, boolean heal
             ObjectNode d = o.putObject("degrade");
             d.put("after", Units.config(degrade.after()));
             d.put("ramp", Units.config(degrade.ramp()));
+            if (degrade.recoverAfter() != null) d.put("recoverAfter", Units.config(degrade.recoverAfter()));
             if (degrade.availability() != null) d.put("availability", degrade.availability());
             if (degrade.lagMedianMs() != null) d.put("lagMedianMs", degrade.lagMedianMs());
             if (degrade.lagP95Ms() != null) d.put("lagP95Ms", degrade.lagP95Ms());
@@ -137,7 +141,8 @@ public record FaultProfile(List<String> variants, boolean bootHang, boolean heal
         JsonNode d = o.get("degrade");
         if (d != null && d.isObject()) {
             degrade = new Degrade(Units.duration(d.path("after").asText("0s")), Units.duration(d.path("ramp").asText("0s")),
-                    num(d, "availability"), num(d, "lagMedianMs"), num(d, "lagP95Ms"), num(d, "droppedRatio"));
+                    num(d, "availability"), num(d, "lagMedianMs"), num(d, "lagP95Ms"), num(d, "droppedRatio"),
+                    d.hasNonNull("recoverAfter") ? Units.duration(d.get("recoverAfter").asText()) : null);
         }
         return new FaultProfile(variants, o.path("bootHang").asBoolean(false), o.path("healthFails").asBoolean(false), degrade);
     }
@@ -157,7 +162,10 @@ public record FaultProfile(List<String> variants, boolean bootHang, boolean heal
         if (d != null) {
             degrade = new Degrade(d.requiredDuration("after"), d.duration("ramp", Duration.ZERO),
                     d.decimal("availability", null, 0, 1), d.decimal("lagMedianMs", null, 0, 1e7),
-                    d.decimal("lagP95Ms", null, 0, 1e7), d.decimal("droppedRatio", null, 0, 1));
+                    d.decimal("lagP95Ms", null, 0, 1e7), d.decimal("droppedRatio", null, 0, 1), d.duration("recoverAfter", null));
+            if (degrade.recoverAfter() != null && degrade.recoverAfter().compareTo(degrade.ramp()) < 0) {
+                throw d.error("recoverAfter", "is shorter than ramp: the KPIs would recover before they finished degrading");
+            }
             d.done();
         }
         f.done();

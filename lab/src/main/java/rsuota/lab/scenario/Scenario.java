@@ -87,43 +87,100 @@ public record Scenario(String name, String title, String description, Duration t
 
     /**
      * @param rollouts         final rollout state per release (completed, paused, rolled_back, ...)
+     * @param rolloutTimes     when a rollout's expected state may hold first / must hold by (absent: any time)
      * @param phases           final phase states
      * @param devices          final device states
      * @param pauses           the pause events that must have happened; any other pause fails the run
      * @param blocked          devices a cohort filter matched but the variant matrix blocked
+     * @param alerts           alerts the controller must have raised
+     * @param never            what must not happen at any moment of the run
      * @param bytesWithinBound every device fetched at most its bundles + one chunk per cut + the header fetch
      * @param minCuts          every device's bundle path was cut at least this often
      * @param audit            audit actions that must appear (the hash chain is always verified)
      * @param holdFor          everything must hold this long without a break before the run passes
      */
-    public record Expect(Map<String, String> rollouts, List<PhaseExpect> phases, List<DeviceExpect> devices, List<PauseExpect> pauses,
-                         List<BlockedExpect> blocked, boolean bytesWithinBound, int minCuts, List<String> audit, Duration holdFor) {
+    public record Expect(Map<String, String> rollouts, Map<String, Timing> rolloutTimes, List<PhaseExpect> phases, List<DeviceExpect> devices,
+                         List<PauseExpect> pauses, List<BlockedExpect> blocked, List<AlertExpect> alerts, Never never, boolean bytesWithinBound,
+                         int minCuts, List<String> audit, Duration holdFor) {
         public Expect {
             rollouts = Map.copyOf(rollouts);
+            rolloutTimes = Map.copyOf(rolloutTimes);
             phases = List.copyOf(phases);
             devices = List.copyOf(devices);
             pauses = List.copyOf(pauses);
             blocked = List.copyOf(blocked);
+            alerts = List.copyOf(alerts);
             audit = List.copyOf(audit);
         }
     }
 
-    public record PhaseExpect(String release, String phase, String state) {}
+    /**
+     * When an expectation may first hold and by when it must have held, in lab time (null: no bound).
+     * A pause is timed by its own event time; anything else by the lab's observation of it.
+     */
+    public record Timing(Duration notBefore, Duration by) {
+        public static final Timing ANY = new Timing(null, null);
+
+        public boolean bounded() {
+            return notBefore != null || by != null;
+        }
+    }
+
+    public record PhaseExpect(String release, String phase, String state, Timing timing) {}
 
     /**
-     * @param state   the agent's reported state (activated, rolled_back, verified, idle, ...), or null
-     * @param running release of the booted slot, or null
-     * @param error   code of the agent's last error (boot_failed, health_failed), or null
+     * @param state      the agent's reported state (activated, rolled_back, verified, idle, ...), or null
+     * @param running    releases the booted slot may hold (either is correct), or empty
+     * @param error      code of the agent's last error (boot_failed, health_failed), or null
+     * @param release    the rollout whose view {@code controller} is checked against (required with it)
+     * @param controller the controller's view of the unit in that rollout: its bucket, reported state, rollback result or flag
      */
-    public record DeviceExpect(Targets devices, String state, String running, String error) {}
+    public record DeviceExpect(Targets devices, String state, List<String> running, String error, String release, String controller,
+                               Timing timing) {
+        public DeviceExpect {
+            running = running == null ? List.of() : List.copyOf(running);
+        }
+    }
 
     /**
      * @param cause     rule | operator | rollback
      * @param rule      the rule that fired (cause rule), or null
      * @param cohort    the cohort it fired on, or null
      * @param afterStep id of a timeline step; with {@code within}: the pause came at most that long after it
+     * @param mentions  words the explanation must contain (its reason and findings: devices, slices, values)
+     * @param fields    JSON pointers into the pause event and the text each must hold ({@code /findings/0/offending/0})
      */
-    public record PauseExpect(String release, String cause, String rule, String cohort, String afterStep, Duration within) {}
+    public record PauseExpect(String release, String cause, String rule, String cohort, String afterStep, Duration within,
+                              List<String> mentions, Map<String, String> fields, Timing timing) {
+        public PauseExpect {
+            mentions = mentions == null ? List.of() : List.copyOf(mentions);
+            fields = fields == null ? Map.of() : Map.copyOf(fields);
+        }
+    }
 
     public record BlockedExpect(String release, String device, String variant) {}
+
+    /** An alert the controller raised for that release's rollout ({@code rollback_overdue}, ...), for one device or any. */
+    public record AlertExpect(String release, String kind, String device, Timing timing) {}
+
+    /**
+     * What must not be seen at any observation of the run: a violation fails the run at once.
+     *
+     * @param pauses   no pause event at all
+     * @param alerts   no alert of these kinds
+     * @param rollouts per release, states its rollout must never be in
+     * @param devices  states or releases these units must never report
+     */
+    public record Never(boolean pauses, List<String> alerts, Map<String, List<String>> rollouts, List<DeviceNever> devices) {
+        public static final Never NOTHING = new Never(false, List.of(), Map.of(), List.of());
+
+        public Never {
+            alerts = List.copyOf(alerts);
+            rollouts = Map.copyOf(rollouts);
+            devices = List.copyOf(devices);
+        }
+    }
+
+    /** @param state a reported state never seen, or null; @param running a release never booted, or null */
+    public record DeviceNever(Targets devices, String state, String running) {}
 }

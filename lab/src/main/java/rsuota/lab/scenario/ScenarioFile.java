@@ -34,7 +34,7 @@ public final class ScenarioFile {
 
     /** The scenarios shipped with the lab, in the order the docs list them. */
     public static final List<String> BUNDLED = List.of("demo", "happy-path", "network-drops", "kpi-degradation", "boot-failure", "health-failure",
-            "sev1-incident", "power-cuts", "incompatible-variant", "offline-device");
+            "sev1-incident", "power-cuts", "incompatible-variant", "offline-device", "handover-power-cut");
 
     private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
@@ -262,7 +262,7 @@ public final class ScenarioFile {
             case "heal" -> new Step.Heal(path(s));
             case "flap" -> new Step.Flap(path(s), s.duration("down", Duration.ofSeconds(1)), s.duration("up", Duration.ofSeconds(1)),
                     s.integer("times", 3, 1, 1000));
-            case "power-cut" -> new Step.PowerCut(s.duration("off", Duration.ofSeconds(1)));
+            case "power-cut" -> new Step.PowerCut(s.duration("off", Duration.ofSeconds(1)), s.bool("inHandover", false));
             case "power-off" -> new Step.PowerOff();
             case "power-on" -> new Step.PowerOn();
             case "start" -> new Step.Start(release(s, releases), s.text("reason", null));
@@ -288,14 +288,20 @@ public final class ScenarioFile {
             throws ScenarioException {
         if (e == null) throw root.error("expect", "is required: a scenario without expectations proves nothing");
         Map<String, String> rollouts = new LinkedHashMap<>();
+        Map<String, Scenario.Timing> rolloutTimes = new LinkedHashMap<>();
         JsonFields r = e.object("rollouts");
         if (r != null) {
-            var names = r.node().fieldNames();
-            List<String> keys = new ArrayList<>();
-            names.forEachRemaining(keys::add);
-            for (String k : keys) {
+            for (String k : keys(r)) {
                 if (!releases.contains(k)) throw r.error(k, "is not a release with a rollout " + releases);
-                rollouts.put(k, r.requiredText(k));
+                if (r.raw(k) != null && r.raw(k).isObject()) {
+                    // {"2.0": {"state": "completed", "by": "40s"}}: the state with its timing.
+                    JsonFields one = r.object(k);
+                    rollouts.put(k, one.requiredText("state"));
+                    rolloutTimes.put(k, timing(one));
+                    one.done();
+                } else {
+                    rollouts.put(k, r.requiredText(k));
+                }
             }
             r.done();
         }
@@ -303,7 +309,7 @@ public final class ScenarioFile {
         List<JsonNode> pl = e.list("phases");
         for (int i = 0; i < pl.size(); i++) {
             JsonFields p = e.element("phases", i, pl.get(i));
-            phases.add(new Scenario.PhaseExpect(release(p, releases), p.requiredText("phase"), p.requiredText("state")));
+            phases.add(new Scenario.PhaseExpect(release(p, releases), p.requiredText("phase"), p.requiredText("state"), timing(p)));
             p.done();
         }
         List<Scenario.DeviceExpect> devs = new ArrayList<>();
@@ -311,7 +317,12 @@ public final class ScenarioFile {
         for (int i = 0; i < dl.size(); i++) {
             JsonFields d = e.element("devices", i, dl.get(i));
             if (!d.has("devices")) throw d.error("devices", "is required (\"all\" or a list of ids)");
-            devs.add(new Scenario.DeviceExpect(targets(d, "devices", devices), d.text("state", null), d.text("running", null), d.text("error", null)));
+            String controller = d.text("controller", null);
+            String release = d.text("release", null);
+            if (controller != null && release == null) throw d.error("release", "is required with 'controller': the rollout whose view of the unit is checked");
+            if (release != null && !releases.contains(release)) throw d.error("release", "'" + release + "' has no rollout in this scenario " + releases);
+            devs.add(new Scenario.DeviceExpect(targets(d, "devices", devices), d.text("state", null), d.strings("running"), d.text("error", null),
+                    release, controller, timing(d)));
             d.done();
         }
         Set<String> stepIds = new HashSet<>();
@@ -322,8 +333,17 @@ public final class ScenarioFile {
             JsonFields p = e.element("pauses", i, pal.get(i));
             String after = p.text("afterStep", null);
             if (after != null && !stepIds.contains(after)) throw p.error("afterStep", "'" + after + "' is not the id of a timeline step");
+            Map<String, String> fields = new LinkedHashMap<>();
+            JsonFields fl = p.object("fields");
+            if (fl != null) {
+                for (String k : keys(fl)) {
+                    if (!k.startsWith("/")) throw fl.error(k, "is not a JSON pointer into the pause event (e.g. \"/findings/0/offending/0\")");
+                    fields.put(k, fl.requiredText(k));
+                }
+                fl.done();
+            }
             pauses.add(new Scenario.PauseExpect(release(p, releases), p.text("cause", "rule"), p.text("rule", null), p.text("cohort", null), after,
-                    p.duration("within", null)));
+                    p.duration("within", null), p.strings("mentions"), fields, timing(p)));
             p.done();
         }
         List<Scenario.BlockedExpect> blocked = new ArrayList<>();
@@ -335,9 +355,62 @@ public final class ScenarioFile {
             blocked.add(new Scenario.BlockedExpect(release(b, releases), device, b.text("variant", null)));
             b.done();
         }
-        Expect x = new Expect(rollouts, phases, devs, pauses, blocked, e.bool("bytesWithinBound", false), e.integer("minCuts", 0, 0, 1_000_000),
-                e.strings("audit"), e.duration("holdFor", Duration.ofSeconds(1)));
+        List<Scenario.AlertExpect> alerts = new ArrayList<>();
+        List<JsonNode> al = e.list("alerts");
+        for (int i = 0; i < al.size(); i++) {
+            JsonFields a = e.element("alerts", i, al.get(i));
+            String device = a.text("device", null);
+            if (device != null && !devices.contains(device)) throw a.error("device", "'" + device + "' is not in the fleet");
+            alerts.add(new Scenario.AlertExpect(release(a, releases), a.requiredText("kind"), device, timing(a)));
+            a.done();
+        }
+        Scenario.Never never = never(e.object("never"), devices, releases);
+        if (never.pauses() && !pauses.isEmpty()) throw e.error("never.pauses", "contradicts the pauses listed in expect.pauses");
+        Expect x = new Expect(rollouts, rolloutTimes, phases, devs, pauses, blocked, alerts, never, e.bool("bytesWithinBound", false),
+                e.integer("minCuts", 0, 0, 1_000_000), e.strings("audit"), e.duration("holdFor", Duration.ofSeconds(1)));
         e.done();
         return x;
+    }
+
+    private static Scenario.Never never(JsonFields n, Set<String> devices, Set<String> releases) throws ScenarioException {
+        if (n == null) return Scenario.Never.NOTHING;
+        boolean pauses = n.bool("pauses", false);
+        List<String> alerts = n.strings("alerts");
+        Map<String, List<String>> rollouts = new LinkedHashMap<>();
+        JsonFields r = n.object("rollouts");
+        if (r != null) {
+            for (String k : keys(r)) {
+                if (!releases.contains(k)) throw r.error(k, "is not a release with a rollout " + releases);
+                rollouts.put(k, r.strings(k));
+            }
+            r.done();
+        }
+        List<Scenario.DeviceNever> devs = new ArrayList<>();
+        List<JsonNode> dl = n.list("devices");
+        for (int i = 0; i < dl.size(); i++) {
+            JsonFields d = n.element("devices", i, dl.get(i));
+            if (!d.has("devices")) throw d.error("devices", "is required (\"all\" or a list of ids)");
+            Scenario.DeviceNever dn = new Scenario.DeviceNever(targets(d, "devices", devices), d.text("state", null), d.text("running", null));
+            if (dn.state() == null && dn.running() == null) throw d.error("state", "or 'running' is required: what these units must never do");
+            devs.add(dn);
+            d.done();
+        }
+        Scenario.Never out = new Scenario.Never(pauses, alerts, rollouts, devs);
+        n.done();
+        return out;
+    }
+
+    /** {@code notBefore} / {@code by}: lab times, the first no later than the second. */
+    private static Scenario.Timing timing(JsonFields f) throws ScenarioException {
+        Duration notBefore = f.duration("notBefore", null);
+        Duration by = f.duration("by", null);
+        if (notBefore != null && by != null && notBefore.compareTo(by) > 0) throw f.error("notBefore", "is later than 'by': nothing could satisfy both");
+        return notBefore == null && by == null ? Scenario.Timing.ANY : new Scenario.Timing(notBefore, by);
+    }
+
+    private static List<String> keys(JsonFields f) {
+        List<String> keys = new ArrayList<>();
+        f.node().fieldNames().forEachRemaining(keys::add);
+        return keys;
     }
 }

@@ -96,8 +96,12 @@ public record Step(String id, Trigger trigger, Duration delay, Scenario.Targets 
         public boolean onDevices() { return true; }
     }
 
-    /** Power lost at once (the agent is abandoned mid-step), back after {@code off}: the bootloader runs, a new agent starts. */
-    public record PowerCut(Duration off) implements Action {
+    /**
+     * Power lost at once (the agent is abandoned mid-step), back after {@code off}: the bootloader runs, a new agent starts.
+     * {@code inHandover}: not now, but at the unit's next reboot handover, after the agent set the trial boot (or
+     * marked a slot bad) and asked for the reboot, before the bootloader runs.
+     */
+    public record PowerCut(Duration off, boolean inHandover) implements Action {
         public String verb() { return "power-cut"; }
         public boolean onDevices() { return true; }
     }

@@ -18,7 +18,7 @@ class RoadsideAppTest {
     @TempDir Path tmp;
     static final Instant BOOT = Instant.parse("2026-11-27T12:00:00Z");
     static final FaultProfile DEGRADES_ON_B2 = new FaultProfile(List.of("rsu-b2"), false, false,
-            new FaultProfile.Degrade(Duration.ofSeconds(10), Duration.ofSeconds(4), 0.97, 2600.0, null, null));
+            new FaultProfile.Degrade(Duration.ofSeconds(10), Duration.ofSeconds(4), 0.97, 2600.0, null, null, null));
 
     static boolean goNoGo(MqttState.Kpis k) {
         return k.availability() >= 0.995 && k.lagMedianMs() < 2000 && k.lagP95Ms() < 10_000 && k.droppedRatio() < 0.001;
@@ -44,6 +44,18 @@ class RoadsideAppTest {
         RoadsideApp a1 = new RoadsideApp(tmp.resolve("a1"), "rsu-3", "rsu-a1");
         a1.start(DEGRADES_ON_B2, BOOT);
         assertThat(goNoGo(a1.kpis(BOOT.plusSeconds(20)))).isTrue();
+    }
+
+    @Test
+    void degradationThatRecoversIsHealthyAgainAfterRecoverAfter() throws Exception {
+        FaultProfile dip = new FaultProfile(List.of(), false, false,
+                new FaultProfile.Degrade(Duration.ofSeconds(10), Duration.ZERO, 0.9, null, null, null, Duration.ofSeconds(5)));
+        RoadsideApp app = new RoadsideApp(tmp, "rsu-6", "rsu-a1");
+        app.start(dip, BOOT);
+        assertThat(goNoGo(app.kpis(BOOT.plusSeconds(9)))).as("before the dip").isTrue();
+        assertThat(app.kpis(BOOT.plusSeconds(12)).availability()).as("in the dip").isLessThan(0.95);
+        assertThat(app.kpis(BOOT.plusMillis(14_999)).availability()).as("last instant of the dip").isLessThan(0.95);
+        for (int i = 15; i < 60; i++) assertThat(goNoGo(app.kpis(BOOT.plusSeconds(i)))).as("recovered at %d s", i).isTrue();
     }
 
     @Test

@@ -184,6 +184,21 @@ class LabScenariosTest {
     }
 
     @Test
+    void powerCutInsideTheRebootHandoverLeavesBothUnitsOnAGoodSlot() throws Exception {
+        RunReport r = run("handover-power-cut");
+        assertThat(device(r, "rsu-a01").powerCuts()).isEqualTo(1);
+        assertThat(device(r, "rsu-b01").powerCuts()).isEqualTo(1);
+        assertThat(r.timeline()).filteredOn(e -> e.kind().equals("power-cut") && e.text().startsWith("power cut in the reboot handover"))
+                .extracting(Timeline.Event::subject).containsExactlyInAnyOrder("rsu-a01", "rsu-b01");
+        // rsu-b01's cut came on its way back from the failed trial: the reboot it asked for was the rollback's.
+        assertThat(r.timeline()).filteredOn(e -> e.subject().equals("rsu-b01") && e.text().startsWith("power cut in the reboot handover"))
+                .singleElement().satisfies(e -> assertThat(e.text()).contains("roll back to slot"));
+        assertThat(r.timeline()).filteredOn(e -> e.subject().equals("rsu-a01") && e.text().startsWith("power cut in the reboot handover"))
+                .singleElement().satisfies(e -> assertThat(e.text()).contains("activate release 2.0"));
+        assertThat(device(r, "rsu-a01").state()).isIn("activated", "rolled_back");
+    }
+
+    @Test
     void incompatibleVariantInAWaveIsBlockedWithAReasonAndTheRestProceeds() throws Exception {
         RunReport r = run("incompatible-variant");
         RunReport.Cohort wave = r.cohorts().stream().filter(c -> c.name().equals("wave-1")).findFirst().orElseThrow();

@@ -15,7 +15,7 @@ class FaultProfileTest {
     @Test
     void headerRoundTripsThroughASlot() throws Exception {
         FaultProfile p = new FaultProfile(List.of("rsu-b2"), true, false,
-                new FaultProfile.Degrade(Duration.ofSeconds(6), Duration.ofSeconds(1), 0.97, 2500.0, null, null));
+                new FaultProfile.Degrade(Duration.ofSeconds(6), Duration.ofSeconds(1), 0.97, 2500.0, null, null, null));
         byte[] header = p.header();
         assertThat(header).hasSize(FaultProfile.HEADER_BYTES);
         Path slot = tmp.resolve("slot-b.img");

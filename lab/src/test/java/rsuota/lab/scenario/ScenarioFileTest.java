@@ -66,6 +66,34 @@ class ScenarioFileTest {
         assertThatThrownBy(() -> parse(json)).isInstanceOf(ScenarioException.class).hasMessageStartingWith("test.json: ").hasMessageContaining(message);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "controller without release | {\"devices\": [{\"devices\": \"all\", \"controller\": \"healthy\"}]} | expect.devices[0].release is required with 'controller'",
+            "notBefore after by         | {\"rollouts\": {\"2.0\": {\"state\": \"completed\", \"notBefore\": \"9s\", \"by\": \"5s\"}}} | expect.rollouts.2.0.notBefore is later than 'by'",
+            "never and pauses           | {\"never\": {\"pauses\": true}, \"pauses\": [{\"release\": \"2.0\"}]} | expect.never.pauses contradicts",
+            "empty never.devices item   | {\"never\": {\"devices\": [{\"devices\": \"all\"}]}} | expect.never.devices[0].state or 'running' is required",
+            "misspelt never field       | {\"never\": {\"pause\": true}} | expect.never has unknown field(s) [pause]",
+            "field not a pointer        | {\"pauses\": [{\"release\": \"2.0\", \"fields\": {\"findings\": \"x\"}}]} | expect.pauses[0].fields.findings is not a JSON pointer",
+            "alert for a stranger       | {\"alerts\": [{\"release\": \"2.0\", \"kind\": \"rollback_overdue\", \"device\": \"rsu-9\"}]} | expect.alerts[0].device 'rsu-9' is not in the fleet",
+    })
+    void badExpectationsAreRefusedNamingTheField(String why, String expect, String message) {
+        String json = MINIMAL.replace("\"expect\": {\"rollouts\": {\"2.0\": \"completed\"}}", "\"expect\": " + expect.trim());
+        assertThat(json).as("test case edits the scenario").isNotEqualTo(MINIMAL);
+        assertThatThrownBy(() -> parse(json)).isInstanceOf(ScenarioException.class).hasMessageStartingWith("test.json: ").hasMessageContaining(message);
+    }
+
+    @Test
+    void recoveringDegradationAndHandoverPowerCutParse() throws Exception {
+        Scenario s = parse(MINIMAL.replace("\"compatible\": [\"rsu-a1\"]",
+                        "\"compatible\": [\"rsu-a1\"], \"profile\": {\"degrade\": {\"after\": \"5s\", \"ramp\": \"1s\", \"availability\": 0.9, \"recoverAfter\": \"8s\"}}")
+                .replace("\"timeline\": [", "\"timeline\": [{\"at\": \"0s\", \"do\": \"power-cut\", \"devices\": [\"rsu-1\"], \"inHandover\": true}, "));
+        assertThat(s.releases().get(0).profile().degrade().recoverAfter()).isEqualTo(Duration.ofSeconds(8));
+        assertThat(s.timeline().get(0).action()).isEqualTo(new Step.PowerCut(Duration.ofSeconds(1), true));
+        assertThatThrownBy(() -> parse(MINIMAL.replace("\"compatible\": [\"rsu-a1\"]",
+                "\"compatible\": [\"rsu-a1\"], \"profile\": {\"degrade\": {\"after\": \"5s\", \"ramp\": \"4s\", \"recoverAfter\": \"2s\"}}")))
+                .hasMessageContaining("releases[0].profile.degrade.recoverAfter is shorter than ramp");
+    }
+
     @Test
     void aScenarioWithoutExpectationsIsRefused() {
         String without = MINIMAL.replace(",\n \"expect\": {\"rollouts\": {\"2.0\": \"completed\"}}", "");
