@@ -16,6 +16,7 @@ import rsuota.fleet.domain.CohortKind;
 import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.domain.Role;
+import rsuota.fleet.incident.IncidentWebhooks;
 import rsuota.fleet.incident.Incidents;
 import rsuota.fleet.release.ReleaseCatalog;
 
@@ -103,8 +104,26 @@ public final class ApiRoutes {
             var out = s.incidents().report(c.principal(), new Incidents.Report(w.id(), w.severity(), w.state(), w.release(), w.title(), w.reason()));
             return Reply.ok(Map.of("incident", RestViews.RestIncident.of(out.incident()), "change", out.change().name().toLowerCase(java.util.Locale.ROOT)));
         });
-        add("GET", "/api/v1/incidents", VIEWER, false, 0, c ->
-                Reply.ok(Map.of("incidents", s.incidents().list().stream().map(RestViews.RestIncident::of).toList())));
+        // Prometheus Alertmanager's webhook receiver (payload version 4), with a bearer token (http_config.authorization).
+        add("POST", "/api/v1/incidents/alertmanager", OPERATOR, true, JSON_LIMIT, c -> {
+            var reports = IncidentWebhooks.alertmanager(c.body());
+            var who = new rsuota.fleet.domain.Principal("alertmanager:" + c.principal().label(), c.principal().role());
+            return Reply.ok(Map.of("incidents", outcomes(s.incidents().reportAll(who, reports))));
+        });
+        // PagerDuty v3 webhooks carry no bearer token: the HMAC signature over the body with the subscription's secret is the credential.
+        add("POST", "/api/v1/incidents/pagerduty", null, true, JSON_LIMIT, c -> {
+            s.incidents().webhooks().verifyPagerDuty(c.body(), c.header("X-PagerDuty-Signature"));
+            var report = IncidentWebhooks.pagerDuty(c.body());
+            if (report == null) return Reply.ok(Map.of("incidents", List.of(), "ignored", "the event changes nothing the controller keeps"));
+            return Reply.ok(Map.of("incidents", outcomes(s.incidents().reportAll(PAGERDUTY, List.of(report)))));
+        });
+        add("GET", "/api/v1/incidents", VIEWER, false, 0, c -> {
+            var state = c.query("state") == null ? null : rsuota.fleet.domain.IncidentState.require(c.query("state"), "state");
+            String release = rsuota.fleet.domain.Names.optionalName(c.query("release"), "release");
+            return Reply.ok(Map.of("incidents", s.incidents().list().stream()
+                    .filter(i -> state == null || i.state() == state).filter(i -> release == null || release.equals(i.release()))
+                    .map(RestViews.RestIncident::of).toList()));
+        });
 
         add("GET", "/api/v1/audit", VIEWER, false, 0, c -> {
             long after = c.queryLong("after", 0, 0, Long.MAX_VALUE);
@@ -129,6 +148,14 @@ public final class ApiRoutes {
         });
 
         add("GET", "/metrics", VIEWER, false, 0, c -> new Reply.Text(200, Metrics.CONTENT_TYPE, s.metrics().render()));
+    }
+
+    /** The actor of changes that PagerDuty's signed webhook makes. */
+    static final rsuota.fleet.domain.Principal PAGERDUTY = new rsuota.fleet.domain.Principal("integration:pagerduty", OPERATOR);
+
+    private static List<Map<String, Object>> outcomes(List<Incidents.Outcome> outcomes) {
+        return outcomes.stream().map(o -> Map.<String, Object>of("incident", RestViews.RestIncident.of(o.incident()),
+                "change", o.change().name().toLowerCase(java.util.Locale.ROOT))).toList();
     }
 
     /** Adds a row (for later parts of the controller: rollouts, pause rules). */

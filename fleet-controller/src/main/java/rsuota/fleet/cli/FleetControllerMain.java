@@ -112,6 +112,10 @@ public final class FleetControllerMain {
         @Option(names = "--alert-webhook", description = "URL alerts (e.g. overdue rollbacks) are POSTed to")
         java.net.URI alertWebhook;
 
+        @Option(names = "--pagerduty-secret-file", description = "file holding the PagerDuty v3 webhook subscription's secret;"
+                + " enables POST /api/v1/incidents/pagerduty (signature-checked, no token)")
+        java.nio.file.Path pagerDutySecretFile;
+
         @Option(names = "--link", description = "pause-event link template NAME=URL (repeatable); placeholders {release} {rollout} {cohort} {from} {to}")
         java.util.Map<String, String> links;
 
@@ -132,8 +136,21 @@ public final class FleetControllerMain {
             rsuota.fleet.policy.LinkTemplates lt = rsuota.fleet.policy.LinkTemplates.defaults();
             if (links != null) for (var e : links.entrySet()) lt = lt.withRollout(e.getKey(), e.getValue());
             if (deviceLinks != null) for (var e : deviceLinks.entrySet()) lt = lt.withDevice(e.getKey(), e.getValue());
+            byte[] pagerDutySecret = null;
+            if (pagerDutySecretFile != null) {
+                try {
+                    pagerDutySecret = java.nio.file.Files.readString(pagerDutySecretFile).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    throw new StartupException("--pagerduty-secret-file " + pagerDutySecretFile + ": cannot read it: " + e.getMessage());
+                }
+                if (pagerDutySecret.length < 16) {
+                    throw new StartupException("--pagerduty-secret-file " + pagerDutySecretFile + ": holds " + pagerDutySecret.length
+                            + " bytes; a PagerDuty webhook secret is longer (copy it from the subscription)");
+                }
+            }
             Controller controller = Controller.open(new Controller.Config(new DataDir(dataDir), keyring, host, port, mode, publicUrl, step,
                     lt, alertWebhook, sharedGroup), Clock.systemUTC());
+            if (pagerDutySecret != null) controller.incidents().webhooks().pagerDutySecret(pagerDutySecret);
             try {
                 controller.serve();
             } catch (StartupException e) {

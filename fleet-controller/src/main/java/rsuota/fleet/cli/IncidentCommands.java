@@ -14,6 +14,31 @@ final class IncidentCommands {
     @ParentCommand
     Fleetctl root;
 
+    @Command(name = "list", description = "List incidents (GET /api/v1/incidents?state=&release=).")
+    int list(@Option(names = "--state", description = "open or resolved") String state,
+             @Option(names = "--release", description = "only those linked to this release") String release,
+             @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        StringBuilder q = new StringBuilder("api/v1/incidents");
+        String sep = "?";
+        if (state != null) {
+            q.append(sep).append("state=").append(java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8));
+            sep = "&";
+        }
+        if (release != null) q.append(sep).append("release=").append(java.net.URLEncoder.encode(release, java.nio.charset.StandardCharsets.UTF_8));
+        JsonNode n = root.client().get(q.toString()).json();
+        if (json.on) {
+            root.printJson(n);
+            return ExitCodes.OK;
+        }
+        Table t = new Table("ID", "SEVERITY", "STATE", "RELEASE", "OPENED", "RESOLVED", "TITLE");
+        for (JsonNode i : n.get("incidents")) {
+            t.row(Fleetctl.text(i, "id"), Fleetctl.text(i, "severity"), Fleetctl.text(i, "state"), Fleetctl.text(i, "release"),
+                    Fleetctl.text(i, "openedAt"), Fleetctl.text(i, "resolvedAt"), Fleetctl.text(i, "title"));
+        }
+        t.print(root.out());
+        return ExitCodes.OK;
+    }
+
     @Command(name = "open", description = "Open (or update) an incident.")
     int open(@Option(names = "--id", required = true) String id,
              @Option(names = "--severity", required = true, description = "sev1..sev4") String severity,

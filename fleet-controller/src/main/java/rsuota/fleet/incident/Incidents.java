@@ -48,6 +48,7 @@ public final class Incidents {
     private final Database db;
     private final AuditLog audit;
     private final Clock clock;
+    private final IncidentWebhooks webhooks = new IncidentWebhooks();
 
     public Incidents(Database db, AuditLog audit, Clock clock) {
         this.db = db;
@@ -57,39 +58,66 @@ public final class Incidents {
 
     /** Applies a report (audited as incident.open, .update, .resolve or .reopen). */
     public Outcome report(Principal who, Report r) throws FleetException {
-        String id = Names.requireDeviceId(r.id(), "id");
-        IncidentState state = r.state() == null ? IncidentState.OPEN : IncidentState.require(r.state(), "state");
-        Severity severity = r.severity() == null ? null : Severity.require(r.severity(), "severity");
-        String release = Names.optionalName(r.release(), "release");
-        String title = Names.optionalText(r.title(), "title");
-        String reason = Names.optionalText(r.reason(), "reason");
+        return reportAll(who, List.of(r)).get(0);
+    }
+
+    /**
+     * Applies several reports in one transaction, in order (an incident tool's batch): every
+     * report is checked before anything is written, and a refusal of one changes nothing.
+     */
+    public List<Outcome> reportAll(Principal who, List<Report> reports) throws FleetException {
+        List<Checked> checked = new java.util.ArrayList<>();
+        for (int i = 0; i < reports.size(); i++) checked.add(check(reports.get(i)));
         Instant now = Millis.now(clock);
         return db.write(tx -> {
-            Optional<Incident> old = tx.incidents().find(id);
-            if (old.isEmpty() && severity == null) {
-                throw FleetException.invalid("severity", "is required for an incident the controller has not seen (" + id + ")");
-            }
-            Incident prev = old.orElse(null);
-            Incident next = new Incident(id,
-                    severity != null ? severity : prev.severity(),
-                    state,
-                    release != null ? release : prev == null ? null : prev.release(),
-                    title != null ? title : prev == null ? null : prev.title(),
-                    prev == null ? now : prev.openedAt(),
-                    now,
-                    state == IncidentState.RESOLVED ? (prev != null && prev.resolvedAt() != null ? prev.resolvedAt() : now) : null);
-            Change change = prev == null ? (state == IncidentState.RESOLVED ? Change.RESOLVED : Change.OPENED)
-                    : prev.state() == IncidentState.OPEN && state == IncidentState.RESOLVED ? Change.RESOLVED
-                    : prev.state() == IncidentState.RESOLVED && state == IncidentState.OPEN ? Change.REOPENED
-                    : Change.UPDATED;
-            tx.incidents().upsert(next);
-            Map<String, Object> detail = new LinkedHashMap<>();
-            detail.put("severity", next.severity().wire());
-            detail.put("state", next.state().wire());
-            if (next.release() != null) detail.put("release", next.release());
-            audit.append(tx, who, change.action(), "incident:" + id, reason, detail);
-            return new Outcome(next, change);
+            List<Outcome> out = new java.util.ArrayList<>();
+            for (Checked c : checked) out.add(apply(tx, who, c, now));
+            return out;
         });
+    }
+
+    private record Checked(String id, IncidentState state, Severity severity, String release, String title, String reason) {}
+
+    private static Checked check(Report r) throws FleetException {
+        return new Checked(Names.requireDeviceId(r.id(), "id"),
+                r.state() == null ? IncidentState.OPEN : IncidentState.require(r.state(), "state"),
+                r.severity() == null ? null : Severity.require(r.severity(), "severity"),
+                Names.optionalName(r.release(), "release"), Names.optionalText(r.title(), "title"), Names.optionalText(r.reason(), "reason"));
+    }
+
+    private Outcome apply(rsuota.fleet.store.Tx tx, Principal who, Checked c, Instant now) throws java.sql.SQLException, FleetException {
+        String id = c.id();
+        IncidentState state = c.state();
+        Severity severity = c.severity();
+        Optional<Incident> old = tx.incidents().find(id);
+        if (old.isEmpty() && severity == null) {
+            throw FleetException.invalid("severity", "is required for an incident the controller has not seen (" + id + ")");
+        }
+        Incident prev = old.orElse(null);
+        Incident next = new Incident(id,
+                severity != null ? severity : prev.severity(),
+                state,
+                c.release() != null ? c.release() : prev == null ? null : prev.release(),
+                c.title() != null ? c.title() : prev == null ? null : prev.title(),
+                prev == null ? now : prev.openedAt(),
+                now,
+                state == IncidentState.RESOLVED ? (prev != null && prev.resolvedAt() != null ? prev.resolvedAt() : now) : null);
+        Change change = prev == null ? (state == IncidentState.RESOLVED ? Change.RESOLVED : Change.OPENED)
+                : prev.state() == IncidentState.OPEN && state == IncidentState.RESOLVED ? Change.RESOLVED
+                : prev.state() == IncidentState.RESOLVED && state == IncidentState.OPEN ? Change.REOPENED
+                : Change.UPDATED;
+        tx.incidents().upsert(next);
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("severity", next.severity().wire());
+        detail.put("state", next.state().wire());
+        if (next.release() != null) detail.put("release", next.release());
+        audit.append(tx, who, change.action(), "incident:" + id, c.reason(), detail);
+        return new Outcome(next, change);
+    }
+
+    /** The incident tools' own webhooks (Alertmanager, PagerDuty) and their configuration. */
+    public IncidentWebhooks webhooks() {
+        return webhooks;
     }
 
     public List<Incident> list() throws FleetException {

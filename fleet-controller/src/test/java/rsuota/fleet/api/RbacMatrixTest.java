@@ -72,7 +72,11 @@ class RbacMatrixTest {
     }
 
     /** A request ready to send; preparing it may set up state it needs (a fresh device, a bundle). */
-    record Request(String path, String contentType, String body) {}
+    record Request(String path, String contentType, String body, Map<String, String> headers) {
+        Request(String path, String contentType, String body) {
+            this(path, contentType, body, Map.of());
+        }
+    }
 
     interface Preparer {
         Request prepare() throws Exception;
@@ -114,6 +118,16 @@ class RbacMatrixTest {
             new Endpoint("POST", "/api/v1/incidents", Role.OPERATOR, "incident.open",
                     () -> json("/api/v1/incidents", "{\"id\":\"INC-" + n.incrementAndGet()
                             + "\",\"severity\":\"sev2\",\"state\":\"triggered\",\"release\":\"2.4.0\",\"assignee\":\"ignored\"}")),
+            new Endpoint("POST", "/api/v1/incidents/alertmanager", Role.OPERATOR, "incident.open",
+                    () -> json("/api/v1/incidents/alertmanager", "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[{\"status\":\"firing\","
+                            + "\"labels\":{\"alertname\":\"RsuDown\",\"severity\":\"warning\",\"release\":\"2.4.0\"},\"fingerprint\":\""
+                            + Long.toHexString(1000 + n.incrementAndGet()) + "\"}]}")),
+            new Endpoint("POST", "/api/v1/incidents/pagerduty", null, RbacMatrixTest.SIGNED_WEBHOOK, () -> {
+                String body = "{\"event\":{\"event_type\":\"incident.triggered\",\"resource_type\":\"incident\",\"data\":{\"id\":\"PD"
+                        + n.incrementAndGet() + "\",\"title\":\"release=2.4.0 down\",\"urgency\":\"low\"}}}";
+                return new Request("/api/v1/incidents/pagerduty", "application/json", body, Map.of("X-PagerDuty-Signature", "v1="
+                        + java.util.HexFormat.of().formatHex(rsuota.fleet.incident.IncidentWebhooks.hmac(RbacMatrixTest.PAGERDUTY_SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8), body.getBytes(java.nio.charset.StandardCharsets.UTF_8)))));
+            }),
             read("/api/v1/incidents", "/api/v1/incidents"),
             read("/api/v1/audit", "/api/v1/audit?limit=5"),
             read("/api/v1/audit/verify", "/api/v1/audit/verify"),
@@ -146,6 +160,10 @@ class RbacMatrixTest {
             new Endpoint("HEAD", "/uploads/diagnostics/{capability}", null, null,
                     () -> new Request("/uploads/diagnostics/" + freshUpload(), null, null)),
             new Endpoint("GET", "/artifacts/*", null, null, () -> new Request("/artifacts/matrix.bin", null, null)));
+
+    /** A webhook whose signature is the credential: audited under the integration's own name, whoever sends it. */
+    static final String SIGNED_WEBHOOK = "(signed webhook)";
+    static final String PAGERDUTY_SECRET = "matrix-pagerduty-secret-0123456789";
 
     /** A device's upload: it changes rows but is telemetry, not an operator call, so it writes no audit entry. */
     static final String DEVICE_UPLOAD = "(device upload)";
@@ -202,6 +220,7 @@ class RbacMatrixTest {
     static void fleet() throws Exception {
         pki = new TestPki();
         rc = new RunningController(pki, dir);
+        rc.controller.incidents().webhooks().pagerDutySecret(PAGERDUTY_SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Principal setup = SETUP;
         String stable = Bundles.publish(Bundles.build(pki, dir.resolve("work"), "2.3.0", "rsu-a1"), rc.artifacts());
         rc.controller.releases().create(setup, new ReleaseCatalog.NewRelease(stable, null, null, null, null));
@@ -244,7 +263,7 @@ class RbacMatrixTest {
     private static void check(Endpoint e, Caller c) throws Exception {
         Request req = e.preparer().prepare();
         Map<Table, String> before = rc.snapshot();
-        HttpResponse<String> resp = rc.send(e.method(), req.path(), c.token(), req.contentType(), req.body());
+        HttpResponse<String> resp = rc.send(e.method(), req.path(), c.token(), req.contentType(), req.body(), req.headers());
         boolean allowed = e.least() == null || (c.role != null && c.role.atLeast(e.least()));
         if (!allowed) {
             int expected = c.role == null ? 401 : 403;
@@ -267,12 +286,20 @@ class RbacMatrixTest {
             assertThat(after.get(Table.DIAGNOSTICS)).isNotEqualTo(before.get(Table.DIAGNOSTICS));
             return;
         }
+        if (e.action().equals(SIGNED_WEBHOOK)) {
+            long auditRows = RunningController.rows(before.get(Table.AUDIT));
+            assertThat(rc.controller.auditTrail().page(auditRows, 10)).singleElement()
+                    .satisfies(a -> assertThat(a.actor()).isEqualTo("integration:pagerduty"));
+            assertThat(after.get(Table.INCIDENTS)).isNotEqualTo(before.get(Table.INCIDENTS));
+            return;
+        }
         long auditBefore = RunningController.rows(before.get(Table.AUDIT));
         assertThat(RunningController.rows(after.get(Table.AUDIT))).as("exactly one audit entry per mutation").isEqualTo(auditBefore + 1);
         List<AuditEntry> last = rc.controller.auditTrail().page(auditBefore, 10);
         assertThat(last).singleElement().satisfies(a -> {
             assertThat(a.action()).isEqualTo(e.action());
-            assertThat(a.actor()).isEqualTo(c.label());
+            // The Alertmanager webhook names the tool and the token it came with.
+            assertThat(a.actor()).isEqualTo(e.pattern().endsWith("/alertmanager") ? "alertmanager:" + c.label() : c.label());
             assertThat(a.role()).isEqualTo(c.role.wire());
             assertThat(a.at()).isEqualTo(rc.clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
         });

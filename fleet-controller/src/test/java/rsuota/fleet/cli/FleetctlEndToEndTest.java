@@ -171,7 +171,17 @@ class FleetctlEndToEndTest {
         Run open = fleetctl(operator, "incident", "open", "--id", "INC-7", "--severity", "sev1", "--release", "2.4.0", "--title", "RSU reboots");
         assertThat(open.code()).as(open.err()).isZero();
         assertThat(open.out()).contains("incident INC-7 opened: sev1, open, release 2.4.0");
+        assertThat(fleetctl(operator, "incident", "open", "--id", "INC-8", "--severity", "sev3", "--release", "2.3.0").code()).isZero();
+        Run openOnly = fleetctl(operator, "incident", "list", "--state", "open");
+        assertThat(openOnly.out()).contains("INC-7").contains("RSU reboots").contains("INC-8");
         assertThat(fleetctl(operator, "incident", "close", "INC-7", "--json").json().get("change").asText()).isEqualTo("resolved");
+        Run stillOpen = fleetctl(operator, "incident", "list", "--state", "open");
+        assertThat(stillOpen.out()).contains("INC-8").doesNotContain("INC-7");
+        assertThat(fleetctl(operator, "incident", "list", "--release", "2.4.0", "--json").json().get("incidents"))
+                .singleElement().satisfies(i -> assertThat(i.get("state").asText()).isEqualTo("resolved"));
+        Run badState = fleetctl(operator, "incident", "list", "--state", "sleeping");
+        assertThat(badState.code()).isEqualTo(ExitCodes.REJECTED);
+        assertThat(badState.err()).contains("state").contains("sleeping");
     }
 
     @Test

@@ -102,7 +102,13 @@ public final class RunningController implements AutoCloseable {
     }
 
     public HttpResponse<String> send(String method, String path, String token, String contentType, String body) throws IOException, InterruptedException {
+        return send(method, path, token, contentType, body, Map.of());
+    }
+
+    public HttpResponse<String> send(String method, String path, String token, String contentType, String body, Map<String, String> headers)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri().resolve(path));
+        headers.forEach(b::header);
         if (token != null) b.header("Authorization", token.startsWith("Basic ") ? token : "Bearer " + token);
         if (contentType != null) b.header("Content-Type", contentType);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
