@@ -52,7 +52,8 @@ public final class ApiRoutes {
         });
 
         add("GET", "/api/v1/devices", VIEWER, false, 0, c ->
-                Reply.ok(Map.of("devices", s.devices().list().stream().map(RestViews.RestDevice::of).toList())));
+                Reply.ok(Map.of("devices", s.devices().list(c.query("state")).stream()
+                        .map(l -> RestViews.RestDevice.of(l.device(), l.deploymentState(), l.flags())).toList())));
         add("GET", "/api/v1/devices/{id}", VIEWER, false, 0, c ->
                 Reply.ok(RestViews.RestDevice.of(s.devices().get(c.pathParam("id")))));
         add("POST", "/api/v1/devices/import", RELEASE_MANAGER, true, IMPORT_LIMIT, c -> {

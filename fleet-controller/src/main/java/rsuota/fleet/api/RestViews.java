@@ -21,11 +21,16 @@ public final class RestViews {
     private RestViews() {}
 
     public record RestDevice(String id, String variant, String region, String corridor, String site, List<String> tags,
-                             Instant lastSeen, JsonNode reportedState, Instant createdAt, Instant updatedAt) {
+                             Instant lastSeen, JsonNode reportedState, Instant createdAt, Instant updatedAt, String deploymentState,
+                             List<String> flags) {
         static RestDevice of(Device d) {
+            return of(d, null, List.of());
+        }
+
+        static RestDevice of(Device d, String deploymentState, List<String> flags) {
             var r = d.record();
             return new RestDevice(r.id(), r.variant(), r.region(), r.corridor(), r.site(), r.tags(), d.lastSeen(),
-                    d.reportedState() == null ? null : parse(d.reportedState()), d.createdAt(), d.updatedAt());
+                    d.reportedState() == null ? null : parse(d.reportedState()), d.createdAt(), d.updatedAt(), deploymentState, flags);
         }
     }
 

@@ -74,6 +74,9 @@ public final class RolloutRoutes {
                     new Rollouts.RollbackRequest(scope, req.phase(), req.cohort(), req.device(), req.reason())));
         });
 
+        routes.add("POST", "/api/v1/rollouts/{id}/devices/{device}/clear", OPERATOR, true, ApiRoutes.JSON_LIMIT, c ->
+                Reply.ok(rollouts.clearFlag(c.principal(), c.pathLong("id"), c.pathParam("device"), reason(c))));
+
         routes.add("POST", "/api/v1/devices/{id}/diagnostics", OPERATOR, true, ApiRoutes.JSON_LIMIT, c ->
                 Reply.created(view(diagnostics.request(c.principal(), c.pathParam("id"), c.body().length == 0 ? null : reason(c)))));
         routes.add("GET", "/api/v1/diagnostics/{id}", VIEWER, false, 0, c -> Reply.ok(view(diagnostics.get(c.pathLong("id")))));

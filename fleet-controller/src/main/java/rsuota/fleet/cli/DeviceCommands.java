@@ -16,17 +16,21 @@ final class DeviceCommands {
     @ParentCommand
     Fleetctl root;
 
-    @Command(name = "list", description = "List devices.")
-    int list(@Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        JsonNode n = root.client().get("api/v1/devices").json();
+    @Command(name = "list", description = "List devices (GET /api/v1/devices?state=).")
+    int list(@Option(names = "--state", description = "reported deployment state (activated, rolled_back, ...) or a rollout's flag"
+                     + " (needs_investigation, rollback_pending)") String state,
+             @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        JsonNode n = root.client().get("api/v1/devices" + (state == null ? ""
+                : "?state=" + java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8))).json();
         if (json.on) {
             root.printJson(n);
             return ExitCodes.OK;
         }
-        Table t = new Table("ID", "VARIANT", "REGION", "CORRIDOR", "SITE", "TAGS", "LAST-SEEN");
+        Table t = new Table("ID", "VARIANT", "REGION", "CORRIDOR", "SITE", "TAGS", "LAST-SEEN", "STATE", "FLAGS");
         for (JsonNode d : n.get("devices")) {
             t.row(Fleetctl.text(d, "id"), Fleetctl.text(d, "variant"), Fleetctl.text(d, "region"), Fleetctl.text(d, "corridor"),
-                    Fleetctl.text(d, "site"), Fleetctl.text(d, "tags"), Fleetctl.text(d, "lastSeen"));
+                    Fleetctl.text(d, "site"), Fleetctl.text(d, "tags"), Fleetctl.text(d, "lastSeen"), Fleetctl.text(d, "deploymentState"),
+                    Fleetctl.text(d, "flags"));
         }
         t.print(root.out());
         return ExitCodes.OK;

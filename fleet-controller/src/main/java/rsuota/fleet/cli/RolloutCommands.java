@@ -163,6 +163,13 @@ final class RolloutCommands {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/rollback", body).json(), json);
     }
 
+    @Command(name = "clear", description = "Clear a unit's needs_investigation flag after looking at it (audited; the unit must be flagged).")
+    int clear(@Parameters(paramLabel = "ID") long id, @Parameters(paramLabel = "DEVICE") String device,
+              @Option(names = "--reason", required = true, description = "what was found, for the audit log") String reason,
+              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        return show(root.client().postJson("api/v1/rollouts/" + id + "/devices/" + Fleetctl.segment(device) + "/clear", reason(reason)).json(), json);
+    }
+
     private static Map<String, Object> reason(String reason) {
         Map<String, Object> m = new LinkedHashMap<>();
         if (reason != null) m.put("reason", reason);
@@ -189,7 +196,8 @@ final class RolloutCommands {
                     + p.path("cohort").asText() + ", observe " + p.path("observation").asText() + ", " + p.path("approval").asText()
                     + (p.hasNonNull("windowEndsAt") ? ", window ends " + p.path("windowEndsAt").asText() : ""));
             out.println("  devices: succeeded " + b.path("succeeded").asInt() + "  in progress " + b.path("in_progress").asInt() + "  queued "
-                    + b.path("queued").asInt() + "  failed " + b.path("failed").asInt() + "  rolled back " + b.path("rolled_back").asInt()
+                    + b.path("queued").asInt() + "  failed " + b.path("failed").asInt() + "  rollback pending " + b.path("rollback_pending").asInt()
+                    + "  rolled back " + b.path("rolled_back").asInt() + "  needs investigation " + b.path("needs_investigation").asInt()
                     + "  silent " + b.path("silent").asInt());
             if (p.path("state").asText().equals("pending")) continue;
             Table t = new Table("  RULE", "VERDICT", "OBSERVED", "THRESHOLD", "SAMPLE", "SUSTAIN", "BREACH-SINCE");

@@ -10,6 +10,7 @@ import rsuota.fleet.domain.Device;
 import rsuota.fleet.domain.DeviceRecord;
 import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.domain.Millis;
+import rsuota.fleet.domain.Names;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.store.Database;
 
@@ -69,6 +70,37 @@ public final class DeviceRegistry {
 
     public List<Device> list() throws FleetException {
         return db.read(tx -> tx.devices().list());
+    }
+
+    /** A device with what the rollouts say of it (see {@code DeviceRepository.rolloutFlags}). */
+    public record Listed(Device device, String deploymentState, List<String> flags) {}
+
+    /**
+     * Devices whose reported deployment state is {@code state}, or that a rollout flags so
+     * ({@code needs_investigation}, {@code rollback_pending}); every device when {@code state} is null.
+     */
+    public List<Listed> list(String state) throws FleetException {
+        String want = state == null ? null : Names.requireName(state, "state");
+        return db.read(tx -> {
+            Map<String, List<String>> flags = tx.devices().rolloutFlags();
+            List<Listed> out = new java.util.ArrayList<>();
+            for (Device d : tx.devices().list()) {
+                List<String> f = flags.getOrDefault(d.id(), List.of());
+                String dep = deploymentState(d.reportedState());
+                if (want == null || want.equals(dep) || f.stream().anyMatch(x -> x.startsWith(want + ":"))) out.add(new Listed(d, dep, f));
+            }
+            return out;
+        });
+    }
+
+    private static String deploymentState(String reported) {
+        if (reported == null) return null;
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(reported);
+            return n.path("deployment").path("state").asText(null);
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     public Device get(String id) throws FleetException {

@@ -63,10 +63,14 @@ public final class TelemetryIngest {
     private final LongAdder gaps = new LongAdder();
     private final LongAdder presences = new LongAdder();
 
+    /** Records a unit's flag changes that its reports cause (needs_investigation set or cleared). */
+    private final rsuota.fleet.audit.AuditLog audit;
+
     public TelemetryIngest(Database db, Clock clock, TelemetryWindow window) {
         this.db = db;
         this.clock = clock;
         this.window = window;
+        this.audit = new rsuota.fleet.audit.AuditLog(clock);
     }
 
     /** Seeds the telemetry window from each device's last stored snapshot (after a restart). */
@@ -196,8 +200,8 @@ public final class TelemetryIngest {
             tx.devices().updateReportedState(d.deviceId, new String(d.message.payload(), StandardCharsets.UTF_8), now);
             MqttState.Deployment dep = s.deployment();
             String reason = s.lastError() == null ? null : s.lastError().code();
-            if (dep != null) RolloutProgress.onReport(tx, d.deviceId, dep.state(), dep.release(), reason, dep.rev(), now);
-            else RolloutProgress.onReport(tx, d.deviceId, null, null, null, null, now);
+            if (dep != null) RolloutProgress.onReport(tx, audit, d.deviceId, dep.state(), dep.release(), reason, dep.rev(), now);
+            else RolloutProgress.onReport(tx, audit, d.deviceId, null, null, null, null, now);
             if (s.kpis() != null) {
                 DeviceKpis k = kpis(s.kpis());
                 after.add(() -> window.record(d.deviceId, now, k));
@@ -219,7 +223,7 @@ public final class TelemetryIngest {
                 String cmd = e.detail().get("commandId");
                 if (cmd != null) tx.commands().acked(cmd, d.deviceId, e.detail().getOrDefault("result", e.state()), now);
             } else {
-                RolloutProgress.onReport(tx, d.deviceId, e.state(), e.release(), e.reason(), null, now);
+                RolloutProgress.onReport(tx, audit, d.deviceId, e.state(), e.release(), e.reason(), null, now);
             }
             events.increment();
         } else if (d.value instanceof MqttPresence p) {

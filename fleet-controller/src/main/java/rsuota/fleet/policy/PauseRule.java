@@ -104,8 +104,9 @@ public sealed interface PauseRule permits PauseRule.AvailabilityBelow, PauseRule
     }
 
     /**
-     * Share of the cohort's dispatched devices that rolled back, locally (boot or health failure on
-     * the box) or by command, above {@code threshold}. The sample is the dispatched devices.
+     * Share of the cohort's dispatched devices that fell back by themselves (a failed trial boot or a
+     * failed health commit on the box) above {@code threshold}; units that obeyed an operator's
+     * rollback order do not count. The sample is the dispatched devices.
      */
     record RollbackRateAbove(double threshold, Duration sustained, int minDevices) implements PauseRule {
         public static final String NAME = "rollback-rate-above";

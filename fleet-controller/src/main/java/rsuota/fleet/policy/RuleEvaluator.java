@@ -25,8 +25,8 @@ public final class RuleEvaluator {
         }
         if (rule instanceof PauseRule.RollbackRateAbove) {
             if (t.dispatched() < rule.minDevices() || t.dispatched() == 0) return new Verdict.Inconclusive(t.dispatched(), Math.max(1, rule.minDevices()));
+            // Units that fell back by themselves (failed trial boot, failed health); obeying an operator's order is not a fault of the release.
             TreeSet<String> back = new TreeSet<>(t.rolledBack());
-            back.addAll(t.commanded());
             double rate = (double) back.size() / t.dispatched();
             return rule.breaches(rate) ? new Verdict.Breach(rate, t.dispatched(), List.copyOf(back)) : new Verdict.Clear(rate, t.dispatched());
         }

@@ -12,10 +12,14 @@ public enum Bucket {
     IN_PROGRESS,
     /** Reported {@code activated} after its health commit: the only success. */
     SUCCEEDED,
-    /** Reported failed or needs_investigation. */
+    /** Reported failed. */
     FAILED,
-    /** Rolled back, by itself or by order. */
+    /** Ordered back, or falling back by itself, and not yet confirmed healthy on the previous release. */
+    ROLLBACK_PENDING,
+    /** Back on the previous release after a health-committed boot there (by itself or by order). */
     ROLLED_BACK,
+    /** Missed its rollback deadline, or reported needs_investigation: a human must look at it. */
+    NEEDS_INVESTIGATION,
     /** Dispatched and unsettled, but not heard from for longer than the silence timeout. */
     SILENT;
 
@@ -25,9 +29,16 @@ public enum Bucket {
 
     public static Bucket of(DeviceProgress d, Instant now, Duration silentAfter) {
         if (!d.dispatched()) return QUEUED;
-        if (d.rollbackKind() != null) return ROLLED_BACK;
+        if (d.flagged()) return NEEDS_INVESTIGATION;
+        if (d.rollbackKind() != null) {
+            // Honest counts: rolled back only once the unit confirmed a health-committed boot on the previous release
+            // (or an operator who looked at it cleared its flag).
+            return "healthy".equals(d.rollbackResult()) || "cleared".equals(d.rollbackResult())
+                    || (d.rollbackRev() == null && "rolled_back".equals(d.deviceState())) ? ROLLED_BACK : ROLLBACK_PENDING;
+        }
+        if ("cleared".equals(d.rollbackResult())) return FAILED;
         if (d.activatedAt() != null) return SUCCEEDED;
-        if ("failed".equals(d.deviceState()) || "needs_investigation".equals(d.deviceState())) return FAILED;
+        if ("failed".equals(d.deviceState())) return FAILED;
         Instant heard = d.lastReportAt() != null && d.lastReportAt().isAfter(d.dispatchedAt()) ? d.lastReportAt() : d.dispatchedAt();
         if (now.isAfter(heard.plus(silentAfter))) return SILENT;
         return IN_PROGRESS;

@@ -12,7 +12,8 @@ import java.time.Instant;
  * @param activatedAt    when it reported {@code activated} (after its health commit) for the release
  * @param rollbackKind   "local" (the box rolled back by itself) or "commanded"
  * @param rollbackRev    desired rev of the rollback order (null: none ordered)
- * @param rollbackResult "healthy" or "needs_investigation" once known
+ * @param rollbackResult "healthy" (confirmed a health-committed boot on the previous release), "needs_investigation"
+ *                       (missed its deadline, or reported so) or "cleared" (an operator cleared the flag, with a reason)
  * @param overdueAt      when the missed rollback deadline raised an alert
  */
 public record DeviceProgress(long rolloutId, String deviceId, int phaseIdx, String corridor, String release, boolean active,
@@ -22,6 +23,11 @@ public record DeviceProgress(long rolloutId, String deviceId, int phaseIdx, Stri
 
     public boolean dispatched() {
         return rev != null;
+    }
+
+    /** Flagged for a human: it missed its rollback deadline, or reported needs_investigation. */
+    public boolean flagged() {
+        return "needs_investigation".equals(rollbackResult) || ("needs_investigation".equals(deviceState) && !"cleared".equals(rollbackResult));
     }
 
     /** Past activation or done either way: the device is no longer "in trial". */

@@ -38,7 +38,7 @@ public record Gate(boolean met, List<String> unmet, Map<Bucket, Integer> buckets
         if (total > 0 && (double) ok / total < p.criteria().minSuccessRatio()) {
             unmet.add("success " + ok + "/" + total + " is below " + p.criteria().minSuccessRatio());
         }
-        int failed = n.get(Bucket.FAILED) + n.get(Bucket.ROLLED_BACK);
+        int failed = n.get(Bucket.FAILED) + n.get(Bucket.ROLLED_BACK) + n.get(Bucket.ROLLBACK_PENDING) + n.get(Bucket.NEEDS_INVESTIGATION);
         if (failed > p.criteria().maxFailed()) unmet.add(failed + " device(s) failed or rolled back (at most " + p.criteria().maxFailed() + ")");
         if (n.get(Bucket.SILENT) > p.criteria().maxSilent()) {
             unmet.add(n.get(Bucket.SILENT) + " device(s) silent (at most " + p.criteria().maxSilent() + ")");

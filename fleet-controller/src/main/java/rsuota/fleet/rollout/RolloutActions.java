@@ -96,6 +96,7 @@ final class RolloutActions {
                 if (used >= cap) continue;
                 inTrial.put(d.corridor(), used + 1);
             }
+            repo.retireFromEnded(d.deviceId(), r.id());
             long rev = desired.activate(tx, r, release, d.deviceId(), now);
             repo.dispatched(r.id(), d.deviceId(), rev, now);
             n++;

@@ -185,34 +185,59 @@ public final class RolloutEngine {
         actions.openPhase(tx, r, phases.get(next), now);
     }
 
+    /**
+     * Rollback deadlines: a unit ordered back that has not confirmed a healthy boot on the previous
+     * release by its deadline raises a {@code rollback_overdue} alert and is flagged
+     * {@code needs_investigation} (both audited, once); the flag clears when it later confirms
+     * (RolloutProgress) or an operator clears it. A rolling-back rollout ends once every order is
+     * confirmed or flagged.
+     */
     private void trackRollbacks(Tx tx, Rollout r, List<DeviceProgress> devices, Instant now, List<String> attention, Step out)
             throws SQLException, FleetException {
         RolloutRepository repo = new RolloutRepository(tx);
-        boolean unresolved = false;
         for (DeviceProgress d : devices) {
             if (d.rollbackRev() == null) continue;
+            if (d.flagged()) {
+                attention.add("device " + d.deviceId() + " needs investigation: " + (d.overdueAt() != null
+                        ? "no healthy boot on the previous release confirmed by its rollback deadline " + d.rollbackDeadline()
+                        : "it reported " + d.deviceState()) + " (fleetctl rollout clear " + r.id() + " " + d.deviceId() + " --reason R)");
+                continue;
+            }
             if (d.rollbackResult() != null) continue;
-            unresolved = true;
-            if (!now.isBefore(d.rollbackDeadline())) {
-                attention.add("device " + d.deviceId() + " has not confirmed its rollback (deadline " + d.rollbackDeadline() + ")");
-                if (d.overdueAt() == null) {
-                    repo.overdue(r.id(), d.deviceId(), now);
-                    Map<String, Object> detail = new LinkedHashMap<>();
-                    detail.put("release", r.release());
-                    detail.put("deadline", d.rollbackDeadline().toString());
-                    detail.put("orderedAt", d.rollbackAt().toString());
-                    detail.put("lastState", d.deviceState() == null ? "none" : d.deviceState());
-                    detail.put("lastReport", d.lastReportAt() == null ? "never" : d.lastReportAt().toString());
-                    out.alerts.add(new AlertRepository(tx).insert(now, Alert.ROLLBACK_OVERDUE, r.id(), d.deviceId(), detail));
-                }
+            if (!now.isBefore(d.rollbackDeadline()) && d.overdueAt() == null) {
+                repo.overdue(r.id(), d.deviceId(), now);
+                repo.rollbackResult(r.id(), d.deviceId(), "needs_investigation");
+                Map<String, Object> detail = new LinkedHashMap<>();
+                detail.put("release", r.release());
+                detail.put("deadline", d.rollbackDeadline().toString());
+                detail.put("orderedAt", d.rollbackAt().toString());
+                detail.put("lastState", d.deviceState() == null ? "none" : d.deviceState());
+                detail.put("lastReport", d.lastReportAt() == null ? "never" : d.lastReportAt().toString());
+                out.alerts.add(new AlertRepository(tx).insert(now, Alert.ROLLBACK_OVERDUE, r.id(), d.deviceId(), detail));
+                actions.audit.append(tx, ENGINE, "alert.rollback_overdue", "rollout:" + r.id() + "/device:" + d.deviceId(),
+                        "no healthy boot on the previous release confirmed by the rollback deadline", detail);
+                actions.audit.append(tx, ENGINE, "rollout.device.flag", "rollout:" + r.id() + "/device:" + d.deviceId(),
+                        "needs_investigation: rollback deadline " + d.rollbackDeadline() + " passed", detail);
+                attention.add("device " + d.deviceId() + " needs investigation: no healthy boot on the previous release confirmed by its rollback deadline "
+                        + d.rollbackDeadline() + " (fleetctl rollout clear " + r.id() + " " + d.deviceId() + " --reason R)");
             }
         }
-        if (r.state() == RolloutState.ROLLING_BACK && !unresolved) {
+        // A flagged unit counts as decided: the rollout ends rolled_back, the flag stays on the unit until it clears.
+        if (r.state() == RolloutState.ROLLING_BACK && !stillOpen(repo, r)) {
             repo.setState(r.id(), RolloutTransitions.require(r, RolloutTransitions.Event.ROLLBACK_DONE), r.phaseIndex(), now);
-            long flagged = devices.stream().filter(d -> "needs_investigation".equals(d.rollbackResult())).count();
+            List<DeviceProgress> after = repo.devices(r.id());
+            long flagged = after.stream().filter(DeviceProgress::flagged).count();
             actions.audit.append(tx, ENGINE, "rollout.rollback.done", r.target(), null,
-                    Map.of("devices", devices.stream().filter(d -> d.rollbackRev() != null).count(), "needsInvestigation", flagged));
+                    Map.of("devices", after.stream().filter(d -> d.rollbackRev() != null).count(), "needsInvestigation", flagged));
         }
+    }
+
+    /** Whether a rollback order is still unconfirmed and not past its deadline (read back after this tick's flags). */
+    private static boolean stillOpen(RolloutRepository repo, Rollout r) throws SQLException {
+        for (DeviceProgress d : repo.devices(r.id())) {
+            if (d.rollbackRev() != null && d.rollbackResult() == null) return true;
+        }
+        return false;
     }
 
     private static String fmt(double v) {

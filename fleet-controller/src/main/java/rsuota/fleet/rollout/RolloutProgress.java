@@ -2,7 +2,11 @@ package rsuota.fleet.rollout;
 
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
+import rsuota.fleet.audit.AuditLog;
+import rsuota.fleet.domain.Principal;
 import rsuota.fleet.store.Tx;
 
 /**
@@ -14,14 +18,18 @@ public final class RolloutProgress {
 
     private static final Set<String> ROLLBACK_STATES = Set.of("rolling_back", "rolled_back");
 
+    /** Who changes a unit's flag from what it reports. */
+    static final Principal TELEMETRY = Principal.system("telemetry");
+
     /**
      * @param state   reported deployment state (null: a report without one, e.g. a heartbeat)
      * @param release release the report is about (null: unknown)
      * @param reason  reason code (e.g. boot_failed), or null
      * @param rev     desired rev the device works on (snapshots), or null (events)
      * @param now     controller receive time
+     * @param audit   where a flag's change is recorded (a unit flagged needs_investigation, or cleared by a healthy boot)
      */
-    public static void onReport(Tx tx, String deviceId, String state, String release, String reason, Long rev, Instant now)
+    public static void onReport(Tx tx, AuditLog audit, String deviceId, String state, String release, String reason, Long rev, Instant now)
             throws SQLException {
         RolloutRepository repo = new RolloutRepository(tx);
         for (DeviceProgress d : repo.activeFor(deviceId)) {
@@ -48,15 +56,25 @@ public final class RolloutProgress {
                     rollbackKind = "local";
                     rollbackReason = reason;
                 }
-                if (d.rollbackRev() != null && rollbackResult == null) {
+                if (d.rollbackRev() != null) {
+                    // "rolled_back" is reported after the previous release passed its health commit: the unit is healthy,
+                    // and a flag it carried (a missed deadline) clears.
                     if ("rolled_back".equals(state)) rollbackResult = "healthy";
-                    else if ("needs_investigation".equals(state) || "failed".equals(state)) rollbackResult = "needs_investigation";
+                    else if (rollbackResult == null && ("needs_investigation".equals(state) || "failed".equals(state))) rollbackResult = "needs_investigation";
                 }
             }
             DeviceProgress next = new DeviceProgress(d.rolloutId(), d.deviceId(), d.phaseIdx(), d.corridor(), d.release(), d.active(),
                     d.rev(), d.dispatchedAt(), d.held(), deviceState, stateReason, stateAt, now, activatedAt, rollbackKind, rollbackReason,
                     d.rollbackRev(), d.rollbackAt(), d.rollbackDeadline(), rollbackResult, d.overdueAt());
             repo.report(next);
+            if (d.flagged() != next.flagged()) {
+                Map<String, Object> detail = new LinkedHashMap<>();
+                detail.put("release", d.release());
+                detail.put("reported", state);
+                if (reason != null) detail.put("reason", reason);
+                audit.append(tx, TELEMETRY, next.flagged() ? "rollout.device.flag" : "rollout.device.flag.clear", "rollout:" + d.rolloutId() + "/device:" + d.deviceId(),
+                        next.flagged() ? "the unit reported " + state : "the unit confirmed a healthy boot on the previous release", detail);
+            }
         }
     }
 }

@@ -105,7 +105,9 @@ public final class RolloutRepository {
             ps.executeUpdate();
         }
         if (state.ended()) {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE rollout_devices SET active = 0 WHERE rollout_id = ?")) {
+            // Dispatched devices stay tracked after the end: a later rollback of this release still acts on them, and their
+            // reports (a late activation, a rollback's confirmation) must land. A newer rollout's dispatch retires them.
+            try (PreparedStatement ps = c.prepareStatement("UPDATE rollout_devices SET active = 0 WHERE rollout_id = ? AND rev IS NULL")) {
                 ps.setLong(1, id);
                 ps.executeUpdate();
             }
@@ -227,10 +229,11 @@ public final class RolloutRepository {
     /** Devices in trial per corridor across all active rollouts: dispatched and not settled. */
     public Map<String, Integer> inTrialByCorridor() throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT corridor, COUNT(*) FROM rollout_devices
-                WHERE active = 1 AND rev IS NOT NULL AND held = 0 AND corridor IS NOT NULL AND activated_at IS NULL
-                  AND rollback_kind IS NULL AND (device_state IS NULL OR device_state NOT IN ('failed', 'needs_investigation'))
-                GROUP BY corridor""");
+                SELECT d.corridor, COUNT(*) FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id
+                WHERE d.active = 1 AND r.state IN ('running', 'paused', 'rolling_back') AND d.rev IS NOT NULL AND d.held = 0
+                  AND d.corridor IS NOT NULL AND d.activated_at IS NULL AND d.rollback_kind IS NULL
+                  AND (d.device_state IS NULL OR d.device_state NOT IN ('failed', 'needs_investigation'))
+                GROUP BY d.corridor""");
              ResultSet rs = ps.executeQuery()) {
             Map<String, Integer> out = new HashMap<>();
             while (rs.next()) out.put(rs.getString(1), rs.getInt(2));
@@ -241,6 +244,28 @@ public final class RolloutRepository {
     public void dispatched(long rolloutId, String deviceId, long rev, Instant at) throws SQLException {
         update("UPDATE rollout_devices SET rev = ?, dispatched_at = COALESCE(dispatched_at, ?), held = 0 WHERE rollout_id = ? AND device_id = ?",
                 rev, at, rolloutId, deviceId);
+    }
+
+    /**
+     * Ends the tracking of {@code deviceId} by ended rollouts other than {@code rolloutId}: a newer
+     * rollout now gives the device its desired state, so the old release's rollout no longer acts on it.
+     */
+    public void retireFromEnded(String deviceId, long rolloutId) throws SQLException {
+        update("UPDATE rollout_devices SET active = 0 WHERE device_id = ? AND rollout_id <> ? AND active = 1 "
+                + "AND rollout_id IN (SELECT id FROM rollouts WHERE state IN ('completed', 'rolled_back'))", deviceId, rolloutId);
+    }
+
+    /** Flags (or clears) a unit's rollback result: "healthy" or "needs_investigation". */
+    public void rollbackResult(long rolloutId, String deviceId, String result) throws SQLException {
+        update("UPDATE rollout_devices SET rollback_result = ? WHERE rollout_id = ? AND device_id = ?", result, rolloutId, deviceId);
+    }
+
+    /** Active rows flagged needs_investigation (by a missed deadline or by the unit itself), across all rollouts. */
+    public List<DeviceProgress> flagged() throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + " FROM rollout_devices WHERE active = 1 AND "
+                + "(rollback_result = 'needs_investigation' OR device_state = 'needs_investigation') ORDER BY rollout_id, device_id")) {
+            return deviceRows(ps);
+        }
     }
 
     public void held(long rolloutId, String deviceId, boolean held) throws SQLException {

@@ -38,7 +38,9 @@ public final class RolloutTransitions {
             on(RolloutState.PAUSED,       Event.ROLLBACK,      RolloutState.ROLLING_BACK),
             // A problem found after the last wave still needs the way back.
             on(RolloutState.COMPLETED,    Event.ROLLBACK,      RolloutState.ROLLING_BACK),
-            on(RolloutState.ROLLING_BACK, Event.ROLLBACK_DONE, RolloutState.ROLLED_BACK));
+            on(RolloutState.ROLLING_BACK, Event.ROLLBACK_DONE, RolloutState.ROLLED_BACK),
+            // Part of it (a cohort, a device) was rolled back; the rest may follow later.
+            on(RolloutState.ROLLED_BACK,  Event.ROLLBACK,      RolloutState.ROLLING_BACK));
 
     static final List<Row<PhaseState, PhaseEvent>> PHASE = List.of(
             on(PhaseState.PENDING,           PhaseEvent.OPEN,            PhaseState.ACTIVE),

@@ -224,6 +224,10 @@ public final class Rollouts {
                 RolloutState next = RolloutTransitions.require(r, RolloutTransitions.Event.ROLLBACK);
                 targets = devices;
                 List<String> ordered = actions.orderRollback(tx, r, targets, now);
+                if (ordered.isEmpty() && r.state().ended()) {
+                    throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire()
+                            + " and every unit it dispatched was already ordered back: nothing to roll back", Map.of("state", r.state().wire()));
+                }
                 for (Phase p : phases) {
                     if (p.state() != PhaseState.PENDING && p.state() != PhaseState.ROLLED_BACK) {
                         repo.setPhase(p, RolloutTransitions.requirePhase(p, RolloutTransitions.PhaseEvent.ROLL_BACK), p.startedAt(),
@@ -238,15 +242,19 @@ public final class Rollouts {
                 DeviceProgress d = devices.stream().filter(x -> x.deviceId().equals(device)).findFirst()
                         .orElseThrow(() -> FleetException.notFound("device " + device + " is not in rollout " + id));
                 if (!d.dispatched()) throw FleetException.invalid("device", "device " + device + " was never dispatched: nothing to roll back");
-                if (!r.state().active() && r.state() != RolloutState.COMPLETED) {
+                if (!r.state().active() && !r.state().ended()) {
                     throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire(), Map.of("state", r.state().wire()));
                 }
-                if (r.state() == RolloutState.COMPLETED) repo.setState(id, RolloutTransitions.require(r, RolloutTransitions.Event.ROLLBACK), r.phaseIndex(), now);
+                if (d.rollbackRev() != null) {
+                    throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "device " + device + " was already ordered back at " + d.rollbackAt(),
+                            Map.of("device", device, "state", r.state().wire()));
+                }
+                if (r.state().ended()) repo.setState(id, RolloutTransitions.require(r, RolloutTransitions.Event.ROLLBACK), r.phaseIndex(), now);
                 detail.put("devices", actions.orderRollback(tx, r, List.of(d), now));
             } else {
                 Phase p = phase(phases, scope, req, id);
                 PhaseState ps = RolloutTransitions.requirePhase(p, RolloutTransitions.PhaseEvent.ROLL_BACK);
-                if (!r.state().active() && r.state() != RolloutState.COMPLETED) {
+                if (!r.state().active() && !r.state().ended()) {
                     throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire(), Map.of("state", r.state().wire()));
                 }
                 targets = devices.stream().filter(d -> d.phaseIdx() == p.idx()).toList();
@@ -255,7 +263,7 @@ public final class Rollouts {
                 detail.put("devices", actions.orderRollback(tx, r, targets, now));
                 repo.setPhase(p, ps, p.startedAt(), p.windowEndsAt(), p.gateMetAt(), now, p.approvedBy());
                 repo.dropQueued(id, p.idx());
-                if (r.state() == RolloutState.COMPLETED) {
+                if (r.state().ended()) {
                     repo.setState(id, RolloutTransitions.require(r, RolloutTransitions.Event.ROLLBACK), r.phaseIndex(), now);
                 } else if (r.state() == RolloutState.RUNNING) {
                     // Rolling part of a rollout back while the rest goes on would be incoherent: stop the rest too.
@@ -270,6 +278,34 @@ public final class Rollouts {
             return null;
         });
         desiredWritten.run();
+        return status(id);
+    }
+
+    /**
+     * An operator who looked at a unit flagged {@code needs_investigation} clears the flag, with a
+     * reason (audited {@code rollout.device.flag.clear}). Refused, changing nothing, when the unit is not flagged.
+     */
+    public RolloutStatus clearFlag(Principal who, long id, String device, String reason) throws FleetException {
+        String why = Names.requireText(reason, "reason");
+        String dev = Names.requireDeviceId(device, "device");
+        Instant now = Millis.now(clock);
+        db.write(tx -> {
+            Rollout r = rollout(tx, id);
+            RolloutRepository repo = new RolloutRepository(tx);
+            DeviceProgress d = repo.devices(id).stream().filter(x -> x.deviceId().equals(dev)).findFirst()
+                    .orElseThrow(() -> FleetException.notFound("device " + dev + " is not in rollout " + id));
+            if (!d.flagged()) {
+                throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "device " + dev + " is not flagged needs_investigation in rollout " + id
+                        + " (it is " + Bucket.of(d, now, r.settings().silentAfter()).wire() + "): nothing to clear", Map.of("device", dev));
+            }
+            repo.rollbackResult(id, dev, "cleared");
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("device", dev);
+            detail.put("lastState", d.deviceState() == null ? "none" : d.deviceState());
+            if (d.overdueAt() != null) detail.put("overdueAt", d.overdueAt().toString());
+            audit().append(tx, who, "rollout.device.flag.clear", "rollout:" + id + "/device:" + dev, why, detail);
+            return null;
+        });
         return status(id);
     }
 

@@ -43,6 +43,30 @@ public final class DeviceRepository {
     }
 
     /**
+     * What the rollouts currently say of each unit that needs a human or waits for a rollback:
+     * {@code needs_investigation:rollout/N} (missed its rollback deadline, or reported so, and not
+     * cleared) and {@code rollback_pending:rollout/N} (ordered back, no healthy boot confirmed yet).
+     */
+    public Map<String, List<String>> rolloutFlags() throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT device_id, rollout_id, rollback_rev, rollback_result, device_state FROM rollout_devices
+                WHERE active = 1 AND (rollback_result = 'needs_investigation'
+                   OR (device_state = 'needs_investigation' AND (rollback_result IS NULL OR rollback_result <> 'cleared'))
+                   OR (rollback_rev IS NOT NULL AND rollback_result IS NULL))
+                ORDER BY device_id, rollout_id""");
+             ResultSet rs = ps.executeQuery()) {
+            Map<String, List<String>> out = new TreeMap<>();
+            while (rs.next()) {
+                String result = rs.getString("rollback_result");
+                boolean flagged = "needs_investigation".equals(result) || "needs_investigation".equals(rs.getString("device_state"));
+                out.computeIfAbsent(rs.getString("device_id"), k -> new ArrayList<>())
+                        .add((flagged ? "needs_investigation" : "rollback_pending") + ":rollout/" + rs.getLong("rollout_id"));
+            }
+            return out;
+        }
+    }
+
+    /**
      * Inserts or updates identity and placement; {@code seen} (may be null for an inventory import)
      * moves last_seen forward only, so a late, out-of-order report never makes a device look older.
      */

@@ -151,6 +151,14 @@ class RbacMatrixTest {
                     () -> json("/api/v1/rollouts/" + rollout(Stage.AWAITING_APPROVAL) + "/advance", "{\"reason\":\"matrix\"}")),
             new Endpoint("POST", "/api/v1/rollouts/{id}/rollback", Role.OPERATOR, "rollout.rollback",
                     () -> json("/api/v1/rollouts/" + rollout(Stage.RUNNING) + "/rollback", "{\"scope\":\"rollout\",\"reason\":\"matrix\"}")),
+            new Endpoint("POST", "/api/v1/rollouts/{id}/devices/{device}/clear", Role.OPERATOR, "rollout.device.flag.clear", () -> {
+                long id = rollout(Stage.RUNNING);
+                String dev = rc.controller.rollouts().status(id).phases().get(0).devices().get(0).device();
+                long rev = rc.controller.database().read(tx -> tx.desired().find(dev)).orElseThrow().rev();
+                rc.controller.ingest().accept(List.of(rsuota.fleet.testing.DeviceMessages.state(dev, "rsu-a1", "i-5", "needs_investigation",
+                        "2.4.0", rev, rsuota.fleet.testing.DeviceMessages.GOOD)));
+                return json("/api/v1/rollouts/" + id + "/devices/" + dev + "/clear", "{\"reason\":\"looked at it on site\"}");
+            }),
             new Endpoint("POST", "/api/v1/devices/{id}/diagnostics", Role.OPERATOR, "device.diagnostics",
                     () -> json("/api/v1/devices/dev-0/diagnostics", "{\"reason\":\"matrix\"}")),
             read("/api/v1/diagnostics/{id}", "/api/v1/diagnostics/1"),

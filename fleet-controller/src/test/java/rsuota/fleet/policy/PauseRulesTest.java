@@ -146,16 +146,18 @@ class PauseRulesTest {
     }
 
     @Test
-    void rollbackRateCountsLocalAndCommandedRollbacks() {
+    void rollbackRateCountsUnitsThatFellBackByThemselvesNotThoseThatObeyedAnOrder() {
         PauseRule rule = new PauseRule.RollbackRateAbove(0.05, Duration.ZERO, 10);
         CohortTelemetry oneLocal = new CohortTelemetry(1, "wave-1", 20, Map.of(), List.of(), List.of("d1"), List.of(), List.of());
-        CohortTelemetry oneCommanded = new CohortTelemetry(1, "wave-1", 20, Map.of(), List.of(), List.of(), List.of("d2"), List.of());
-        CohortTelemetry both = new CohortTelemetry(1, "wave-1", 20, Map.of(), List.of(), List.of("d1"), List.of("d2"), List.of());
+        CohortTelemetry tenCommanded = new CohortTelemetry(1, "wave-1", 20, Map.of(), List.of(), List.of(),
+                List.of("d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11"), List.of());
+        CohortTelemetry both = new CohortTelemetry(1, "wave-1", 20, Map.of(), List.of(), List.of("d1", "d12"), List.of("d2"), List.of());
         assertThat(RuleEvaluator.evaluate(rule, oneLocal)).isInstanceOfSatisfying(Verdict.Clear.class, v -> assertThat(v.observed()).isEqualTo(0.05));
-        assertThat(RuleEvaluator.evaluate(rule, oneCommanded)).isInstanceOfSatisfying(Verdict.Clear.class, v -> assertThat(v.observed()).isEqualTo(0.05));
+        assertThat(RuleEvaluator.evaluate(rule, tenCommanded)).as("an operator's order is not the release's fault")
+                .isInstanceOfSatisfying(Verdict.Clear.class, v -> assertThat(v.observed()).isEqualTo(0.0));
         assertThat(RuleEvaluator.evaluate(rule, both)).isInstanceOfSatisfying(Verdict.Breach.class, v -> {
             assertThat(v.observed()).isEqualTo(0.10);
-            assertThat(v.offending()).containsExactly("d1", "d2");
+            assertThat(v.offending()).containsExactly("d1", "d12");
         });
         CohortTelemetry small = new CohortTelemetry(1, "wave-1", 5, Map.of(), List.of(), List.of("d1"), List.of("d2"), List.of());
         assertThat(RuleEvaluator.evaluate(rule, small)).isInstanceOf(Verdict.Inconclusive.class);

@@ -368,21 +368,121 @@ class RolloutEngineTest {
         assertThat(status(id).alerts().get(0).delivery()).isEqualTo("HTTP 204");
         st = status(id);
         assertThat(st.phases().get(0).devices()).extracting(RolloutStatus.DeviceView::device, RolloutStatus.DeviceView::rollbackResult,
-                RolloutStatus.DeviceView::overdue).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("p1", "healthy", false),
-                org.assertj.core.groups.Tuple.tuple("p2", "needs_investigation", false),
-                org.assertj.core.groups.Tuple.tuple("p3", null, true));
-        assertThat(st.attention()).anySatisfy(a -> assertThat(a).contains("p3").contains("has not confirmed its rollback"));
-        assertThat(st.state()).isEqualTo("rolling_back");
+                RolloutStatus.DeviceView::overdue, RolloutStatus.DeviceView::bucket).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("p1", "healthy", false, "rolled_back"),
+                org.assertj.core.groups.Tuple.tuple("p2", "needs_investigation", false, "needs_investigation"),
+                org.assertj.core.groups.Tuple.tuple("p3", "needs_investigation", true, "needs_investigation"));
+        assertThat(st.attention()).anySatisfy(a -> assertThat(a).contains("p3").contains("needs investigation")
+                .contains("fleetctl rollout clear " + id + " p3"));
+        assertThat(st.phases().get(0).buckets()).containsEntry("needs_investigation", 2).containsEntry("rolled_back", 1);
+        assertThat(st.state()).as("every order confirmed or flagged: the rollback is done, the flags stay").isEqualTo("rolled_back");
+        assertThat(c.devices().list("needs_investigation")).extracting(l -> l.device().id()).containsExactly("p2", "p3");
+        assertThat(auditAll()).filteredOn(a -> a.action().equals("alert.rollback_overdue")).singleElement()
+                .satisfies(a -> assertThat(a.actor()).isEqualTo("system:rollout-engine"));
+        assertThat(auditAll()).filteredOn(a -> a.action().equals("rollout.device.flag")).extracting(a -> a.target())
+                .containsExactly("rollout:" + id + "/device:p2", "rollout:" + id + "/device:p3");
+
+        // The late unit comes back and confirms a healthy boot on 2.3.0: its flag clears, audited; the rollout was tracked after its end.
         c.ingest().accept(List.of(DeviceMessages.event("p3", seq.incrementAndGet(), "transition", "rolled_back", "2.4.0", null, Map.of())));
         tick();
+        assertThat(status(id).phases().get(0).devices()).filteredOn(d -> d.device().equals("p3")).singleElement()
+                .satisfies(d -> assertThat(d.bucket()).isEqualTo("rolled_back"));
+        assertThat(auditAll()).filteredOn(a -> a.action().equals("rollout.device.flag.clear")).singleElement()
+                .satisfies(a -> assertThat(a.actor()).isEqualTo("system:telemetry"));
+        // An operator clears p2 after looking at it; a second clear, or one on a healthy unit, is refused and changes nothing.
+        FleetException notFlagged = catchThrowableOfType(FleetException.class, () -> c.rollouts().clearFlag(OP, id, "p1", "looked"));
+        assertThat(notFlagged.code()).isEqualTo(ErrorCode.ILLEGAL_TRANSITION);
+        assertThat(notFlagged.getMessage()).contains("p1 is not flagged");
+        assertThat(catchThrowableOfType(FleetException.class, () -> c.rollouts().clearFlag(OP, id, "p2", " ")).code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        c.rollouts().clearFlag(OP, id, "p2", "slot re-flashed on site");
+        assertThat(c.devices().list("needs_investigation")).isEmpty();
         assertThat(status(id).state()).isEqualTo("rolled_back");
         assertThat(auditAll()).filteredOn(a -> a.action().startsWith("rollout.rollback"))
                 .extracting(a -> a.action()).containsExactly("rollout.rollback", "rollout.rollback.done");
     }
 
     @Test
-    void rollbackRateCountsALocalRollbackAndACommandedOne() throws Exception {
+    void aCompletedRolloutIsRolledBackAndTracksItsUnitsToTheEnd() throws Exception {
+        long wave = cohort("wave-1", CohortKind.WAVE, "i-5", "w1", "w2", "w3");
+        long id = c.rollouts().create(RM, new Rollouts.NewRollout("2.4.0", List.of(new Rollouts.NewPhase(wave, null, null, Duration.ofHours(1),
+                Approval.AUTO, new ExitCriteria(0.6, 0, 1))), new RolloutSettings(null, Duration.ofMinutes(20), Duration.ofMinutes(30), null, null),
+                null, null, null)).id();
+        Instant start = now();
+        c.rollouts().start(RM, id, null);
+        tick();
+        activated("w1", "i-5", DeviceMessages.GOOD);
+        activated("w2", "i-5", DeviceMessages.GOOD);
+        // w3 stays silent (the criteria tolerate one silent unit), the phase passes, the rollout completes.
+        at(Duration.ofMinutes(61), start);
+        for (String w : List.of("w1", "w2")) report(w, "i-5", "activated", "2.4.0", desired(w).rev(), DeviceMessages.GOOD);
+        tick();
+        assertThat(status(id).state()).isEqualTo("completed");
+        // After completion w3 reports its activation: tracked, it is a success, never "silent" forever.
+        activated("w3", "i-5", DeviceMessages.GOOD);
+        at(Duration.ofMinutes(90), start);
+        assertThat(status(id).phases().get(0).devices()).extracting(RolloutStatus.DeviceView::bucket).containsOnly("succeeded");
+
+        Instant ordered = now();
+        c.rollouts().rollback(OP, id, new Rollouts.RollbackRequest(Rollouts.RollbackScope.ROLLOUT, null, null, null, "found after the last wave"));
+        assertThat(status(id).state()).isEqualTo("rolling_back");
+        assertThat(status(id).phases().get(0).buckets()).containsEntry("rollback_pending", 3);
+        for (String w : List.of("w1", "w2", "w3")) {
+            c.ingest().accept(List.of(DeviceMessages.event(w, seq.incrementAndGet(), "transition", "rolling_back", "2.4.0", null, Map.of())));
+        }
+        assertThat(status(id).phases().get(0).buckets()).as("rolling back is not rolled back yet").containsEntry("rollback_pending", 3);
+        for (String w : List.of("w1", "w2", "w3")) {
+            c.ingest().accept(List.of(DeviceMessages.event(w, seq.incrementAndGet(), "transition", "rolled_back", "2.4.0", null, Map.of())));
+        }
+        at(Duration.ofMinutes(10), ordered);
+        RolloutEngine.TickReport t = tick();
+        assertThat(t.alerts()).isEmpty();
+        RolloutStatus st = status(id);
+        assertThat(st.state()).isEqualTo("rolled_back");
+        assertThat(st.phases().get(0).buckets()).containsEntry("rolled_back", 3);
+        assertThat(st.phases().get(0).kpis()).filteredOn(k -> k.rule().equals(PauseRule.RollbackRateAbove.NAME)).singleElement()
+                .satisfies(k -> assertThat(k.observed()).as("units that obeyed the order are not a rollback rate").isEqualTo(0.0));
+        at(Duration.ofHours(2), ordered);
+        assertThat(tick().alerts()).as("no overdue alert after a completed rollback").isEmpty();
+        FleetException again = catchThrowableOfType(FleetException.class, () -> c.rollouts().rollback(OP, id,
+                new Rollouts.RollbackRequest(Rollouts.RollbackScope.ROLLOUT, null, null, null, "twice")));
+        assertThat(again.code()).isEqualTo(ErrorCode.ILLEGAL_TRANSITION);
+        assertThat(again.getMessage()).contains("nothing to roll back");
+    }
+
+    @Test
+    void aCohortOfACompletedRolloutIsRolledBackAndTheRestFollowsLater() throws Exception {
+        long a = cohort("wave-a", CohortKind.WAVE, "i-5", "a1");
+        long b = cohort("wave-b", CohortKind.WAVE, "i-90", "b1");
+        long id = c.rollouts().create(RM, new Rollouts.NewRollout("2.4.0", List.of(phase(a, Duration.ofMinutes(1), Approval.AUTO),
+                phase(b, Duration.ofMinutes(1), Approval.AUTO)), null, null, null, null)).id();
+        Instant start = now();
+        c.rollouts().start(RM, id, null);
+        tick();
+        activated("a1", "i-5", DeviceMessages.GOOD);
+        at(Duration.ofMinutes(2), start);
+        tick();
+        tick();
+        activated("b1", "i-90", DeviceMessages.GOOD);
+        at(Duration.ofMinutes(4), start);
+        tick();
+        assertThat(status(id).state()).isEqualTo("completed");
+        c.rollouts().rollback(OP, id, new Rollouts.RollbackRequest(Rollouts.RollbackScope.COHORT, null, b, null, "corridor i-90 only"));
+        assertThat(desired("b1").action()).isEqualTo(Action.ROLLBACK);
+        assertThat(desired("a1").action()).isEqualTo(Action.ACTIVATE);
+        c.ingest().accept(List.of(DeviceMessages.event("b1", seq.incrementAndGet(), "transition", "rolled_back", "2.4.0", null, Map.of())));
+        tick();
+        assertThat(status(id).state()).isEqualTo("rolled_back");
+        // The rest is still tracked and can follow.
+        c.rollouts().rollback(OP, id, new Rollouts.RollbackRequest(Rollouts.RollbackScope.ROLLOUT, null, null, null, "the rest too"));
+        assertThat(desired("a1").action()).isEqualTo(Action.ROLLBACK);
+        c.ingest().accept(List.of(DeviceMessages.event("a1", seq.incrementAndGet(), "transition", "rolled_back", "2.4.0", null, Map.of())));
+        tick();
+        assertThat(status(id).state()).isEqualTo("rolled_back");
+        assertThat(status(id).phases()).allSatisfy(p -> assertThat(p.buckets()).containsEntry("rolled_back", 1));
+    }
+
+    @Test
+    void rollbackRateCountsUnitsThatFellBackByThemselvesNotAnOperatorsOrder() throws Exception {
         String[] ids = new String[20];
         for (int i = 0; i < 20; i++) ids[i] = "w" + i;
         long wave = cohort("wave-9", CohortKind.WAVE, null, ids);
@@ -393,11 +493,13 @@ class RolloutEngineTest {
         assertThat(tick().pauses()).as("1 of 20 is 5 %, not above").isEmpty();
         c.rollouts().rollback(OP, id, new Rollouts.RollbackRequest(Rollouts.RollbackScope.DEVICE, null, null, "w2", "technician report"));
         assertThat(desired("w2").action()).isEqualTo(Action.ROLLBACK);
+        assertThat(tick().pauses()).as("w2 obeyed an order: still 1 of 20").isEmpty();
+        c.ingest().accept(List.of(DeviceMessages.event("w3", seq.incrementAndGet(), "transition", "rolled_back", "2.4.0", "health_failed", Map.of())));
         RolloutEngine.TickReport t = tick();
         assertThat(t.pauses()).singleElement().satisfies(p -> {
             assertThat(p.rule()).isEqualTo(PauseRule.RollbackRateAbove.NAME);
             assertThat(p.findings().get(0).observed()).isEqualTo(0.10);
-            assertThat(p.findings().get(0).offending()).containsExactly("w1", "w2");
+            assertThat(p.findings().get(0).offending()).containsExactly("w1", "w3");
         });
     }
 
