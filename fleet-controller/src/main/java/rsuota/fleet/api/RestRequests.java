@@ -42,5 +42,7 @@ public final class RestRequests {
 
     public record Resume(String reason, List<Long> acknowledge) {}
 
+    public record Extend(String by, String reason) {}
+
     public record Rollback(String scope, Integer phase, Long cohort, String device, String reason) {}
 }

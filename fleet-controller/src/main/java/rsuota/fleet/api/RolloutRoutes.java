@@ -62,6 +62,10 @@ public final class RolloutRoutes {
         });
         routes.add("POST", "/api/v1/rollouts/{id}/advance", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
                 Reply.ok(rollouts.advance(c.principal(), c.pathLong("id"), reason(c))));
+        routes.add("POST", "/api/v1/rollouts/{id}/extend", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c -> {
+            var req = c.json(RestRequests.Extend.class);
+            return Reply.ok(rollouts.extend(c.principal(), c.pathLong("id"), req.by(), req.reason()));
+        });
         routes.add("POST", "/api/v1/rollouts/{id}/rollback", OPERATOR, true, ApiRoutes.JSON_LIMIT, c -> {
             var req = c.json(RestRequests.Rollback.class);
             Rollouts.RollbackScope scope;

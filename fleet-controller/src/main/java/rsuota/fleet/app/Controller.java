@@ -109,6 +109,7 @@ public final class Controller implements AutoCloseable {
     private MqttBroker broker;
     private ControllerLink link;
     private ScheduledExecutorService ticker;
+    private final WebhookAlerts webhook;
 
     private Controller(Config config, Clock clock, SqliteDatabase db, List<X509Certificate> keyring) {
         this.config = config;
@@ -123,7 +124,9 @@ public final class Controller implements AutoCloseable {
         this.auditTrail = new AuditTrail(db);
         this.ingest = new TelemetryIngest(db, clock, window);
         this.publisher = new DesiredStatePublisher(db, clock, transport);
-        AlertSink alerts = config.alertWebhook() == null ? AlertSink.NONE : new WebhookAlerts(config.alertWebhook(), db, clock);
+        this.webhook = config.alertWebhook() == null ? null
+                : new WebhookAlerts(config.alertWebhook(), db, clock, auditLog, WebhookAlerts.Retry.DEFAULT);
+        AlertSink alerts = webhook == null ? AlertSink.NONE : webhook;
         this.rolloutModule = new RolloutModule(db, auditLog, clock, window, config.links(), this::publicUrl, alerts, publisher::kick);
         this.diagnostics = new Diagnostics(db, auditLog, clock, config.dir().root().resolve("diagnostics"), this::publicUrl,
                 Diagnostics.DEFAULT_TTL, publisher::kick);
@@ -191,6 +194,14 @@ public final class Controller implements AutoCloseable {
             link.start();
         }
         publisher.start();
+        if (webhook != null) {
+            try {
+                // Alerts whose delivery had not ended when the controller stopped are sent again.
+                webhook.resume();
+            } catch (FleetException e) {
+                throw new StartupException("cannot read undelivered alerts: " + e.getMessage(), e);
+            }
+        }
         if (config.tick() != null) {
             ticker = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "rollout-ticker");

@@ -95,7 +95,8 @@ final class RolloutCommands {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/start", reason(reason)).json(), json);
     }
 
-    @Command(name = "status", description = "Phases, device buckets, KPIs against thresholds, pauses, alerts.")
+    @Command(name = "show", aliases = "status", description = "What it waits for and the commands that resolve it; phases, device buckets,"
+            + " KPIs against thresholds, pauses, alerts.")
     int status(@Parameters(paramLabel = "ID") long id, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         return show(root.client().get("api/v1/rollouts/" + id).json(), json);
     }
@@ -145,7 +146,17 @@ final class RolloutCommands {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/resume", body).json(), json);
     }
 
-    @Command(name = "advance", description = "Approve a phase that met its gate and waits for a human.")
+    @Command(name = "extend", description = "Extend the current phase's observation window (from its end, or from now if it ended).")
+    int extend(@Parameters(paramLabel = "ID") long id, @Option(names = "--by", required = true, description = "e.g. 24h, 3d") String by,
+               @Option(names = "--reason", required = true) String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("by", by);
+        body.put("reason", reason);
+        return show(root.client().postJson("api/v1/rollouts/" + id + "/extend", body).json(), json);
+    }
+
+    @Command(name = "advance", description = "Approve a phase that met its gate and waits for a human, or judge one held for a human"
+            + " (inconclusive rules, silent devices after its window; --reason required, the audit log records the values judged).")
     int advance(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason") String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/advance", reason(reason)).json(), json);
     }
@@ -188,6 +199,13 @@ final class RolloutCommands {
         out.println("rollout " + n.path("id").asText() + "  release " + n.path("release").asText() + " (back to "
                 + Fleetctl.text(n, "previousStable") + ")  " + n.path("state").asText().toUpperCase(java.util.Locale.ROOT)
                 + "  phase " + n.path("phaseIndex").asText() + "  as of " + n.path("asOf").asText());
+        JsonNode hold = n.path("hold");
+        if (hold.isObject() && !hold.path("kind").asText().equals("done")) {
+            out.println("WAITING (" + hold.path("kind").asText() + "):");
+            for (JsonNode w : hold.path("waitingFor")) out.println("  - " + w.asText());
+            if (hold.path("resolve").size() > 0) out.println("  resolve with:");
+            for (JsonNode c : hold.path("resolve")) out.println("    " + c.asText());
+        }
         for (JsonNode a : n.path("attention")) out.println("  ! " + a.asText());
         for (JsonNode p : n.path("phases")) {
             JsonNode b = p.path("buckets");

@@ -37,6 +37,7 @@ public final class AlertRepository {
         return new Alert(id, at, kind, rolloutId, deviceId, detail, null, null);
     }
 
+    /** Records a delivery attempt's outcome; {@code at} is set only when delivery ended (delivered, or given up). */
     public void delivered(long id, Instant at, String result) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE alerts SET delivered_at = ?, delivery = ? WHERE id = ?")) {
             Sql.setMillis(ps, 1, at);
@@ -46,10 +47,24 @@ public final class AlertRepository {
         }
     }
 
+    /** Alerts whose webhook delivery has not ended (the controller stopped while sending or waiting to retry). */
+    public List<Alert> undelivered() throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT id, at, kind, rollout_id, device_id, detail, delivered_at, delivery FROM alerts WHERE delivered_at IS NULL ORDER BY id")) {
+            return rows(ps);
+        }
+    }
+
     public List<Alert> forRollout(long rolloutId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT id, at, kind, rollout_id, device_id, detail, delivered_at, delivery FROM alerts WHERE rollout_id = ? ORDER BY id")) {
             ps.setLong(1, rolloutId);
+            return rows(ps);
+        }
+    }
+
+    private static List<Alert> rows(PreparedStatement ps) throws SQLException {
+        {
             try (ResultSet rs = ps.executeQuery()) {
                 List<Alert> out = new ArrayList<>();
                 while (rs.next()) {

@@ -51,4 +51,31 @@ public record Gate(boolean met, List<String> unmet, Map<Bucket, Integer> buckets
         });
         return new Gate(unmet.isEmpty(), unmet, n);
     }
+
+    /**
+     * Whether a human may pass this phase although its gate is not met: the window has passed and
+     * what is missing is only evidence, never a bad sign. Allowed: rules inconclusive for lack of
+     * reporting devices, devices silent beyond the limit (and the success ratio short only by
+     * them). Refused: a breached rule, failed or rolled-back devices beyond the criteria, devices
+     * still queued or in progress. Returns null when a human may approve, else why not.
+     */
+    public static String whyNotJudgeable(Phase p, Gate g, Instant now, Map<String, Verdict> verdicts) {
+        if (p.windowEndsAt() == null || now.isBefore(p.windowEndsAt())) return "its observation window runs until " + p.windowEndsAt();
+        Map<Bucket, Integer> n = g.buckets();
+        List<String> bad = new ArrayList<>();
+        verdicts.forEach((rule, v) -> {
+            if (v instanceof Verdict.Breach) bad.add("rule " + rule + " is breached");
+        });
+        int total = n.values().stream().mapToInt(Integer::intValue).sum();
+        int failed = n.get(Bucket.FAILED) + n.get(Bucket.ROLLED_BACK) + n.get(Bucket.ROLLBACK_PENDING) + n.get(Bucket.NEEDS_INVESTIGATION);
+        if (failed > p.criteria().maxFailed()) bad.add(failed + " device(s) failed or rolled back (at most " + p.criteria().maxFailed() + ")");
+        if (n.get(Bucket.QUEUED) + n.get(Bucket.IN_PROGRESS) > 0) bad.add((n.get(Bucket.QUEUED) + n.get(Bucket.IN_PROGRESS)) + " device(s) not decided yet");
+        if (total > 0 && (double) (n.get(Bucket.SUCCEEDED) + n.get(Bucket.SILENT)) / total < p.criteria().minSuccessRatio()) {
+            bad.add("success " + n.get(Bucket.SUCCEEDED) + "/" + total + " is short of " + p.criteria().minSuccessRatio() + " even counting silent devices");
+        }
+        if (!bad.isEmpty()) return String.join("; ", bad);
+        boolean evidenceMissing = n.get(Bucket.SILENT) > p.criteria().maxSilent()
+                || verdicts.values().stream().anyMatch(v -> v instanceof Verdict.Inconclusive);
+        return evidenceMissing || !g.met() ? null : "its gate is met: the engine passes it by itself";
+    }
 }

@@ -123,11 +123,22 @@ public final class RolloutEngine {
             }
             if (p.idx() == r.phaseIndex()) current = verdicts;
         }
+        recordNewHolds(tx, r, attention, now, out);
         if (!fired.isEmpty() && r.state() == RolloutState.RUNNING) {
             Finding f = fired.get(0);
             String reason = "rule " + f.rule() + (f.cohort() == null ? "" : " on cohort " + f.cohort()) + ": observed " + fmt(f.observed())
                     + " " + f.unit() + " " + f.comparison() + " threshold " + fmt(f.threshold()) + " for " + rsuota.fleet.domain.Durations.format(f.sustained());
-            out.pauses.add(actions.pause(tx, r, PauseEvent.Cause.RULE, fired, ENGINE, reason, now));
+            PauseEvent pe = actions.pause(tx, r, PauseEvent.Cause.RULE, fired, ENGINE, reason, now);
+            out.pauses.add(pe);
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("release", r.release());
+            detail.put("pauseEvent", pe.id());
+            detail.put("rule", f.rule());
+            if (f.cohort() != null) detail.put("cohort", f.cohort());
+            detail.put("observed", f.observed());
+            detail.put("threshold", f.comparison() + " " + f.threshold() + " " + f.unit());
+            detail.put("reason", reason);
+            out.alerts.add(new AlertRepository(tx).insert(now, Alert.PAUSED, r.id(), null, detail));
             repo.setAttention(r, attention);
             return out;
         }
@@ -166,6 +177,30 @@ public final class RolloutEngine {
         }
         repo.setAttention(repo.find(id).orElseThrow(), attention);
         return out;
+    }
+
+    /**
+     * An inconclusive hold that begins now (its line was not in the stored attention) is written to
+     * the audit log and raised as an alert, once per hold: a controller restart or a changing sample
+     * count does not record it again.
+     */
+    private void recordNewHolds(Tx tx, Rollout r, List<String> attention, Instant now, Step out) throws SQLException, FleetException {
+        java.util.Set<String> before = new java.util.HashSet<>();
+        for (String a : r.attention()) if (a.contains(" is inconclusive:")) before.add(holdKey(a));
+        for (String a : attention) {
+            if (!a.contains(" is inconclusive:") || before.contains(holdKey(a))) continue;
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("release", r.release());
+            detail.put("phase", r.phaseIndex());
+            detail.put("hold", a);
+            actions.audit.append(tx, ENGINE, "rollout.hold.inconclusive", r.target(), a, detail);
+            out.alerts.add(new AlertRepository(tx).insert(now, Alert.INCONCLUSIVE_HOLD, r.id(), null, detail));
+        }
+    }
+
+    /** "rule X on cohort Y is inconclusive": the hold without its changing sample counts. */
+    private static String holdKey(String attentionLine) {
+        return attentionLine.substring(0, attentionLine.indexOf(" is inconclusive:"));
     }
 
     /** Passes phase {@code p}; opens the next one or completes the rollout. */
@@ -218,6 +253,7 @@ public final class RolloutEngine {
                         "no healthy boot on the previous release confirmed by the rollback deadline", detail);
                 actions.audit.append(tx, ENGINE, "rollout.device.flag", "rollout:" + r.id() + "/device:" + d.deviceId(),
                         "needs_investigation: rollback deadline " + d.rollbackDeadline() + " passed", detail);
+                out.alerts.add(new AlertRepository(tx).insert(now, Alert.NEEDS_INVESTIGATION, r.id(), d.deviceId(), detail));
                 attention.add("device " + d.deviceId() + " needs investigation: no healthy boot on the previous release confirmed by its rollback deadline "
                         + d.rollbackDeadline() + " (fleetctl rollout clear " + r.id() + " " + d.deviceId() + " --reason R)");
             }

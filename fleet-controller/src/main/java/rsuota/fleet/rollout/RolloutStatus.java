@@ -11,9 +11,19 @@ import rsuota.fleet.policy.PauseEvent;
  * devices the variant matrix blocks, and what needs attention.
  */
 public record RolloutStatus(long id, String release, String previousStable, String state, int phaseIndex, Instant asOf,
-                            Settings settings, int rulesVersion, String ruleWindow, List<String> attention, Instant createdAt,
+                            Settings settings, int rulesVersion, String ruleWindow, List<String> attention, Hold hold, Instant createdAt,
                             String createdBy, Instant startedAt, Instant endedAt, List<PhaseView> phases, List<PauseEvent> pauses,
                             List<Alert> alerts, List<Blocked> blocked) {
+
+    /**
+     * What the rollout waits for now and the commands that resolve it (exact fleetctl lines).
+     *
+     * @param kind       observing (window running), awaiting_approval, inconclusive (held for a human: evidence missing),
+     *                   gate (window passed, gate unmet for another reason), paused, rolling_back, needs_investigation, done
+     * @param waitingFor in words
+     * @param resolve    fleetctl command lines, first the usual one
+     */
+    public record Hold(String kind, List<String> waitingFor, List<String> resolve) {}
 
     public record Settings(Integer corridorCap, String silentAfter, String rollbackDeadline, String window, String activateDelay) {}
 

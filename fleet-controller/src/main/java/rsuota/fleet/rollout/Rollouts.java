@@ -184,7 +184,16 @@ public final class Rollouts {
         return status(id);
     }
 
-    /** Approves a phase that met its gate and waits for a human; the next phase opens at once. */
+    /** The longest a human may extend an observation window in one call. */
+    static final Duration MAX_EXTENSION = Duration.ofDays(30);
+
+    /**
+     * A release manager passes the current phase: one that met its gate and waits for approval, or
+     * one held for a human (its window passed, and only evidence is missing: inconclusive rules,
+     * silent devices; see {@link Gate#whyNotJudgeable}). Judging a held phase needs a reason, and
+     * the audit entry records what was judged (every rule's verdict, value and sample, the device
+     * buckets, the unmet items). Anything else is refused with GATE_NOT_MET and changes nothing.
+     */
     public RolloutStatus advance(Principal who, long id, String reason) throws FleetException {
         String why = Names.optionalText(reason, "reason");
         Instant now = Millis.now(clock);
@@ -194,15 +203,90 @@ public final class Rollouts {
                 throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire() + ": only a running rollout advances",
                         Map.of("rollout", id, "state", r.state().wire()));
             }
-            List<Phase> phases = new RolloutRepository(tx).phases(id);
+            RolloutRepository repo = new RolloutRepository(tx);
+            List<Phase> phases = repo.phases(id);
             Phase p = phases.get(r.phaseIndex());
-            if (p.state() != PhaseState.AWAITING_APPROVAL) {
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("phase", p.idx());
+            detail.put("name", p.name());
+            if (p.state() == PhaseState.ACTIVE) {
+                List<DeviceProgress> devices = repo.devices(id);
+                CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, RolloutActions.openSev1(tx, r.release()));
+                Map<String, Verdict> verdicts = RolloutActions.verdicts(r, t);
+                Gate gate = Gate.of(p, devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList(), now,
+                        r.settings().silentAfter(), verdicts);
+                String notHeld = Gate.whyNotJudgeable(p, gate, now, verdicts);
+                if (notHeld != null) {
+                    throw new FleetException(ErrorCode.GATE_NOT_MET, "phase " + p.idx() + " ('" + p.name() + "') is not held for a human: " + notHeld,
+                            Map.of("rollout", id, "phase", p.idx(), "state", p.state().wire(), "unmet", gate.unmet()));
+                }
+                if (why == null) {
+                    throw FleetException.invalid("reason", "is required to pass a phase held for a human (" + String.join("; ", gate.unmet())
+                            + "): say what you judged, it goes to the audit log with the values");
+                }
+                List<Map<String, Object>> judged = new ArrayList<>();
+                verdicts.forEach((rule, v) -> {
+                    Map<String, Object> j = new LinkedHashMap<>();
+                    j.put("rule", rule);
+                    j.put("verdict", v.kind());
+                    if (v instanceof Verdict.Clear c) j.put("observed", c.observed());
+                    if (v instanceof Verdict.Breach b) j.put("observed", b.observed());
+                    j.put("sample", v.sample());
+                    j.put("required", r.rules().rules().stream().filter(x -> x.name().equals(rule)).findFirst().map(PauseRule::minDevices).orElse(0));
+                    judged.add(j);
+                });
+                Map<String, Integer> buckets = new TreeMap<>();
+                gate.buckets().forEach((b, n) -> buckets.put(b.wire(), n));
+                detail.put("judged", judged);
+                detail.put("buckets", buckets);
+                detail.put("unmet", gate.unmet());
+            } else if (p.state() != PhaseState.AWAITING_APPROVAL) {
                 throw new FleetException(ErrorCode.GATE_NOT_MET, "phase " + p.idx() + " ('" + p.name() + "') is " + p.state().wire()
                         + (r.attention().isEmpty() ? "" : ": " + String.join("; ", r.attention())),
                         Map.of("rollout", id, "phase", p.idx(), "state", p.state().wire(), "unmet", r.attention()));
             }
             engine.advance(tx, r, phases, p, now, who.label());
-            audit().append(tx, who, "rollout.advance", r.target(), why, Map.of("phase", p.idx(), "name", p.name()));
+            audit().append(tx, who, "rollout.advance", r.target(), why, detail);
+            return null;
+        });
+        return status(id);
+    }
+
+    /**
+     * Extends the current phase's observation window by {@code by} from its end (or from now, if
+     * it ended already): more time to collect evidence before a human judges, or for a gate to be
+     * met. A phase awaiting approval goes back to observing. Audited {@code rollout.extend}.
+     */
+    public RolloutStatus extend(Principal who, long id, String by, String reason) throws FleetException {
+        String why = Names.requireText(reason, "reason");
+        Duration d = rsuota.fleet.domain.Durations.parse(by, "by");
+        if (d.isZero() || d.isNegative() || d.compareTo(MAX_EXTENSION) > 0) {
+            throw FleetException.invalid("by", "must be a duration above 0 and at most 30d, got " + by);
+        }
+        Instant now = Millis.now(clock);
+        db.write(tx -> {
+            Rollout r = rollout(tx, id);
+            if (r.state() != RolloutState.RUNNING && r.state() != RolloutState.PAUSED) {
+                throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire()
+                        + ": only a running or paused rollout's window can be extended", Map.of("rollout", id, "state", r.state().wire()));
+            }
+            RolloutRepository repo = new RolloutRepository(tx);
+            Phase p = repo.phases(id).get(r.phaseIndex());
+            if (p.state() != PhaseState.ACTIVE && p.state() != PhaseState.AWAITING_APPROVAL) {
+                throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "phase " + p.idx() + " ('" + p.name() + "') is " + p.state().wire()
+                        + ": nothing to extend", Map.of("rollout", id, "phase", p.idx(), "state", p.state().wire()));
+            }
+            Instant from = p.windowEndsAt() == null || p.windowEndsAt().isBefore(now) ? now : p.windowEndsAt();
+            Instant ends = from.plus(d);
+            PhaseState next = p.state() == PhaseState.AWAITING_APPROVAL
+                    ? RolloutTransitions.requirePhase(p, RolloutTransitions.PhaseEvent.GATE_LOST) : p.state();
+            repo.setPhase(p, next, p.startedAt(), ends, null, null, null);
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("phase", p.idx());
+            detail.put("by", rsuota.fleet.domain.Durations.format(d));
+            detail.put("windowEndedAt", String.valueOf(p.windowEndsAt()));
+            detail.put("windowEndsAt", ends.toString());
+            audit().append(tx, who, "rollout.extend", r.target(), why, detail);
             return null;
         });
         return status(id);
@@ -355,11 +439,76 @@ public final class Rollouts {
                     p.state() == PhaseState.PENDING ? List.of() : gate.unmet(), kpis, dv));
         }
         RolloutSettings s = r.settings();
+        List<PauseEvent> pauseEvents = new PauseRepository(tx).list(id);
+        RolloutStatus.Hold hold = hold(r, phases, devices, views, pauseEvents, now, tx, sev1);
         return new RolloutStatus(r.id(), r.release(), release.previousStable(), r.state().wire(), r.phaseIndex(), now,
                 new RolloutStatus.Settings(s.corridorCap(), Durations.format(s.silentAfter()), Durations.format(s.rollbackDeadline()), s.window(),
                         s.activateDelay() == null ? null : Durations.format(s.activateDelay())),
-                r.rules().version(), Durations.format(r.rules().window()), r.attention(), r.createdAt(), r.createdBy(), r.startedAt(), r.endedAt(),
-                views, new PauseRepository(tx).list(id), new AlertRepository(tx).forRollout(id), blocked(tx, release, phases));
+                r.rules().version(), Durations.format(r.rules().window()), r.attention(), hold, r.createdAt(), r.createdBy(), r.startedAt(), r.endedAt(),
+                views, pauseEvents, new AlertRepository(tx).forRollout(id), blocked(tx, release, phases));
+    }
+
+    /** What the rollout waits for, in words, and the fleetctl lines that resolve it. */
+    private RolloutStatus.Hold hold(Rollout r, List<Phase> phases, List<DeviceProgress> devices, List<RolloutStatus.PhaseView> views,
+                                    List<PauseEvent> pauses, Instant now, Tx tx, List<String> sev1) throws SQLException {
+        long id = r.id();
+        String rollback = "fleetctl rollout rollback " + id + " --reason R";
+        List<String> flagged = devices.stream().filter(DeviceProgress::flagged).map(DeviceProgress::deviceId).toList();
+        List<String> clear = flagged.stream().map(d -> "fleetctl rollout clear " + id + " " + d + " --reason R").toList();
+        switch (r.state()) {
+            case DRAFT:
+                return new RolloutStatus.Hold("draft", List.of("a release manager's start"), List.of("fleetctl rollout start " + id));
+            case PAUSED: {
+                List<String> why = new ArrayList<>();
+                List<String> res = new ArrayList<>();
+                for (PauseEvent e : pauses) {
+                    if (!e.open()) continue;
+                    why.add("pause event " + e.id() + ": " + e.reason());
+                }
+                List<Long> open = pauses.stream().filter(PauseEvent::open).map(PauseEvent::id).toList();
+                res.add("fleetctl rollout resume " + id + open.stream().map(x -> " --acknowledge " + x).reduce("", String::concat) + " --reason R");
+                res.add(rollback);
+                return new RolloutStatus.Hold("paused", why, res);
+            }
+            case ROLLING_BACK: {
+                List<String> pending = devices.stream().filter(d -> d.rollbackRev() != null && d.rollbackResult() == null)
+                        .map(d -> d.deviceId() + " (deadline " + d.rollbackDeadline() + ")").toList();
+                return new RolloutStatus.Hold("rolling_back", pending.isEmpty() ? List.of("the engine's next tick") : pending.stream()
+                        .map(x -> "a healthy boot on the previous release from " + x).toList(), clear);
+            }
+            case COMPLETED:
+            case ROLLED_BACK:
+                if (!flagged.isEmpty()) {
+                    return new RolloutStatus.Hold("needs_investigation", flagged.stream().map(d -> d + " needs investigation").toList(), clear);
+                }
+                return new RolloutStatus.Hold("done", List.of(), r.state() == RolloutState.COMPLETED ? List.of(rollback) : List.of());
+            default:
+                break;
+        }
+        if (r.phaseIndex() < 0 || r.phaseIndex() >= phases.size()) return new RolloutStatus.Hold("done", List.of(), List.of());
+        Phase p = phases.get(r.phaseIndex());
+        RolloutStatus.PhaseView v = views.get(r.phaseIndex());
+        String advance = "fleetctl rollout advance " + id + " --reason R";
+        String extend = "fleetctl rollout extend " + id + " --by 24h --reason R";
+        String pause = "fleetctl rollout pause " + id + " --reason R";
+        if (p.state() == PhaseState.AWAITING_APPROVAL) {
+            return new RolloutStatus.Hold("awaiting_approval", List.of("a release manager's approval of phase " + p.idx() + " ('" + p.name() + "')"),
+                    List.of(advance, extend, rollback));
+        }
+        if (p.windowEndsAt() != null && now.isBefore(p.windowEndsAt())) {
+            List<String> w = new ArrayList<>();
+            w.add("phase " + p.idx() + " ('" + p.name() + "') observes until " + p.windowEndsAt());
+            w.addAll(v.unmet().stream().filter(u -> !u.startsWith("observation window")).toList());
+            return new RolloutStatus.Hold("observing", w, List.of(pause, rollback));
+        }
+        CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
+        Map<String, Verdict> verdicts = RolloutActions.verdicts(r, t);
+        Gate gate = Gate.of(p, devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList(), now,
+                r.settings().silentAfter(), verdicts);
+        if (Gate.whyNotJudgeable(p, gate, now, verdicts) == null) {
+            return new RolloutStatus.Hold("inconclusive", gate.unmet(), List.of(advance, extend, rollback));
+        }
+        return new RolloutStatus.Hold("gate", gate.unmet(), List.of(extend, pause, rollback));
     }
 
     private static List<RolloutStatus.Blocked> blocked(Tx tx, Release release, List<Phase> phases) throws SQLException {

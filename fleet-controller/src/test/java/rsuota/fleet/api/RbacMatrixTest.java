@@ -149,6 +149,8 @@ class RbacMatrixTest {
             }),
             new Endpoint("POST", "/api/v1/rollouts/{id}/advance", Role.RELEASE_MANAGER, "rollout.advance",
                     () -> json("/api/v1/rollouts/" + rollout(Stage.AWAITING_APPROVAL) + "/advance", "{\"reason\":\"matrix\"}")),
+            new Endpoint("POST", "/api/v1/rollouts/{id}/extend", Role.RELEASE_MANAGER, "rollout.extend",
+                    () -> json("/api/v1/rollouts/" + rollout(Stage.RUNNING) + "/extend", "{\"by\":\"1h\",\"reason\":\"matrix\"}")),
             new Endpoint("POST", "/api/v1/rollouts/{id}/rollback", Role.OPERATOR, "rollout.rollback",
                     () -> json("/api/v1/rollouts/" + rollout(Stage.RUNNING) + "/rollback", "{\"scope\":\"rollout\",\"reason\":\"matrix\"}")),
             new Endpoint("POST", "/api/v1/rollouts/{id}/devices/{device}/clear", Role.OPERATOR, "rollout.device.flag.clear", () -> {

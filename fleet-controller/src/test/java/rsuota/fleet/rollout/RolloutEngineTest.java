@@ -232,6 +232,61 @@ class RolloutEngineTest {
                 .anySatisfy(u -> assertThat(u).contains("inconclusive (1 of 2"));
         assertThat(st.attention()).anySatisfy(a -> assertThat(a).contains("inconclusive").contains("a human must judge"));
         assertThat(st.phases().get(0).state()).isEqualTo("active");
+        // The hold is part of the record, once: more ticks (and a restart, which reads the stored attention) add nothing.
+        at(Duration.ofHours(2), start);
+        report("p1", "i-5", "activated", "2.4.0", desired("p1").rev(), DeviceMessages.GOOD);
+        tick();
+        tick();
+        assertThat(auditAll()).filteredOn(a -> a.action().equals("rollout.hold.inconclusive")).singleElement()
+                .satisfies(a -> assertThat(a.actor()).isEqualTo("system:rollout-engine"));
+        assertThat(status(id).alerts()).extracting(Alert::kind).containsExactly(Alert.INCONCLUSIVE_HOLD);
+        assertThat(status(id).hold().kind()).isEqualTo("inconclusive");
+        assertThat(status(id).hold().resolve()).anySatisfy(r -> assertThat(r).startsWith("fleetctl rollout advance " + id + " --reason"))
+                .anySatisfy(r -> assertThat(r).startsWith("fleetctl rollout extend " + id + " --by"))
+                .anySatisfy(r -> assertThat(r).startsWith("fleetctl rollout rollback " + id));
+
+        // A release manager judges it: advance needs a reason, and the audit entry carries what was judged.
+        assertThat(catchThrowableOfType(FleetException.class, () -> c.rollouts().advance(RM, id, null)).code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        c.rollouts().advance(RM, id, "p2's cabinet lost power in the storm; p1 healthy for 2 h");
+        assertThat(status(id).state()).isEqualTo("completed");
+        assertThat(auditAll()).filteredOn(a -> a.action().equals("rollout.advance")).singleElement().satisfies(a -> {
+            assertThat(a.reason()).contains("storm");
+            assertThat(a.detail()).contains("\"judged\"").contains("availability-below").contains("inconclusive").contains("\"sample\":1")
+                    .contains("\"required\":2").contains("\"silent\":1");
+        });
+    }
+
+    @Test
+    void aHumanCannotApproveOverABreachAndCanExtendTheWindow() throws Exception {
+        long pilot = cohort("pilot", CohortKind.PILOT, "i-5", "p1");
+        RuleSet rules = new RuleSet(1, Duration.ofMinutes(5), List.of(new PauseRule.AvailabilityBelow(0.995, Duration.ofHours(10), 1)));
+        long id = c.rollouts().create(RM, new Rollouts.NewRollout("2.4.0", List.of(phase(pilot, Duration.ofHours(1), Approval.AUTO)),
+                null, rules, null, null)).id();
+        Instant start = now();
+        c.rollouts().start(RM, id, null);
+        tick();
+        FleetException early = catchThrowableOfType(FleetException.class, () -> c.rollouts().advance(RM, id, "looks fine"));
+        assertThat(early.code()).isEqualTo(ErrorCode.GATE_NOT_MET);
+        assertThat(early.getMessage()).contains("not held for a human");
+        activated("p1", "i-5", BAD);
+        at(Duration.ofHours(1), start);
+        report("p1", "i-5", "activated", "2.4.0", desired("p1").rev(), BAD);
+        tick();
+        assertThat(status(id).hold().kind()).isEqualTo("gate");
+        FleetException breach = catchThrowableOfType(FleetException.class, () -> c.rollouts().advance(RM, id, "ship it"));
+        assertThat(breach.code()).isEqualTo(ErrorCode.GATE_NOT_MET);
+        assertThat(breach.getMessage()).contains("breached");
+        long auditRows = rowsOf(Table.AUDIT);
+        Instant endsBefore = status(id).phases().get(0).windowEndsAt();
+        assertThat(catchThrowableOfType(FleetException.class, () -> c.rollouts().extend(RM, id, "-1h", "x")).code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThat(catchThrowableOfType(FleetException.class, () -> c.rollouts().extend(RM, id, "400d", "x")).code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThat(catchThrowableOfType(FleetException.class, () -> c.rollouts().extend(RM, id, "1d", null)).code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThat(rowsOf(Table.AUDIT)).as("refused, nothing changed").isEqualTo(auditRows);
+        c.rollouts().extend(RM, id, "24h", "watch one more day");
+        assertThat(status(id).phases().get(0).windowEndsAt()).isEqualTo(endsBefore.plus(Duration.ofHours(24)));
+        assertThat(status(id).hold().kind()).isEqualTo("observing");
+        assertThat(auditAll()).filteredOn(a -> a.action().equals("rollout.extend")).singleElement()
+                .satisfies(a -> assertThat(a.detail()).contains("\"by\":\"1d\""));
     }
 
     @Test
@@ -357,15 +412,14 @@ class RolloutEngineTest {
         assertThat(tick().alerts()).isEmpty();
         at(Duration.ofMinutes(30), ordered);
         RolloutEngine.TickReport t = tick();
-        assertThat(t.alerts()).singleElement().satisfies(a -> {
-            assertThat(a.kind()).isEqualTo(Alert.ROLLBACK_OVERDUE);
-            assertThat(a.deviceId()).isEqualTo("p3");
-        });
+        assertThat(t.alerts()).extracting(Alert::kind, Alert::deviceId).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(Alert.ROLLBACK_OVERDUE, "p3"), org.assertj.core.groups.Tuple.tuple(Alert.NEEDS_INVESTIGATION, "p3"));
         assertThat(tick().alerts()).as("raised once").isEmpty();
-        await().atMost(Duration.ofSeconds(10)).until(() -> alerts.size() == 1);
-        assertThat(alerts.get(0)).contains("\"alert\":\"rollback_overdue\"").contains("\"device\":\"p3\"");
-        await().atMost(Duration.ofSeconds(10)).until(() -> status(id).alerts().get(0).delivery() != null);
-        assertThat(status(id).alerts().get(0).delivery()).isEqualTo("HTTP 204");
+        await().atMost(Duration.ofSeconds(10)).until(() -> alerts.size() == 2);
+        assertThat(alerts).anySatisfy(a -> assertThat(a).contains("\"alert\":\"rollback_overdue\"").contains("\"device\":\"p3\""));
+        await().atMost(Duration.ofSeconds(10)).until(() -> status(id).alerts().stream().allMatch(a -> a.deliveredAt() != null));
+        assertThat(status(id).alerts()).extracting(Alert::delivery).containsOnly("delivered: HTTP 204");
+        assertThat(auditAll()).filteredOn(a -> a.action().equals("alert.delivery")).hasSize(2);
         st = status(id);
         assertThat(st.phases().get(0).devices()).extracting(RolloutStatus.DeviceView::device, RolloutStatus.DeviceView::rollbackResult,
                 RolloutStatus.DeviceView::overdue, RolloutStatus.DeviceView::bucket).containsExactly(
