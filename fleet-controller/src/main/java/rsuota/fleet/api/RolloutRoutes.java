@@ -62,6 +62,15 @@ public final class RolloutRoutes {
         });
         routes.add("POST", "/api/v1/rollouts/{id}/advance", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
                 Reply.ok(rollouts.advance(c.principal(), c.pathLong("id"), reason(c))));
+        routes.add("GET", "/api/v1/releases/{version}/notes", VIEWER, false, 0, c -> {
+            String format = c.query("format") == null ? "json" : c.query("format");
+            var notes = rollouts.notes(c.pathParam("version"));
+            return switch (format) {
+                case "json" -> Reply.ok(notes);
+                case "md", "markdown" -> new Reply.Text(200, "text/markdown; charset=utf-8", notes.markdown());
+                default -> throw FleetException.invalid("format", "'" + format + "' is not md or json");
+            };
+        });
         routes.add("POST", "/api/v1/rollouts/{id}/extend", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c -> {
             var req = c.json(RestRequests.Extend.class);
             return Reply.ok(rollouts.extend(c.principal(), c.pathLong("id"), req.by(), req.reason()));

@@ -80,4 +80,15 @@ final class ReleaseCommands {
         }
         return ExitCodes.OK;
     }
+
+    @Command(name = "notes", description = "Release notes from the stored data: supported and blocked variants, the rollout plan with its rules.")
+    int notes(@Parameters(paramLabel = "VERSION") String version,
+              @Option(names = "--format", defaultValue = "md", description = "md or json (default ${DEFAULT-VALUE})") String format) throws CliFailure {
+        var answer = root.client().get("api/v1/releases/" + Fleetctl.segment(version) + "/notes?format="
+                + java.net.URLEncoder.encode(format, java.nio.charset.StandardCharsets.UTF_8));
+        if (format.equals("json")) root.printJson(answer.json());
+        else root.out().print(answer.body());
+        root.out().flush();
+        return ExitCodes.OK;
+    }
 }

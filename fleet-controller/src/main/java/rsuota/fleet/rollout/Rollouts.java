@@ -511,6 +511,21 @@ public final class Rollouts {
         return new RolloutStatus.Hold("gate", gate.unmet(), List.of(extend, pause, rollback));
     }
 
+    static List<RolloutStatus.Blocked> blockedDevices(Tx tx, Release release, List<Phase> phases) throws SQLException {
+        return blocked(tx, release, phases);
+    }
+
+    /** The release's notes from the stored data: variants supported and blocked, each rollout's plan and rules. */
+    public ReleaseNotes notes(String version) throws FleetException {
+        String v = Names.requireName(version, "version");
+        return db.read(tx -> {
+            Release r = RolloutActions.release(tx, v);
+            List<Rollout> all = new ArrayList<>(new RolloutRepository(tx).list(v));
+            java.util.Collections.reverse(all);
+            return ReleaseNotes.of(tx, r, all);
+        });
+    }
+
     private static List<RolloutStatus.Blocked> blocked(Tx tx, Release release, List<Phase> phases) throws SQLException {
         List<RolloutStatus.Blocked> out = new ArrayList<>();
         for (Phase p : phases) {

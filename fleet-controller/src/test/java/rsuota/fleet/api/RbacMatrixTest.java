@@ -106,6 +106,7 @@ class RbacMatrixTest {
             }),
             read("/api/v1/releases", "/api/v1/releases"),
             read("/api/v1/releases/{version}", "/api/v1/releases/2.4.0"),
+            read("/api/v1/releases/{version}/notes", "/api/v1/releases/2.4.0/notes?format=md"),
             new Endpoint("POST", "/api/v1/cohorts", Role.RELEASE_MANAGER, "cohort.create",
                     () -> json("/api/v1/cohorts", "{\"release\":\"2.4.0\",\"name\":\"wave-" + n.incrementAndGet() + "\",\"kind\":\"wave\"}")),
             read("/api/v1/cohorts", "/api/v1/cohorts?release=2.4.0"),

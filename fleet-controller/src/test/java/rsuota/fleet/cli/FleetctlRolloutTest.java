@@ -69,6 +69,31 @@ class FleetctlRolloutTest {
     }
 
     @Test
+    void releaseNotesRenderTheVariantsAndThePlanFromTheStore() throws Exception {
+        rc.controller.ingest().accept(List.of(DeviceMessages.state("x1", "rsu-x9", "i-5", "idle", null, 0, DeviceMessages.GOOD)));
+        Run none = fleetctl(Role.VIEWER, "release", "notes", "2.4.0");
+        assertThat(none.code()).as(none.err()).isZero();
+        assertThat(none.out()).contains("# Release 2.4.0").contains("previous stable: 2.3.0").contains("Supported: rsu-a1")
+                .contains("variant rsu-x9 (1 units in the fleet)").contains("No rollout of this release has been created.");
+        assertThat(fleetctl(Role.RELEASE_MANAGER, "rollout", "create", "--release", "2.4.0", "--phase", "canary:48h:manual").code()).isZero();
+        Run md = fleetctl(Role.VIEWER, "release", "notes", "2.4.0", "--format", "md");
+        assertThat(md.out()).contains("| 0 canary | canary | canary | 1 | 2d | manual | success >= 1.0, failed <= 0, silent <= 0 |")
+                .contains("| availability-below | observed < 0.995 ratio | 10m | 1 |")
+                .contains("| lag-p95-above | observed > 10000 ms | 10m | 1 |")
+                .contains("| open-sev1 | any open Sev1 incident | 0s | 0 |");
+        Run json = fleetctl(Role.VIEWER, "release", "notes", "2.4.0", "--format", "json");
+        JsonNode n = json.json();
+        assertThat(n.get("supportedVariants").toString()).isEqualTo("[\"rsu-a1\"]");
+        assertThat(n.get("blockedVariants").get(0).get("variant").asText()).isEqualTo("rsu-x9");
+        assertThat(n.get("rollouts").get(0).get("phases").get(0).get("devices").asInt()).isEqualTo(1);
+        assertThat(n.get("rollouts").get(0).get("rules")).hasSize(6);
+        Run bad = fleetctl(Role.VIEWER, "release", "notes", "2.4.0", "--format", "pdf");
+        assertThat(bad.code()).isEqualTo(ExitCodes.REJECTED);
+        assertThat(bad.err()).contains("format").contains("pdf");
+        assertThat(fleetctl(Role.VIEWER, "release", "notes", "9.9.9").code()).isEqualTo(ExitCodes.NOT_FOUND);
+    }
+
+    @Test
     void rolloutVerbsEndToEnd() throws Exception {
         Run create = fleetctl(Role.RELEASE_MANAGER, "rollout", "create", "--release", "2.4.0", "--phase", "canary:48h:manual",
                 "--corridor-cap", "1", "--json");
