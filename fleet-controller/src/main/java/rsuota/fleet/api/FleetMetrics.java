@@ -53,7 +53,9 @@ public final class FleetMetrics implements Metrics.Source {
                 p.buckets().forEach((b, n) -> out.append("rsuota_cohort_devices{").append(labels).append(",bucket=\"").append(b).append("\"} ")
                         .append(n).append('\n'));
                 for (RolloutStatus.Kpi k : p.kpis()) {
-                    String l = labels + ",rule=\"" + k.rule() + "\"";
+                    StringBuilder slice = new StringBuilder();
+                    k.slice().forEach((d, v) -> slice.append(slice.length() == 0 ? "" : ",").append(d).append('=').append(v));
+                    String l = labels + ",rule=\"" + k.rule() + "\",slice=\"" + Metrics.label(slice.toString()) + "\"";
                     if (k.observed() != null) kpi.append("rsuota_cohort_kpi{").append(l).append("} ").append(k.observed()).append('\n');
                     thr.append("rsuota_cohort_kpi_threshold{").append(l).append("} ").append(k.threshold()).append('\n');
                     breached.append("rsuota_cohort_rule_breached{").append(l).append("} ").append(k.verdict().equals("breach") ? 1 : 0).append('\n');

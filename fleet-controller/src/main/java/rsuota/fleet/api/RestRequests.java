@@ -31,8 +31,16 @@ public final class RestRequests {
 
     public record Settings(Integer corridorCap, String silentAfter, String rollbackDeadline, String window, String activateDelay) {}
 
-    /** One pause rule: threshold is a ratio (0..1) for availability, dropped and rollback rules, a duration ("2s") for lag rules. */
-    public record Rule(String rule, com.fasterxml.jackson.databind.JsonNode threshold, String sustained, Integer minDevices) {}
+    /**
+     * One pause rule: threshold is a ratio (0..1) for availability, dropped and rollback rules, a duration ("2s") for lag rules.
+     * KPI rules may name {@code slices} (variant, region, corridor) and a {@code control} group; {@code device-outliers}
+     * names its {@code kpi} and {@code maxDevices}.
+     */
+    public record Rule(String rule, com.fasterxml.jackson.databind.JsonNode threshold, String sustained, Integer minDevices, String kpi,
+                       Integer maxDevices, List<String> slices, Control control) {}
+
+    /** A rule's control group: {@code by} corridor or region, {@code compare} difference or ratio, {@code limit}, {@code minDevices}. */
+    public record Control(String by, String compare, Double limit, Integer minDevices) {}
 
     public record Rules(Integer version, String window, List<Rule> rules) {}
 

@@ -176,15 +176,34 @@ public final class RolloutRoutes {
             Duration sustained = Durations.optional(r.sustained(), RuleSet.DEFAULT_SUSTAINED, f + ".sustained");
             int min = r.minDevices() == null ? 1 : r.minDevices();
             String name = r.rule() == null ? "" : r.rule();
+            boolean kpiRule = List.of(PauseRule.AvailabilityBelow.NAME, PauseRule.LagMedianAbove.NAME, PauseRule.LagP95Above.NAME,
+                    PauseRule.DroppedRatioAbove.NAME).contains(name);
+            if (!kpiRule && !name.equals(PauseRule.DeviceOutliers.NAME) && (r.slices() != null || r.control() != null)) {
+                throw FleetException.invalid(f + ".slices", "rule " + name + " is not judged per device KPI: slices and control apply to "
+                        + "availability-below, lag-median-above, lag-p95-above, dropped-ratio-above (and slices to device-outliers)");
+            }
+            if (!name.equals(PauseRule.DeviceOutliers.NAME) && (r.kpi() != null || r.maxDevices() != null)) {
+                throw FleetException.invalid(f + ".kpi", "kpi and maxDevices belong to rule device-outliers, not " + name);
+            }
+            List<String> slices = r.slices();
+            PauseRule.Control control = r.control() == null ? null : typed(f + ".control", () -> new PauseRule.Control(r.control().by(),
+                    r.control().compare() == null ? "difference" : r.control().compare(), r.control().limit() == null ? Double.NaN : r.control().limit(),
+                    r.control().minDevices() == null ? 1 : r.control().minDevices()));
             out.add(typed(f, () -> switch (name) {
-                case PauseRule.AvailabilityBelow.NAME -> new PauseRule.AvailabilityBelow(ratio(r.threshold(), f), sustained, min);
-                case PauseRule.LagMedianAbove.NAME -> new PauseRule.LagMedianAbove(lag(r.threshold(), f), sustained, min);
-                case PauseRule.LagP95Above.NAME -> new PauseRule.LagP95Above(lag(r.threshold(), f), sustained, min);
-                case PauseRule.DroppedRatioAbove.NAME -> new PauseRule.DroppedRatioAbove(ratio(r.threshold(), f), sustained, min);
+                case PauseRule.AvailabilityBelow.NAME -> new PauseRule.AvailabilityBelow(ratio(r.threshold(), f), sustained, min, slices, control);
+                case PauseRule.LagMedianAbove.NAME -> new PauseRule.LagMedianAbove(lag(r.threshold(), f), sustained, min, slices, control);
+                case PauseRule.LagP95Above.NAME -> new PauseRule.LagP95Above(lag(r.threshold(), f), sustained, min, slices, control);
+                case PauseRule.DroppedRatioAbove.NAME -> new PauseRule.DroppedRatioAbove(ratio(r.threshold(), f), sustained, min, slices, control);
                 case PauseRule.RollbackRateAbove.NAME -> new PauseRule.RollbackRateAbove(ratio(r.threshold(), f), sustained, min);
                 case PauseRule.OpenSev1.NAME -> new PauseRule.OpenSev1(sustained);
+                case PauseRule.DeviceOutliers.NAME -> {
+                    if (r.kpi() == null) throw new IllegalArgumentException("kpi is required for device-outliers " + PauseRule.DeviceOutliers.KPIS);
+                    if (r.control() != null) throw new IllegalArgumentException("device-outliers judges single devices: no control group");
+                    double threshold = r.kpi().startsWith("lag") ? lag(r.threshold(), f).toMillis() : ratio(r.threshold(), f);
+                    yield new PauseRule.DeviceOutliers(r.kpi(), threshold, r.maxDevices() == null ? 0 : r.maxDevices(), sustained, min, slices);
+                }
                 default -> throw new IllegalArgumentException("unknown rule '" + name + "' (availability-below, lag-median-above, lag-p95-above, "
-                        + "dropped-ratio-above, rollback-rate-above, open-sev1)");
+                        + "dropped-ratio-above, device-outliers, rollback-rate-above, open-sev1)");
             }));
         }
         int version = req.version() == null ? d.version() : req.version();
@@ -194,7 +213,9 @@ public final class RolloutRoutes {
 
     private static double ratio(JsonNode n, String f) {
         if (n == null || !n.isNumber()) throw new IllegalArgumentException(f + ".threshold must be a number within 0..1");
-        return n.asDouble();
+        double v = n.asDouble();
+        if (!(v >= 0 && v <= 1)) throw new IllegalArgumentException(f + ".threshold must be a number within 0..1, got " + n.asText());
+        return v;
     }
 
     private static Duration lag(JsonNode n, String f) {

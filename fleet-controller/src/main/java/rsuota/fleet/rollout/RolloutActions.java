@@ -191,38 +191,96 @@ final class RolloutActions {
         return ordered;
     }
 
-    /** The telemetry the rules judge one phase's cohort on. */
+    /**
+     * The telemetry the rules judge one phase's cohort on: each dispatched device's KPI means over
+     * the window, its placement (for slices), and, when a rule has a control group, the units of
+     * the cohort's corridors and regions that this rollout has not dispatched and that run the
+     * previous release.
+     */
     CohortTelemetry telemetry(Tx tx, Rollout r, Phase p, List<DeviceProgress> devices, Instant now, List<String> sev1) throws SQLException {
         Map<String, DeviceKpis> reporting = new LinkedHashMap<>();
+        Map<String, Map<String, String>> attributes = new LinkedHashMap<>();
         List<String> offline = new ArrayList<>();
         List<String> local = new ArrayList<>();
         List<String> commanded = new ArrayList<>();
+        java.util.Set<String> inRollout = new java.util.HashSet<>();
         int dispatched = 0;
+        boolean slices = r.rules().rules().stream().anyMatch(x -> !x.slices().isEmpty() || x.control() != null);
         for (DeviceProgress d : devices) {
+            if (d.dispatched()) inRollout.add(d.deviceId());
             if (d.phaseIdx() != p.idx() || !d.dispatched()) continue;
             dispatched++;
             window.mean(d.deviceId(), now, r.rules().window()).ifPresentOrElse(k -> reporting.put(d.deviceId(), k), () -> offline.add(d.deviceId()));
             if ("local".equals(d.rollbackKind())) local.add(d.deviceId());
             else if ("commanded".equals(d.rollbackKind())) commanded.add(d.deviceId());
+            if (slices) tx.devices().find(d.deviceId()).ifPresent(dev -> attributes.put(d.deviceId(), placement(dev)));
+        }
+        List<CohortTelemetry.ControlUnit> pool = new ArrayList<>();
+        if (r.rules().rules().stream().anyMatch(x -> x.control() != null)) {
+            java.util.Set<String> corridors = new java.util.HashSet<>();
+            java.util.Set<String> regions = new java.util.HashSet<>();
+            attributes.values().forEach(a -> {
+                corridors.add(a.get("corridor"));
+                regions.add(a.get("region"));
+            });
+            String previous = tx.releases().find(r.release()).map(Release::previousStable).orElse(null);
+            for (Device dev : tx.devices().list()) {
+                Map<String, String> a = placement(dev);
+                if (inRollout.contains(dev.id()) || !(corridors.contains(a.get("corridor")) || regions.contains(a.get("region")))) continue;
+                if (previous != null && !previous.equals(running(dev))) continue;
+                window.mean(dev.id(), now, r.rules().window()).ifPresent(k -> pool.add(new CohortTelemetry.ControlUnit(dev.id(), a, k)));
+            }
         }
         String name = tx.cohorts().find(p.cohortId()).map(Cohort::name).orElse(p.name());
-        return new CohortTelemetry(p.cohortId(), name, dispatched, reporting, offline, local, commanded, sev1);
+        return new CohortTelemetry(p.cohortId(), name, dispatched, reporting, offline, local, commanded, sev1, attributes, pool);
     }
 
-    static Map<String, Verdict> verdicts(Rollout r, CohortTelemetry t) {
+    private static Map<String, String> placement(Device d) {
+        Map<String, String> a = new LinkedHashMap<>();
+        a.put("variant", d.record().variant());
+        a.put("region", d.record().region() == null ? "" : d.record().region());
+        a.put("corridor", d.record().corridor() == null ? "" : d.record().corridor());
+        return a;
+    }
+
+    /** The release a device last reported booting (versions.baseImage of its state snapshot), or null. */
+    private static String running(Device d) {
+        if (d.reportedState() == null) return null;
+        try {
+            return rsuota.fleet.policy.PolicyJson.MAPPER.readTree(d.reportedState()).path("versions").path("baseImage").asText(null);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Every verdict the gate weighs: each rule over the cohort, and each slice that is conclusive
+     * (a slice breach holds the gate; a slice with too few devices holds nothing by itself),
+     * keyed "rule" and "rule[variant=rsu-b2]".
+     */
+    static Map<String, Verdict> gateVerdicts(Rollout r, CohortTelemetry t) {
         Map<String, Verdict> out = new LinkedHashMap<>();
-        for (PauseRule rule : r.rules().rules()) out.put(rule.name(), RuleEvaluator.evaluate(rule, t));
+        for (PauseRule rule : r.rules().rules()) {
+            for (RuleEvaluator.Judged j : RuleEvaluator.judge(rule, t)) {
+                if (j.wholeCohort()) out.put(rule.name(), j.verdict());
+                else if (!(j.verdict() instanceof Verdict.Inconclusive)) out.put(rule.name() + "[" + j.sliceKey() + "]", j.verdict());
+            }
+        }
         return out;
     }
 
-    static Finding finding(Rollout r, PauseRule rule, CohortTelemetry t, Verdict v, Instant since, Instant now) {
+    static Finding finding(Rollout r, PauseRule rule, CohortTelemetry t, RuleEvaluator.Judged j, Instant since, Instant now) {
+        Verdict v = j.verdict();
         double observed = v instanceof Verdict.Breach b ? b.observed() : v instanceof Verdict.Clear c ? c.observed() : Double.NaN;
         List<String> offending = v instanceof Verdict.Breach b ? b.offending() : List.of();
         boolean releaseWide = rule instanceof PauseRule.OpenSev1;
+        Verdict.ControlComparison control = v.evidence().control();
+        double threshold = control != null ? control.limit() : rule.limit();
+        String unit = control != null ? (control.compare().equals("ratio") ? "x control" : rule.unit() + " worse than control") : rule.unit();
         return new Finding(rule.name(), r.rules().version(), releaseWide ? null : t.cohortId(), releaseWide ? null : t.cohortName(),
-                observed, rule.comparison(), rule.limit(), rule.unit(), r.rules().window(), rule.sustained(), since, now,
+                observed, control != null ? ">" : rule.comparison(), threshold, unit, r.rules().window(), rule.sustained(), since, now,
                 v.sample(), rule.minDevices(), offending, releaseWide ? List.of() : t.offline(),
-                releaseWide ? t.openSev1() : List.of());
+                releaseWide ? t.openSev1() : List.of(), j.slice(), v.evidence().deviceValues(), control);
     }
 
     static Duration silentAfter(Rollout r) {

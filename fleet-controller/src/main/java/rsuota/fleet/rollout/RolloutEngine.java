@@ -15,6 +15,7 @@ import rsuota.fleet.policy.CohortTelemetry;
 import rsuota.fleet.policy.Finding;
 import rsuota.fleet.policy.PauseEvent;
 import rsuota.fleet.policy.PauseRule;
+import rsuota.fleet.policy.RuleEvaluator;
 import rsuota.fleet.policy.SustainedTimer;
 import rsuota.fleet.policy.Verdict;
 import rsuota.fleet.store.Database;
@@ -109,16 +110,22 @@ public final class RolloutEngine {
             for (PauseRule rule : r.rules().rules()) {
                 boolean releaseWide = rule instanceof PauseRule.OpenSev1;
                 if (releaseWide && p.idx() != r.phaseIndex()) continue;
-                Verdict v = rsuota.fleet.policy.RuleEvaluator.evaluate(rule, t);
-                verdicts.put(rule.name(), v);
-                String key = releaseWide ? rule.name() : rule.name() + "@" + p.cohortId();
-                SustainedTimer before = timers.getOrDefault(key, SustainedTimer.IDLE);
-                SustainedTimer.Step st = before.observe(v, rule.sustained(), now);
-                if (!st.next().equals(before)) pauses.saveTimer(id, key, st.next(), now);
-                if (st.fires()) fired.add(RolloutActions.finding(r, rule, t, v, st.next().breachSince(), now));
-                if (v instanceof Verdict.Inconclusive i && t.dispatched() > 0) {
-                    attention.add("rule " + rule.name() + " on cohort " + t.cohortName() + " is inconclusive: " + i.sample()
-                            + " of " + i.required() + " required devices reporting; a human must judge this phase");
+                // The cohort first, then each slice the rule names; each has its own sustained timer.
+                for (RuleEvaluator.Judged j : RuleEvaluator.judge(rule, t)) {
+                    Verdict v = j.verdict();
+                    if (j.wholeCohort()) verdicts.put(rule.name(), v);
+                    else if (!(v instanceof Verdict.Inconclusive)) verdicts.put(rule.name() + "[" + j.sliceKey() + "]", v);
+                    String key = releaseWide ? rule.name() : rule.name() + "@" + p.cohortId() + (j.wholeCohort() ? "" : "/" + j.sliceKey());
+                    SustainedTimer before = timers.getOrDefault(key, SustainedTimer.IDLE);
+                    SustainedTimer.Step st = before.observe(v, rule.sustained(), now);
+                    if (!st.next().equals(before)) pauses.saveTimer(id, key, st.next(), now);
+                    if (st.fires()) fired.add(RolloutActions.finding(r, rule, t, j, st.next().breachSince(), now));
+                    if (j.wholeCohort() && v instanceof Verdict.Inconclusive i && t.dispatched() > 0) {
+                        boolean control = v.evidence().control() != null;
+                        attention.add("rule " + rule.name() + " on cohort " + t.cohortName() + " is inconclusive: " + i.sample() + " of " + i.required()
+                                + " required " + (control ? "control units (" + v.evidence().control().by() + ")" : "devices") + " reporting;"
+                                + " a human must judge this phase");
+                    }
                 }
             }
             if (p.idx() == r.phaseIndex()) current = verdicts;
@@ -126,8 +133,7 @@ public final class RolloutEngine {
         recordNewHolds(tx, r, attention, now, out);
         if (!fired.isEmpty() && r.state() == RolloutState.RUNNING) {
             Finding f = fired.get(0);
-            String reason = "rule " + f.rule() + (f.cohort() == null ? "" : " on cohort " + f.cohort()) + ": observed " + fmt(f.observed())
-                    + " " + f.unit() + " " + f.comparison() + " threshold " + fmt(f.threshold()) + " for " + rsuota.fleet.domain.Durations.format(f.sustained());
+            String reason = f.explain();
             PauseEvent pe = actions.pause(tx, r, PauseEvent.Cause.RULE, fired, ENGINE, reason, now);
             out.pauses.add(pe);
             Map<String, Object> detail = new LinkedHashMap<>();

@@ -31,9 +31,17 @@ public record RolloutStatus(long id, String release, String previousStable, Stri
                             ExitCriteria criteria, Instant startedAt, Instant windowEndsAt, Instant gateMetAt, Instant endedAt,
                             String approvedBy, Map<String, Integer> buckets, List<String> unmet, List<Kpi> kpis, List<DeviceView> devices) {}
 
-    /** One rule over one cohort now: observed against threshold, and since when it has been breached. */
-    public record Kpi(String rule, String verdict, Double observed, String comparison, double threshold, String unit, int sample,
-                      int required, String sustained, Instant breachSince, List<String> offending) {}
+    /**
+     * One rule over one cohort (or one slice of it) now: observed against threshold, and since when
+     * it has been breached; with a control group, observed is how much worse than the control.
+     *
+     * @param slice   {"variant": "rsu-b2"} for a slice, empty for the whole cohort
+     * @param values  the offending devices' own values
+     * @param control the comparison with the control group (both values and sizes), or null
+     */
+    public record Kpi(String rule, Map<String, String> slice, String verdict, Double observed, String comparison, double threshold, String unit,
+                      int sample, int required, String sustained, Instant breachSince, List<String> offending, Map<String, Double> values,
+                      rsuota.fleet.policy.Verdict.ControlComparison control) {}
 
     public record DeviceView(String device, String corridor, String bucket, String state, String reason, Long rev, Instant dispatchedAt,
                              Instant lastReportAt, Instant activatedAt, boolean held, String rollback, String rollbackResult,

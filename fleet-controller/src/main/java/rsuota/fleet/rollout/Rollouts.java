@@ -107,6 +107,7 @@ public final class Rollouts {
                 repo.insertPhase(rid, i, name, c.id(), obs, ap, ec);
                 detailPhases.add(Map.of("cohort", c.id(), "name", name, "observation", Durations.format(obs), "approval", ap.wire()));
             }
+            controlsInReach(tx, rules, repo.phases(rid));
             Map<String, Object> detail = new LinkedHashMap<>();
             detail.put("release", release);
             detail.put("phases", detailPhases);
@@ -118,6 +119,35 @@ public final class Rollouts {
             return rid;
         });
         return status(id);
+    }
+
+    /**
+     * A rule with a control group needs units to compare with: some registered unit of the same
+     * corridor (or region) as the rollout's cohorts that is in none of them. Otherwise the rule
+     * could never judge, and the rollout is refused, naming the rule and the places.
+     */
+    private static void controlsInReach(Tx tx, RuleSet rules, List<Phase> phases) throws SQLException, FleetException {
+        Set<String> members = new HashSet<>();
+        for (Phase p : phases) for (var m : tx.cohorts().members(p.cohortId())) members.add(m.deviceId());
+        List<rsuota.fleet.domain.Device> all = null;
+        for (int i = 0; i < rules.rules().size(); i++) {
+            PauseRule rule = rules.rules().get(i);
+            if (rule.control() == null) continue;
+            if (all == null) all = tx.devices().list();
+            String by = rule.control().by();
+            Set<String> places = new java.util.TreeSet<>();
+            for (rsuota.fleet.domain.Device d : all) {
+                String p = by.equals("corridor") ? d.record().corridor() : d.record().region();
+                if (members.contains(d.id()) && p != null && !p.isEmpty()) places.add(p);
+            }
+            long reach = all.stream().filter(d -> !members.contains(d.id()))
+                    .filter(d -> places.contains(by.equals("corridor") ? d.record().corridor() : d.record().region())).count();
+            if (reach == 0) {
+                throw FleetException.invalid("rules.rules[" + i + "].control", "rule " + rule.name() + " compares with units of the same " + by
+                        + " outside the rollout, but no registered unit of " + by + " " + places + " is outside its cohorts: the control group"
+                        + " would be empty (compare by region, or leave units of these " + by + "s out of the cohorts)");
+            }
+        }
     }
 
     public RolloutStatus start(Principal who, long id, String reason) throws FleetException {
@@ -212,7 +242,7 @@ public final class Rollouts {
             if (p.state() == PhaseState.ACTIVE) {
                 List<DeviceProgress> devices = repo.devices(id);
                 CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, RolloutActions.openSev1(tx, r.release()));
-                Map<String, Verdict> verdicts = RolloutActions.verdicts(r, t);
+                Map<String, Verdict> verdicts = RolloutActions.gateVerdicts(r, t);
                 Gate gate = Gate.of(p, devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList(), now,
                         r.settings().silentAfter(), verdicts);
                 String notHeld = Gate.whyNotJudgeable(p, gate, now, verdicts);
@@ -232,7 +262,9 @@ public final class Rollouts {
                     if (v instanceof Verdict.Clear c) j.put("observed", c.observed());
                     if (v instanceof Verdict.Breach b) j.put("observed", b.observed());
                     j.put("sample", v.sample());
-                    j.put("required", r.rules().rules().stream().filter(x -> x.name().equals(rule)).findFirst().map(PauseRule::minDevices).orElse(0));
+                    j.put("required", v instanceof Verdict.Inconclusive i ? i.required() : r.rules().rules().stream()
+                            .filter(x -> rule.equals(x.name()) || rule.startsWith(x.name() + "[")).findFirst().map(PauseRule::minDevices).orElse(0));
+                    if (v.evidence().control() != null) j.put("control", v.evidence().control());
                     judged.add(j);
                 });
                 Map<String, Integer> buckets = new TreeMap<>();
@@ -415,16 +447,22 @@ public final class Rollouts {
         for (Phase p : phases) {
             List<DeviceProgress> mine = devices.stream().filter(d -> d.phaseIdx() == p.idx()).toList();
             CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
-            Map<String, Verdict> verdicts = RolloutActions.verdicts(r, t);
+            Map<String, Verdict> verdicts = RolloutActions.gateVerdicts(r, t);
             List<RolloutStatus.Kpi> kpis = new ArrayList<>();
             for (PauseRule rule : r.rules().rules()) {
-                Verdict v = verdicts.get(rule.name());
-                String key = rule instanceof PauseRule.OpenSev1 ? rule.name() : rule.name() + "@" + p.cohortId();
-                SustainedTimer timer = timers.get(key);
-                Double observed = v instanceof Verdict.Breach b ? Double.valueOf(b.observed()) : v instanceof Verdict.Clear c ? Double.valueOf(c.observed()) : null;
-                kpis.add(new RolloutStatus.Kpi(rule.name(), v.kind(), observed, rule.comparison(), rule.limit(), rule.unit(), v.sample(),
-                        rule.minDevices(), Durations.format(rule.sustained()), timer == null ? null : timer.breachSince(),
-                        v instanceof Verdict.Breach b ? b.offending() : List.of()));
+                for (rsuota.fleet.policy.RuleEvaluator.Judged j : rsuota.fleet.policy.RuleEvaluator.judge(rule, t)) {
+                    Verdict v = j.verdict();
+                    String key = rule instanceof PauseRule.OpenSev1 ? rule.name()
+                            : rule.name() + "@" + p.cohortId() + (j.wholeCohort() ? "" : "/" + j.sliceKey());
+                    SustainedTimer timer = timers.get(key);
+                    Double observed = v instanceof Verdict.Breach b ? Double.valueOf(b.observed()) : v instanceof Verdict.Clear c ? Double.valueOf(c.observed()) : null;
+                    var control = v.evidence().control();
+                    kpis.add(new RolloutStatus.Kpi(rule.name(), j.slice(), v.kind(), observed, control != null ? ">" : rule.comparison(),
+                            control != null ? control.limit() : rule.limit(), control != null ? (control.compare().equals("ratio") ? "x control"
+                            : rule.unit() + " worse than control") : rule.unit(), v.sample(), v instanceof Verdict.Inconclusive i ? i.required()
+                            : rule.minDevices(), Durations.format(rule.sustained()), timer == null ? null : timer.breachSince(),
+                            v instanceof Verdict.Breach b ? b.offending() : List.of(), v.evidence().deviceValues(), control));
+                }
             }
             Gate gate = Gate.of(p, mine.stream().filter(d -> d.active() || d.dispatched()).toList(), now, r.settings().silentAfter(), verdicts);
             Map<String, Integer> buckets = new TreeMap<>();
@@ -502,7 +540,7 @@ public final class Rollouts {
             return new RolloutStatus.Hold("observing", w, List.of(pause, rollback));
         }
         CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
-        Map<String, Verdict> verdicts = RolloutActions.verdicts(r, t);
+        Map<String, Verdict> verdicts = RolloutActions.gateVerdicts(r, t);
         Gate gate = Gate.of(p, devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList(), now,
                 r.settings().silentAfter(), verdicts);
         if (Gate.whyNotJudgeable(p, gate, now, verdicts) == null) {

@@ -106,8 +106,8 @@ class FleetctlRolloutTest {
 
         String metrics = rc.get("/metrics", rc.tokens.get(Role.VIEWER)).body();
         assertThat(metrics).contains("rsuota_cohort_devices{release=\"2.4.0\",rollout=\"" + id + "\",cohort=\"canary\",bucket=\"in_progress\"} 1")
-                .contains("rsuota_cohort_kpi_threshold{release=\"2.4.0\",rollout=\"" + id + "\",cohort=\"canary\",rule=\"availability-below\"} 0.995")
-                .contains("rsuota_cohort_kpi{release=\"2.4.0\",rollout=\"" + id + "\",cohort=\"canary\",rule=\"availability-below\"} 0.999")
+                .contains("rsuota_cohort_kpi_threshold{release=\"2.4.0\",rollout=\"" + id + "\",cohort=\"canary\",rule=\"availability-below\",slice=\"\"} 0.995")
+                .contains("rsuota_cohort_kpi{release=\"2.4.0\",rollout=\"" + id + "\",cohort=\"canary\",rule=\"availability-below\",slice=\"\"} 0.999")
                 .contains("rsuota_rollouts{state=\"running\"} 1");
         Run watch = fleetctl(Role.VIEWER, "rollout", "watch", Long.toString(id), "--once");
         assertThat(watch.code()).isZero();

@@ -257,6 +257,37 @@ class RolloutEngineTest {
     }
 
     @Test
+    void aCorridorSliceWorseThanItsThresholdPausesWhileTheCohortMeanHoldsAndTheEventNamesIt() throws Exception {
+        for (String d : List.of("p1", "p2", "p3", "p4", "p5", "p6")) report(d, "i-5", null, null, 0, DeviceMessages.GOOD);
+        for (String d : List.of("q1", "q2")) report(d, "i-90", null, null, 0, DeviceMessages.GOOD);
+        long pilot = c.cohorts().create(RM, new Cohorts.NewCohort("2.4.0", "pilot", CohortKind.PILOT, null, null,
+                List.of("p1", "p2", "p3", "p4", "p5", "p6", "q1", "q2"), null)).cohort().id();
+        RuleSet rules = new RuleSet(1, Duration.ofMinutes(5), List.of(new PauseRule.AvailabilityBelow(0.99, Duration.ofMinutes(1), 2,
+                List.of("corridor"), null)));
+        long id = c.rollouts().create(RM, new Rollouts.NewRollout("2.4.0", List.of(phase(pilot, Duration.ofDays(7), Approval.AUTO)),
+                null, rules, null, null)).id();
+        c.rollouts().start(RM, id, null);
+        tick();
+        MqttState.Kpis dip = new MqttState.Kpis(0.97, 300, 2000, 0.0001);
+        Instant start = now();
+        for (int s = 0; s <= 60; s += 30) {
+            at(Duration.ofSeconds(s), start);
+            for (String d : List.of("p1", "p2", "p3", "p4", "p5", "p6")) report(d, "i-5", null, null, 0, DeviceMessages.GOOD);
+            for (String d : List.of("q1", "q2")) report(d, "i-90", null, null, 0, dip);
+            RolloutEngine.TickReport t = tick();
+            if (s < 60) assertThat(t.pauses()).as("not sustained yet at %d s", s).isEmpty();
+        }
+        RolloutStatus st = status(id);
+        assertThat(st.state()).isEqualTo("paused");
+        assertThat(st.phases().get(0).kpis()).filteredOn(k -> k.slice().isEmpty()).singleElement()
+                .satisfies(k -> assertThat(k.verdict()).as("cohort mean 0.9918 holds").isEqualTo("clear"));
+        PauseEvent p = st.pauses().get(0);
+        assertThat(p.findings().get(0).slice()).containsEntry("corridor", "i-90");
+        assertThat(p.findings().get(0).values()).containsOnlyKeys("q1", "q2");
+        assertThat(p.reason()).contains("on cohort pilot, corridor i-90").contains("q1 0.97").contains("threshold 0.9900");
+    }
+
+    @Test
     void aHumanCannotApproveOverABreachAndCanExtendTheWindow() throws Exception {
         long pilot = cohort("pilot", CohortKind.PILOT, "i-5", "p1");
         RuleSet rules = new RuleSet(1, Duration.ofMinutes(5), List.of(new PauseRule.AvailabilityBelow(0.995, Duration.ofHours(10), 1)));
