@@ -7,6 +7,10 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import rsuota.fleet.domain.Durations;
+import rsuota.fleet.store.KpiSampleRepository;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -110,6 +114,12 @@ public final class Controller implements AutoCloseable {
     private ControllerLink link;
     private ScheduledExecutorService ticker;
     private final WebhookAlerts webhook;
+    /** How long KPI samples are kept (the longest observation window a rule can judge). */
+    private volatile Duration kpiRetention = DEFAULT_KPI_RETENTION;
+    private volatile Instant lastCompaction = Instant.EPOCH;
+    public static final Duration DEFAULT_KPI_RETENTION = Duration.ofDays(30);
+    /** KPI samples are downsampled and expired this often (on the engine's ticker). */
+    static final Duration COMPACTION_INTERVAL = Duration.ofMinutes(1);
 
     private Controller(Config config, Clock clock, SqliteDatabase db, List<X509Certificate> keyring) {
         this.config = config;
@@ -170,7 +180,7 @@ public final class Controller implements AutoCloseable {
         log.info("controller listening on {} (store {}, artifacts {})", s.uri(), config.dir().store(), config.dir().artifacts());
         try {
             int seeded = ingest.hydrate();
-            if (seeded > 0) log.info("telemetry window seeded from {} stored device snapshots", seeded);
+            if (seeded > 0) log.info("telemetry windows of {} devices rebuilt from their stored reports", seeded);
         } catch (FleetException e) {
             throw new StartupException("cannot read device snapshots: " + e.getMessage(), e);
         }
@@ -214,7 +224,32 @@ public final class Controller implements AutoCloseable {
         return this;
     }
 
+    /**
+     * How long KPI samples are kept: at least a day, at most 400 days; it must cover the longest
+     * observation window a phase uses, or the gate judges less than the whole window.
+     */
+    public Controller kpiRetention(Duration retention) throws FleetException {
+        if (retention == null || retention.compareTo(Duration.ofDays(1)) < 0 || retention.compareTo(Duration.ofDays(400)) > 0) {
+            throw FleetException.invalid("kpiRetention", "must be between 1d and 400d, got " + (retention == null ? "nothing" : Durations.format(retention)));
+        }
+        this.kpiRetention = retention;
+        return this;
+    }
+
+    /** Downsamples and expires KPI samples once per {@link #COMPACTION_INTERVAL}; returns what it did, or null when not due. */
+    public KpiSampleRepository.Compaction compactIfDue(Instant now) throws FleetException {
+        if (now.isBefore(lastCompaction.plus(COMPACTION_INTERVAL))) return null;
+        lastCompaction = now;
+        Duration retention = kpiRetention;
+        return db.write(tx -> tx.kpiSamples().compact(now, retention));
+    }
+
     private void tickQuietly() {
+        try {
+            compactIfDue(clock.instant());
+        } catch (FleetException | RuntimeException e) {
+            log.error("KPI sample compaction failed: {}", e.getMessage(), e);
+        }
         try {
             rolloutModule.engine().tick(clock.instant());
         } catch (FleetException | RuntimeException e) {

@@ -112,6 +112,10 @@ public final class FleetControllerMain {
         @Option(names = "--alert-webhook", description = "URL alerts (e.g. overdue rollbacks) are POSTed to")
         java.net.URI alertWebhook;
 
+        @Option(names = "--kpi-retention", defaultValue = "30d",
+                description = "how long KPI samples are kept, downsampled with age (1d..400d; cover the longest observation window; default ${DEFAULT-VALUE})")
+        String kpiRetention;
+
         @Option(names = "--pagerduty-secret-file", description = "file holding the PagerDuty v3 webhook subscription's secret;"
                 + " enables POST /api/v1/incidents/pagerduty (signature-checked, no token)")
         java.nio.file.Path pagerDutySecretFile;
@@ -151,6 +155,12 @@ public final class FleetControllerMain {
             Controller controller = Controller.open(new Controller.Config(new DataDir(dataDir), keyring, host, port, mode, publicUrl, step,
                     lt, alertWebhook, sharedGroup), Clock.systemUTC());
             if (pagerDutySecret != null) controller.incidents().webhooks().pagerDutySecret(pagerDutySecret);
+            try {
+                controller.kpiRetention(rsuota.fleet.domain.Durations.parse(kpiRetention, "--kpi-retention"));
+            } catch (rsuota.fleet.domain.FleetException e) {
+                controller.close();
+                throw new StartupException("--kpi-retention " + kpiRetention + ": " + e.getMessage());
+            }
             try {
                 controller.serve();
             } catch (StartupException e) {

@@ -73,24 +73,21 @@ public final class TelemetryIngest {
         this.audit = new rsuota.fleet.audit.AuditLog(clock);
     }
 
-    /** Seeds the telemetry window from each device's last stored snapshot (after a restart). */
+    /** Rebuilds the telemetry windows from the stored raw reports of the last hour (after a restart); returns the devices seeded. */
     public int hydrate() throws FleetException {
         List<Device> devices = db.read(tx -> tx.devices().list());
-        int n = 0;
-        for (Device d : devices) {
-            known.put(d.id(), d.record());
-            if (d.reportedState() == null || d.lastSeen() == null) continue;
-            try {
-                MqttState s = WireCodec.decode(d.reportedState().getBytes(StandardCharsets.UTF_8), MqttState.class);
-                if (s.kpis() != null) {
-                    window.record(d.id(), d.lastSeen(), kpis(s.kpis()));
-                    n++;
-                }
-            } catch (WireException e) {
-                log.warn("device {}: stored state snapshot is not readable ({}); its window starts empty", d.id(), e.getMessage());
-            }
+        for (Device d : devices) known.put(d.id(), d.record());
+        // The sliding windows as they were: every raw report of the last hour, in order, with its receive time.
+        Instant since = Millis.now(clock).minus(rsuota.fleet.store.KpiSampleRepository.RAW);
+        List<rsuota.fleet.store.KpiSampleRepository.Sample> samples = db.read(tx -> tx.kpiSamples().rawSince(since));
+        java.util.Set<String> seeded = new java.util.HashSet<>();
+        for (var x : samples) {
+            // Reports of one device in the same millisecond were merged into one row of n: replayed n times, the mean stays the same.
+            DeviceKpis k = new DeviceKpis(x.availability(), x.lagMedianMs(), x.lagP95Ms(), x.droppedRatio());
+            for (int i = 0; i < x.n(); i++) window.record(x.deviceId(), x.at(), k);
+            seeded.add(x.deviceId());
         }
-        return n;
+        return seeded.size();
     }
 
     /** Handles a batch; returns how many messages were accepted. */
@@ -204,6 +201,9 @@ public final class TelemetryIngest {
             else RolloutProgress.onReport(tx, audit, d.deviceId, null, null, null, null, now);
             if (s.kpis() != null) {
                 DeviceKpis k = kpis(s.kpis());
+                // Stored with the report, in the same transaction: the windows survive a restart (hydrate) and the gate
+                // judges the whole observation window from the store.
+                tx.kpiSamples().record(d.deviceId, now, k.availability(), k.lagMedianMs(), k.lagP95Ms(), k.droppedRatio());
                 after.add(() -> window.record(d.deviceId, now, k));
             }
             states.increment();

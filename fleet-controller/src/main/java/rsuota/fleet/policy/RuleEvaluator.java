@@ -75,6 +75,20 @@ public final class RuleEvaluator {
         return out;
     }
 
+    /**
+     * A cohort KPI rule over each device's mean across a whole observation window (from the store),
+     * against its absolute threshold: the exit criterion "availability over the 48 h". Rules that
+     * judge single devices, release-wide facts or a control group return null (they judge the
+     * sliding window only).
+     */
+    public static Verdict overWindow(PauseRule rule, Map<String, DeviceKpis> means) {
+        if (!(rule instanceof PauseRule.AvailabilityBelow || rule instanceof PauseRule.LagMedianAbove || rule instanceof PauseRule.LagP95Above
+                || rule instanceof PauseRule.DroppedRatioAbove) || rule.control() != null) {
+            return null;
+        }
+        return over(rule, means, new CohortTelemetry(0, "", means.size(), means, List.of(), List.of(), List.of(), List.of()));
+    }
+
     private static Verdict rollbackRate(PauseRule rule, CohortTelemetry t) {
         if (t.dispatched() < rule.minDevices() || t.dispatched() == 0) return new Verdict.Inconclusive(t.dispatched(), Math.max(1, rule.minDevices()));
         // Units that fell back by themselves (failed trial boot, failed health); obeying an operator's order is not a fault of the release.

@@ -52,6 +52,14 @@ public record Gate(boolean met, List<String> unmet, Map<Bucket, Integer> buckets
         return new Gate(unmet.isEmpty(), unmet, n);
     }
 
+    /** This gate with more unmet items (the exit criteria over the whole observation window). */
+    public Gate with(List<String> more) {
+        if (more.isEmpty()) return this;
+        List<String> all = new ArrayList<>(unmet);
+        all.addAll(more);
+        return new Gate(false, all, buckets);
+    }
+
     /**
      * Whether a human may pass this phase although its gate is not met: the window has passed and
      * what is missing is only evidence, never a bad sign. Allowed: rules inconclusive for lack of
@@ -66,6 +74,7 @@ public record Gate(boolean met, List<String> unmet, Map<Bucket, Integer> buckets
         verdicts.forEach((rule, v) -> {
             if (v instanceof Verdict.Breach) bad.add("rule " + rule + " is breached");
         });
+        g.unmet().stream().filter(u -> u.contains("over the whole observation window")).forEach(bad::add);
         int total = n.values().stream().mapToInt(Integer::intValue).sum();
         int failed = n.get(Bucket.FAILED) + n.get(Bucket.ROLLED_BACK) + n.get(Bucket.ROLLBACK_PENDING) + n.get(Bucket.NEEDS_INVESTIGATION);
         if (failed > p.criteria().maxFailed()) bad.add(failed + " device(s) failed or rolled back (at most " + p.criteria().maxFailed() + ")");

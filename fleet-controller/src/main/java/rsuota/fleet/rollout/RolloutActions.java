@@ -254,6 +254,31 @@ final class RolloutActions {
     }
 
     /**
+     * The exit criteria over the whole observation window: each cohort KPI rule over every
+     * dispatched device's mean since the phase opened (from the stored samples), against its
+     * threshold. A dip that recovered before the window ended still counts; returns what fails, in words.
+     */
+    static List<String> observationUnmet(Tx tx, Rollout r, Phase p, Instant now) throws SQLException {
+        if (p.startedAt() == null) return List.of();
+        Map<String, DeviceKpis> means = new LinkedHashMap<>();
+        long reports = 0;
+        for (var m : tx.kpiSamples().phaseMeans(r.id(), p.idx(), p.startedAt(), now).values()) {
+            means.put(m.deviceId(), new DeviceKpis(m.availability(), m.lagMedianMs(), m.lagP95Ms(), m.droppedRatio()));
+            reports += m.reports();
+        }
+        List<String> out = new ArrayList<>();
+        for (PauseRule rule : r.rules().rules()) {
+            Verdict v = RuleEvaluator.overWindow(rule, means);
+            if (v instanceof Verdict.Breach b) {
+                out.add("rule " + rule.name() + " over the whole observation window (since " + p.startedAt() + ", " + reports + " reports from "
+                        + means.size() + " devices): observed " + String.format(java.util.Locale.ROOT, "%.4f", b.observed()) + " " + rule.unit() + " "
+                        + rule.comparison() + " threshold " + rule.limit());
+            }
+        }
+        return out;
+    }
+
+    /**
      * Every verdict the gate weighs: each rule over the cohort, and each slice that is conclusive
      * (a slice breach holds the gate; a slice with too few devices holds nothing by itself),
      * keyed "rule" and "rule[variant=rsu-b2]".

@@ -158,6 +158,8 @@ public final class RolloutEngine {
             }
             List<DeviceProgress> mine = devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList();
             Gate gate = Gate.of(p, mine, now, r.settings().silentAfter(), current);
+            // Only when everything else says pass: the whole-window check reads the store, so it runs at the decision, not every tick.
+            if (gate.met()) gate = gate.with(RolloutActions.observationUnmet(tx, r, p, now));
             if (p.state() == PhaseState.ACTIVE && gate.met()) {
                 if (p.approval() == Approval.AUTO) {
                     advance(tx, r, phases, p, now, null);

@@ -244,7 +244,7 @@ public final class Rollouts {
                 CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, RolloutActions.openSev1(tx, r.release()));
                 Map<String, Verdict> verdicts = RolloutActions.gateVerdicts(r, t);
                 Gate gate = Gate.of(p, devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList(), now,
-                        r.settings().silentAfter(), verdicts);
+                        r.settings().silentAfter(), verdicts).with(RolloutActions.observationUnmet(tx, r, p, now));
                 String notHeld = Gate.whyNotJudgeable(p, gate, now, verdicts);
                 if (notHeld != null) {
                     throw new FleetException(ErrorCode.GATE_NOT_MET, "phase " + p.idx() + " ('" + p.name() + "') is not held for a human: " + notHeld,
@@ -465,6 +465,9 @@ public final class Rollouts {
                 }
             }
             Gate gate = Gate.of(p, mine.stream().filter(d -> d.active() || d.dispatched()).toList(), now, r.settings().silentAfter(), verdicts);
+            if (p.state() == PhaseState.ACTIVE && p.windowEndsAt() != null && !now.isBefore(p.windowEndsAt())) {
+                gate = gate.with(RolloutActions.observationUnmet(tx, r, p, now));
+            }
             Map<String, Integer> buckets = new TreeMap<>();
             gate.buckets().forEach((b, n) -> buckets.put(b.wire(), n));
             List<RolloutStatus.DeviceView> dv = mine.stream().map(d -> new RolloutStatus.DeviceView(d.deviceId(), d.corridor(),
@@ -542,7 +545,7 @@ public final class Rollouts {
         CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
         Map<String, Verdict> verdicts = RolloutActions.gateVerdicts(r, t);
         Gate gate = Gate.of(p, devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList(), now,
-                r.settings().silentAfter(), verdicts);
+                r.settings().silentAfter(), verdicts).with(RolloutActions.observationUnmet(tx, r, p, now));
         if (Gate.whyNotJudgeable(p, gate, now, verdicts) == null) {
             return new RolloutStatus.Hold("inconclusive", gate.unmet(), List.of(advance, extend, rollback));
         }

@@ -271,7 +271,23 @@ public final class Migrations {
                       expires_at BIGINT NOT NULL,
                       requested_by TEXT NOT NULL,
                       completed_at BIGINT
-                    )""")));
+                    )""")),
+            new Migration(4, "KPI samples: the rules' windows and the whole observation window survive a restart", List.of(
+                    // One row per device report (resolution 0), merged with age into 1-minute and 10-minute means
+                    // (KpiSamples.compact); n counts the reports a row stands for, so means stay weighted.
+                    """
+                    CREATE TABLE kpi_samples (
+                      device_id VARCHAR(128) NOT NULL,
+                      resolution BIGINT NOT NULL,
+                      at BIGINT NOT NULL,
+                      n INTEGER NOT NULL,
+                      availability DOUBLE PRECISION NOT NULL,
+                      lag_median_ms DOUBLE PRECISION NOT NULL,
+                      lag_p95_ms DOUBLE PRECISION NOT NULL,
+                      dropped_ratio DOUBLE PRECISION NOT NULL,
+                      PRIMARY KEY (device_id, resolution, at)
+                    )""",
+                    "CREATE INDEX kpi_samples_age ON kpi_samples (resolution, at)")));
 
     public static int latest() {
         return ALL.get(ALL.size() - 1).version();

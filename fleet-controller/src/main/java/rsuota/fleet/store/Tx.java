@@ -22,6 +22,10 @@ public final class Tx {
         return new DeviceRepository(connection);
     }
 
+    public KpiSampleRepository kpiSamples() {
+        return new KpiSampleRepository(connection);
+    }
+
     public ReleaseRepository releases() {
         return new ReleaseRepository(connection);
     }
