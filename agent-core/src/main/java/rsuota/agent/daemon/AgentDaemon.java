@@ -288,31 +288,22 @@ public final class AgentDaemon implements AutoCloseable {
     void onDesired(MqttDesiredState d) {
         log.info("desired rev {}: {} {}", d.rev(), d.action(), d.release());
         EngineState s = engine.state();
-        boolean sameBundle = s.target() != null && d.manifestDigest() != null && d.manifestDigest().equals(s.target().manifestDigest());
+        // The bundle being worked on: the verified header's, or (before the header is in) the order's.
+        String current = s.target() != null ? s.target().manifestDigest() : s.order() != null ? s.order().manifestDigest() : null;
+        boolean sameBundle = d.manifestDigest() != null && d.manifestDigest().equals(current);
         switch (d.action()) {
             case DOWNLOAD, ACTIVATE -> {
                 boolean activate = d.action() == Action.ACTIVATE;
                 if (sameBundle && s.state() != UpdateState.FAILED && s.state() != UpdateState.IDLE
                         && s.state() != UpdateState.ROLLED_BACK && s.state() != UpdateState.NEEDS_INVESTIGATION) {
-                    if (!activate) {
-                        // the same bundle, now download-only: the rollout was paused; hold our activation
-                        try {
-                            if (engine.holdActivation("rev " + d.rev() + " is download-only")) log.info("activation held by rev {}", d.rev());
-                        } catch (IOException e) {
-                            log.error("cannot persist the hold of rev {}: {}", d.rev(), e.toString());
-                        }
-                        return;
+                    // Paused, resumed or re-sent: the same bundle under a newer rev. Adopt it; never start the download again.
+                    try {
+                        log.info("desired rev {}: {}", d.rev(), engine.adopt(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(),
+                                d.rev(), !activate, d.rolloutId(), d.window(), d.activateAfter())));
+                    } catch (IOException | InstallException e) {
+                        log.error("desired rev {} not adopted: {}", d.rev(), e.toString());
                     }
-                    if (activate && (s.state() == UpdateState.VERIFIED || s.state() == UpdateState.AWAITING_WINDOW)) {
-                        tasks.add(() -> {
-                            try {
-                                engine.activate(d.window(), d.activateAfter(), false);
-                            } catch (IOException | InstallException e) {
-                                log.warn("activation of rev {} refused: {}", d.rev(), e.getMessage());
-                            }
-                        });
-                    }
-                    return; // already on its way or done
+                    return;
                 }
                 if (runningRelease(s, d.manifestDigest())) return;
                 try {

@@ -230,6 +230,54 @@ public final class UpdateEngine {
         return false;
     }
 
+    /**
+     * A newer desired state for the bundle this engine already works on (the controller paused,
+     * resumed, or re-sent it): its rev, download-only flag and window replace the order's without
+     * restarting anything, so the header is never fetched twice for one target and the reports
+     * carry the rev the controller expects. While downloading it only changes what happens at
+     * VERIFIED; at VERIFIED an activation starts, waiting for a window a download-only one is
+     * called off. Once the trial boot is set (activating, committing) or done, only the rev is
+     * taken. Returns what it did, for the log.
+     */
+    public synchronized String adopt(EngineState.Order o) throws IOException, InstallException {
+        UpdateState s = state.state();
+        EngineState.Order have = state.order();
+        if (have == null) return "no order in flight: rev " + o.rev() + " ignored";
+        if (o.rev() <= have.rev()) return "rev " + o.rev() + " is not newer than " + have.rev() + ": ignored";
+        switch (s) {
+            case PENDING, DOWNLOADING -> {
+                state = state.withOrder(o);
+                store.save(state);
+                return (o.downloadOnly() ? "download-only" : "activation") + " order rev " + o.rev() + " adopted while " + s.reported();
+            }
+            case VERIFIED -> {
+                if (o.downloadOnly()) {
+                    state = state.withOrder(o);
+                    store.save(state);
+                    return "rev " + o.rev() + " adopted: stays verified";
+                }
+                transition(UpdateEvent.ACTIVATE, st -> st.withOrder(o).withActivation(EngineState.Activation.ordered(o.window(), o.activateAfter(), false)),
+                        o.window() == null ? null : Map.of("window", o.window()));
+                return "rev " + o.rev() + " activates the verified release";
+            }
+            case AWAITING_WINDOW -> {
+                if (o.downloadOnly()) {
+                    transition(UpdateEvent.CANCEL, st -> st.withActivation(null).withOrder(o), Map.of("reason", "activation held by rev " + o.rev()));
+                    return "rev " + o.rev() + " holds the activation waiting for its window";
+                }
+                state = state.withOrder(o).withActivation(EngineState.Activation.ordered(o.window(), o.activateAfter(), false));
+                store.save(state);
+                return "rev " + o.rev() + " replaces the activation's conditions";
+            }
+            default -> {
+                state = state.withOrder(new EngineState.Order(have.source(), have.release(), have.manifestDigest(), o.rev(), have.downloadOnly(),
+                        have.rolloutId(), have.window(), have.activateAfter()));
+                store.save(state);
+                return "rev " + o.rev() + " taken while " + s.reported() + " (too late to change the activation)";
+            }
+        }
+    }
+
     private static EngineState.Order downloadOnly(EngineState.Order o) {
         return new EngineState.Order(o.source(), o.release(), o.manifestDigest(), o.rev(), true, o.rolloutId(), o.window(), o.activateAfter());
     }

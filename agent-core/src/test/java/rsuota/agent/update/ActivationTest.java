@@ -194,6 +194,69 @@ class ActivationTest {
         assertThat(new StateStore(fx.stateDir).load(Instant.now()).order().downloadOnly()).as("persisted").isTrue();
     }
 
+    /** A desired state of the same bundle with a newer rev, as the daemon maps it. */
+    static EngineState.Order rev(String source, long rev, boolean downloadOnly) {
+        return new EngineState.Order(source, null, null, rev, downloadOnly, null);
+    }
+
+    static long headerFetches(rsuota.fixtures.net.RangeFileServer server) {
+        return server.rangeHeaders().stream().filter(r -> r != null && r.startsWith("bytes=0-")).count();
+    }
+
+    @Test
+    void aPauseAndAResumeDuringTheDownloadAreAdoptedWithoutFetchingTheHeaderAgain() throws Exception {
+        Path www = Files.createDirectories(tmp.resolve("www"));
+        Files.copy(bundle, www.resolve("b.rsub"));
+        try (var server = rsuota.fixtures.net.RangeFileServer.start(www)) {
+            String url = server.uri("/b.rsub").toString();
+            UpdateEngine[] e = new UpdateEngine[1];
+            boolean[] done = {false};
+            fx.hook = new CrashHook() {
+                @Override
+                public void at(String point) {
+                    if (point.startsWith("chunk-journaled") && !done[0]) {
+                        done[0] = true;
+                        try {
+                            e[0].adopt(rev(url, 2, true)); // the rollout paused
+                            e[0].adopt(rev(url, 3, false)); // and resumed
+                            e[0].adopt(rev(url, 2, true)); // a stale rev re-delivered: ignored
+                        } catch (java.io.IOException | InstallException ex) {
+                            throw new AssertionError(ex);
+                        }
+                    }
+                }
+            };
+            e[0] = fx.engine();
+            e[0].order(rev(url, 1, false));
+            EngineState s = e[0].run();
+            assertThat(done[0]).isTrue();
+            assertThat(s.order().rev()).as("reports carry the newest rev").isEqualTo(3);
+            assertThat(s.order().downloadOnly()).isFalse();
+            assertThat(e[0].rebootRequested()).as("the resumed activation went ahead").isTrue();
+            assertThat(headerFetches(server)).as("one header for one target").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aNewerRevBeforeTheHeaderArrivedDoesNotRestartTheDownloadAndAResumeAtVerifiedActivates() throws Exception {
+        Path www = Files.createDirectories(tmp.resolve("www"));
+        Files.copy(bundle, www.resolve("b.rsub"));
+        try (var server = rsuota.fixtures.net.RangeFileServer.start(www)) {
+            String url = server.uri("/b.rsub").toString();
+            UpdateEngine e = fx.engine();
+            e.order(rev(url, 1, false));
+            assertThat(e.state().state()).isEqualTo(UpdateState.PENDING);
+            assertThat(e.adopt(rev(url, 2, true))).contains("adopted while pending");
+            EngineState s = e.run();
+            assertThat(s.state()).as("held: download only").isEqualTo(UpdateState.VERIFIED);
+            assertThat(new StateStore(fx.stateDir).load(Instant.now()).order().rev()).as("persisted").isEqualTo(2);
+            assertThat(e.adopt(rev(url, 3, false))).contains("activates the verified release");
+            e.run();
+            assertThat(e.rebootRequested()).isTrue();
+            assertThat(headerFetches(server)).isEqualTo(1);
+        }
+    }
+
     @Test
     void aPauseCallsOffAnActivationWaitingForItsWindow() throws Exception {
         fx.schedule = WindowSchedule.of(List.of(MaintenanceWindow.parse("Mon-Fri 01:00-04:00 Europe/Berlin")));
