@@ -121,8 +121,10 @@ class DownloadResumeTest {
         second.run();
         assertVerifiedOnB(second);
         long second_ = server.bytesServed() - before;
-        // the resume fetched only the 29 missing chunks (no header: it was kept on disk)
-        assertThat(second_).isEqualTo(bundleSize - BundleHeader.read(bundle).payloadOffset() - 12L * CHUNK);
+        // the resume fetched only the 29 missing chunks (no header: it was kept on disk); the server may still be
+        // sending chunk 12, which the dead engine had in flight, after 'before' was read: at most one chunk more.
+        long missing = bundleSize - BundleHeader.read(bundle).payloadOffset() - 12L * CHUNK;
+        assertThat(second_).isBetween(missing, missing + CHUNK);
     }
 
     @Test

@@ -258,6 +258,11 @@ public final class Controller implements AutoCloseable {
         }
     }
 
+    /** What this controller was opened with. */
+    public Config config() {
+        return config;
+    }
+
     /** The controller's URL as devices and humans reach it. */
     public String publicUrl() {
         if (config.publicUrl() != null) return config.publicUrl();

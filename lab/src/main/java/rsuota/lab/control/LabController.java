@@ -27,7 +27,7 @@ public final class LabController implements AutoCloseable {
     public static final String RELEASE_MANAGER = "lab-release-manager";
     public static final String OPERATOR = "lab-operator";
 
-    private final Controller controller;
+    private volatile Controller controller;
     private final MosquittoBroker mosquitto;
     private final Rest admin;
     private final Rest releaseManager;
@@ -100,6 +100,31 @@ public final class LabController implements AutoCloseable {
 
     public URI uri() {
         return controller.uri();
+    }
+
+    /**
+     * Stops the controller (and its embedded broker) as a process would stop, waits {@code off},
+     * and starts a new one over the same data directory and the same ports, so units and the lab's
+     * REST clients find it where it was. Everything the new one knows comes from its store.
+     */
+    public synchronized void restart(Duration off) throws IOException {
+        Controller old = controller;
+        Controller.Config cfg = old.config();
+        int port = old.uri().getPort();
+        old.close();
+        try {
+            Thread.sleep(off.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while the controller was down", e);
+        }
+        Controller.Config again = new Controller.Config(cfg.dir(), cfg.keyring(), cfg.host(), port, cfg.broker(), cfg.publicUrl(), cfg.tick(),
+                cfg.links(), cfg.alertWebhook(), cfg.sharedGroup());
+        try {
+            controller = Controller.open(again, Clock.systemUTC()).serve();
+        } catch (StartupException e) {
+            throw new IOException("controller restart: " + e.getMessage(), e);
+        }
     }
 
     /** The broker's port on 127.0.0.1 (embedded or Mosquitto). */

@@ -82,7 +82,28 @@ public final class RoadsideApp {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** KPIs forced from outside for a while (a lab "degrade" step); NaN fields keep the release's own. */
+    private volatile MqttState.Kpis override;
+    private volatile Instant overrideUntil = Instant.MIN;
+
+    /** For {@code duration} from now the application reports these KPIs (NaN: its own), whatever release runs. */
+    public void override(MqttState.Kpis k, java.time.Duration duration) {
+        override = k;
+        overrideUntil = Instant.now().plus(duration);
+    }
+
     MqttState.Kpis kpis(Instant now) {
+        MqttState.Kpis own = ownKpis(now);
+        MqttState.Kpis o = override;
+        if (o == null || !now.isBefore(overrideUntil)) return own;
+        double noise = 1 + random.nextDouble(-0.002, 0.002);
+        return new MqttState.Kpis(Double.isNaN(o.availability()) ? own.availability() : Math.min(1.0, o.availability() * noise),
+                Double.isNaN(o.lagMedianMs()) ? own.lagMedianMs() : o.lagMedianMs() * noise,
+                Double.isNaN(o.lagP95Ms()) ? own.lagP95Ms() : o.lagP95Ms() * noise,
+                Double.isNaN(o.droppedRatio()) ? own.droppedRatio() : o.droppedRatio() * noise);
+    }
+
+    private MqttState.Kpis ownKpis(Instant now) {
         FaultProfile p = profile;
         // Small jitter so the charts look like telemetry; never enough to cross a threshold by itself.
         double a = NOMINAL.availability() + random.nextDouble(-0.0002, 0.0005);

@@ -341,11 +341,17 @@ public final class HtmlReport {
         int t = 8;
         double lo;
         double hi;
-        double max = s.threshold();
-        double min = s.threshold();
+        // A control comparison's two series (cohort, control group) have no threshold of their own: NaN.
+        boolean thresholded = !Double.isNaN(s.threshold());
+        double max = thresholded ? s.threshold() : Double.NEGATIVE_INFINITY;
+        double min = thresholded ? s.threshold() : Double.POSITIVE_INFINITY;
         for (double[] p : s.points()) {
             max = Math.max(max, p[1]);
             min = Math.min(min, p[1]);
+        }
+        if (Double.isInfinite(max) || Double.isInfinite(min)) {
+            max = 1;
+            min = 0;
         }
         if (s.comparison().equals("<")) {
             hi = Math.max(1.0, max);
@@ -366,8 +372,9 @@ public final class HtmlReport {
         boolean breachedNow = !s.points().isEmpty() && breaches(s, s.points().get(s.points().size() - 1)[1]);
         String last = s.points().isEmpty() ? "–" : value(s, s.points().get(s.points().size() - 1)[1]);
         h.append("<div class=\"kpi\"><div class=\"t\">").append(esc(KPI_TITLES.getOrDefault(s.rule(), s.rule()))).append(" <span class=\"")
-                .append(breachedNow ? "breach" : "ok").append("\">").append(esc(last)).append("</span> ").append(esc(s.comparison().equals("<") ? "≥" : "≤"))
-                .append(" ").append(esc(value(s, s.threshold()))).append(" needed</div>");
+                .append(breachedNow ? "breach" : "ok").append("\">").append(esc(last)).append("</span> ")
+                .append(thresholded ? esc(s.comparison().equals("<") ? "≥" : "≤") + " " + esc(value(s, s.threshold())) + " needed"
+                        : "compared side by side with its control group").append("</div>");
         h.append("<svg width=\"").append(w).append("\" height=\"").append(ht).append("\">");
         h.append("<rect x=\"").append(l).append("\" y=\"").append(t).append("\" width=\"").append(w - l - 6).append("\" height=\"").append(ht - t - b)
                 .append("\" fill=\"#fafbfc\" stroke=\"#e3e7ec\"/>");
@@ -377,9 +384,11 @@ public final class HtmlReport {
         }
         h.append("<text x=\"").append(l).append("\" y=\"").append(ht - 4).append("\">").append(fmt(start)).append(" s</text>");
         h.append("<text x=\"").append(w - 6).append("\" y=\"").append(ht - 4).append("\" text-anchor=\"end\">").append(fmt(end)).append(" s</text>");
-        double ty = py.applyAsDouble(s.threshold());
-        h.append("<line x1=\"").append(l).append("\" x2=\"").append(w - 6).append("\" y1=\"").append(fmt(ty)).append("\" y2=\"").append(fmt(ty))
-                .append("\" stroke=\"#d64541\" stroke-dasharray=\"5 3\"/>");
+        if (thresholded) {
+            double ty = py.applyAsDouble(s.threshold());
+            h.append("<line x1=\"").append(l).append("\" x2=\"").append(w - 6).append("\" y1=\"").append(fmt(ty)).append("\" y2=\"").append(fmt(ty))
+                    .append("\" stroke=\"#d64541\" stroke-dasharray=\"5 3\"/>");
+        }
         StringBuilder path = new StringBuilder();
         for (double[] p : s.points()) {
             path.append(path.length() == 0 ? "M" : "L").append(fmt(px.applyAsDouble(p[0]))).append(' ').append(fmt(py.applyAsDouble(p[1]))).append(' ');

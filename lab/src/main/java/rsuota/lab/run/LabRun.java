@@ -385,10 +385,26 @@ public final class LabRun {
                 for (JsonNode k : p.path("kpis")) {
                     String rule = k.path("rule").asText();
                     if (rule.equals("open-sev1") || !k.hasNonNull("observed")) continue;
-                    String key = release + "/" + p.path("cohort").asText() + "/" + rule;
-                    RunReport.Series sr = series.computeIfAbsent(key, x -> new RunReport.Series(release, p.path("cohort").asText(), rule,
+                    // One series per rule and slice ("availability-below [variant=rsu-b2]"); a control rule's value is how much worse.
+                    StringBuilder slice = new StringBuilder();
+                    k.path("slice").fields().forEachRemaining(e -> slice.append(slice.length() == 0 ? "" : ",").append(e.getKey()).append('=')
+                            .append(e.getValue().asText()));
+                    String label = rule + (slice.length() == 0 ? "" : " [" + slice + "]") + (k.hasNonNull("control") ? " vs control" : "");
+                    String key = release + "/" + p.path("cohort").asText() + "/" + label;
+                    RunReport.Series sr = series.computeIfAbsent(key, x -> new RunReport.Series(release, p.path("cohort").asText(), label,
                             k.path("unit").asText(), k.path("comparison").asText(), k.path("threshold").asDouble(), new ArrayList<>()));
                     sr.points().add(new double[] {t, k.path("observed").asDouble()});
+                    JsonNode c = k.path("control");
+                    if (c.isObject() && !c.path("controlValue").isNull() && Double.isFinite(c.path("controlValue").asDouble(Double.NaN))) {
+                        // Both series of a control comparison, in the KPI's own unit, so the report shows cohort against control.
+                        for (String side : List.of("judged", "control")) {
+                            String skey = key + "/" + side;
+                            RunReport.Series ss = series.computeIfAbsent(skey, x -> new RunReport.Series(release, p.path("cohort").asText(),
+                                    rule + (slice.length() == 0 ? "" : " [" + slice + "]") + (side.equals("judged") ? ": cohort" : ": control group (" + c.path("by").asText() + ")"),
+                                    "ratio", "<", Double.NaN, new ArrayList<>()));
+                            ss.points().add(new double[] {t, c.path(side + "Value").asDouble()});
+                        }
+                    }
                 }
             }
         });
@@ -452,6 +468,10 @@ public final class LabRun {
             JsonNode st = rollouts.get(r.release());
             return st != null && st.path("state").asText().equals(r.state());
         }
+        if (t instanceof Step.HoldIn h) {
+            JsonNode st = rollouts.get(h.release());
+            return st != null && st.path("hold").path("kind").asText().equals(h.kind());
+        }
         Step.PhaseIn p = (Step.PhaseIn) t;
         JsonNode phase = Expectations.phase(rollouts.get(p.release()), p.phase());
         return phase != null && phase.path("state").asText().equals(p.state());
@@ -461,6 +481,7 @@ public final class LabRun {
         if (t instanceof Step.At a) return "lab time " + Units.human(a.at());
         if (t instanceof Step.DeviceIn d) return d.device() + " to be " + d.state();
         if (t instanceof Step.RolloutIn r) return "rollout " + r.release() + " to be " + r.state();
+        if (t instanceof Step.HoldIn h) return "rollout " + h.release() + " to wait for " + h.kind();
         Step.PhaseIn p = (Step.PhaseIn) t;
         return "phase " + p.phase() + " of " + p.release() + " to be " + p.state();
     }

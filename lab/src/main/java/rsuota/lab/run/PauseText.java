@@ -19,8 +19,10 @@ public final class PauseText {
             return "PAUSED by rule open-sev1: open Sev1 incident(s) " + join(f.path("incidents")) + " against the release";
         }
         if (cause.equals("rule") && !f.isMissingNode()) {
-            return "PAUSED by rule " + f.path("rule").asText() + (f.hasNonNull("cohort") ? " on cohort " + f.path("cohort").asText() : "")
-                    + ": " + observed(f) + offending(f);
+            StringBuilder slice = new StringBuilder();
+            f.path("slice").fields().forEachRemaining(e -> slice.append(", ").append(e.getKey()).append(' ').append(e.getValue().asText()));
+            return "PAUSED by rule " + f.path("rule").asText() + (f.hasNonNull("cohort") ? " on cohort " + f.path("cohort").asText() : "") + slice
+                    + (f.path("control").isObject() ? " (against its control group)" : "") + ": " + observed(f) + offending(f);
         }
         return "PAUSED (" + cause + ") by " + pe.path("actor").asText() + ": " + pe.path("reason").asText();
     }
@@ -40,7 +42,25 @@ public final class PauseText {
                     + ", fired at lab " + lab(f.path("firedAt"), zero));
             out.add("    sample: " + f.path("sample").asText() + " reporting device(s), at least " + f.path("required").asText() + " required"
                     + (f.path("offline").isEmpty() ? "" : "; offline: " + join(f.path("offline"))));
-            if (!f.path("offending").isEmpty()) out.add("    offending devices: " + join(f.path("offending")));
+            if (f.path("slice").size() > 0) {
+                List<String> sl = new ArrayList<>();
+                f.path("slice").fields().forEachRemaining(e -> sl.add(e.getKey() + " " + e.getValue().asText()));
+                out.add("    slice: " + String.join(", ", sl) + " (the cohort as a whole may hold)");
+            }
+            if (f.path("values").size() > 0) {
+                List<String> dv = new ArrayList<>();
+                f.path("values").fields().forEachRemaining(e -> dv.add(e.getKey() + " " + String.format(Locale.ROOT, "%.4f", e.getValue().asDouble())));
+                out.add("    offending devices and their own values: " + String.join(", ", dv));
+            } else if (!f.path("offending").isEmpty()) {
+                out.add("    offending devices: " + join(f.path("offending")));
+            }
+            JsonNode c = f.path("control");
+            if (c.isObject()) {
+                out.add("    control group (" + c.path("by").asText() + "): judged " + String.format(Locale.ROOT, "%.4f", c.path("judgedValue").asDouble())
+                        + " over " + c.path("judgedSize").asText() + " device(s), control " + String.format(Locale.ROOT, "%.4f", c.path("controlValue").asDouble())
+                        + " over " + c.path("controlSize").asText() + " unit(s) (at least " + c.path("controlRequired").asText() + "), "
+                        + c.path("compare").asText() + " limit " + c.path("limit").asText() + "; control units " + join(c.path("controlDevices")));
+            }
             if (!f.path("incidents").isEmpty()) out.add("    open Sev1 incidents: " + join(f.path("incidents")));
         }
         pe.path("links").fields().forEachRemaining(l -> out.add("  Link " + l.getKey() + ": " + l.getValue().asText()));

@@ -36,6 +36,8 @@ final class Steps {
         if (a instanceof Step.Pause x) return x.release();
         if (a instanceof Step.Resume x) return x.release();
         if (a instanceof Step.Rollback x) return x.release();
+        if (a instanceof Step.Extend x) return x.release();
+        if (a instanceof Step.Clear x) return x.release();
         if (a instanceof Step.Incident x) return x.release() == null ? "lab" : x.release();
         return "lab";
     }
@@ -79,6 +81,18 @@ final class Steps {
             op.post(rollout(x.release()) + "/rollback", body);
             return "operator rolls back " + x.release() + " (" + x.scope() + "): " + x.reason();
         }
+        if (a instanceof Step.Extend x) {
+            rm.post(rollout(x.release()) + "/extend", Rest.object().put("by", Units.config(x.by())).put("reason", x.reason()));
+            return "release manager extends the observation of " + x.release() + " by " + Units.human(x.by()) + ": " + x.reason();
+        }
+        if (a instanceof Step.Clear x) {
+            op.post(rollout(x.release()) + "/devices/" + x.device() + "/clear", Rest.object().put("reason", x.reason()));
+            return "operator clears " + x.device() + "'s flag in the rollout of " + x.release() + ": " + x.reason();
+        }
+        if (a instanceof Step.RestartController x) {
+            controller.restart(x.off());
+            return "the controller stopped and started again over its store after " + Units.human(x.off());
+        }
         Step.Incident x = (Step.Incident) a;
         ObjectNode body = Rest.object().put("id", x.id()).put("severity", x.severity()).put("state", x.state());
         if (x.release() != null) body.put("release", x.release());
@@ -113,6 +127,9 @@ final class Steps {
         else if (a instanceof Step.PowerCut x) d.powerCut(x.off());
         else if (a instanceof Step.PowerOff) d.powerOff();
         else if (a instanceof Step.PowerOn) d.powerOn();
+        else if (a instanceof Step.Degrade x) d.app().override(new rsuota.wire.MqttState.Kpis(
+                x.availability() == null ? Double.NaN : x.availability(), x.lagMedianMs() == null ? Double.NaN : x.lagMedianMs(),
+                x.lagP95Ms() == null ? Double.NaN : x.lagP95Ms(), x.droppedRatio() == null ? Double.NaN : x.droppedRatio()), x.duration());
     }
 
     private static String describeDeviceAction(Step.Action a) {
@@ -131,6 +148,8 @@ final class Steps {
         if (a instanceof Step.PowerCut x && x.inHandover()) return "power cut armed for the next reboot handover, off for " + Units.human(x.off());
         if (a instanceof Step.PowerCut x) return "power cut, off for " + Units.human(x.off());
         if (a instanceof Step.PowerOff) return "power off";
+        if (a instanceof Step.Degrade x) return "application KPIs degraded for " + Units.human(x.duration()) + " (availability "
+                + (x.availability() == null ? "as is" : x.availability()) + ")";
         return "power on";
     }
 

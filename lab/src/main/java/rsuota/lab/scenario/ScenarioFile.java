@@ -221,6 +221,10 @@ public final class ScenarioFile {
             if (!devices.contains(device)) throw w.error("device", "'" + device + "' is not in the fleet");
             return new Step.DeviceIn(device, state);
         }
+        if (phase == null && state.startsWith("hold:")) {
+            if (release == null || !releases.contains(release)) throw w.error("release", "must name a release with a rollout " + releases);
+            return new Step.HoldIn(release, state.substring(5));
+        }
         if (release == null || !releases.contains(release)) throw w.error("release", "must name a release with a rollout " + releases + " (or give 'device')");
         return phase == null ? new Step.RolloutIn(release, state) : new Step.PhaseIn(release, phase, state);
     }
@@ -271,10 +275,21 @@ public final class ScenarioFile {
             case "resume" -> new Step.Resume(release(s, releases), s.requiredText("reason"));
             case "rollback" -> new Step.Rollback(release(s, releases), s.text("scope", "rollout"), s.has("phase") ? s.integer("phase", 0, 0, 100) : null,
                     s.text("cohort", null), s.text("device", null), s.requiredText("reason"));
+            case "degrade" -> {
+                Step.Degrade d = new Step.Degrade(s.decimal("availability", null, 0, 1), s.decimal("lagMedianMs", null, 0, 1e7),
+                        s.decimal("lagP95Ms", null, 0, 1e7), s.decimal("droppedRatio", null, 0, 1), s.requiredDuration("for"));
+                if (d.availability() == null && d.lagMedianMs() == null && d.lagP95Ms() == null && d.droppedRatio() == null) {
+                    throw s.error("availability", "or another KPI is required: what the units' application degrades to");
+                }
+                yield d;
+            }
+            case "extend" -> new Step.Extend(release(s, releases), s.requiredDuration("by"), s.requiredText("reason"));
+            case "clear" -> new Step.Clear(release(s, releases), s.requiredText("device"), s.requiredText("reason"));
+            case "restart-controller" -> new Step.RestartController(s.duration("off", Duration.ofSeconds(1)));
             case "incident" -> new Step.Incident(s.requiredText("incident"), s.text("severity", "sev1"), s.text("state", "open"),
                     s.text("release", null), s.text("title", null));
             default -> throw s.error("do", "'" + verb + "' is not an action (cut, stall, throttle, partition, heal, flap, power-cut, power-off, "
-                    + "power-on, start, advance, pause, resume, rollback, incident)");
+                    + "power-on, start, advance, pause, resume, rollback, incident, degrade, extend, clear, restart-controller)");
         };
     }
 

@@ -15,7 +15,7 @@ import java.time.Duration;
 public record Step(String id, Trigger trigger, Duration delay, Scenario.Targets devices, Action action) {
 
     /** When a step happens. */
-    public sealed interface Trigger permits At, DeviceIn, RolloutIn, PhaseIn {}
+    public sealed interface Trigger permits At, DeviceIn, RolloutIn, PhaseIn, HoldIn {}
 
     /** At lab time {@code at} (the lab clock starts once the fleet is up and every rollout is created). */
     public record At(Duration at) implements Trigger {}
@@ -28,6 +28,9 @@ public record Step(String id, Trigger trigger, Duration delay, Scenario.Targets 
 
     /** When phase {@code phase} of the rollout of {@code release} is {@code state} (active, awaiting_approval, passed). */
     public record PhaseIn(String release, String phase, String state) implements Trigger {}
+
+    /** When the rollout of {@code release} waits for {@code kind} (its status' hold: inconclusive, awaiting_approval, gate, ...). */
+    public record HoldIn(String release, String kind) implements Trigger {}
 
     /** Which network path of a device a fault hits. */
     public enum Path {
@@ -48,7 +51,7 @@ public record Step(String id, Trigger trigger, Duration delay, Scenario.Targets 
 
     /** What a step does. */
     public sealed interface Action permits Cut, Stall, Throttle, Partition, Heal, Flap, PowerCut, PowerOff, PowerOn, Start, Advance, Pause,
-            Resume, Rollback, Incident {
+            Resume, Rollback, Incident, Degrade, Extend, Clear, RestartController {
         /** The "do" word of the scenario file. */
         String verb();
 
@@ -141,5 +144,30 @@ public record Step(String id, Trigger trigger, Duration delay, Scenario.Targets 
     /** An incident tool's webhook: {@code POST /api/v1/incidents}. */
     public record Incident(String id, String severity, String state, String release, String title) implements Action {
         public String verb() { return "incident"; }
+    }
+
+    /**
+     * The units' application KPIs move to these values for {@code duration} whatever release runs
+     * (rush hour, a storm, a backhaul outage: something every unit of a corridor shares); null
+     * values stay as the release makes them.
+     */
+    public record Degrade(Double availability, Double lagMedianMs, Double lagP95Ms, Double droppedRatio, Duration duration) implements Action {
+        public String verb() { return "degrade"; }
+        public boolean onDevices() { return true; }
+    }
+
+    /** Release manager extends the current phase's observation window by {@code by}. */
+    public record Extend(String release, Duration by, String reason) implements Action {
+        public String verb() { return "extend"; }
+    }
+
+    /** Operator clears a unit's needs_investigation flag. */
+    public record Clear(String release, String device, String reason) implements Action {
+        public String verb() { return "clear"; }
+    }
+
+    /** The controller process stops (its embedded broker with it) and starts again over its data after {@code off}. */
+    public record RestartController(Duration off) implements Action {
+        public String verb() { return "restart-controller"; }
     }
 }
