@@ -130,7 +130,7 @@ public final class RolloutEngine {
             }
             if (p.idx() == r.phaseIndex()) current = verdicts;
         }
-        recordNewHolds(tx, r, attention, now, out);
+        recordNewHolds(tx, r, phases, attention, now, out);
         if (!fired.isEmpty() && r.state() == RolloutState.RUNNING) {
             Finding f = fired.get(0);
             String reason = f.explain();
@@ -188,18 +188,29 @@ public final class RolloutEngine {
     }
 
     /**
-     * An inconclusive hold that begins now (its line was not in the stored attention) is written to
-     * the audit log and raised as an alert, once per hold: a controller restart or a changing sample
-     * count does not record it again.
+     * A phase whose window has passed and that is held because a rule is inconclusive is written
+     * to the audit log and raised as an alert, once per hold (rule and cohort): a restart or a
+     * changing sample count does not record it again. While the window still runs, too few
+     * reporting devices is normal (they are downloading) and records nothing.
      */
-    private void recordNewHolds(Tx tx, Rollout r, List<String> attention, Instant now, Step out) throws SQLException, FleetException {
-        java.util.Set<String> before = new java.util.HashSet<>();
-        for (String a : r.attention()) if (a.contains(" is inconclusive:")) before.add(holdKey(a));
+    private void recordNewHolds(Tx tx, Rollout r, List<Phase> phases, List<String> attention, Instant now, Step out)
+            throws SQLException, FleetException {
+        if (r.phaseIndex() < 0 || r.phaseIndex() >= phases.size()) return;
+        Phase current = phases.get(r.phaseIndex());
+        if (current.state() != PhaseState.ACTIVE || current.windowEndsAt() == null || now.isBefore(current.windowEndsAt())) return;
+        String cohort = tx.cohorts().find(current.cohortId()).map(rsuota.fleet.domain.Cohort::name).orElse(current.name());
+        java.util.Set<String> recorded = new java.util.HashSet<>();
+        for (Alert a : new AlertRepository(tx).forRollout(r.id())) {
+            if (a.kind().equals(Alert.INCONCLUSIVE_HOLD)) recorded.add(String.valueOf(a.detail().get("key")));
+        }
         for (String a : attention) {
-            if (!a.contains(" is inconclusive:") || before.contains(holdKey(a))) continue;
+            if (!a.contains(" is inconclusive:") || !holdKey(a).endsWith(" on cohort " + cohort)) continue;
+            String key = current.idx() + ":" + holdKey(a);
+            if (recorded.contains(key)) continue;
             Map<String, Object> detail = new LinkedHashMap<>();
             detail.put("release", r.release());
-            detail.put("phase", r.phaseIndex());
+            detail.put("phase", current.idx());
+            detail.put("key", key);
             detail.put("hold", a);
             actions.audit.append(tx, ENGINE, "rollout.hold.inconclusive", r.target(), a, detail);
             out.alerts.add(new AlertRepository(tx).insert(now, Alert.INCONCLUSIVE_HOLD, r.id(), null, detail));

@@ -290,6 +290,14 @@ public final class HtmlReport {
     private static final Map<String, String> KPI_TITLES = Map.of("availability-below", "availability", "lag-median-above", "event lag median",
             "lag-p95-above", "event lag p95", "dropped-ratio-above", "dropped events", "rollback-rate-above", "rollback rate");
 
+    /** "availability" for the cohort, "availability [variant=rsu-b2]" for a slice, "event lag median: control group (corridor)". */
+    static String title(String series) {
+        for (Map.Entry<String, String> e : KPI_TITLES.entrySet()) {
+            if (series.startsWith(e.getKey())) return e.getValue() + series.substring(e.getKey().length());
+        }
+        return series;
+    }
+
     private static void kpis(StringBuilder h, RunReport r, double end) {
         if (r.kpis().isEmpty()) return;
         h.append("<section><h2>KPIs per cohort, as the pause rules saw them</h2><p class=\"hint\">Cohort aggregate over the rule window "
@@ -310,8 +318,9 @@ public final class HtmlReport {
             // Every chart of a release spans that rollout's active time, so its cohorts line up.
             double[] range = ranges.getOrDefault(release, new double[] {0, end});
             for (String rule : KPI_ORDER) {
+                // The cohort's series first, then its slices ("availability-below [variant=rsu-b2]") and a control rule's two sides.
                 for (RunReport.Series s : g.getValue()) {
-                    if (!s.rule().equals(rule)) continue;
+                    if (!s.rule().equals(rule) && !s.rule().startsWith(rule + " ") && !s.rule().startsWith(rule + ":")) continue;
                     if (rule.equals("rollback-rate-above") && s.points().stream().allMatch(p -> p[1] == 0)) continue;
                     kpiChart(h, s, range[0], Math.max(range[1], range[0] + 1), pauseTimes(r, release));
                 }
@@ -371,7 +380,7 @@ public final class HtmlReport {
         java.util.function.DoubleUnaryOperator py = v -> t + (1 - (v - fLo) / (fHi - fLo)) * (ht - t - b);
         boolean breachedNow = !s.points().isEmpty() && breaches(s, s.points().get(s.points().size() - 1)[1]);
         String last = s.points().isEmpty() ? "–" : value(s, s.points().get(s.points().size() - 1)[1]);
-        h.append("<div class=\"kpi\"><div class=\"t\">").append(esc(KPI_TITLES.getOrDefault(s.rule(), s.rule()))).append(" <span class=\"")
+        h.append("<div class=\"kpi\"><div class=\"t\">").append(esc(title(s.rule()))).append(" <span class=\"")
                 .append(breachedNow ? "breach" : "ok").append("\">").append(esc(last)).append("</span> ")
                 .append(thresholded ? esc(s.comparison().equals("<") ? "≥" : "≤") + " " + esc(value(s, s.threshold())) + " needed"
                         : "compared side by side with its control group").append("</div>");

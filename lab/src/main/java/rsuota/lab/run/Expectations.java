@@ -67,7 +67,7 @@ final class Expectations {
             for (SimulatedDevice.Status s : o.devices().values()) {
                 if (!d.devices().includes(s.id())) continue;
                 if (d.state() != null && !d.state().equals(s.state())) out.add(s.id() + " is " + s.state() + ", expected " + d.state());
-                if (!d.running().isEmpty() && !d.running().contains(s.running())) {
+                if (!d.running().isEmpty() && (s.running() == null || !d.running().contains(s.running()))) {
                     out.add(s.id() + " runs " + s.running() + ", expected " + String.join(" or ", d.running()));
                 }
                 if (d.error() != null && !d.error().equals(s.errorCode())) out.add(s.id() + " last error " + s.errorCode() + ", expected " + d.error());

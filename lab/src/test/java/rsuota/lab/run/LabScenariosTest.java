@@ -198,6 +198,111 @@ class LabScenariosTest {
         assertThat(device(r, "rsu-a01").state()).isIn("activated", "rolled_back");
     }
 
+    static JsonNode kpi(JsonNode rollout, String phase, String rule) {
+        for (JsonNode p : rollout.path("phases")) {
+            if (!p.path("name").asText().equals(phase)) continue;
+            for (JsonNode k : p.path("kpis")) if (k.path("rule").asText().equals(rule) && k.path("slice").isEmpty()) return k;
+        }
+        throw new AssertionError("no kpi " + rule + " in phase " + phase);
+    }
+
+    static List<String> auditActions(RunReport r) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : r.audit()) out.add(e.path("action").asText());
+        return out;
+    }
+
+    @Test
+    void aCompletedRolloutIsRolledBackAndEndsRolledBack() throws Exception {
+        RunReport r = run("rollback-after-completion");
+        JsonNode st = rollout(r, "2.0");
+        assertThat(deviceViews(st)).allSatisfy(d -> {
+            assertThat(d.path("bucket").asText()).isEqualTo("rolled_back");
+            assertThat(d.path("rollbackResult").asText()).isEqualTo("healthy");
+        });
+        assertThat(st.path("alerts")).isEmpty();
+        assertThat(kpi(st, "wave-1", "rollback-rate-above").path("observed").asDouble()).as("obeying an order is not a rollback rate").isZero();
+        assertThat(auditActions(r)).containsSubsequence("rollout.complete", "rollout.rollback", "rollout.rollback.done");
+    }
+
+    @Test
+    void aUnitPastItsRollbackDeadlineIsFlaggedAndClearedWhenItConfirms() throws Exception {
+        RunReport r = run("rollback-needs-investigation");
+        JsonNode st = rollout(r, "2.0");
+        assertThat(auditActions(r)).containsSubsequence("rollout.rollback", "rollout.device.flag", "rollout.rollback.done", "rollout.device.flag.clear");
+        assertThat(r.audit()).filteredOn(e -> e.path("action").asText().equals("rollout.device.flag")).singleElement()
+                .satisfies(e -> assertThat(e.path("target").asText()).endsWith("device:rsu-p03"));
+        assertThat(r.audit()).filteredOn(e -> e.path("action").asText().equals("rollout.device.flag.clear")).singleElement()
+                .satisfies(e -> assertThat(e.path("actor").asText()).isEqualTo("system:telemetry"));
+        assertThat(deviceViews(st)).filteredOn(d -> d.path("device").asText().equals("rsu-p03")).singleElement()
+                .satisfies(d -> assertThat(d.path("overdue").asBoolean()).isTrue());
+        assertThat(kpi(st, "pilot", "rollback-rate-above").path("observed").asDouble()).isZero();
+        assertThat(r.kpis()).filteredOn(s -> s.rule().startsWith("rollback-rate")).allSatisfy(s ->
+                assertThat(s.points()).allSatisfy(p -> assertThat(p[1]).as("never a red 100 %% rollback rate").isZero()));
+    }
+
+    @Test
+    void anInconclusiveHoldIsApprovedByAHumanWithTheJudgedValuesInTheAudit() throws Exception {
+        RunReport r = run("inconclusive-hold");
+        JsonNode advance = r.audit().stream().filter(e -> e.path("action").asText().equals("rollout.advance")).findFirst().orElseThrow();
+        assertThat(advance.path("reason").asText()).contains("utility outage");
+        String judged = advance.path("detail").toString();
+        assertThat(judged).contains("judged").contains("availability-below").contains("inconclusive").contains("silent");
+        assertThat(rollout(r, "2.0").path("hold").path("kind").asText()).isEqualTo("done");
+    }
+
+    @Test
+    void anOutlierUnitHiddenByTheCohortMeanIsNamedWithItsValue() throws Exception {
+        RunReport r = run("outlier-device");
+        JsonNode f = rollout(r, "2.0").path("pauses").path(0).path("findings").path(0);
+        assertThat(f.path("values").path("rsu-p05").asDouble()).isLessThan(0.95);
+        assertThat(f.path("values").size()).isEqualTo(1);
+        assertThat(kpi(rollout(r, "2.0"), "pilot", "availability-below").path("verdict").asText()).as("the mean hid it").isEqualTo("clear");
+    }
+
+    @Test
+    void aVariantSliceBreachPausesWhileTheCohortMeanHolds() throws Exception {
+        RunReport r = run("variant-slice");
+        JsonNode pe = rollout(r, "2.0").path("pauses").path(0);
+        assertThat(pe.path("findings").path(0).path("offending").toString()).contains("rsu-p09").contains("rsu-p10").doesNotContain("rsu-p01");
+        assertThat(r.kpis()).anySatisfy(s -> assertThat(s.rule()).isEqualTo("availability-below [variant=rsu-b2]"));
+        Path html = Path.of("target", "lab-reports", "variant-slice", "report.html");
+        assertThat(Files.readString(html)).as("a chart per slice and the explanation naming it").contains("availability [variant=rsu-b2]")
+                .contains("availability [variant=rsu-a1]").contains("slice: variant rsu-b2");
+    }
+
+    @Test
+    void rushHourPausesNothingAndAReleaseWorseThanItsControlGroupPauses() throws Exception {
+        RunReport r = run("control-group");
+        JsonNode f = rollout(r, "2.0").path("pauses").path(0).path("findings").path(0);
+        JsonNode c = f.path("control");
+        assertThat(c.path("controlSize").asInt()).isEqualTo(3);
+        assertThat(c.path("judgedValue").asDouble()).as("well under the absolute 2 s").isBetween(450.0, 1900.0);
+        assertThat(c.path("controlValue").asDouble()).isLessThan(300.0);
+        assertThat(r.timeline()).anySatisfy(e -> assertThat(e.text()).contains("rush"));
+        assertThat(r.kpis()).anySatisfy(s -> assertThat(s.rule()).contains("control group"));
+    }
+
+    @Test
+    void aControllerRestartedMidWindowFiresTheRuleAsIfItHadNotStopped() throws Exception {
+        RunReport r = run("restart-mid-window");
+        JsonNode pe = rollout(r, "2.0").path("pauses").path(0);
+        Instant restart = r.timeline().stream().filter(e -> e.kind().equals("step") && e.text().startsWith("restart:")).findFirst().orElseThrow().at();
+        Instant breachSince = at(pe.path("findings").path(0).path("breachSince"));
+        assertThat(breachSince).as("the breach began before the restart and was carried over").isBefore(restart);
+        assertThat(Duration.between(breachSince, at(pe.path("at")))).as("fired at its sustained 20 s, not later")
+                .isBetween(Duration.ofSeconds(20), Duration.ofSeconds(24));
+    }
+
+    @Test
+    void unitsActOnTheLatestDesiredStateAcrossPauseResumeAndACorridorComingBackAtOnce() throws Exception {
+        RunReport r = run("offline-corridor");
+        for (String d : List.of("rsu-p01", "rsu-p02", "rsu-p03", "rsu-w01", "rsu-w02", "rsu-w03", "rsu-w04")) {
+            assertThat(device(r, d).downloads()).as(d + " downloaded one bundle").containsExactly("2.0");
+        }
+        assertThat(r.timeline()).anySatisfy(e -> assertThat(e.text()).contains("resumes"));
+    }
+
     @Test
     void incompatibleVariantInAWaveIsBlockedWithAReasonAndTheRestProceeds() throws Exception {
         RunReport r = run("incompatible-variant");
