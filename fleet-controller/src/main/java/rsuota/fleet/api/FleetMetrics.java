@@ -9,6 +9,7 @@ import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.link.ControllerLink;
 import rsuota.fleet.link.DesiredStatePublisher;
 import rsuota.fleet.link.TelemetryIngest;
+import rsuota.fleet.policy.PromSeries;
 import rsuota.fleet.rollout.Rollout;
 import rsuota.fleet.rollout.RolloutState;
 import rsuota.fleet.rollout.RolloutStatus;
@@ -40,34 +41,101 @@ public final class FleetMetrics implements Metrics.Source {
         head(out, "rsuota_rollouts", "Rollouts per state.", "gauge");
         byState.forEach((s, n) -> out.append("rsuota_rollouts{state=\"").append(s).append("\"} ").append(n).append('\n'));
 
-        head(out, "rsuota_cohort_devices", "Devices of each rollout cohort per bucket (queued, in_progress, succeeded, failed, rolled_back, silent).", "gauge");
-        StringBuilder kpi = new StringBuilder();
-        StringBuilder thr = new StringBuilder();
-        StringBuilder breached = new StringBuilder();
+        // Per rollout, phase, cohort and slice: what the rules judge, in Prometheus base units, so a dashboard or an
+        // alert rule reads the same numbers the pause explanations carry. Labels are bounded: no per-device series.
+        Map<String, StringBuilder> series = new java.util.LinkedHashMap<>();
+        for (String[] m : PromSeries.KPI_METRICS) series.put(m[1], new StringBuilder());
+        for (String extra : List.of("rsuota_cohort_devices", "rsuota_cohort_control_value", "rsuota_rule_threshold_ratio",
+                "rsuota_rule_threshold_seconds", "rsuota_rule_verdict", "rsuota_rollout_paused", "rsuota_rollout_pauses_total",
+                "rsuota_rollout_rollbacks_total", "rsuota_rollback_overdue_devices")) {
+            series.put(extra, new StringBuilder());
+        }
         for (Rollout r : all) {
             if (!r.state().active()) continue;
             RolloutStatus st = rollouts.status(r.id());
+            String rl = "release=\"" + Metrics.label(st.release()) + "\",rollout=\"" + st.id() + "\"";
+            series.get("rsuota_rollout_paused").append("rsuota_rollout_paused{").append(rl).append("} ").append(st.state().equals("paused") ? 1 : 0).append('\n');
+            Map<String, Integer> causes = new TreeMap<>();
+            for (String c : List.of("rule", "operator", "rollback")) causes.put(c, 0);
+            st.pauses().forEach(p -> causes.merge(p.cause().name().toLowerCase(Locale.ROOT), 1, Integer::sum));
+            causes.forEach((c, n) -> series.get("rsuota_rollout_pauses_total").append("rsuota_rollout_pauses_total{").append(rl)
+                    .append(",cause=\"").append(c).append("\"} ").append(n).append('\n'));
+            int local = 0;
+            int commanded = 0;
+            int overdue = 0;
+            for (RolloutStatus.PhaseView p : st.phases()) {
+                for (RolloutStatus.DeviceView d : p.devices()) {
+                    if ("local".equals(d.rollback())) local++;
+                    else if ("commanded".equals(d.rollback())) commanded++;
+                    if (d.overdue() && "needs_investigation".equals(d.rollbackResult())) overdue++;
+                }
+            }
+            series.get("rsuota_rollout_rollbacks_total").append("rsuota_rollout_rollbacks_total{").append(rl).append(",kind=\"local\"} ").append(local)
+                    .append('\n').append("rsuota_rollout_rollbacks_total{").append(rl).append(",kind=\"commanded\"} ").append(commanded).append('\n');
+            series.get("rsuota_rollback_overdue_devices").append("rsuota_rollback_overdue_devices{").append(rl).append("} ").append(overdue).append('\n');
             for (RolloutStatus.PhaseView p : st.phases()) {
                 if (p.state().equals("pending")) continue;
-                String labels = "release=\"" + Metrics.label(st.release()) + "\",rollout=\"" + st.id() + "\",cohort=\"" + Metrics.label(p.cohort()) + "\"";
-                p.buckets().forEach((b, n) -> out.append("rsuota_cohort_devices{").append(labels).append(",bucket=\"").append(b).append("\"} ")
-                        .append(n).append('\n'));
+                String labels = rl + ",phase=\"" + Metrics.label(p.name()) + "\",cohort=\"" + Metrics.label(p.cohort()) + "\"";
+                p.buckets().forEach((b, n) -> series.get("rsuota_cohort_devices").append("rsuota_cohort_devices{").append(labels).append(",bucket=\"")
+                        .append(b).append("\"} ").append(n).append('\n'));
                 for (RolloutStatus.Kpi k : p.kpis()) {
-                    StringBuilder slice = new StringBuilder();
-                    k.slice().forEach((d, v) -> slice.append(slice.length() == 0 ? "" : ",").append(d).append('=').append(v));
-                    String l = labels + ",rule=\"" + k.rule() + "\",slice=\"" + Metrics.label(slice.toString()) + "\"";
-                    if (k.observed() != null) kpi.append("rsuota_cohort_kpi{").append(l).append("} ").append(k.observed()).append('\n');
-                    thr.append("rsuota_cohort_kpi_threshold{").append(l).append("} ").append(k.threshold()).append('\n');
-                    breached.append("rsuota_cohort_rule_breached{").append(l).append("} ").append(k.verdict().equals("breach") ? 1 : 0).append('\n');
+                    String[] m = PromSeries.metricOf(k.rule());
+                    if (m == null) continue;
+                    String sl = labels + ",slice=\"" + Metrics.label(PromSeries.sliceLabel(k.slice())) + "\"";
+                    double scale = m[2].equals("seconds") ? 0.001 : 1;
+                    Double value = k.control() != null ? Double.valueOf(k.control().judgedValue()) : k.observed();
+                    if (value != null && Double.isFinite(value)) {
+                        series.get(m[1]).append(m[1]).append('{').append(sl).append("} ").append(value * scale).append('\n');
+                    }
+                    if (k.control() != null) {
+                        for (String side : List.of("cohort", "control")) {
+                            double v = side.equals("cohort") ? k.control().judgedValue() : k.control().controlValue();
+                            if (!Double.isFinite(v)) continue;
+                            series.get("rsuota_cohort_control_value").append("rsuota_cohort_control_value{").append(sl).append(",rule=\"")
+                                    .append(k.rule()).append("\",side=\"").append(side).append("\"} ").append(v * scale).append('\n');
+                        }
+                    }
+                    if (k.slice().isEmpty() && k.control() == null && !m[2].equals("devices")) {
+                        String t = m[2].equals("seconds") ? "rsuota_rule_threshold_seconds" : "rsuota_rule_threshold_ratio";
+                        series.get(t).append(t).append('{').append(labels).append(",rule=\"").append(k.rule()).append("\"} ").append(k.threshold() * scale)
+                                .append('\n');
+                    }
+                    series.get("rsuota_rule_verdict").append("rsuota_rule_verdict{").append(sl).append(",rule=\"").append(k.rule())
+                            .append("\",verdict=\"").append(k.verdict()).append("\"} 1\n");
                 }
             }
         }
-        head(out, "rsuota_cohort_kpi", "Observed value of each pause rule's KPI over each active cohort (unit as the rule's).", "gauge");
-        out.append(kpi);
-        head(out, "rsuota_cohort_kpi_threshold", "Threshold of each pause rule per active cohort.", "gauge");
-        out.append(thr);
-        head(out, "rsuota_cohort_rule_breached", "1 while a pause rule's threshold is crossed over the cohort (not yet necessarily sustained).", "gauge");
-        out.append(breached);
+        for (String[] m : PromSeries.KPI_METRICS) {
+            head(out, m[1], m[3], "gauge");
+            out.append(series.get(m[1]));
+        }
+        head(out, "rsuota_cohort_devices", "Units of each rollout phase per bucket (queued, in_progress, succeeded, failed, rollback_pending, "
+                + "rolled_back, needs_investigation, silent).", "gauge");
+        out.append(series.get("rsuota_cohort_devices"));
+        head(out, "rsuota_cohort_control_value", "A control rule's KPI over the cohort (side=cohort) and over its control group (side=control), "
+                + "in the KPI's base unit.", "gauge");
+        out.append(series.get("rsuota_cohort_control_value"));
+        head(out, "rsuota_rule_threshold_ratio", "Threshold of a ratio rule (availability, dropped events, rollback rate) per cohort.", "gauge");
+        out.append(series.get("rsuota_rule_threshold_ratio"));
+        head(out, "rsuota_rule_threshold_seconds", "Threshold of a lag rule per cohort.", "gauge");
+        out.append(series.get("rsuota_rule_threshold_seconds"));
+        head(out, "rsuota_rule_verdict", "1 for each rule's current verdict (clear, breach, inconclusive) per cohort and slice.", "gauge");
+        out.append(series.get("rsuota_rule_verdict"));
+        head(out, "rsuota_rollout_paused", "1 while the rollout is paused.", "gauge");
+        out.append(series.get("rsuota_rollout_paused"));
+        head(out, "rsuota_rollout_pauses_total", "Pause events of the rollout by cause (rule, operator, rollback).", "counter");
+        out.append(series.get("rsuota_rollout_pauses_total"));
+        head(out, "rsuota_rollout_rollbacks_total", "Units of the rollout that rolled back, by kind (local: fell back by itself; commanded).", "counter");
+        out.append(series.get("rsuota_rollout_rollbacks_total"));
+        head(out, "rsuota_rollback_overdue_devices", "Units that missed their rollback deadline and have not confirmed since.", "gauge");
+        out.append(series.get("rsuota_rollback_overdue_devices"));
+
+        // Flags outlive the rollout that raised them (a rolled-back rollout's unit that never confirmed): counted across all.
+        head(out, "rsuota_devices_needs_investigation", "Units flagged needs_investigation (missed rollback deadline, or reported so) per rollout.", "gauge");
+        Map<Long, String> releaseOf = new TreeMap<>();
+        for (Rollout r : all) releaseOf.put(r.id(), r.release());
+        rollouts.flagged().forEach((id, devices) -> out.append("rsuota_devices_needs_investigation{release=\"")
+                .append(Metrics.label(releaseOf.getOrDefault(id, ""))).append("\",rollout=\"").append(id).append("\"} ").append(devices.size()).append('\n'));
 
         head(out, "rsuota_mqtt_messages_total", "Device messages accepted by kind; duplicates and gaps of event seq numbers.", "counter");
         ingest.counters().forEach((k, n) -> out.append("rsuota_mqtt_messages_total{kind=\"").append(k).append("\"} ").append(n).append('\n'));

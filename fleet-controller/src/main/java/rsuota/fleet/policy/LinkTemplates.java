@@ -9,7 +9,9 @@ import java.util.TreeMap;
 /**
  * URL templates a pause event fills in so that whoever reads it lands on the right dashboard,
  * log query and diagnostics bundle. Placeholders: {controller}, {release}, {rollout}, {cohort},
- * {from}, {to} (epoch ms of the rule window), {device}.
+ * {from}, {to} (epoch ms of the rule window), {device}, and for the finding that fired {expr} (the
+ * PromQL of its series, URL-encoded) and {range} (the window as Prometheus writes it, e.g. 300s):
+ * {@code --link prometheus=http://prometheus:9090/graph?g0.expr={expr}&g0.range_input={range}}.
  *
  * @param rollout per-rollout links by name (e.g. "dashboard", "logs")
  * @param device  per-device links by name (e.g. "diagnostics", "logs")
@@ -36,8 +38,15 @@ public record LinkTemplates(Map<String, String> rollout, Map<String, String> dev
     }
 
     public Map<String, String> rolloutLinks(String controller, String release, long rolloutId, String cohort, Instant from, Instant to) {
+        return rolloutLinks(controller, release, rolloutId, cohort, from, to, null);
+    }
+
+    /** As above, with the PromQL of the finding that fired for {expr}. */
+    public Map<String, String> rolloutLinks(String controller, String release, long rolloutId, String cohort, Instant from, Instant to, String expr) {
         Map<String, String> out = new TreeMap<>();
-        rollout.forEach((name, t) -> out.put(name, fill(t, controller, release, rolloutId, cohort, from, to, null)));
+        long range = Math.max(1, java.time.Duration.between(from, to).toSeconds());
+        rollout.forEach((name, t) -> out.put(name, fill(t, controller, release, rolloutId, cohort, from, to, null)
+                .replace("{expr}", enc(expr == null ? "" : expr)).replace("{range}", range + "s")));
         return out;
     }
 

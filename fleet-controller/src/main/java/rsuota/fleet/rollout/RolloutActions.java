@@ -123,7 +123,8 @@ final class RolloutActions {
         }
         PauseEvent e = new PauseRepository(tx).insert(new PauseEvent(0, r.id(), now, cause, first == null ? null : first.rule(),
                 first == null ? null : first.ruleVersion(), first == null ? null : first.cohortId(), findings,
-                links.rolloutLinks(controllerUrl.get(), r.release(), r.id(), cohort, from, now),
+                links.rolloutLinks(controllerUrl.get(), r.release(), r.id(), cohort, from, now,
+                        first == null ? null : rsuota.fleet.policy.PromSeries.expr(first.rule(), r.release(), r.id(), cohort, first.slice())),
                 links.deviceLinks(controllerUrl.get(), r.release(), r.id(), cohort, from, now, offending),
                 who.label(), reason, null, null, null));
         Map<String, Object> detail = new LinkedHashMap<>();

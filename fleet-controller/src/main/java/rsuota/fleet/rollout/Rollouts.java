@@ -425,6 +425,17 @@ public final class Rollouts {
         return status(id);
     }
 
+    /** Units flagged needs_investigation per rollout (rollout id -> device ids), across all rollouts, ended ones included. */
+    public Map<Long, List<String>> flagged() throws FleetException {
+        return db.read(tx -> {
+            Map<Long, List<String>> out = new TreeMap<>();
+            for (DeviceProgress d : new RolloutRepository(tx).flagged()) {
+                if (d.flagged()) out.computeIfAbsent(d.rolloutId(), k -> new ArrayList<>()).add(d.deviceId());
+            }
+            return out;
+        });
+    }
+
     public List<Rollout> list(String release) throws FleetException {
         String r = Names.optionalName(release, "release");
         return db.read(tx -> new RolloutRepository(tx).list(r));

@@ -105,9 +105,11 @@ class FleetctlRolloutTest {
         rc.controller.engine().tick(rc.clock.instant());
 
         String metrics = rc.get("/metrics", rc.tokens.get(Role.VIEWER)).body();
-        assertThat(metrics).contains("rsuota_cohort_devices{release=\"2.4.0\",rollout=\"" + id + "\",cohort=\"canary\",bucket=\"in_progress\"} 1")
-                .contains("rsuota_cohort_kpi_threshold{release=\"2.4.0\",rollout=\"" + id + "\",cohort=\"canary\",rule=\"availability-below\",slice=\"\"} 0.995")
-                .contains("rsuota_cohort_kpi{release=\"2.4.0\",rollout=\"" + id + "\",cohort=\"canary\",rule=\"availability-below\",slice=\"\"} 0.999")
+        assertThat(metrics).contains("rsuota_cohort_devices{release=\"2.4.0\",rollout=\"" + id + "\",phase=\"canary\",cohort=\"canary\",bucket=\"in_progress\"} 1")
+                .contains("rsuota_rule_threshold_ratio{release=\"2.4.0\",rollout=\"" + id + "\",phase=\"canary\",cohort=\"canary\",rule=\"availability-below\"} 0.995")
+                .contains("rsuota_cohort_availability_ratio{release=\"2.4.0\",rollout=\"" + id + "\",phase=\"canary\",cohort=\"canary\",slice=\"\"} 0.999")
+                .contains("rsuota_rule_threshold_seconds{release=\"2.4.0\",rollout=\"" + id + "\",phase=\"canary\",cohort=\"canary\",rule=\"lag-p95-above\"} 10.0")
+                .contains("rsuota_rollout_paused{release=\"2.4.0\",rollout=\"" + id + "\"} 0")
                 .contains("rsuota_rollouts{state=\"running\"} 1");
         Run watch = fleetctl(Role.VIEWER, "rollout", "watch", Long.toString(id), "--once");
         assertThat(watch.code()).isZero();

@@ -462,6 +462,8 @@ class RolloutEngineTest {
         assertThat(st.phases().get(0).buckets()).containsEntry("needs_investigation", 2).containsEntry("rolled_back", 1);
         assertThat(st.state()).as("every order confirmed or flagged: the rollback is done, the flags stay").isEqualTo("rolled_back");
         assertThat(c.devices().list("needs_investigation")).extracting(l -> l.device().id()).containsExactly("p2", "p3");
+        assertThat(rc.get("/metrics", rc.tokens.get(Role.VIEWER)).body())
+                .contains("rsuota_devices_needs_investigation{release=\"2.4.0\",rollout=\"" + id + "\"} 2");
         assertThat(auditAll()).filteredOn(a -> a.action().equals("alert.rollback_overdue")).singleElement()
                 .satisfies(a -> assertThat(a.actor()).isEqualTo("system:rollout-engine"));
         assertThat(auditAll()).filteredOn(a -> a.action().equals("rollout.device.flag")).extracting(a -> a.target())
