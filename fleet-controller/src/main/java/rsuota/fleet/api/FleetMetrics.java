@@ -45,11 +45,7 @@ public final class FleetMetrics implements Metrics.Source {
         // alert rule reads the same numbers the pause explanations carry. Labels are bounded: no per-device series.
         Map<String, StringBuilder> series = new java.util.LinkedHashMap<>();
         for (String[] m : PromSeries.KPI_METRICS) series.put(m[1], new StringBuilder());
-        for (String extra : List.of("rsuota_cohort_devices", "rsuota_cohort_control_value", "rsuota_rule_threshold_ratio",
-                "rsuota_rule_threshold_seconds", "rsuota_rule_verdict", "rsuota_rollout_paused", "rsuota_rollout_pauses_total",
-                "rsuota_rollout_rollbacks_total", "rsuota_rollback_overdue_devices")) {
-            series.put(extra, new StringBuilder());
-        }
+        for (String[] m : ROLLOUT_SERIES) series.put(m[0], new StringBuilder());
         for (Rollout r : all) {
             if (!r.state().active()) continue;
             RolloutStatus st = rollouts.status(r.id());
@@ -109,26 +105,10 @@ public final class FleetMetrics implements Metrics.Source {
             head(out, m[1], m[3], "gauge");
             out.append(series.get(m[1]));
         }
-        head(out, "rsuota_cohort_devices", "Units of each rollout phase per bucket (queued, in_progress, succeeded, failed, rollback_pending, "
-                + "rolled_back, needs_investigation, silent).", "gauge");
-        out.append(series.get("rsuota_cohort_devices"));
-        head(out, "rsuota_cohort_control_value", "A control rule's KPI over the cohort (side=cohort) and over its control group (side=control), "
-                + "in the KPI's base unit.", "gauge");
-        out.append(series.get("rsuota_cohort_control_value"));
-        head(out, "rsuota_rule_threshold_ratio", "Threshold of a ratio rule (availability, dropped events, rollback rate) per cohort.", "gauge");
-        out.append(series.get("rsuota_rule_threshold_ratio"));
-        head(out, "rsuota_rule_threshold_seconds", "Threshold of a lag rule per cohort.", "gauge");
-        out.append(series.get("rsuota_rule_threshold_seconds"));
-        head(out, "rsuota_rule_verdict", "1 for each rule's current verdict (clear, breach, inconclusive) per cohort and slice.", "gauge");
-        out.append(series.get("rsuota_rule_verdict"));
-        head(out, "rsuota_rollout_paused", "1 while the rollout is paused.", "gauge");
-        out.append(series.get("rsuota_rollout_paused"));
-        head(out, "rsuota_rollout_pauses_total", "Pause events of the rollout by cause (rule, operator, rollback).", "counter");
-        out.append(series.get("rsuota_rollout_pauses_total"));
-        head(out, "rsuota_rollout_rollbacks_total", "Units of the rollout that rolled back, by kind (local: fell back by itself; commanded).", "counter");
-        out.append(series.get("rsuota_rollout_rollbacks_total"));
-        head(out, "rsuota_rollback_overdue_devices", "Units that missed their rollback deadline and have not confirmed since.", "gauge");
-        out.append(series.get("rsuota_rollback_overdue_devices"));
+        for (String[] m : ROLLOUT_SERIES) {
+            head(out, m[0], m[2], m[1]);
+            out.append(series.get(m[0]));
+        }
 
         // Flags outlive the rollout that raised them (a rolled-back rollout's unit that never confirmed): counted across all.
         head(out, "rsuota_devices_needs_investigation", "Units flagged needs_investigation (missed rollback deadline, or reported so) per rollout.", "gauge");
@@ -151,6 +131,20 @@ public final class FleetMetrics implements Metrics.Source {
         out.append("rsuota_published_total{kind=\"desired\"} ").append(publisher.desiredPublished()).append('\n');
         out.append("rsuota_published_total{kind=\"command\"} ").append(publisher.commandsPublished()).append('\n');
     }
+
+    /** name, type, help of the rollout series besides the KPIs, in the order /metrics lists them. */
+    static final String[][] ROLLOUT_SERIES = {
+            {"rsuota_cohort_devices", "gauge", "Units of each rollout phase per bucket (queued, in_progress, succeeded, failed, rollback_pending, "
+                    + "rolled_back, needs_investigation, silent)."},
+            {"rsuota_cohort_control_value", "gauge", "A control rule's KPI over the cohort (side=cohort) and over its control group (side=control), "
+                    + "in the KPI's base unit."},
+            {"rsuota_rule_threshold_ratio", "gauge", "Threshold of a ratio rule (availability, dropped events, rollback rate) per cohort."},
+            {"rsuota_rule_threshold_seconds", "gauge", "Threshold of a lag rule per cohort."},
+            {"rsuota_rule_verdict", "gauge", "1 for each rule's current verdict (clear, breach, inconclusive) per cohort and slice."},
+            {"rsuota_rollout_paused", "gauge", "1 while the rollout is paused."},
+            {"rsuota_rollout_pauses_total", "counter", "Pause events of the rollout by cause (rule, operator, rollback)."},
+            {"rsuota_rollout_rollbacks_total", "counter", "Units of the rollout that rolled back, by kind (local: fell back by itself; commanded)."},
+            {"rsuota_rollback_overdue_devices", "gauge", "Units that missed their rollback deadline and have not confirmed since."}};
 
     private static void head(StringBuilder out, String name, String help, String type) {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n').append("# TYPE ").append(name).append(' ').append(type).append('\n');
