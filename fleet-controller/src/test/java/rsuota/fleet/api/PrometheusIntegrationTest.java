@@ -23,10 +23,8 @@ import rsuota.fleet.domain.Role;
 import rsuota.fleet.policy.PauseEvent;
 import rsuota.fleet.policy.PauseRule;
 import rsuota.fleet.policy.RuleSet;
-import rsuota.fleet.release.ReleaseCatalog;
 import rsuota.fleet.rollout.Approval;
 import rsuota.fleet.rollout.Rollouts;
-import rsuota.fleet.testing.Bundles;
 import rsuota.fleet.testing.DeviceMessages;
 import rsuota.fleet.testing.RecordingTransport;
 import rsuota.fleet.testing.RunningController;
@@ -56,11 +54,7 @@ class PrometheusIntegrationTest {
                 cfg.alertWebhook(), cfg.sharedGroup()));
         c = rc.controller;
         c.transport(new RecordingTransport());
-        Principal admin = new Principal("setup", Role.ADMIN);
-        c.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.3.0", "rsu-a1"), rc.artifacts()),
-                null, null, null, null));
-        c.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.4.0", "rsu-a1"), rc.artifacts()),
-                null, "2.3.0", null, null));
+        rc.releases("2.3.0", "2.4.0", dir.resolve("w"));
     }
 
     @AfterEach

@@ -19,9 +19,7 @@ import rsuota.fleet.cohort.Cohorts;
 import rsuota.fleet.domain.CohortKind;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
-import rsuota.fleet.release.ReleaseCatalog;
 import rsuota.fleet.store.Table;
-import rsuota.fleet.testing.Bundles;
 import rsuota.fleet.testing.RunningController;
 import rsuota.fixtures.pki.TestPki;
 
@@ -40,11 +38,8 @@ class RuleRequestsTest {
     static void fleet() throws Exception {
         TestPki pki = new TestPki();
         rc = new RunningController(pki, dir);
+        rc.releases("2.3.0", "2.4.0", dir.resolve("w"));
         Principal admin = new Principal("setup", Role.ADMIN);
-        rc.controller.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.3.0", "rsu-a1"),
-                rc.artifacts()), null, null, null, null));
-        rc.controller.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.4.0", "rsu-a1"),
-                rc.artifacts()), null, "2.3.0", null, null));
         for (String d : List.of("p1", "p2")) rc.controller.devices().registerFromState(d, "rsu-a1", "north", "i-5", null, null, pki.now);
         rc.controller.devices().registerFromState("n1", "rsu-a1", "north", "i-5", null, null, pki.now);
         rc.controller.devices().registerFromState("lone", "rsu-a1", "south", "i-99", null, null, pki.now);

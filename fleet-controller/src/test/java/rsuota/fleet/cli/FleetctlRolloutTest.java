@@ -22,9 +22,7 @@ import rsuota.fleet.cohort.Cohorts;
 import rsuota.fleet.domain.CohortKind;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
-import rsuota.fleet.release.ReleaseCatalog;
 import rsuota.fleet.store.CommandRepository;
-import rsuota.fleet.testing.Bundles;
 import rsuota.fleet.testing.DeviceMessages;
 import rsuota.fleet.testing.RunningController;
 import rsuota.fixtures.pki.TestPki;
@@ -54,11 +52,8 @@ class FleetctlRolloutTest {
     void fleet() throws Exception {
         TestPki pki = new TestPki();
         rc = new RunningController(pki, dir);
+        rc.releases("2.3.0", "2.4.0", dir.resolve("w"));
         Principal admin = new Principal("setup", Role.ADMIN);
-        rc.controller.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.3.0", "rsu-a1"),
-                rc.artifacts()), null, null, null, null));
-        rc.controller.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.4.0", "rsu-a1"),
-                rc.artifacts()), null, "2.3.0", null, null));
         rc.controller.ingest().accept(List.of(DeviceMessages.state("c1", "rsu-a1", "i-5", "idle", null, 0, DeviceMessages.GOOD)));
         rc.controller.cohorts().create(admin, new Cohorts.NewCohort("2.4.0", "canary", CohortKind.CANARY, null, null, List.of("c1"), null));
     }

@@ -24,11 +24,9 @@ import rsuota.fleet.domain.IncidentState;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
 import rsuota.fleet.domain.Severity;
-import rsuota.fleet.release.ReleaseCatalog;
 import rsuota.fleet.rollout.Approval;
 import rsuota.fleet.rollout.Rollouts;
 import rsuota.fleet.store.Table;
-import rsuota.fleet.testing.Bundles;
 import rsuota.fleet.testing.DeviceMessages;
 import rsuota.fleet.testing.RecordingTransport;
 import rsuota.fleet.testing.RunningController;
@@ -55,11 +53,7 @@ class IncidentWebhooksTest {
         rc = new RunningController(pki, dir);
         rc.controller.transport(new RecordingTransport());
         rc.controller.incidents().webhooks().pagerDutySecret(SECRET.getBytes(StandardCharsets.UTF_8));
-        Principal admin = new Principal("setup", Role.ADMIN);
-        rc.controller.releases().create(admin, new ReleaseCatalog.NewRelease(
-                Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.3.0", "rsu-a1"), rc.artifacts()), null, null, null, null));
-        rc.controller.releases().create(admin, new ReleaseCatalog.NewRelease(
-                Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.4.0", "rsu-a1"), rc.artifacts()), null, "2.3.0", null, null));
+        rc.releases("2.3.0", "2.4.0", dir.resolve("w"));
     }
 
     @AfterEach

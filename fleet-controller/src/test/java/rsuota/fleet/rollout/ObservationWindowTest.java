@@ -22,9 +22,7 @@ import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
 import rsuota.fleet.policy.PauseRule;
 import rsuota.fleet.policy.RuleSet;
-import rsuota.fleet.release.ReleaseCatalog;
 import rsuota.fleet.store.KpiSampleRepository;
-import rsuota.fleet.testing.Bundles;
 import rsuota.fleet.testing.DeviceMessages;
 import rsuota.fleet.testing.RecordingTransport;
 import rsuota.fleet.testing.RunningController;
@@ -50,11 +48,7 @@ class ObservationWindowTest {
         rc = new RunningController(pki, dir);
         c = rc.controller;
         c.transport(new RecordingTransport());
-        Principal admin = new Principal("setup", Role.ADMIN);
-        c.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.3.0", "rsu-a1"), rc.artifacts()),
-                null, null, null, null));
-        c.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.4.0", "rsu-a1"), rc.artifacts()),
-                null, "2.3.0", null, null));
+        rc.releases("2.3.0", "2.4.0", dir.resolve("w"));
     }
 
     @AfterEach

@@ -31,9 +31,7 @@ import rsuota.fleet.incident.Incidents;
 import rsuota.fleet.policy.PauseEvent;
 import rsuota.fleet.policy.PauseRule;
 import rsuota.fleet.policy.RuleSet;
-import rsuota.fleet.release.ReleaseCatalog;
 import rsuota.fleet.store.Table;
-import rsuota.fleet.testing.Bundles;
 import rsuota.fleet.testing.DeviceMessages;
 import rsuota.fleet.testing.RecordingTransport;
 import rsuota.fleet.testing.RunningController;
@@ -80,11 +78,7 @@ class RolloutEngineTest {
         c = rc.controller;
         sent = new RecordingTransport();
         c.transport(sent);
-        Principal admin = new Principal("setup", Role.ADMIN);
-        c.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.3.0", "rsu-a1"), rc.artifacts()),
-                null, null, null, null));
-        c.releases().create(admin, new ReleaseCatalog.NewRelease(Bundles.publish(Bundles.build(pki, dir.resolve("w"), "2.4.0", "rsu-a1"), rc.artifacts()),
-                null, "2.3.0", null, null));
+        rc.releases("2.3.0", "2.4.0", dir.resolve("w"));
     }
 
     @AfterEach

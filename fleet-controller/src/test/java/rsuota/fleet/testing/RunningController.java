@@ -66,6 +66,18 @@ public final class RunningController implements AutoCloseable {
         return dataDir.artifacts();
     }
 
+    /**
+     * Builds, publishes and registers (as an admin) release {@code stable} and release {@code next}
+     * whose previous stable is {@code stable}, both for rsu-a1: the pair most rollout tests start from.
+     */
+    public void releases(String stable, String next, Path work) throws Exception {
+        rsuota.fleet.domain.Principal admin = new rsuota.fleet.domain.Principal("setup", Role.ADMIN);
+        controller.releases().create(admin, new rsuota.fleet.release.ReleaseCatalog.NewRelease(
+                Bundles.publish(Bundles.build(pki, work, stable, "rsu-a1"), artifacts()), null, null, null, null));
+        controller.releases().create(admin, new rsuota.fleet.release.ReleaseCatalog.NewRelease(
+                Bundles.publish(Bundles.build(pki, work, next, "rsu-a1"), artifacts()), null, stable, null, null));
+    }
+
     public long count(Table t) throws FleetException {
         return controller.database().read(tx -> tx.count(t));
     }
