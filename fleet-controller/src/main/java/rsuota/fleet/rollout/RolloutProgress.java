@@ -73,7 +73,8 @@ public final class RolloutProgress {
                 detail.put("reported", state);
                 if (reason != null) detail.put("reason", reason);
                 audit.append(tx, TELEMETRY, next.flagged() ? "rollout.device.flag" : "rollout.device.flag.clear", "rollout:" + d.rolloutId() + "/device:" + d.deviceId(),
-                        next.flagged() ? "the unit reported " + state : "the unit confirmed a healthy boot on the previous release", detail);
+                        next.flagged() ? "the unit reported " + state : "rolled_back".equals(state)
+                                ? "the unit confirmed a healthy boot on the previous release" : "the unit reported " + state, detail);
             }
         }
     }
