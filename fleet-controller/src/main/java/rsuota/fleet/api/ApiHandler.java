@@ -156,6 +156,7 @@ final class ApiHandler extends Handler.Abstract {
             return;
         }
         if (reply instanceof Reply.Json j) {
+            j.headers().forEach((k, v) -> response.getHeaders().put(k, v));
             contentType = "application/json";
             try {
                 bytes = ApiJson.MAPPER.writeValueAsBytes(j.body());

@@ -51,17 +51,18 @@ public final class RolloutRoutes {
             }
             return Reply.ok(Map.of("rollouts", out));
         });
-        routes.add("GET", "/api/v1/rollouts/{id}", VIEWER, false, 0, c -> Reply.ok(rollouts.status(c.pathLong("id"))));
+        routes.add("GET", "/api/v1/rollouts/{id}", VIEWER, false, 0, c -> decided(rollouts.status(c.pathLong("id")), 200));
         routes.add("POST", "/api/v1/rollouts/{id}/start", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
-                Reply.ok(rollouts.start(c.principal(), c.pathLong("id"), reason(c))));
+                decided(rollouts.ifMatch(c.header("If-Match"), () -> rollouts.start(c.principal(), c.pathLong("id"), reason(c))), 200));
         routes.add("POST", "/api/v1/rollouts/{id}/pause", OPERATOR, true, ApiRoutes.JSON_LIMIT, c ->
-                Reply.ok(rollouts.pause(c.principal(), c.pathLong("id"), reason(c))));
+                decided(rollouts.ifMatch(c.header("If-Match"), () -> rollouts.pause(c.principal(), c.pathLong("id"), reason(c))), 200));
         routes.add("POST", "/api/v1/rollouts/{id}/resume", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c -> {
             var req = c.json(RestRequests.Resume.class);
-            return Reply.ok(rollouts.resume(c.principal(), c.pathLong("id"), req.reason(), req.acknowledge()));
+            return decided(rollouts.ifMatch(c.header("If-Match"), () -> rollouts.resume(c.principal(), c.pathLong("id"), req.reason(),
+                    req.acknowledge())), 200);
         });
         routes.add("POST", "/api/v1/rollouts/{id}/advance", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
-                Reply.ok(rollouts.advance(c.principal(), c.pathLong("id"), reason(c))));
+                decided(rollouts.ifMatch(c.header("If-Match"), () -> rollouts.advance(c.principal(), c.pathLong("id"), reason(c))), 200));
         routes.add("GET", "/api/v1/releases/{version}/notes", VIEWER, false, 0, c -> {
             String format = c.query("format") == null ? "json" : c.query("format");
             var notes = rollouts.notes(c.pathParam("version"));
@@ -73,7 +74,7 @@ public final class RolloutRoutes {
         });
         routes.add("POST", "/api/v1/rollouts/{id}/extend", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c -> {
             var req = c.json(RestRequests.Extend.class);
-            return Reply.ok(rollouts.extend(c.principal(), c.pathLong("id"), req.by(), req.reason()));
+            return decided(rollouts.ifMatch(c.header("If-Match"), () -> rollouts.extend(c.principal(), c.pathLong("id"), req.by(), req.reason())), 200);
         });
         routes.add("POST", "/api/v1/rollouts/{id}/rollback", OPERATOR, true, ApiRoutes.JSON_LIMIT, c -> {
             var req = c.json(RestRequests.Rollback.class);
@@ -83,12 +84,13 @@ public final class RolloutRoutes {
             } catch (IllegalArgumentException e) {
                 throw FleetException.invalid("scope", "'" + req.scope() + "' is not a scope (rollout, phase, cohort or device)");
             }
-            return Reply.ok(rollouts.rollback(c.principal(), c.pathLong("id"),
-                    new Rollouts.RollbackRequest(scope, req.phase(), req.cohort(), req.device(), req.reason())));
+            return decided(rollouts.ifMatch(c.header("If-Match"), () -> rollouts.rollback(c.principal(), c.pathLong("id"),
+                    new Rollouts.RollbackRequest(scope, req.phase(), req.cohort(), req.device(), req.reason()))), 200);
         });
 
         routes.add("POST", "/api/v1/rollouts/{id}/devices/{device}/clear", OPERATOR, true, ApiRoutes.JSON_LIMIT, c ->
-                Reply.ok(rollouts.clearFlag(c.principal(), c.pathLong("id"), c.pathParam("device"), reason(c))));
+                decided(rollouts.ifMatch(c.header("If-Match"), () -> rollouts.clearFlag(c.principal(), c.pathLong("id"), c.pathParam("device"),
+                        reason(c))), 200));
 
         routes.add("POST", "/api/v1/devices/{id}/diagnostics", OPERATOR, true, ApiRoutes.JSON_LIMIT, c ->
                 Reply.created(view(diagnostics.request(c.principal(), c.pathParam("id"), c.body().length == 0 ? null : reason(c)))));
@@ -111,6 +113,11 @@ public final class RolloutRoutes {
             if (p.received() > 0) h.put("Range", "bytes=0-" + (p.received() - 1));
             return new Reply.Head(200, h);
         });
+    }
+
+    /** A rollout's status with its ETag header, which the next decision may send back as If-Match. */
+    private static Reply decided(rsuota.fleet.rollout.RolloutStatus st, int status) {
+        return new Reply.Json(status, st, Map.of("ETag", "\"" + st.etag() + "\""));
     }
 
     private static String reason(Call c) throws FleetException {

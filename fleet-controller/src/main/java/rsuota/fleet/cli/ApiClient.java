@@ -38,6 +38,14 @@ final class ApiClient {
     private final Duration timeout;
     private final HttpClient http;
 
+    /** Sent as If-Match with every request (fleetctl --if-match): a rollout decision then applies only to the rollout as read. */
+    private String ifMatch;
+
+    ApiClient ifMatch(String etag) {
+        this.ifMatch = etag;
+        return this;
+    }
+
     ApiClient(URI base, String token, Duration timeout) {
         this.base = base;
         this.token = token;
@@ -81,6 +89,7 @@ final class ApiClient {
     private HttpRequest.Builder request(String path) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).header("Accept", "application/json");
         if (token != null && !token.isBlank()) b.header("Authorization", "Bearer " + token.trim());
+        if (ifMatch != null && !ifMatch.isBlank()) b.header("If-Match", "\"" + ifMatch.strip().replace("\"", "") + "\"");
         return b;
     }
 

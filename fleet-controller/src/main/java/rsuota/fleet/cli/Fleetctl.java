@@ -38,6 +38,10 @@ public final class Fleetctl {
             description = "bearer token (env FLEETCTL_TOKEN, which keeps it out of the process list)")
     String token;
 
+    @Option(names = "--if-match", description = "a rollout's ETag (rollout show prints it): the decision applies only if the rollout "
+            + "has not changed since (else 412, exit 7)")
+    String ifMatch;
+
     @Option(names = "--timeout", defaultValue = "30", description = "seconds to wait for the controller (default ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
@@ -83,7 +87,7 @@ public final class Fleetctl {
         if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
             throw new CliFailure(ExitCodes.USAGE, "--url '" + url + "' must start with http:// or https://");
         }
-        return new ApiClient(base, token, Duration.ofSeconds(timeoutSeconds));
+        return new ApiClient(base, token, Duration.ofSeconds(timeoutSeconds)).ifMatch(ifMatch);
     }
 
     PrintWriter out() {

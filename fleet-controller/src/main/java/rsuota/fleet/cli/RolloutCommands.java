@@ -198,7 +198,7 @@ final class RolloutCommands {
         var out = root.out();
         out.println("rollout " + n.path("id").asText() + "  release " + n.path("release").asText() + " (back to "
                 + Fleetctl.text(n, "previousStable") + ")  " + n.path("state").asText().toUpperCase(java.util.Locale.ROOT)
-                + "  phase " + n.path("phaseIndex").asText() + "  as of " + n.path("asOf").asText());
+                + "  phase " + n.path("phaseIndex").asText() + "  as of " + n.path("asOf").asText() + "  etag " + n.path("etag").asText());
         JsonNode hold = n.path("hold");
         if (hold.isObject() && !hold.path("kind").asText().equals("done")) {
             out.println("WAITING (" + hold.path("kind").asText() + "):");

@@ -36,6 +36,8 @@ public enum ErrorCode {
     RELEASE_BLOCKED(false),
     /** A phase gate is not met (window still running, an exit criterion or a rule not satisfied); details list what. */
     GATE_NOT_MET(false),
+    /** The rollout changed since the caller read it (If-Match did not match its ETag); details carry the current ETag. */
+    PRECONDITION_FAILED(false),
     /** An upload chunk does not continue where the received bytes end; details carry the received length. */
     RANGE_NOT_SATISFIABLE(false),
     /** The store is locked by another writer past the busy timeout: retry. */

@@ -8,9 +8,10 @@ import rsuota.fleet.policy.PauseEvent;
 /**
  * Everything about one rollout a human or a dashboard needs, as of one instant: phases with their
  * device buckets and gate, each cohort's KPIs against the rule thresholds, pause events, alerts,
- * devices the variant matrix blocks, and what needs attention.
+ * devices the variant matrix blocks, and what needs attention. {@code etag} changes with every
+ * decision (state, phases, open pauses, flags): send it back as If-Match with the next decision.
  */
-public record RolloutStatus(long id, String release, String previousStable, String state, int phaseIndex, Instant asOf,
+public record RolloutStatus(long id, String release, String previousStable, String state, int phaseIndex, Instant asOf, String etag,
                             Settings settings, int rulesVersion, String ruleWindow, List<String> attention, Hold hold, Instant createdAt,
                             String createdBy, Instant startedAt, Instant endedAt, List<PhaseView> phases, List<PauseEvent> pauses,
                             List<Alert> alerts, List<Blocked> blocked) {

@@ -154,7 +154,7 @@ public final class Rollouts {
         String why = Names.optionalText(reason, "reason");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = guarded(tx, id);
             RolloutState next = RolloutTransitions.require(r, RolloutTransitions.Event.START);
             blockedBySev1(tx, r, "start");
             RolloutRepository repo = new RolloutRepository(tx);
@@ -179,7 +179,7 @@ public final class Rollouts {
     public RolloutStatus pause(Principal who, long id, String reason) throws FleetException {
         String why = Names.requireText(reason, "reason");
         Instant now = Millis.now(clock);
-        db.write(tx -> actions.pause(tx, rollout(tx, id), PauseEvent.Cause.OPERATOR, List.of(), who, why, now));
+        db.write(tx -> actions.pause(tx, guarded(tx, id), PauseEvent.Cause.OPERATOR, List.of(), who, why, now));
         desiredWritten.run();
         return status(id);
     }
@@ -192,7 +192,7 @@ public final class Rollouts {
         String why = Names.requireText(reason, "reason");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = guarded(tx, id);
             RolloutState next = RolloutTransitions.require(r, RolloutTransitions.Event.RESUME);
             blockedBySev1(tx, r, "resume");
             PauseRepository pauses = new PauseRepository(tx);
@@ -228,7 +228,7 @@ public final class Rollouts {
         String why = Names.optionalText(reason, "reason");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = guarded(tx, id);
             if (r.state() != RolloutState.RUNNING) {
                 throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire() + ": only a running rollout advances",
                         Map.of("rollout", id, "state", r.state().wire()));
@@ -297,7 +297,7 @@ public final class Rollouts {
         }
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = guarded(tx, id);
             if (r.state() != RolloutState.RUNNING && r.state() != RolloutState.PAUSED) {
                 throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire()
                         + ": only a running or paused rollout's window can be extended", Map.of("rollout", id, "state", r.state().wire()));
@@ -329,7 +329,7 @@ public final class Rollouts {
         RollbackScope scope = req.scope() == null ? RollbackScope.ROLLOUT : req.scope();
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = guarded(tx, id);
             RolloutRepository repo = new RolloutRepository(tx);
             List<Phase> phases = repo.phases(id);
             List<DeviceProgress> devices = repo.devices(id);
@@ -406,7 +406,7 @@ public final class Rollouts {
         String dev = Names.requireDeviceId(device, "device");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = guarded(tx, id);
             RolloutRepository repo = new RolloutRepository(tx);
             DeviceProgress d = repo.devices(id).stream().filter(x -> x.deviceId().equals(dev)).findFirst()
                     .orElseThrow(() -> FleetException.notFound("device " + dev + " is not in rollout " + id));
@@ -493,7 +493,7 @@ public final class Rollouts {
         RolloutSettings s = r.settings();
         List<PauseEvent> pauseEvents = new PauseRepository(tx).list(id);
         RolloutStatus.Hold hold = hold(r, phases, devices, views, pauseEvents, now, tx, sev1);
-        return new RolloutStatus(r.id(), r.release(), release.previousStable(), r.state().wire(), r.phaseIndex(), now,
+        return new RolloutStatus(r.id(), r.release(), release.previousStable(), r.state().wire(), r.phaseIndex(), now, etag(tx, r),
                 new RolloutStatus.Settings(s.corridorCap(), Durations.format(s.silentAfter()), Durations.format(s.rollbackDeadline()), s.window(),
                         s.activateDelay() == null ? null : Durations.format(s.activateDelay())),
                 r.rules().version(), Durations.format(r.rules().window()), r.attention(), hold, r.createdAt(), r.createdBy(), r.startedAt(), r.endedAt(),
@@ -595,6 +595,63 @@ public final class Rollouts {
         if (!sev1.isEmpty()) {
             throw new FleetException(ErrorCode.RELEASE_BLOCKED, "release " + r.release() + " has open Sev1 incident(s) " + sev1
                     + ": no rollout of it may " + what + " until they are resolved", Map.of("incidents", sev1, "release", r.release()));
+        }
+    }
+
+    /** The ETag a caller sent with a decision (If-Match), for the call running on this thread; null: none sent. */
+    private final ThreadLocal<String> ifMatch = new ThreadLocal<>();
+
+    /**
+     * Runs a decision ({@code call}) only if the rollout is still as the caller saw it: {@code etag}
+     * is the ETag of the status it read (null: no condition). Checked inside the decision's own write
+     * transaction, so two operators cannot overwrite each other's decision: the second gets 412
+     * PRECONDITION_FAILED and nothing changes.
+     */
+    public <T> T ifMatch(String etag, Decision<T> call) throws FleetException {
+        ifMatch.set(etag == null || etag.isBlank() ? null : etag.strip().replace("\"", ""));
+        try {
+            return call.run();
+        } finally {
+            ifMatch.remove();
+        }
+    }
+
+    /** A decision on a rollout, run by {@link #ifMatch}. */
+    @FunctionalInterface
+    public interface Decision<T> {
+        T run() throws FleetException;
+    }
+
+    /** The rollout a decision acts on, refused with PRECONDITION_FAILED when it changed since the caller's ETag. */
+    private Rollout guarded(Tx tx, long id) throws SQLException, FleetException {
+        Rollout r = rollout(tx, id);
+        String expected = ifMatch.get();
+        if (expected != null) {
+            String now = etag(tx, r);
+            if (!now.equals(expected)) {
+                throw new FleetException(ErrorCode.PRECONDITION_FAILED, "rollout " + id + " changed since you read it (ETag " + expected + ", now " + now
+                        + "): read it again (fleetctl rollout show " + id + ") and decide on what it is now", Map.of("rollout", id, "etag", now));
+            }
+        }
+        return r;
+    }
+
+    /**
+     * The rollout's decision state as an ETag: its state and phase, each phase's state and window,
+     * the open pause events and the flagged units. A new sample or report changes nothing here; a
+     * decision (by a human or the engine) does.
+     */
+    static String etag(Tx tx, Rollout r) throws SQLException {
+        StringBuilder b = new StringBuilder().append(r.id()).append('|').append(r.state().wire()).append('|').append(r.phaseIndex());
+        RolloutRepository repo = new RolloutRepository(tx);
+        for (Phase p : repo.phases(r.id())) b.append('|').append(p.idx()).append(p.state().wire()).append(p.windowEndsAt());
+        for (PauseEvent e : new PauseRepository(tx).list(r.id())) if (e.open()) b.append("|pause").append(e.id());
+        for (DeviceProgress d : repo.devices(r.id())) if (d.flagged() || d.rollbackRev() != null) b.append('|').append(d.deviceId()).append(d.flagged());
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(h, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
     }
 

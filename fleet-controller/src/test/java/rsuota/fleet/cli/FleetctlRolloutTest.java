@@ -89,6 +89,36 @@ class FleetctlRolloutTest {
     }
 
     @Test
+    void twoOperatorsCannotOverwriteEachOthersDecision() throws Exception {
+        Run create = fleetctl(Role.RELEASE_MANAGER, "rollout", "create", "--release", "2.4.0", "--phase", "canary:48h:manual", "--json");
+        long id = create.json().get("id").asLong();
+        assertThat(fleetctl(Role.RELEASE_MANAGER, "rollout", "start", Long.toString(id), "--reason", "go").code()).isZero();
+        var read = rc.get("/api/v1/rollouts/" + id, rc.tokens.get(Role.OPERATOR));
+        String etag = read.headers().firstValue("ETag").orElseThrow();
+        assertThat(etag).isEqualTo("\"" + ApiClient.JSON.readTree(read.body()).get("etag").asText() + "\"");
+        // A sample or a report changes no decision: the ETag stays.
+        rc.controller.ingest().accept(List.of(DeviceMessages.state("c1", "rsu-a1", "i-5", "downloading", "2.4.0", 0, DeviceMessages.GOOD)));
+        assertThat(rc.get("/api/v1/rollouts/" + id, rc.tokens.get(Role.OPERATOR)).headers().firstValue("ETag")).hasValue(etag);
+
+        // Operator B pauses first; operator A's pause, sent with the ETag A read, is refused and changes nothing.
+        assertThat(fleetctl(Role.OPERATOR, "--if-match", etag, "rollout", "pause", Long.toString(id), "--reason", "B: KPI dip").code()).isZero();
+        long audit = rc.count(rsuota.fleet.store.Table.AUDIT);
+        Run stale = fleetctl(Role.OPERATOR, "--if-match", etag, "rollout", "rollback", Long.toString(id), "--reason", "A: roll back");
+        assertThat(stale.code()).isEqualTo(ExitCodes.REJECTED);
+        assertThat(stale.err()).contains("PRECONDITION_FAILED").contains("changed since you read it");
+        assertThat(rc.count(rsuota.fleet.store.Table.AUDIT)).isEqualTo(audit);
+        assertThat(rc.controller.rollouts().status(id).state()).isEqualTo("paused");
+        var raw = rc.send("POST", "/api/v1/rollouts/" + id + "/rollback", rc.tokens.get(Role.OPERATOR), "application/json",
+                "{\"reason\":\"A\"}", java.util.Map.of("If-Match", etag));
+        assertThat(raw.statusCode()).isEqualTo(412);
+        // With the ETag of what A reads now, the decision goes through; without If-Match, as before, too.
+        String fresh = rc.get("/api/v1/rollouts/" + id, rc.tokens.get(Role.OPERATOR)).headers().firstValue("ETag").orElseThrow();
+        assertThat(fresh).isNotEqualTo(etag);
+        assertThat(fleetctl(Role.OPERATOR, "--if-match", fresh, "rollout", "rollback", Long.toString(id), "--reason", "A: roll back").code()).isZero();
+        assertThat(rc.controller.rollouts().status(id).state()).isEqualTo("rolling_back");
+    }
+
+    @Test
     void rolloutVerbsEndToEnd() throws Exception {
         Run create = fleetctl(Role.RELEASE_MANAGER, "rollout", "create", "--release", "2.4.0", "--phase", "canary:48h:manual",
                 "--corridor-cap", "1", "--json");
