@@ -17,6 +17,8 @@ import rsuota.fleet.rollout.Approval;
 import rsuota.fleet.rollout.ExitCriteria;
 import rsuota.fleet.rollout.Rollout;
 import rsuota.fleet.rollout.RolloutSettings;
+import rsuota.fleet.rollout.RolloutStatus;
+import rsuota.fleet.rollout.RolloutTag;
 import rsuota.fleet.rollout.Rollouts;
 
 import static rsuota.fleet.domain.Role.OPERATOR;
@@ -35,10 +37,10 @@ public final class RolloutRoutes {
 
     public static void add(ApiRoutes routes, Rollouts rollouts, Diagnostics diagnostics) {
         routes.add("POST", "/api/v1/rollouts", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
-                Reply.created(rollouts.create(c.principal(), newRollout(c.json(RestRequests.RolloutCreate.class)))));
+                tagged(201, rollouts.create(c.principal(), newRollout(c.json(RestRequests.RolloutCreate.class)))));
         routes.add("GET", "/api/v1/rollouts", VIEWER, false, 0, c -> {
-            List<Map<String, Object>> out = new ArrayList<>();
-            for (Rollout r : rollouts.list(c.query("release"))) {
+            Paging paging = Paging.of(c);
+            return Reply.ok(paging.page("rollouts", rollouts.list(c.query("release")), r -> r.id(), Paging::numericKey, r -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("id", r.id());
                 m.put("release", r.release());
@@ -47,21 +49,22 @@ public final class RolloutRoutes {
                 m.put("attention", r.attention());
                 m.put("createdAt", r.createdAt());
                 m.put("createdBy", r.createdBy());
-                out.add(m);
-            }
-            return Reply.ok(Map.of("rollouts", out));
+                return m;
+            }));
         });
-        routes.add("GET", "/api/v1/rollouts/{id}", VIEWER, false, 0, c -> Reply.ok(rollouts.status(c.pathLong("id"))));
+        routes.add("GET", "/api/v1/rollouts/{id}", VIEWER, false, 0, c -> tagged(200, rollouts.status(c.pathLong("id"))));
+        // The decisions: each honours If-Match (412 PRECONDITION_FAILED when the rollout changed since the
+        // caller's GET) and answers with the new ETag. Without If-Match they are unconditional, as before.
         routes.add("POST", "/api/v1/rollouts/{id}/start", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
-                Reply.ok(rollouts.start(c.principal(), c.pathLong("id"), reason(c))));
+                tagged(200, decide(rollouts, c).start(c.principal(), c.pathLong("id"), reason(c))));
         routes.add("POST", "/api/v1/rollouts/{id}/pause", OPERATOR, true, ApiRoutes.JSON_LIMIT, c ->
-                Reply.ok(rollouts.pause(c.principal(), c.pathLong("id"), reason(c))));
+                tagged(200, decide(rollouts, c).pause(c.principal(), c.pathLong("id"), reason(c))));
         routes.add("POST", "/api/v1/rollouts/{id}/resume", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c -> {
             var req = c.json(RestRequests.Resume.class);
-            return Reply.ok(rollouts.resume(c.principal(), c.pathLong("id"), req.reason(), req.acknowledge()));
+            return tagged(200, decide(rollouts, c).resume(c.principal(), c.pathLong("id"), req.reason(), req.acknowledge()));
         });
         routes.add("POST", "/api/v1/rollouts/{id}/advance", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
-                Reply.ok(rollouts.advance(c.principal(), c.pathLong("id"), reason(c))));
+                tagged(200, decide(rollouts, c).advance(c.principal(), c.pathLong("id"), reason(c))));
         routes.add("POST", "/api/v1/rollouts/{id}/rollback", OPERATOR, true, ApiRoutes.JSON_LIMIT, c -> {
             var req = c.json(RestRequests.Rollback.class);
             Rollouts.RollbackScope scope;
@@ -70,7 +73,7 @@ public final class RolloutRoutes {
             } catch (IllegalArgumentException e) {
                 throw FleetException.invalid("scope", "'" + req.scope() + "' is not a scope (rollout, phase, cohort or device)");
             }
-            return Reply.ok(rollouts.rollback(c.principal(), c.pathLong("id"),
+            return tagged(200, decide(rollouts, c).rollback(c.principal(), c.pathLong("id"),
                     new Rollouts.RollbackRequest(scope, req.phase(), req.cohort(), req.device(), req.reason())));
         });
 
@@ -95,6 +98,16 @@ public final class RolloutRoutes {
             if (p.received() > 0) h.put("Range", "bytes=0-" + (p.received() - 1));
             return new Reply.Head(200, h);
         });
+    }
+
+    /** A rollout status with its entity tag in the ETag header (what If-Match compares against). */
+    private static Reply tagged(int status, RolloutStatus s) {
+        return new Reply.Json(status, s, Map.of("ETag", RolloutTag.of(s)));
+    }
+
+    /** The rollout service under the caller's If-Match precondition, if the request has one. */
+    private static Rollouts decide(Rollouts rollouts, Call c) throws FleetException {
+        return rollouts.ifMatch(RolloutTag.IfMatch.parse(c.header("If-Match")));
     }
 
     private static String reason(Call c) throws FleetException {

@@ -71,6 +71,19 @@ public final class DeviceRegistry {
         return db.read(tx -> tx.devices().list());
     }
 
+    /**
+     * A page of devices matching {@code q}, in id order, after {@code afterId}; {@code limit} rows at most.
+     * A cohort filter naming no cohort is INVALID_REQUEST naming "cohort" (a typo must not look like an empty cohort).
+     */
+    public List<Device> page(rsuota.fleet.store.DeviceRepository.Query q, String afterId, int limit) throws FleetException {
+        return db.read(tx -> {
+            if (q.cohortId() != null && tx.cohorts().find(q.cohortId()).isEmpty()) {
+                throw FleetException.invalid("cohort", "there is no cohort " + q.cohortId() + " (GET /api/v1/cohorts lists them)");
+            }
+            return tx.devices().page(q, afterId, limit);
+        });
+    }
+
     public Device get(String id) throws FleetException {
         return db.read(tx -> tx.devices().find(id)).orElseThrow(() -> FleetException.notFound("no device '" + id + "'"));
     }

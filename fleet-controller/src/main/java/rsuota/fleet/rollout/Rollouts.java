@@ -62,13 +62,31 @@ public final class Rollouts {
     private final RolloutEngine engine;
     private final Clock clock;
     private final Runnable desiredWritten;
+    /** The caller's If-Match for the next decisions; null: unconditional. */
+    private final RolloutTag.IfMatch ifMatch;
 
     Rollouts(Database db, RolloutActions actions, RolloutEngine engine, Clock clock, Runnable desiredWritten) {
+        this(db, actions, engine, clock, desiredWritten, null);
+    }
+
+    private Rollouts(Database db, RolloutActions actions, RolloutEngine engine, Clock clock, Runnable desiredWritten, RolloutTag.IfMatch ifMatch) {
         this.db = db;
         this.actions = actions;
         this.engine = engine;
         this.clock = clock;
         this.desiredWritten = desiredWritten;
+        this.ifMatch = ifMatch;
+    }
+
+    /**
+     * These operations, each refused with PRECONDITION_FAILED (412) and nothing changed unless the
+     * rollout's current {@link RolloutTag} matches {@code m} when its write transaction begins; the
+     * check and the change share that transaction, so no other decision can slip in between.
+     * Null {@code m}: unconditional, as every call was before ETags. New decision operations load
+     * their rollout with {@code decided(tx, id)} to honour it.
+     */
+    public Rollouts ifMatch(RolloutTag.IfMatch m) {
+        return m == null ? this : new Rollouts(db, actions, engine, clock, desiredWritten, m);
     }
 
     private AuditLog audit() {
@@ -124,7 +142,7 @@ public final class Rollouts {
         String why = Names.optionalText(reason, "reason");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = decided(tx, id);
             RolloutState next = RolloutTransitions.require(r, RolloutTransitions.Event.START);
             blockedBySev1(tx, r, "start");
             RolloutRepository repo = new RolloutRepository(tx);
@@ -149,7 +167,7 @@ public final class Rollouts {
     public RolloutStatus pause(Principal who, long id, String reason) throws FleetException {
         String why = Names.requireText(reason, "reason");
         Instant now = Millis.now(clock);
-        db.write(tx -> actions.pause(tx, rollout(tx, id), PauseEvent.Cause.OPERATOR, List.of(), who, why, now));
+        db.write(tx -> actions.pause(tx, decided(tx, id), PauseEvent.Cause.OPERATOR, List.of(), who, why, now));
         desiredWritten.run();
         return status(id);
     }
@@ -162,7 +180,7 @@ public final class Rollouts {
         String why = Names.requireText(reason, "reason");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = decided(tx, id);
             RolloutState next = RolloutTransitions.require(r, RolloutTransitions.Event.RESUME);
             blockedBySev1(tx, r, "resume");
             PauseRepository pauses = new PauseRepository(tx);
@@ -189,7 +207,7 @@ public final class Rollouts {
         String why = Names.optionalText(reason, "reason");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = decided(tx, id);
             if (r.state() != RolloutState.RUNNING) {
                 throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire() + ": only a running rollout advances",
                         Map.of("rollout", id, "state", r.state().wire()));
@@ -213,7 +231,7 @@ public final class Rollouts {
         RollbackScope scope = req.scope() == null ? RollbackScope.ROLLOUT : req.scope();
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = rollout(tx, id);
+            Rollout r = decided(tx, id);
             RolloutRepository repo = new RolloutRepository(tx);
             List<Phase> phases = repo.phases(id);
             List<DeviceProgress> devices = repo.devices(id);
@@ -344,6 +362,13 @@ public final class Rollouts {
             throw new FleetException(ErrorCode.RELEASE_BLOCKED, "release " + r.release() + " has open Sev1 incident(s) " + sev1
                     + ": no rollout of it may " + what + " until they are resolved", Map.of("incidents", sev1, "release", r.release()));
         }
+    }
+
+    /** The rollout a decision is about, after the caller's If-Match precondition (if any) held. */
+    private Rollout decided(Tx tx, long id) throws SQLException, FleetException {
+        Rollout r = rollout(tx, id);
+        RolloutTag.require(tx, r, ifMatch);
+        return r;
     }
 
     private static Rollout rollout(Tx tx, long id) throws SQLException, FleetException {
