@@ -71,12 +71,12 @@ final class RolloutCommands {
         }
         if (scale != null) body.put("scale", scale);
         if (reason != null) body.put("reason", reason);
-        return show(root.client().postJson("api/v1/rollouts", body).json(), json);
+        return show(root.client().postJson("api/v1/rollouts", body), json);
     }
 
     @Command(name = "list", description = "List rollouts.")
     int list(@Option(names = "--release") String release, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        JsonNode n = root.client().get("api/v1/rollouts" + (release == null ? "" : "?release=" + Fleetctl.segment(release))).json();
+        JsonNode n = root.client().getAll(new Fleetctl.Query("api/v1/rollouts").add("release", release).toString(), "rollouts");
         if (json.on) {
             root.printJson(n);
             return ExitCodes.OK;
@@ -91,13 +91,21 @@ final class RolloutCommands {
     }
 
     @Command(name = "start", description = "Start a created rollout (refused while a Sev1 is open on the release).")
-    int start(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason") String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        return show(root.client().postJson("api/v1/rollouts/" + id + "/start", reason(reason)).json(), json);
+    int start(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason") String reason, @Mixin IfMatch ifMatch,
+              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        return show(root.client().postJson("api/v1/rollouts/" + id + "/start", reason(reason), ifMatch.headers()), json);
     }
 
-    @Command(name = "status", description = "Phases, device buckets, KPIs against thresholds, pauses, alerts.")
-    int status(@Parameters(paramLabel = "ID") long id, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        return show(root.client().get("api/v1/rollouts/" + id).json(), json);
+    @Command(name = "status", description = "Phases, device buckets, KPIs against thresholds, pauses, alerts, and the ETag to decide with (--if-match).")
+    int status(@Parameters(paramLabel = "ID") long id,
+               @Option(names = "--etag", description = "print only the ETag of the rollout's decision state (for --if-match in scripts)") boolean etagOnly,
+               @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        ApiClient.Answer a = root.client().get("api/v1/rollouts/" + id);
+        if (etagOnly) {
+            root.out().println(a.etag());
+            return ExitCodes.OK;
+        }
+        return show(a, json);
     }
 
     @Command(name = "watch", description = "Live view, refreshed every --interval seconds until the rollout ends (or --once / --count).")
@@ -131,42 +139,71 @@ final class RolloutCommands {
 
     @Command(name = "pause", description = "Pause at once: no new activations, no phase advance.")
     int pause(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", required = true) String reason,
-              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        return show(root.client().postJson("api/v1/rollouts/" + id + "/pause", reason(reason)).json(), json);
+              @Mixin IfMatch ifMatch, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        return show(root.client().postJson("api/v1/rollouts/" + id + "/pause", reason(reason), ifMatch.headers()), json);
     }
 
     @Command(name = "resume", description = "Resume a paused rollout; acknowledge every open pause event by id (see status).")
     int resume(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", required = true) String reason,
                @Option(names = "--acknowledge", description = "pause event id whose findings you read (repeatable)") List<Long> ack,
-               @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+               @Mixin IfMatch ifMatch, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("reason", reason);
         body.put("acknowledge", ack == null ? List.of() : ack);
-        return show(root.client().postJson("api/v1/rollouts/" + id + "/resume", body).json(), json);
+        return show(root.client().postJson("api/v1/rollouts/" + id + "/resume", body, ifMatch.headers()), json);
     }
 
     @Command(name = "advance", description = "Approve a phase that met its gate and waits for a human.")
-    int advance(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason") String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        return show(root.client().postJson("api/v1/rollouts/" + id + "/advance", reason(reason)).json(), json);
+    int advance(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason") String reason, @Mixin IfMatch ifMatch,
+                @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        return show(root.client().postJson("api/v1/rollouts/" + id + "/advance", reason(reason), ifMatch.headers()), json);
     }
 
     @Command(name = "rollback", description = "Roll back the whole rollout (default), one --phase, one --cohort or one --device to the previous stable release.")
     int rollback(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", required = true) String reason,
                  @Option(names = "--phase") Integer phase, @Option(names = "--cohort") Long cohort, @Option(names = "--device") String device,
-                 @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+                 @Mixin IfMatch ifMatch, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("scope", device != null ? "device" : phase != null ? "phase" : cohort != null ? "cohort" : "rollout");
         if (phase != null) body.put("phase", phase);
         if (cohort != null) body.put("cohort", cohort);
         if (device != null) body.put("device", device);
         body.put("reason", reason);
-        return show(root.client().postJson("api/v1/rollouts/" + id + "/rollback", body).json(), json);
+        return show(root.client().postJson("api/v1/rollouts/" + id + "/rollback", body, ifMatch.headers()), json);
     }
 
     private static Map<String, Object> reason(String reason) {
         Map<String, Object> m = new LinkedHashMap<>();
         if (reason != null) m.put("reason", reason);
         return m;
+    }
+
+    /**
+     * --if-match ETAG on a decision: it applies only if the rollout is still in the state whose ETag
+     * you read (rollout status prints it); otherwise 412 PRECONDITION_FAILED (exit 7) and nothing changes.
+     */
+    static final class IfMatch {
+        @Option(names = "--if-match", paramLabel = "ETAG", description = "decide only if the rollout still has this ETag (from rollout status); quotes optional")
+        String etag;
+
+        Map<String, String> headers() {
+            if (etag == null || etag.isBlank()) return Map.of();
+            String t = etag.trim();
+            // Shells eat the quotes of "r7-..."; an entity tag needs them (RFC 9110), so add them back.
+            boolean quoted = t.startsWith("\"") || t.startsWith("W/") || t.equals("*");
+            return Map.of("If-Match", quoted ? t : "\"" + t + "\"");
+        }
+    }
+
+    private int show(ApiClient.Answer a, Fleetctl.JsonFlag json) throws CliFailure {
+        JsonNode n = a.json();
+        if (json.on) {
+            root.printJson(n);
+        } else {
+            render(n);
+            if (a.etag() != null) root.out().println("etag: " + a.etag() + "  (decide on this state only: --if-match " + a.etag() + ")");
+        }
+        return ExitCodes.OK;
     }
 
     private int show(JsonNode n, Fleetctl.JsonFlag json) {
