@@ -41,8 +41,9 @@ class FleetctlRolloutTest {
         }
     }
 
-    Run fleetctl(Role role, String... args) {
-        List<String> all = new ArrayList<>(List.of("--url", rc.uri().toString(), "--token", rc.tokens.get(role)));
+    /** fleetctl through the contract check (RunningController.contractUri): each exchange must match openapi.yaml. */
+    Run fleetctl(Role role, String... args) throws java.io.IOException {
+        List<String> all = new ArrayList<>(List.of("--url", rc.contractUri().toString(), "--token", rc.tokens.get(role)));
         all.addAll(List.of(args));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

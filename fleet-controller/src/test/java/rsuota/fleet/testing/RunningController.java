@@ -62,6 +62,17 @@ public final class RunningController implements AutoCloseable {
         return controller.uri();
     }
 
+    private ContractProxy proxy;
+
+    /**
+     * The controller behind a proxy that holds every exchange to openapi.yaml: give this URL to clients
+     * the test does not drive through {@link #send} (fleetctl). A mismatch answers 599 with the reason.
+     */
+    public synchronized URI contractUri() throws IOException {
+        if (proxy == null) proxy = new ContractProxy(uri());
+        return proxy.uri();
+    }
+
     public Path artifacts() {
         return dataDir.artifacts();
     }
@@ -139,6 +150,7 @@ public final class RunningController implements AutoCloseable {
 
     @Override
     public void close() {
+        if (proxy != null) proxy.close();
         controller.close();
     }
 }
