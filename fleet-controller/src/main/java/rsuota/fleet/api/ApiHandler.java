@@ -158,6 +158,7 @@ final class ApiHandler extends Handler.Abstract {
         if (reply instanceof Reply.Json j) {
             j.headers().forEach((k, v) -> response.getHeaders().put(k, v));
             contentType = "application/json";
+            j.headers().forEach((k, v) -> response.getHeaders().put(k, v));
             try {
                 bytes = ApiJson.MAPPER.writeValueAsBytes(j.body());
             } catch (JsonProcessingException e) {

@@ -1,6 +1,9 @@
 package rsuota.fleet.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,10 +18,13 @@ import rsuota.fleet.domain.CohortFilter;
 import rsuota.fleet.domain.CohortKind;
 import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Names;
 import rsuota.fleet.domain.Role;
 import rsuota.fleet.incident.IncidentWebhooks;
 import rsuota.fleet.incident.Incidents;
 import rsuota.fleet.release.ReleaseCatalog;
+import rsuota.fleet.store.AuditRepository;
+import rsuota.fleet.store.DeviceRepository;
 
 import static rsuota.fleet.domain.Role.ADMIN;
 import static rsuota.fleet.domain.Role.OPERATOR;
@@ -34,8 +40,8 @@ public final class ApiRoutes {
     static final int JSON_LIMIT = 1 << 20;
     /** An inventory of tens of thousands of devices fits comfortably. */
     static final int IMPORT_LIMIT = 16 << 20;
-    /** Largest page of audit entries one call returns. */
-    static final int AUDIT_PAGE_MAX = 1000;
+    /** Audit entries per store read of the export. */
+    static final int AUDIT_PAGE_MAX = Paging.MAX;
 
     /** The services the routes call. */
     public record Services(Tokens tokens, DeviceRegistry devices, ReleaseCatalog releases, Cohorts cohorts,
@@ -51,9 +57,15 @@ public final class ApiRoutes {
             return Reply.created(RestViews.RestIssuedToken.of(issued.info(), issued.secret()));
         });
 
-        add("GET", "/api/v1/devices", VIEWER, false, 0, c ->
-                Reply.ok(Map.of("devices", s.devices().list(c.query("state")).stream()
-                        .map(l -> RestViews.RestDevice.of(l.device(), l.deploymentState(), l.flags())).toList())));
+        add("GET", "/api/v1/devices", VIEWER, false, 0, c -> {
+            Paging paging = Paging.of(c);
+            Long cohort = c.query("cohort") == null || c.query("cohort").isEmpty() ? null : c.queryLong("cohort", 0, 1, Long.MAX_VALUE);
+            var q = new DeviceRepository.Query(cohort, Names.optionalName(c.query("variant"), "variant"),
+                    Names.optionalName(c.query("region"), "region"), Names.optionalName(c.query("corridor"), "corridor"));
+            String after = paging.after() == null ? null : Names.requireDeviceId(paging.after(), "after");
+            return Reply.ok(paging.answer("devices", s.devices().page(q, c.query("state"), after, paging.limit() + 1),
+                    l -> l.device().record().id(), l -> RestViews.RestDevice.of(l.device(), l.deploymentState(), l.flags())));
+        });
         add("GET", "/api/v1/devices/{id}", VIEWER, false, 0, c ->
                 Reply.ok(RestViews.RestDevice.of(s.devices().get(c.pathParam("id")))));
         add("POST", "/api/v1/devices/import", RELEASE_MANAGER, true, IMPORT_LIMIT, c -> {
@@ -120,20 +132,22 @@ public final class ApiRoutes {
         });
         add("GET", "/api/v1/incidents", VIEWER, false, 0, c -> {
             var state = c.query("state") == null ? null : rsuota.fleet.domain.IncidentState.require(c.query("state"), "state");
-            String release = rsuota.fleet.domain.Names.optionalName(c.query("release"), "release");
-            return Reply.ok(Map.of("incidents", s.incidents().list().stream()
-                    .filter(i -> state == null || i.state() == state).filter(i -> release == null || release.equals(i.release()))
-                    .map(RestViews.RestIncident::of).toList()));
+            String release = Names.optionalName(c.query("release"), "release");
+            Paging paging = Paging.of(c);
+            var matching = s.incidents().list().stream()
+                    .filter(i -> state == null || i.state() == state).filter(i -> release == null || release.equals(i.release())).toList();
+            return Reply.ok(paging.page("incidents", matching, i -> i.id(), Paging::textKey, i -> RestViews.RestIncident.of(i)));
         });
 
         add("GET", "/api/v1/audit", VIEWER, false, 0, c -> {
-            long after = c.queryLong("after", 0, 0, Long.MAX_VALUE);
-            int limit = (int) c.queryLong("limit", 100, 1, AUDIT_PAGE_MAX);
-            List<AuditEntry> page = s.audit().page(after, limit);
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("entries", page.stream().map(RestViews.RestAuditEntry::of).toList());
-            if (page.size() == limit) body.put("next", page.get(page.size() - 1).seq());
-            return Reply.ok(body);
+            Paging paging = Paging.of(c);
+            Instant from = instant(c, "from");
+            Instant to = instant(c, "to");
+            if (from != null && to != null && !to.isAfter(from)) throw FleetException.invalid("to", to + " is not after from " + from);
+            String actor = Names.optionalText(c.query("actor"), "actor");
+            var q = new AuditRepository.Query(from, to, actor == null || actor.isEmpty() ? null : actor);
+            List<AuditEntry> page = s.audit().page(q, paging.afterNumber(), paging.limit() + 1);
+            return Reply.ok(paging.answer("entries", page, e -> e.seq(), e -> RestViews.RestAuditEntry.of(e)));
         });
         add("GET", "/api/v1/audit/verify", VIEWER, false, 0, c -> Reply.ok(RestViews.RestVerification.of(s.audit().verify())));
         add("GET", "/api/v1/audit/export", VIEWER, false, 0, c -> {
@@ -149,6 +163,24 @@ public final class ApiRoutes {
         });
 
         add("GET", "/metrics", VIEWER, false, 0, c -> new Reply.Text(200, Metrics.CONTENT_TYPE, s.metrics().render()));
+
+        // The contract of this table (OpenAPI 3.0). Viewer, not open: it is no secret (it ships with the
+        // source), but a controller on a network answers strangers nothing by default, and whoever
+        // generates a client holds a token for it anyway.
+        String spec = OpenApiSpec.text();
+        add("GET", "/api/v1/openapi.yaml", VIEWER, false, 0, c -> new Reply.Text(200, OpenApiSpec.CONTENT_TYPE, spec));
+    }
+
+    /** An ISO-8601 instant query parameter ("2026-12-04T10:00:00Z", or with an offset), null when absent. */
+    private static Instant instant(Call c, String name) throws FleetException {
+        String v = c.query(name);
+        if (v == null || v.isEmpty()) return null;
+        try {
+            return OffsetDateTime.parse(v).toInstant();
+        } catch (DateTimeParseException e) {
+            throw FleetException.invalid(name, "'" + v + "' is not an ISO-8601 time such as 2026-12-04T10:00:00Z "
+                    + "(encode '+' in an offset as %2B)");
+        }
     }
 
     /** The actor of changes that PagerDuty's signed webhook makes. */

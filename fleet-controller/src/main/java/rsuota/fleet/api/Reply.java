@@ -10,7 +10,12 @@ import java.util.Map;
 public sealed interface Reply permits Reply.Json, Reply.Text, Reply.Head, Reply.File {
     int status();
 
+    /** A JSON body; {@code headers} adds response headers (an ETag). */
     record Json(int status, Object body, Map<String, String> headers) implements Reply {
+        public Json {
+            headers = Map.copyOf(headers);
+        }
+
         public Json(int status, Object body) {
             this(status, body, Map.of());
         }

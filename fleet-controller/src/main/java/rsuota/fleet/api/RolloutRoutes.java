@@ -17,6 +17,7 @@ import rsuota.fleet.rollout.Approval;
 import rsuota.fleet.rollout.ExitCriteria;
 import rsuota.fleet.rollout.Rollout;
 import rsuota.fleet.rollout.RolloutSettings;
+import rsuota.fleet.rollout.RolloutStatus;
 import rsuota.fleet.rollout.Rollouts;
 
 import static rsuota.fleet.domain.Role.OPERATOR;
@@ -35,10 +36,10 @@ public final class RolloutRoutes {
 
     public static void add(ApiRoutes routes, Rollouts rollouts, Diagnostics diagnostics) {
         routes.add("POST", "/api/v1/rollouts", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->
-                Reply.created(rollouts.create(c.principal(), newRollout(c.json(RestRequests.RolloutCreate.class)))));
+                decided(rollouts.create(c.principal(), newRollout(c.json(RestRequests.RolloutCreate.class))), 201));
         routes.add("GET", "/api/v1/rollouts", VIEWER, false, 0, c -> {
-            List<Map<String, Object>> out = new ArrayList<>();
-            for (Rollout r : rollouts.list(c.query("release"))) {
+            Paging paging = Paging.of(c);
+            return Reply.ok(paging.page("rollouts", rollouts.list(c.query("release")), r -> r.id(), Paging::numericKey, r -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("id", r.id());
                 m.put("release", r.release());
@@ -47,9 +48,8 @@ public final class RolloutRoutes {
                 m.put("attention", r.attention());
                 m.put("createdAt", r.createdAt());
                 m.put("createdBy", r.createdBy());
-                out.add(m);
-            }
-            return Reply.ok(Map.of("rollouts", out));
+                return m;
+            }));
         });
         routes.add("GET", "/api/v1/rollouts/{id}", VIEWER, false, 0, c -> decided(rollouts.status(c.pathLong("id")), 200));
         routes.add("POST", "/api/v1/rollouts/{id}/start", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c ->

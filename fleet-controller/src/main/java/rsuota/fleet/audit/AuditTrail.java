@@ -13,6 +13,11 @@ public final class AuditTrail {
         this.db = db;
     }
 
+    /** Entries matching {@code q} after {@code afterSeq}, in chain order; {@code limit} at most. */
+    public List<AuditEntry> page(rsuota.fleet.store.AuditRepository.Query q, long afterSeq, int limit) throws FleetException {
+        return db.read(tx -> tx.audit().page(q, afterSeq, limit));
+    }
+
     /** Up to {@code limit} entries after {@code afterSeq}, in order. */
     public List<AuditEntry> page(long afterSeq, int limit) throws FleetException {
         return db.read(tx -> tx.audit().page(afterSeq, limit));

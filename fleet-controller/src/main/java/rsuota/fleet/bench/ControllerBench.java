@@ -206,8 +206,16 @@ public final class ControllerBench {
         }
     }
 
+    /** Registered devices, counted over every page of the device list (1000 a page). */
     private static int devices(Args a) throws Exception {
-        return get(a, "api/v1/devices").get("devices").size();
+        int n = 0;
+        String after = null;
+        do {
+            JsonNode page = get(a, "api/v1/devices?limit=1000" + (after == null ? "" : "&after=" + after));
+            n += page.get("devices").size();
+            after = page.hasNonNull("next") ? page.get("next").asText() : null;
+        } while (after != null);
+        return n;
     }
 
     private static long stateMessages(Args a) throws Exception {

@@ -22,8 +22,8 @@ import java.time.Duration;
 final class ApiClient {
     static final ObjectMapper JSON = JsonMapper.builder().build();
 
-    /** A 2xx answer. */
-    record Answer(int status, String contentType, String body) {
+    /** A 2xx answer; etag is the ETag header (null when absent). */
+    record Answer(int status, String contentType, String body, String etag) {
         JsonNode json() throws CliFailure {
             try {
                 return JSON.readTree(body);
@@ -73,14 +73,44 @@ final class ApiClient {
     }
 
     Answer postJson(String path, Object body) throws CliFailure {
+        return postJson(path, body, java.util.Map.of());
+    }
+
+    /** A JSON POST with extra request headers (If-Match). */
+    Answer postJson(String path, Object body, java.util.Map<String, String> headers) throws CliFailure {
         String json;
         try {
             json = JSON.writeValueAsString(body);
         } catch (JsonProcessingException e) {
             throw new CliFailure(ExitCodes.FAILED, "cannot encode the request: " + e.getOriginalMessage());
         }
-        return postRaw(path, "application/json", json.getBytes(StandardCharsets.UTF_8));
+        HttpRequest.Builder b = request(path).header("Content-Type", "application/json");
+        headers.forEach(b::header);
+        return send(b.POST(HttpRequest.BodyPublishers.ofByteArray(json.getBytes(StandardCharsets.UTF_8))).build());
     }
+
+    /**
+     * Every item of a paged list ({@code limit}/{@code after}/{@code next}), walked with the largest page,
+     * as one answer {"NAME": [...]}. {@code path} may carry filters already.
+     */
+    com.fasterxml.jackson.databind.node.ObjectNode getAll(String path, String name) throws CliFailure {
+        var all = JSON.createArrayNode();
+        String sep = path.contains("?") ? "&" : "?";
+        String after = null;
+        while (true) {
+            JsonNode page = get(path + sep + "limit=" + MAX_PAGE + (after == null ? ""
+                    : "&after=" + java.net.URLEncoder.encode(after, StandardCharsets.UTF_8))).json();
+            page.path(name).forEach(all::add);
+            if (!page.hasNonNull("next")) break;
+            after = page.get("next").asText();
+        }
+        var out = JSON.createObjectNode();
+        out.set(name, all);
+        return out;
+    }
+
+    /** The API's largest page (Paging.MAX). */
+    static final int MAX_PAGE = 1000;
 
     Answer postRaw(String path, String contentType, byte[] body) throws CliFailure {
         return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
@@ -110,7 +140,7 @@ final class ApiClient {
             throw new CliFailure(ExitCodes.FAILED, "interrupted");
         }
         String ct = resp.headers().firstValue("Content-Type").orElse("");
-        if (resp.statusCode() / 100 == 2) return new Answer(resp.statusCode(), ct, resp.body());
+        if (resp.statusCode() / 100 == 2) return new Answer(resp.statusCode(), ct, resp.body(), resp.headers().firstValue("ETag").orElse(null));
         throw failure(resp.statusCode(), resp.body());
     }
 

@@ -18,8 +18,12 @@ final class AuditCommands {
     @Command(name = "list", description = "List entries.")
     int list(@Option(names = "--after", defaultValue = "0", description = "entries after this seq") long after,
              @Option(names = "--limit", defaultValue = "100", description = "at most this many (1..1000)") int limit,
+             @Option(names = "--from", description = "entries at or after this time (ISO-8601, e.g. 2026-12-04T10:00:00Z)") String from,
+             @Option(names = "--to", description = "entries before this time") String to,
+             @Option(names = "--actor", description = "only this actor (a token label, system:rollout-engine, ...)") String actor,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        JsonNode n = root.client().get("api/v1/audit?after=" + after + "&limit=" + limit).json();
+        JsonNode n = root.client().get(new Fleetctl.Query("api/v1/audit").add("after", after).add("limit", limit).add("from", from)
+                .add("to", to).add("actor", actor).toString()).json();
         if (json.on) {
             root.printJson(n);
             return ExitCodes.OK;

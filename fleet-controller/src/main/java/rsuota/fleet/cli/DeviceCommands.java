@@ -16,12 +16,21 @@ final class DeviceCommands {
     @ParentCommand
     Fleetctl root;
 
-    @Command(name = "list", description = "List devices (GET /api/v1/devices?state=).")
-    int list(@Option(names = "--state", description = "reported deployment state (activated, rolled_back, ...) or a rollout's flag"
+    @Command(name = "list", description = "List devices in id order (GET /api/v1/devices); every page unless --limit or --after.")
+    int list(@Option(names = "--cohort", description = "members of this cohort (id)") Long cohort,
+             @Option(names = "--variant") String variant,
+             @Option(names = "--region") String region,
+             @Option(names = "--corridor") String corridor,
+             @Option(names = "--state", description = "reported deployment state (activated, rolled_back, ...) or a rollout's flag"
                      + " (needs_investigation, rollback_pending)") String state,
+             @Option(names = "--limit", description = "one page of at most this many (1..1000)") Integer limit,
+             @Option(names = "--after", description = "the page after this device id (a previous page's next)") String after,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        JsonNode n = root.client().get("api/v1/devices" + (state == null ? ""
-                : "?state=" + java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8))).json();
+        Fleetctl.Query q = new Fleetctl.Query("api/v1/devices").add("cohort", cohort).add("variant", variant).add("region", region)
+                .add("corridor", corridor).add("state", state);
+        boolean onePage = limit != null || after != null;
+        JsonNode n = onePage ? root.client().get(q.add("limit", limit).add("after", after).toString()).json()
+                : root.client().getAll(q.toString(), "devices");
         if (json.on) {
             root.printJson(n);
             return ExitCodes.OK;
@@ -33,6 +42,7 @@ final class DeviceCommands {
                     Fleetctl.text(d, "flags"));
         }
         t.print(root.out());
+        if (n.hasNonNull("next")) root.out().println("# more: --after " + n.get("next").asText());
         return ExitCodes.OK;
     }
 

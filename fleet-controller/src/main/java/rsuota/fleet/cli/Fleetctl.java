@@ -115,6 +115,28 @@ public final class Fleetctl {
         return v.asText();
     }
 
+    /** A request path with query parameters; null values are left out, the rest URL-encoded. */
+    static final class Query {
+        private final StringBuilder b;
+        private char sep = '?';
+
+        Query(String path) {
+            b = new StringBuilder(path);
+        }
+
+        Query add(String name, Object value) {
+            if (value == null) return this;
+            b.append(sep).append(name).append('=').append(java.net.URLEncoder.encode(String.valueOf(value), java.nio.charset.StandardCharsets.UTF_8));
+            sep = '&';
+            return this;
+        }
+
+        @Override
+        public String toString() {
+            return b.toString();
+        }
+    }
+
     /** Percent-encodes one path segment (versions may hold '+', which a path keeps literally). */
     static String segment(String s) {
         return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");

@@ -14,18 +14,11 @@ final class IncidentCommands {
     @ParentCommand
     Fleetctl root;
 
-    @Command(name = "list", description = "List incidents (GET /api/v1/incidents?state=&release=).")
+    @Command(name = "list", description = "List incidents, newest first (GET /api/v1/incidents?state=&release=, every page).")
     int list(@Option(names = "--state", description = "open or resolved") String state,
              @Option(names = "--release", description = "only those linked to this release") String release,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        StringBuilder q = new StringBuilder("api/v1/incidents");
-        String sep = "?";
-        if (state != null) {
-            q.append(sep).append("state=").append(java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8));
-            sep = "&";
-        }
-        if (release != null) q.append(sep).append("release=").append(java.net.URLEncoder.encode(release, java.nio.charset.StandardCharsets.UTF_8));
-        JsonNode n = root.client().get(q.toString()).json();
+        JsonNode n = root.client().getAll(new Fleetctl.Query("api/v1/incidents").add("state", state).add("release", release).toString(), "incidents");
         if (json.on) {
             root.printJson(n);
             return ExitCodes.OK;

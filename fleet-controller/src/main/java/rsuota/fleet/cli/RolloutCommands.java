@@ -76,7 +76,7 @@ final class RolloutCommands {
 
     @Command(name = "list", description = "List rollouts.")
     int list(@Option(names = "--release") String release, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        JsonNode n = root.client().get("api/v1/rollouts" + (release == null ? "" : "?release=" + Fleetctl.segment(release))).json();
+        JsonNode n = root.client().getAll(new Fleetctl.Query("api/v1/rollouts").add("release", release).toString(), "rollouts");
         if (json.on) {
             root.printJson(n);
             return ExitCodes.OK;

@@ -75,19 +75,35 @@ public final class DeviceRegistry {
     /** A device with what the rollouts say of it (see {@code DeviceRepository.rolloutFlags}). */
     public record Listed(Device device, String deploymentState, List<String> flags) {}
 
+    /** Devices scanned per query while a state filter looks for a page's worth of matches. */
+    private static final int SCAN = 500;
+
     /**
-     * Devices whose reported deployment state is {@code state}, or that a rollout flags so
-     * ({@code needs_investigation}, {@code rollback_pending}); every device when {@code state} is null.
+     * A page of devices matching {@code q}, in id order, after {@code afterId}; {@code limit} rows at most.
+     * {@code state} (null: any) keeps devices whose reported deployment state is {@code state}, or that a
+     * rollout flags so ({@code needs_investigation}, {@code rollback_pending}).
+     * A cohort filter naming no cohort is INVALID_REQUEST naming "cohort" (a typo must not look like an empty cohort).
      */
-    public List<Listed> list(String state) throws FleetException {
+    public List<Listed> page(rsuota.fleet.store.DeviceRepository.Query q, String state, String afterId, int limit) throws FleetException {
         String want = state == null ? null : Names.requireName(state, "state");
         return db.read(tx -> {
+            if (q.cohortId() != null && tx.cohorts().find(q.cohortId()).isEmpty()) {
+                throw FleetException.invalid("cohort", "there is no cohort " + q.cohortId() + " (GET /api/v1/cohorts lists them)");
+            }
             Map<String, List<String>> flags = tx.devices().rolloutFlags();
             List<Listed> out = new java.util.ArrayList<>();
-            for (Device d : tx.devices().list()) {
-                List<String> f = flags.getOrDefault(d.id(), List.of());
-                String dep = deploymentState(d.reportedState());
-                if (want == null || want.equals(dep) || f.stream().anyMatch(x -> x.startsWith(want + ":"))) out.add(new Listed(d, dep, f));
+            String cursor = afterId;
+            while (out.size() < limit) {
+                int batch = want == null ? limit - out.size() : SCAN;
+                List<Device> rows = tx.devices().page(q, cursor, batch);
+                for (Device d : rows) {
+                    if (out.size() == limit) break;
+                    List<String> f = flags.getOrDefault(d.id(), List.of());
+                    String dep = deploymentState(d.reportedState());
+                    if (want == null || want.equals(dep) || f.stream().anyMatch(x -> x.startsWith(want + ":"))) out.add(new Listed(d, dep, f));
+                }
+                if (rows.size() < batch) break;
+                cursor = rows.get(rows.size() - 1).id();
             }
             return out;
         });

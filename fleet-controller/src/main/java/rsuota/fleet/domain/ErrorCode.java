@@ -36,7 +36,10 @@ public enum ErrorCode {
     RELEASE_BLOCKED(false),
     /** A phase gate is not met (window still running, an exit criterion or a rule not satisfied); details list what. */
     GATE_NOT_MET(false),
-    /** The rollout changed since the caller read it (If-Match did not match its ETag); details carry the current ETag. */
+    /**
+     * The caller's If-Match does not name the resource's current entity tag: someone changed it since the caller
+     * read it (two operators deciding on one rollout). Nothing was changed; details carry the current etag.
+     */
     PRECONDITION_FAILED(false),
     /** An upload chunk does not continue where the received bytes end; details carry the received length. */
     RANGE_NOT_SATISFIABLE(false),

@@ -599,7 +599,7 @@ public final class Rollouts {
     }
 
     /** The ETag a caller sent with a decision (If-Match), for the call running on this thread; null: none sent. */
-    private final ThreadLocal<String> ifMatch = new ThreadLocal<>();
+    private final ThreadLocal<java.util.Set<String>> ifMatch = new ThreadLocal<>();
 
     /**
      * Runs a decision ({@code call}) only if the rollout is still as the caller saw it: {@code etag}
@@ -608,12 +608,26 @@ public final class Rollouts {
      * PRECONDITION_FAILED and nothing changes.
      */
     public <T> T ifMatch(String etag, Decision<T> call) throws FleetException {
-        ifMatch.set(etag == null || etag.isBlank() ? null : etag.strip().replace("\"", ""));
+        ifMatch.set(parseIfMatch(etag));
         try {
             return call.run();
         } finally {
             ifMatch.remove();
         }
+    }
+
+    /**
+     * The tags of an If-Match header (RFC 9110: one or more quoted tags separated by commas, or *);
+     * null for none or *, which any existing rollout matches. Quotes are optional (fleetctl users paste bare tags).
+     */
+    static java.util.Set<String> parseIfMatch(String header) {
+        if (header == null || header.isBlank() || header.strip().equals("*")) return null;
+        java.util.Set<String> tags = new java.util.LinkedHashSet<>();
+        for (String t : header.split(",")) {
+            String tag = t.strip().replace("\"", "");
+            if (!tag.isEmpty()) tags.add(tag);
+        }
+        return tags.isEmpty() ? null : tags;
     }
 
     /** A decision on a rollout, run by {@link #ifMatch}. */
@@ -625,11 +639,11 @@ public final class Rollouts {
     /** The rollout a decision acts on, refused with PRECONDITION_FAILED when it changed since the caller's ETag. */
     private Rollout guarded(Tx tx, long id) throws SQLException, FleetException {
         Rollout r = rollout(tx, id);
-        String expected = ifMatch.get();
+        java.util.Set<String> expected = ifMatch.get();
         if (expected != null) {
             String now = etag(tx, r);
-            if (!now.equals(expected)) {
-                throw new FleetException(ErrorCode.PRECONDITION_FAILED, "rollout " + id + " changed since you read it (ETag " + expected + ", now " + now
+            if (!expected.contains(now)) {
+                throw new FleetException(ErrorCode.PRECONDITION_FAILED, "rollout " + id + " changed since you read it (ETag " + String.join(", ", expected) + ", now " + now
                         + "): read it again (fleetctl rollout show " + id + ") and decide on what it is now", Map.of("rollout", id, "etag", now));
             }
         }

@@ -58,6 +58,39 @@ public final class AuditRepository {
         }
     }
 
+    /**
+     * Which entries a list shows: every non-null field must hold.
+     *
+     * @param from  at or after this instant
+     * @param to    before this instant
+     * @param actor exactly this actor (a token label, system:rollout-engine, integration:pagerduty)
+     */
+    public record Query(java.time.Instant from, java.time.Instant to, String actor) {
+        public static final Query ALL = new Query(null, null, null);
+    }
+
+    /** Up to {@code limit} entries matching {@code q} with seq greater than {@code afterSeq}, in chain order. */
+    public List<AuditEntry> page(Query q, long afterSeq, int limit) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM audit WHERE seq > ?");
+        if (q.from() != null) sql.append(" AND at >= ?");
+        if (q.to() != null) sql.append(" AND at < ?");
+        if (q.actor() != null) sql.append(" AND actor = ?");
+        sql.append(" ORDER BY seq LIMIT ?");
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            int i = 1;
+            ps.setLong(i++, afterSeq);
+            if (q.from() != null) Sql.setMillis(ps, i++, q.from());
+            if (q.to() != null) Sql.setMillis(ps, i++, q.to());
+            if (q.actor() != null) ps.setString(i++, q.actor());
+            ps.setInt(i, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<AuditEntry> out = new ArrayList<>();
+                while (rs.next()) out.add(row(rs));
+                return out;
+            }
+        }
+    }
+
     public long count() throws SQLException {
         return new Tx(c).count(Table.AUDIT);
     }

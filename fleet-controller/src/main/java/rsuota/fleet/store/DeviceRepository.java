@@ -67,6 +67,51 @@ public final class DeviceRepository {
     }
 
     /**
+     * Which devices a list shows: every non-null field must hold (null: no condition).
+     *
+     * @param cohortId members of this cohort
+     */
+    public record Query(Long cohortId, String variant, String region, String corridor) {
+        public static final Query ALL = new Query(null, null, null, null);
+    }
+
+    /** Up to {@code limit} devices matching {@code q} with an id after {@code afterId} (null: from the start), in id order. */
+    public List<Device> page(Query q, String afterId, int limit) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM devices WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (afterId != null) {
+            sql.append(" AND id > ?");
+            args.add(afterId);
+        }
+        if (q.cohortId() != null) {
+            sql.append(" AND id IN (SELECT device_id FROM cohort_members WHERE cohort_id = ?)");
+            args.add(q.cohortId());
+        }
+        if (q.variant() != null) {
+            sql.append(" AND variant = ?");
+            args.add(q.variant());
+        }
+        if (q.region() != null) {
+            sql.append(" AND region = ?");
+            args.add(q.region());
+        }
+        if (q.corridor() != null) {
+            sql.append(" AND corridor = ?");
+            args.add(q.corridor());
+        }
+        sql.append(" ORDER BY id LIMIT ?");
+        args.add(limit);
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Device> out = new ArrayList<>();
+                while (rs.next()) out.add(row(rs));
+                return out;
+            }
+        }
+    }
+
+    /**
      * Inserts or updates identity and placement; {@code seen} (may be null for an inventory import)
      * moves last_seen forward only, so a late, out-of-order report never makes a device look older.
      */

@@ -134,6 +134,7 @@ class RbacMatrixTest {
             read("/api/v1/audit/verify", "/api/v1/audit/verify"),
             read("/api/v1/audit/export", "/api/v1/audit/export"),
             read("/metrics", "/metrics"),
+            read("/api/v1/openapi.yaml", "/api/v1/openapi.yaml"),
             new Endpoint("POST", "/api/v1/rollouts", Role.RELEASE_MANAGER, "rollout.create",
                     () -> json("/api/v1/rollouts", "{\"release\":\"2.4.0\",\"phases\":[{\"cohortId\":" + freshCohort()
                             + ",\"observation\":\"1h\",\"approval\":\"auto\"}],\"reason\":\"matrix\"}")),

@@ -39,8 +39,9 @@ class FleetctlRolloutTest {
         }
     }
 
-    Run fleetctl(Role role, String... args) {
-        List<String> all = new ArrayList<>(List.of("--url", rc.uri().toString(), "--token", rc.tokens.get(role)));
+    /** fleetctl through the contract check (RunningController.contractUri): each exchange must match openapi.yaml. */
+    Run fleetctl(Role role, String... args) throws java.io.IOException {
+        List<String> all = new ArrayList<>(List.of("--url", rc.contractUri().toString(), "--token", rc.tokens.get(role)));
         all.addAll(List.of(args));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -111,6 +112,15 @@ class FleetctlRolloutTest {
         var raw = rc.send("POST", "/api/v1/rollouts/" + id + "/rollback", rc.tokens.get(Role.OPERATOR), "application/json",
                 "{\"reason\":\"A\"}", java.util.Map.of("If-Match", etag));
         assertThat(raw.statusCode()).isEqualTo(412);
+        // RFC 9110 If-Match: a list of tags matches when one of them is current; * matches any existing rollout.
+        String now = rc.get("/api/v1/rollouts/" + id, rc.tokens.get(Role.OPERATOR)).headers().firstValue("ETag").orElseThrow();
+        var listed = rc.send("POST", "/api/v1/rollouts/" + id + "/pause", rc.tokens.get(Role.OPERATOR), "application/json",
+                "{\"reason\":\"still paused\"}", java.util.Map.of("If-Match", etag + ", " + now));
+        assertThat(listed.statusCode()).as(listed.body()).isIn(200, 409);
+        assertThat(rc.send("POST", "/api/v1/rollouts/" + id + "/pause", rc.tokens.get(Role.OPERATOR), "application/json",
+                "{\"reason\":\"x\"}", java.util.Map.of("If-Match", etag + ", \"0000000000000000\"")).statusCode()).isEqualTo(412);
+        assertThat(rc.send("POST", "/api/v1/rollouts/99999/pause", rc.tokens.get(Role.OPERATOR), "application/json",
+                "{\"reason\":\"x\"}", java.util.Map.of("If-Match", "*")).statusCode()).isEqualTo(404);
         // With the ETag of what A reads now, the decision goes through; without If-Match, as before, too.
         String fresh = rc.get("/api/v1/rollouts/" + id, rc.tokens.get(Role.OPERATOR)).headers().firstValue("ETag").orElseThrow();
         assertThat(fresh).isNotEqualTo(etag);

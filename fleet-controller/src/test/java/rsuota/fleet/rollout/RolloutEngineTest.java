@@ -455,7 +455,7 @@ class RolloutEngineTest {
                 .contains("fleetctl rollout clear " + id + " p3"));
         assertThat(st.phases().get(0).buckets()).containsEntry("needs_investigation", 2).containsEntry("rolled_back", 1);
         assertThat(st.state()).as("every order confirmed or flagged: the rollback is done, the flags stay").isEqualTo("rolled_back");
-        assertThat(c.devices().list("needs_investigation")).extracting(l -> l.device().id()).containsExactly("p2", "p3");
+        assertThat(c.devices().page(rsuota.fleet.store.DeviceRepository.Query.ALL, "needs_investigation", null, 1000)).extracting(l -> l.device().id()).containsExactly("p2", "p3");
         assertThat(rc.get("/metrics", rc.tokens.get(Role.VIEWER)).body())
                 .contains("rsuota_devices_needs_investigation{release=\"2.4.0\",rollout=\"" + id + "\"} 2");
         assertThat(auditAll()).filteredOn(a -> a.action().equals("alert.rollback_overdue")).singleElement()
@@ -476,7 +476,7 @@ class RolloutEngineTest {
         assertThat(notFlagged.getMessage()).contains("p1 is not flagged");
         assertThat(catchThrowableOfType(FleetException.class, () -> c.rollouts().clearFlag(OP, id, "p2", " ")).code()).isEqualTo(ErrorCode.INVALID_REQUEST);
         c.rollouts().clearFlag(OP, id, "p2", "slot re-flashed on site");
-        assertThat(c.devices().list("needs_investigation")).isEmpty();
+        assertThat(c.devices().page(rsuota.fleet.store.DeviceRepository.Query.ALL, "needs_investigation", null, 1000)).isEmpty();
         assertThat(status(id).state()).isEqualTo("rolled_back");
         assertThat(auditAll()).filteredOn(a -> a.action().startsWith("rollout.rollback"))
                 .extracting(a -> a.action()).containsExactly("rollout.rollback", "rollout.rollback.done");

@@ -62,6 +62,17 @@ public final class RunningController implements AutoCloseable {
         return controller.uri();
     }
 
+    private ContractProxy proxy;
+
+    /**
+     * The controller behind a proxy that holds every exchange to openapi.yaml: give this URL to clients
+     * the test does not drive through {@link #send} (fleetctl). A mismatch answers 599 with the reason.
+     */
+    public synchronized URI contractUri() throws IOException {
+        if (proxy == null) proxy = new ContractProxy(uri());
+        return proxy.uri();
+    }
+
     public Path artifacts() {
         return dataDir.artifacts();
     }
@@ -125,16 +136,20 @@ public final class RunningController implements AutoCloseable {
         if (contentType != null) b.header("Content-Type", contentType);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
         HttpRequest req = b.build();
+        HttpResponse<String> resp;
         try {
-            return http.send(req, HttpResponse.BodyHandlers.ofString());
+            resp = http.send(req, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             // Keep-alive race of the JDK client: it reused a connection the server had just closed
             // (after a refused request whose body it did not read) and got no byte back. The server
             // never saw this request on that connection, so sending it once more is safe; the
             // matrix's row-count and audit checks would catch a request applied twice.
             if (!String.valueOf(e.getMessage()).contains("received no bytes")) throw e;
-            return http.send(req, HttpResponse.BodyHandlers.ofString());
+            resp = http.send(req, HttpResponse.BodyHandlers.ofString());
         }
+        // Every exchange of the REST tests is held to openapi.yaml; a mismatch fails the calling test.
+        ContractCheck.check(method, req.uri(), req.headers().map(), body, resp.statusCode(), resp.headers().map(), resp.body());
+        return resp;
     }
 
     public HttpResponse<String> get(String path, String token) throws IOException, InterruptedException {
@@ -147,6 +162,7 @@ public final class RunningController implements AutoCloseable {
 
     @Override
     public void close() {
+        if (proxy != null) proxy.close();
         controller.close();
     }
 }

@@ -241,9 +241,15 @@ public final class LabRun {
         // Bounded by the deadline; each round is one REST call and a short sleep.
         while (clock.instant().isBefore(deadline)) {
             reported.clear();
-            for (JsonNode d : controller.admin().get("/api/v1/devices").path("devices")) {
-                if (d.hasNonNull("reportedState")) reported.add(d.path("id").asText());
-            }
+            // The device list is paged (limit/after/next); a lab fleet fits one page of 1000, the loop covers more.
+            String after = "";
+            do {
+                JsonNode page = controller.admin().get("/api/v1/devices?limit=1000" + (after.isEmpty() ? "" : "&after=" + after));
+                for (JsonNode d : page.path("devices")) {
+                    if (d.hasNonNull("reportedState")) reported.add(d.path("id").asText());
+                }
+                after = page.path("next").asText("");
+            } while (!after.isEmpty());
             if (reported.containsAll(expected)) {
                 timeline.add("lab", "lab", expected.size() + " devices online and registered");
                 return;
