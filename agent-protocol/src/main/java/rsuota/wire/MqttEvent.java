@@ -13,8 +13,8 @@ import java.util.Map;
  * @param seq      1, 2, 3, ... per device
  * @param at       device time of the event
  * @param type     transition | error | alert | cmd_ack
- * @param state    reported deployment state after the event (pending, downloading, verified,
- *                 activated, failed, rolling_back, rolled_back, needs_investigation, idle ...)
+ * @param state    for a transition, the {@link DeploymentState} after it (its wire name; any other word
+ *                 is refused); for a cmd_ack, the command's outcome (done, refused, failed)
  * @param release  release concerned, or null
  * @param reason   reason code (e.g. CHUNK_HASH_MISMATCH, boot_failed), or null
  * @param detail   small free-form details (messages, command id, rollout id)

@@ -131,12 +131,20 @@ public final class WireCodec {
             require(e.seq() > 0, "seq must be > 0");
             require(e.deviceId() != null && Topics.DEVICE_ID.matcher(e.deviceId()).matches(), "deviceId is invalid");
             require(e.type() != null, "type is missing");
+            if ("transition".equals(e.type())) knownState(e.state(), "state");
         } else if (v instanceof MqttState s) {
             require(s.deviceId() != null && Topics.DEVICE_ID.matcher(s.deviceId()).matches(), "deviceId is invalid");
             require(s.heartbeatAt() != null, "heartbeatAt is missing");
+            if (s.deployment() != null) knownState(s.deployment().state(), "deployment.state");
         } else if (v instanceof MqttPresence p) {
             require(MqttPresence.ONLINE.equals(p.status()) || MqttPresence.OFFLINE.equals(p.status()), "status must be online or offline");
         }
+    }
+
+    /** Null (nothing to report) or one of {@link DeploymentState}'s wire names. */
+    private static void knownState(String state, String field) throws WireException {
+        require(state == null || DeploymentState.of(state).isPresent(),
+                field + " '" + truncate(state) + "' is not a deployment state (" + DeploymentState.names() + ")");
     }
 
     private static void require(boolean ok, String what) throws WireException {

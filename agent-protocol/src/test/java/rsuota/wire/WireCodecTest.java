@@ -54,6 +54,28 @@ class WireCodecTest {
     }
 
     @Test
+    void aTransitionOrStateOutsideTheDeploymentVocabularyIsRefusedNamingTheWord() throws Exception {
+        Instant at = Instant.parse("2026-11-27T11:00:00Z");
+        for (DeploymentState st : DeploymentState.values()) {
+            MqttEvent ok = new MqttEvent(MqttEvent.SCHEMA, "rsu-1", 7, at, "transition", st.wire(), "2.4.0", null, Map.of());
+            assertThat(WireCodec.decode(WireCodec.encode(ok), MqttEvent.class).state()).isEqualTo(st.wire());
+        }
+        MqttEvent written = new MqttEvent(MqttEvent.SCHEMA, "rsu-1", 7, at, "transition", "written", "2.4.0", null, Map.of());
+        WireException ex = catchThrowableOfType(WireException.class, () -> WireCodec.decode(WireCodec.encode(written), MqttEvent.class));
+        assertThat(ex.code()).isEqualTo(WireException.Code.INVALID);
+        assertThat(ex.getMessage()).contains("state 'written' is not a deployment state").contains("awaiting_window");
+        // A command acknowledgement's state is the command's outcome, not a deployment state.
+        MqttEvent ack = new MqttEvent(MqttEvent.SCHEMA, "rsu-1", 8, at, "cmd_ack", "done", null, null, Map.of("id", "c1"));
+        assertThat(WireCodec.decode(WireCodec.encode(ack), MqttEvent.class)).isEqualTo(ack);
+
+        MqttState.Deployment bad = new MqttState.Deployment("Activated", "2.4.0", 3, 0, 0, null);
+        MqttState state = new MqttState(MqttState.SCHEMA, "rsu-1", null, Map.of(), java.util.List.of(), bad, null, null, at, 0);
+        WireException st = catchThrowableOfType(WireException.class, () -> WireCodec.decode(WireCodec.encode(state), MqttState.class));
+        assertThat(st).isNotNull();
+        assertThat(st.getMessage()).contains("deployment.state 'Activated'");
+    }
+
+    @Test
     void unknownSchemaAndOversizeAreRefusedWithTheirCodes() {
         WireException schema = catchThrowableOfType(WireException.class, () -> WireCodec.decode(
                 desired("").replace("rsu.desired/1", "rsu.desired/9").getBytes(StandardCharsets.UTF_8), MqttDesiredState.class));

@@ -105,7 +105,7 @@ public final class LinkBench {
         return new MqttState(MqttState.SCHEMA, "bench", new MqttState.Identity("bench", "lab", null, null, List.of()),
                 Map.of("baseImage", "bench", "app", "1.0.0", "agent", "0.1.0"),
                 List.of(new MqttState.Slot("a", "booted", "1.0.0", true), new MqttState.Slot("b", "inactive", null, false)),
-                new MqttState.Deployment("idle", null, 0, 0, 0, null), null, null, Instant.EPOCH, 0);
+                new MqttState.Deployment(rsuota.wire.DeploymentState.IDLE.wire(), null, 0, 0, 0, null), null, null, Instant.EPOCH, 0);
     }
 
     private static double seconds(long nanos) {

@@ -30,7 +30,7 @@ public final class Reporter implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
 
-    /** DESIGN.md: one heartbeat a minute; ~1 KiB each, ~1.4 MiB a day per box. */
+    /** One heartbeat a minute: ~1 KiB each, ~1.4 MiB a day per box (docs/protocol.md). */
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(60);
 
     private final MqttLink link;

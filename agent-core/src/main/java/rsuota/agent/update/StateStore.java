@@ -54,7 +54,32 @@ public final class StateStore {
         }
     }
 
-    public void save(EngineState s) throws IOException {
+    /**
+     * Persists a state change, refused (IllegalStateException, nothing written) unless
+     * {@link UpdateTransitions} has the row {@code from.state()} on {@code event} to {@code next.state()}:
+     * the table is the whole graph, no code path changes the state beside it.
+     */
+    public void transition(EngineState from, UpdateEvent event, EngineState next) throws IOException {
+        UpdateState to = UpdateTransitions.next(from.state(), event);
+        if (next.state() != to) {
+            throw new IllegalStateException("transition " + from.state() + " on " + event + " leads to " + to + ", not " + next.state());
+        }
+        write(next);
+    }
+
+    /**
+     * Persists a change within the current state (order, activation progress, slots, last error, re-entries);
+     * refused (IllegalStateException, nothing written) when it changes the state: that is {@link #transition}'s.
+     */
+    public void amend(EngineState from, EngineState next) throws IOException {
+        if (next.state() != from.state()) {
+            throw new IllegalStateException("state change " + from.state() + " -> " + next.state()
+                    + " outside UpdateTransitions: persist it with transition(from, event, next)");
+        }
+        write(next);
+    }
+
+    private void write(EngineState s) throws IOException {
         writeAtomically(dir.resolve(FILE), MAPPER.writeValueAsBytes(s));
     }
 

@@ -92,12 +92,14 @@ public final class UpdateEngine {
         Slot booted = parts.boot().booted();
         if (s.slots().isEmpty()) {
             // First start on this box: the running slot holds the factory release and is good.
+            EngineState loaded = s;
             s = s.withSlot(booted.name(), new EngineState.SlotRecord(parts.systemRelease(), null, "good"))
                     .withSlot(booted.other().name(), new EngineState.SlotRecord(null, null, "empty"));
-            store.save(s);
+            store.amend(loaded, s);
         } else if (s.state().inFlight()) {
+            EngineState loaded = s;
             s = s.withReentry();
-            store.save(s);
+            store.amend(loaded, s);
             if (s.reentries() > MAX_REENTRIES) {
                 log.error("state {} re-entered {} times after restarts; giving up on it", s.state(), s.reentries());
             }
@@ -195,8 +197,7 @@ public final class UpdateEngine {
         if (s == UpdateState.AWAITING_WINDOW) {
             // a new activation order replaces the conditions of the one waiting
             EngineState.Activation a = EngineState.Activation.ordered(window, activateAfter, now);
-            state = state.withActivation(a);
-            store.save(state);
+            amend(state.withActivation(a));
             return;
         }
         if (s != UpdateState.VERIFIED) {
@@ -223,8 +224,7 @@ public final class UpdateEngine {
         }
         if ((s == UpdateState.PENDING || s == UpdateState.DOWNLOADING || s == UpdateState.VERIFIED) && !o.downloadOnly()
                 && state.activation() == null) {
-            state = state.withOrder(downloadOnly(o));
-            store.save(state);
+            amend(state.withOrder(downloadOnly(o)));
             return true;
         }
         return false;
@@ -246,14 +246,12 @@ public final class UpdateEngine {
         if (o.rev() <= have.rev()) return "rev " + o.rev() + " is not newer than " + have.rev() + ": ignored";
         switch (s) {
             case PENDING, DOWNLOADING -> {
-                state = state.withOrder(o);
-                store.save(state);
+                amend(state.withOrder(o));
                 return (o.downloadOnly() ? "download-only" : "activation") + " order rev " + o.rev() + " adopted while " + s.reported();
             }
             case VERIFIED -> {
                 if (o.downloadOnly()) {
-                    state = state.withOrder(o);
-                    store.save(state);
+                    amend(state.withOrder(o));
                     return "rev " + o.rev() + " adopted: stays verified";
                 }
                 transition(UpdateEvent.ACTIVATE, st -> st.withOrder(o).withActivation(EngineState.Activation.ordered(o.window(), o.activateAfter(), false)),
@@ -265,14 +263,12 @@ public final class UpdateEngine {
                     transition(UpdateEvent.CANCEL, st -> st.withActivation(null).withOrder(o), Map.of("reason", "activation held by rev " + o.rev()));
                     return "rev " + o.rev() + " holds the activation waiting for its window";
                 }
-                state = state.withOrder(o).withActivation(EngineState.Activation.ordered(o.window(), o.activateAfter(), false));
-                store.save(state);
+                amend(state.withOrder(o).withActivation(EngineState.Activation.ordered(o.window(), o.activateAfter(), false)));
                 return "rev " + o.rev() + " replaces the activation's conditions";
             }
             default -> {
-                state = state.withOrder(new EngineState.Order(have.source(), have.release(), have.manifestDigest(), o.rev(), have.downloadOnly(),
-                        have.rolloutId(), have.window(), have.activateAfter()));
-                store.save(state);
+                amend(state.withOrder(new EngineState.Order(have.source(), have.release(), have.manifestDigest(), o.rev(), have.downloadOnly(),
+                        have.rolloutId(), have.window(), have.activateAfter())));
                 return "rev " + o.rev() + " taken while " + s.reported() + " (too late to change the activation)";
             }
         }
@@ -493,8 +489,7 @@ public final class UpdateEngine {
         } catch (BootControlException e) {
             throw new InstallException("BOOT_CONTROL", "cannot set slot " + target + " for a trial boot: " + e.getMessage());
         }
-        state = state.withActivation(a.withTrialSince(now()));
-        store.save(state);
+        amend(state.withActivation(a.withTrialSince(now())));
         parts.hook().at("trial-set");
         if (booted != previous) log.warn("activation expected slot {} to run, found {}", previous, booted);
         requestReboot("activate release " + state.target().release() + " on slot " + target);
@@ -555,8 +550,7 @@ public final class UpdateEngine {
         if (booted == previous) {
             EngineState.Activation cur = state.activation();
             if (cur.checkSince() == null) {
-                state = state.withActivation(cur.withCheckSince(now()));
-                store.save(state);
+                amend(state.withActivation(cur.withCheckSince(now())));
                 monitor = null;
             }
             if (monitor == null) monitor = new HealthMonitor(parts.health(), state.activation().checkSince());
@@ -598,8 +592,7 @@ public final class UpdateEngine {
         } catch (BootControlException e) {
             throw new InstallException("BOOT_CONTROL", "rollback: " + e.getMessage());
         }
-        state = state.withActivation(a.withRollbackReboot());
-        store.save(state);
+        amend(state.withActivation(a.withRollbackReboot()));
         parts.hook().at("rollback-set");
         requestReboot("roll back to slot " + previous + ": " + a.rollbackReason());
         return false;
@@ -608,8 +601,7 @@ public final class UpdateEngine {
     private void checkRollbackBudget(EngineState.Activation a) throws IOException {
         if (a.alerted() || a.rollbackSince() == null) return;
         if (now().isAfter(a.rollbackSince().plus(parts.rollbackBudget()))) {
-            state = state.withActivation(a.withAlerted());
-            store.save(state);
+            amend(state.withActivation(a.withAlerted()));
             try {
                 parts.events().emit(new EventSink.Draft("alert", state.state().reported(), state.target() == null ? null : state.target().release(),
                         "ROLLBACK_BUDGET_EXCEEDED", Map.of("budget", parts.rollbackBudget().toString(),
@@ -715,8 +707,7 @@ public final class UpdateEngine {
             UpdateState s = state.state();
             UpdateEvent ev = UpdateTransitions.allowed(s, UpdateEvent.FAILURE) ? UpdateEvent.FAILURE : null;
             if (ev == null) {
-                state = state.withError(err);
-                store.save(state);
+                amend(state.withError(err));
                 return;
             }
             transition(ev, st -> st.withError(err), Map.of("message", message), code);
@@ -724,6 +715,16 @@ public final class UpdateEngine {
             state = state.withState(UpdateState.FAILED, now()).withError(new EngineState.ErrorRecord(code, message, now()));
             log.error("cannot persist failure {}: {}", code, e.toString());
         }
+    }
+
+    /**
+     * Persists a change within the current state (order, activation progress, slots, last error),
+     * then makes it current; {@link StateStore#amend} refuses one that changes the state, which only
+     * {@link #transition} may do.
+     */
+    private void amend(EngineState next) throws IOException {
+        store.amend(state, next);
+        state = next;
     }
 
     interface Change {
@@ -738,7 +739,7 @@ public final class UpdateEngine {
     private synchronized void transition(UpdateEvent event, Change change, Map<String, String> detail, String reason) throws IOException {
         UpdateState next = UpdateTransitions.next(state.state(), event);
         EngineState s = change.apply(state).withState(next, now());
-        store.save(s);
+        store.transition(state, event, s);
         state = s;
         parts.hook().at("persisted:" + next);
         String release = s.target() != null ? s.target().release() : s.order() != null ? s.order().release() : null;

@@ -1,15 +1,20 @@
 package rsuota.agent.update;
 
-import java.util.Locale;
+import rsuota.wire.DeploymentState;
 
-/** The engine's internal states (DESIGN.md section 4); {@link #reported()} is the wire name. */
+/** The engine's internal states (docs/architecture.md, "The update graph"); {@link #reported()} is the wire name. */
 public enum UpdateState {
     IDLE, PENDING, DOWNLOADING, VERIFIED, AWAITING_WINDOW, ACTIVATING, COMMITTING, ACTIVATED,
     ROLLING_BACK, ROLLED_BACK, FAILED, NEEDS_INVESTIGATION;
 
-    /** Lower-case name reported to the controller (pending, downloading, verified, ...). */
+    /** The wire vocabulary's word for this state (one enum per side, same names: UpdateStateTest). */
+    public DeploymentState deployment() {
+        return DeploymentState.valueOf(name());
+    }
+
+    /** The name reported to the controller (pending, downloading, verified, ...). */
     public String reported() {
-        return name().toLowerCase(Locale.ROOT);
+        return deployment().wire();
     }
 
     /** States in which an update is in flight and a restart must resume it. */

@@ -78,6 +78,16 @@ public final class UpdateTransitions {
         return to;
     }
 
+    /** One row of the table. */
+    public record Row(UpdateState from, UpdateEvent on, UpdateState to) {}
+
+    /** Every row, by state then event (the order of the enums): what docs/architecture.md draws. */
+    public static java.util.List<Row> rows() {
+        java.util.List<Row> out = new java.util.ArrayList<>();
+        TABLE.forEach((from, row) -> row.forEach((on, to) -> out.add(new Row(from, on, to))));
+        return out;
+    }
+
     public static boolean allowed(UpdateState from, UpdateEvent event) {
         return TABLE.getOrDefault(from, Map.of()).containsKey(event);
     }

@@ -32,7 +32,7 @@ public final class EmittingChild {
         link.start();
         outbox.startPublishing(link);
         for (int i = 0; i < count; i++) {
-            outbox.emit(EventSink.Draft.transition(prefix + i, null, null, Map.of()));
+            outbox.emit(EventSink.Draft.transition("downloading", null, null, Map.of("label", prefix + i)));
             System.out.println("emitted " + (i + 1));
             System.out.flush();
             // Paced by the broker: at most 3 unacknowledged, so the kill lands mid-stream.

@@ -40,8 +40,9 @@ class OutboxTest {
         return Outbox.open(config, DEV, Clock.systemUTC());
     }
 
-    private static EventSink.Draft transition(String state) {
-        return EventSink.Draft.transition(state, "2.0.0", null, Map.of());
+    /** A transition event told apart by its label (in detail: the state must be a real deployment state). */
+    private static EventSink.Draft transition(String label) {
+        return EventSink.Draft.transition("downloading", "2.0.0", null, Map.of("label", label));
     }
 
     private static EventSink.Draft telemetry(String type, int n) {
@@ -93,7 +94,7 @@ class OutboxTest {
         }
         try (Outbox o = open(OutboxConfig.in(dir))) {
             assertThat(seqs(o)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
-            assertThat(o.pendingEvents().get(5).state()).isEqualTo("after");
+            assertThat(o.pendingEvents().get(5).detail()).containsEntry("label", "after");
         }
         for (String line : Files.readAllLines(log)) {
             assertThat(WireCodec.decode(line.getBytes(StandardCharsets.UTF_8), MqttEvent.class)).isNotNull();
@@ -106,17 +107,17 @@ class OutboxTest {
             o.emit(transition("a"));
         }
         byte[] second = WireCodec.encode(new MqttEvent(MqttEvent.SCHEMA, DEV, 2, java.time.Instant.now(),
-                "transition", "b", null, null, Map.of()));
+                "transition", "downloading", null, null, Map.of("label", "b")));
         Path log = dir.resolve(Outbox.LOG_FILE);
         Files.write(log, "\u0000\u0000garbage\n".getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
         Files.write(log, second, StandardOpenOption.APPEND);
         Files.write(log, new byte[] {'\n'}, StandardOpenOption.APPEND);
         try (Outbox o = open(OutboxConfig.in(dir))) {
-            assertThat(o.pendingEvents()).extracting(MqttEvent::state).containsExactly("a", "b");
+            assertThat(o.pendingEvents()).extracting(e -> e.detail().get("label")).containsExactly("a", "b");
             o.emit(transition("c"));
         }
         try (Outbox o = open(OutboxConfig.in(dir))) {
-            assertThat(o.pendingEvents()).extracting(MqttEvent::state).containsExactly("a", "b", "c");
+            assertThat(o.pendingEvents()).extracting(e -> e.detail().get("label")).containsExactly("a", "b", "c");
         }
     }
 
@@ -150,7 +151,7 @@ class OutboxTest {
             assertThat(p).hasSize(13);
             assertThat(p).filteredOn(e -> e.type().equals("alert")).singleElement()
                     .satisfies(a -> assertThat(a.reason()).isEqualTo("OUTBOX_OVER_BOUND"));
-            assertThat(p).filteredOn(e -> e.type().equals("transition")).extracting(MqttEvent::state)
+            assertThat(p).filteredOn(e -> e.type().equals("transition")).extracting(e -> e.detail().get("label"))
                     .containsExactly("t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9", "t10", "t11", "t12");
         }
         try (Outbox o = open(config)) {

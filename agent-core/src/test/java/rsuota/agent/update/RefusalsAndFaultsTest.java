@@ -85,7 +85,7 @@ class RefusalsAndFaultsTest {
     void downgradeBelowThePersistedFloor() throws Exception {
         StateStore store = new StateStore(fx.stateDir);
         UpdateEngine first = fx.engine(); // initialises the state file
-        store.save(first.state().withFloor(9));
+        store.amend(first.state(), first.state().withFloor(9));
         bundle("old.rsub", builder().securityVersion(8).image("rootfs", 100_000));
         EngineState s = install("old.rsub");
         assertRefusedBeforePayload(s, "DOWNGRADE");

@@ -1,5 +1,6 @@
 package rsuota.fleet.rollout;
 
+import rsuota.wire.DeploymentState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -34,11 +35,11 @@ public enum Bucket {
             // Honest counts: rolled back only once the unit confirmed a health-committed boot on the previous release
             // (or an operator who looked at it cleared its flag).
             return "healthy".equals(d.rollbackResult()) || "cleared".equals(d.rollbackResult())
-                    || (d.rollbackRev() == null && "rolled_back".equals(d.deviceState())) ? ROLLED_BACK : ROLLBACK_PENDING;
+                    || (d.rollbackRev() == null && DeploymentState.ROLLED_BACK.is(d.deviceState())) ? ROLLED_BACK : ROLLBACK_PENDING;
         }
         if ("cleared".equals(d.rollbackResult())) return FAILED;
         if (d.activatedAt() != null) return SUCCEEDED;
-        if ("failed".equals(d.deviceState())) return FAILED;
+        if (DeploymentState.FAILED.is(d.deviceState())) return FAILED;
         Instant heard = d.lastReportAt() != null && d.lastReportAt().isAfter(d.dispatchedAt()) ? d.lastReportAt() : d.dispatchedAt();
         if (now.isAfter(heard.plus(silentAfter))) return SILENT;
         return IN_PROGRESS;

@@ -1,5 +1,6 @@
 package rsuota.fleet.rollout;
 
+import rsuota.wire.DeploymentState;
 import java.time.Instant;
 
 /**
@@ -27,11 +28,11 @@ public record DeviceProgress(long rolloutId, String deviceId, int phaseIdx, Stri
 
     /** Flagged for a human: it missed its rollback deadline, or reported needs_investigation. */
     public boolean flagged() {
-        return "needs_investigation".equals(rollbackResult) || ("needs_investigation".equals(deviceState) && !"cleared".equals(rollbackResult));
+        return "needs_investigation".equals(rollbackResult) || (DeploymentState.NEEDS_INVESTIGATION.is(deviceState) && !"cleared".equals(rollbackResult));
     }
 
     /** Past activation or done either way: the device is no longer "in trial". */
     public boolean settled() {
-        return activatedAt != null || rollbackKind != null || "failed".equals(deviceState) || "needs_investigation".equals(deviceState);
+        return activatedAt != null || rollbackKind != null || DeploymentState.FAILED.is(deviceState) || DeploymentState.NEEDS_INVESTIGATION.is(deviceState);
     }
 }

@@ -1,5 +1,6 @@
 package rsuota.fleet.rollout;
 
+import rsuota.wire.DeploymentState;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,6 +37,10 @@ import rsuota.wire.Topics;
  * and build the telemetry a cohort's rules are judged on.
  */
 final class RolloutActions {
+    /** Device states before the trial boot is set: a held activation can still be turned download-only. */
+    private static final java.util.Set<String> NOT_YET_ACTIVATING = java.util.Set.of(DeploymentState.IDLE.wire(), DeploymentState.PENDING.wire(),
+            DeploymentState.DOWNLOADING.wire(), DeploymentState.VERIFIED.wire(), DeploymentState.AWAITING_WINDOW.wire());
+
     /** Offending devices linked in one pause event: enough to start with, bounded so an event stays readable. */
     static final int MAX_LINKED_DEVICES = 50;
 
@@ -148,7 +153,7 @@ final class RolloutActions {
         int n = 0;
         for (DeviceProgress d : repo.devices(r.id())) {
             if (!d.dispatched() || d.held() || d.settled() || d.rollbackRev() != null || !d.active()) continue;
-            if (d.deviceState() != null && !List.of("idle", "pending", "downloading", "verified", "awaiting_window").contains(d.deviceState())) continue;
+            if (d.deviceState() != null && !NOT_YET_ACTIVATING.contains(d.deviceState())) continue;
             desired.hold(tx, r, release, d.deviceId(), now);
             repo.held(r.id(), d.deviceId(), true);
             n++;
@@ -185,7 +190,7 @@ final class RolloutActions {
             if (!d.dispatched() || d.rollbackRev() != null) continue;
             long rev = desired.rollback(tx, r, stable, stableRelease, d.deviceId(), now);
             // A box that already rolled back by itself is back on the stable release: healthy at once.
-            String result = "rolled_back".equals(d.deviceState()) ? "healthy" : null;
+            String result = DeploymentState.ROLLED_BACK.is(d.deviceState()) ? "healthy" : null;
             repo.rollbackOrdered(r.id(), d.deviceId(), rev, now, deadline, result);
             ordered.add(d.deviceId());
         }

@@ -1,5 +1,6 @@
 package rsuota.fleet.rollout;
 
+import rsuota.wire.DeploymentState;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -16,7 +17,7 @@ import rsuota.fleet.store.Tx;
 public final class RolloutProgress {
     private RolloutProgress() {}
 
-    private static final Set<String> ROLLBACK_STATES = Set.of("rolling_back", "rolled_back");
+    private static final Set<String> ROLLBACK_STATES = Set.of(DeploymentState.ROLLING_BACK.wire(), DeploymentState.ROLLED_BACK.wire());
 
     /** Who changes a unit's flag from what it reports. */
     static final Principal TELEMETRY = Principal.system("telemetry");
@@ -36,7 +37,7 @@ public final class RolloutProgress {
             if (!d.dispatched()) continue;
             boolean stale = rev != null && rev < d.rev();
             boolean aboutUs = release == null || release.equals(d.release()) || d.rollbackRev() != null || ROLLBACK_STATES.contains(state)
-                    || "needs_investigation".equals(state);
+                    || DeploymentState.NEEDS_INVESTIGATION.is(state);
             String deviceState = d.deviceState();
             String stateReason = d.stateReason();
             Instant stateAt = d.stateAt();
@@ -49,7 +50,7 @@ public final class RolloutProgress {
                 stateReason = reason;
                 stateAt = now;
                 // Success is "activated" for this release after the health commit, never the end of a download.
-                if ("activated".equals(state) && d.release().equals(release) && d.rollbackRev() == null && activatedAt == null) {
+                if (DeploymentState.ACTIVATED.is(state) && d.release().equals(release) && d.rollbackRev() == null && activatedAt == null) {
                     activatedAt = now;
                 }
                 if (ROLLBACK_STATES.contains(state) && rollbackKind == null) {
@@ -59,8 +60,8 @@ public final class RolloutProgress {
                 if (d.rollbackRev() != null) {
                     // "rolled_back" is reported after the previous release passed its health commit: the unit is healthy,
                     // and a flag it carried (a missed deadline) clears.
-                    if ("rolled_back".equals(state)) rollbackResult = "healthy";
-                    else if (rollbackResult == null && ("needs_investigation".equals(state) || "failed".equals(state))) rollbackResult = "needs_investigation";
+                    if (DeploymentState.ROLLED_BACK.is(state)) rollbackResult = "healthy";
+                    else if (rollbackResult == null && (DeploymentState.NEEDS_INVESTIGATION.is(state) || DeploymentState.FAILED.is(state))) rollbackResult = "needs_investigation";
                 }
             }
             DeviceProgress next = new DeviceProgress(d.rolloutId(), d.deviceId(), d.phaseIdx(), d.corridor(), d.release(), d.active(),
@@ -73,7 +74,7 @@ public final class RolloutProgress {
                 detail.put("reported", state);
                 if (reason != null) detail.put("reason", reason);
                 audit.append(tx, TELEMETRY, next.flagged() ? "rollout.device.flag" : "rollout.device.flag.clear", "rollout:" + d.rolloutId() + "/device:" + d.deviceId(),
-                        next.flagged() ? "the unit reported " + state : "rolled_back".equals(state)
+                        next.flagged() ? "the unit reported " + state : DeploymentState.ROLLED_BACK.is(state)
                                 ? "the unit confirmed a healthy boot on the previous release" : "the unit reported " + state, detail);
             }
         }

@@ -19,7 +19,8 @@ public final class RolloutTransitions {
     /** What happens to a phase. */
     public enum PhaseEvent { OPEN, GATE_MET_MANUAL, GATE_LOST, PASS, ROLL_BACK }
 
-    record Row<S, E>(S from, E on, S to) {}
+    /** One row of a table: {@code from} on {@code on} becomes {@code to}. */
+    public record Row<S, E>(S from, E on, S to) {}
 
     private static Row<RolloutState, Event> on(RolloutState from, Event e, RolloutState to) {
         return new Row<>(from, e, to);
@@ -51,6 +52,16 @@ public final class RolloutTransitions {
             on(PhaseState.ACTIVE,            PhaseEvent.ROLL_BACK,       PhaseState.ROLLED_BACK),
             on(PhaseState.AWAITING_APPROVAL, PhaseEvent.ROLL_BACK,       PhaseState.ROLLED_BACK),
             on(PhaseState.PASSED,            PhaseEvent.ROLL_BACK,       PhaseState.ROLLED_BACK));
+
+    /** The rollout table, in order (what docs/architecture.md draws). */
+    public static List<Row<RolloutState, Event>> rolloutRows() {
+        return ROLLOUT;
+    }
+
+    /** The phase table, in order. */
+    public static List<Row<PhaseState, PhaseEvent>> phaseRows() {
+        return PHASE;
+    }
 
     public static Optional<RolloutState> next(RolloutState from, Event e) {
         return ROLLOUT.stream().filter(r -> r.from() == from && r.on() == e).map(Row::to).findFirst();

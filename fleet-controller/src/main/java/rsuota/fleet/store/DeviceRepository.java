@@ -1,5 +1,6 @@
 package rsuota.fleet.store;
 
+import rsuota.wire.DeploymentState;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -58,7 +59,7 @@ public final class DeviceRepository {
             Map<String, List<String>> out = new TreeMap<>();
             while (rs.next()) {
                 String result = rs.getString("rollback_result");
-                boolean flagged = "needs_investigation".equals(result) || "needs_investigation".equals(rs.getString("device_state"));
+                boolean flagged = "needs_investigation".equals(result) || DeploymentState.NEEDS_INVESTIGATION.is(rs.getString("device_state"));
                 out.computeIfAbsent(rs.getString("device_id"), k -> new ArrayList<>())
                         .add((flagged ? "needs_investigation" : "rollback_pending") + ":rollout/" + rs.getLong("rollout_id"));
             }
