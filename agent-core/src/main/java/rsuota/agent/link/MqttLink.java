@@ -5,7 +5,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The agent's only view of MQTT: one QoS 1 connection that keeps itself up. Everything else in
  * the agent (outbox, reporter, reconciler, dispatcher) talks to this interface, so the client
- * library stays contained in one class ({@link PahoMqttLink}).
+ * library stays contained behind one class ({@link PahoMqttLink}) and its package-private parts.
  *
  * <p>Contract:
  * <ul>
