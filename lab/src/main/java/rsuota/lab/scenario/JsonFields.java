@@ -163,6 +163,13 @@ final class JsonFields {
         return node;
     }
 
+    /** The object's keys in file order, without marking them read: for objects keyed by name. */
+    List<String> keys() {
+        List<String> keys = new ArrayList<>();
+        node.fieldNames().forEachRemaining(keys::add);
+        return keys;
+    }
+
     String file() {
         return file;
     }
