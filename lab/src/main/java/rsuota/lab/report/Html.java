@@ -1,5 +1,6 @@
 package rsuota.lab.report;
 
+import rsuota.wire.DeploymentState;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,22 +16,24 @@ final class Html {
     private Html() {}
 
     /** Fill colours by device or phase state: one palette for the chart, the pills and the legend. */
+    /** A unit without power: the lab's own word beside the deployment states. */
+    static final String POWERED_OFF = "off";
     static final Map<String, String> COLORS = new LinkedHashMap<>();
 
     static {
-        COLORS.put("idle", "#d5dae1");
-        COLORS.put("pending", "#9cc3ea");
-        COLORS.put("downloading", "#5b9bd5");
-        COLORS.put("verified", "#3f7fbf");
-        COLORS.put("awaiting_window", "#7fa7cf");
-        COLORS.put("activating", "#f0b429");
-        COLORS.put("committing", "#e39b14");
-        COLORS.put("activated", "#2f9e5b");
-        COLORS.put("rolling_back", "#e8743b");
-        COLORS.put("rolled_back", "#8e7cc3");
-        COLORS.put("failed", "#d64541");
-        COLORS.put("needs_investigation", "#a61e1a");
-        COLORS.put("off", "#2b2b2b");
+        COLORS.put(DeploymentState.IDLE.wire(), "#d5dae1");
+        COLORS.put(DeploymentState.PENDING.wire(), "#9cc3ea");
+        COLORS.put(DeploymentState.DOWNLOADING.wire(), "#5b9bd5");
+        COLORS.put(DeploymentState.VERIFIED.wire(), "#3f7fbf");
+        COLORS.put(DeploymentState.AWAITING_WINDOW.wire(), "#7fa7cf");
+        COLORS.put(DeploymentState.ACTIVATING.wire(), "#f0b429");
+        COLORS.put(DeploymentState.COMMITTING.wire(), "#e39b14");
+        COLORS.put(DeploymentState.ACTIVATED.wire(), "#2f9e5b");
+        COLORS.put(DeploymentState.ROLLING_BACK.wire(), "#e8743b");
+        COLORS.put(DeploymentState.ROLLED_BACK.wire(), "#8e7cc3");
+        COLORS.put(DeploymentState.FAILED.wire(), "#d64541");
+        COLORS.put(DeploymentState.NEEDS_INVESTIGATION.wire(), "#a61e1a");
+        COLORS.put(POWERED_OFF, "#2b2b2b");
     }
 
     static final Map<String, String> PHASE_COLORS = Map.of("pending", "#e3e7ec", "active", "#5b9bd5", "awaiting_approval", "#f0b429",

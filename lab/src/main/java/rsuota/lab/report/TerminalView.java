@@ -1,5 +1,6 @@
 package rsuota.lab.report;
 
+import rsuota.wire.DeploymentState;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -203,11 +204,12 @@ public final class TerminalView implements LabView {
     }
 
     private String colorState(String st) {
-        return switch (st) {
-            case "activated" -> a.green(st);
-            case "failed", "needs_investigation", "off" -> a.red(st);
-            case "rolling_back", "rolled_back" -> a.cyan(st);
-            case "idle" -> a.dim(st);
+        if (st.equals("off")) return a.red(st);
+        return switch (DeploymentState.of(st).orElse(DeploymentState.PENDING)) {
+            case ACTIVATED -> a.green(st);
+            case FAILED, NEEDS_INVESTIGATION -> a.red(st);
+            case ROLLING_BACK, ROLLED_BACK -> a.cyan(st);
+            case IDLE -> a.dim(st);
             default -> a.yellow(st);
         };
     }

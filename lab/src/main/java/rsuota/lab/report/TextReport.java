@@ -1,5 +1,6 @@
 package rsuota.lab.report;
 
+import rsuota.wire.DeploymentState;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -17,7 +18,8 @@ public final class TextReport {
 
     /** Event kinds worth a line in the condensed timeline; device transitions only when they settle. */
     private static final Set<String> KINDS = Set.of("step", "rollout", "phase", "pause", "power-cut", "boot-hang", "check");
-    private static final Set<String> SETTLED = Set.of("activated", "rolled_back", "failed", "needs_investigation");
+    private static final Set<String> SETTLED = Set.of(DeploymentState.ACTIVATED.wire(), DeploymentState.ROLLED_BACK.wire(), DeploymentState.FAILED.wire(),
+            DeploymentState.NEEDS_INVESTIGATION.wire());
 
     public static void print(RunReport r, PrintWriter out, boolean color) {
         Ansi a = new Ansi(color);
@@ -71,7 +73,8 @@ public final class TextReport {
         out.println(a.bold("-- Devices at the end"));
         for (RunReport.Device d : r.devices()) {
             String st = d.state() == null ? "?" : d.state();
-            String colored = st.equals("activated") ? a.green(st) : st.equals("rolled_back") || st.equals("verified") || st.equals("idle") ? a.yellow(st) : a.red(st);
+            String colored = DeploymentState.ACTIVATED.is(st) ? a.green(st)
+                    : DeploymentState.ROLLED_BACK.is(st) || DeploymentState.VERIFIED.is(st) || DeploymentState.IDLE.is(st) ? a.yellow(st) : a.red(st);
             out.printf(Locale.ROOT, "   %-9s %-7s %-4s %-24s runs %-6s %s%s%n", d.id(), d.variant(), d.corridor(), String.join(",", d.cohorts()),
                     d.running(), colored, d.error() == null ? "" : "  (" + d.error() + ")");
         }

@@ -1,5 +1,6 @@
 package rsuota.lab.run;
 
+import rsuota.wire.DeploymentState;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.time.Clock;
@@ -86,7 +87,7 @@ final class FleetWatch {
             if (!shown.equals(lastShown.put(d.id(), shown))) {
                 history.add(new RunReport.StateChange(d.id(), timeline.labMillis(clock.instant()), st.powered() ? st.state() : "off", st.running()));
             }
-            if (st.target() != null && st.state() != null && !List.of("idle", "failed").contains(st.state())) {
+            if (st.target() != null && st.state() != null && !DeploymentState.IDLE.is(st.state()) && !DeploymentState.FAILED.is(st.state())) {
                 downloads.computeIfAbsent(d.id(), k -> new LinkedHashSet<>()).add(st.target());
             }
             boolean stateChanged = before == null || !Objects.equals(before.state(), st.state());
