@@ -15,7 +15,7 @@ import rsuota.fleet.policy.CohortTelemetry;
 import rsuota.fleet.policy.Finding;
 import rsuota.fleet.policy.PauseEvent;
 import rsuota.fleet.policy.PauseRule;
-import rsuota.fleet.policy.RuleEvaluator;
+import rsuota.fleet.policy.PhaseJudge;
 import rsuota.fleet.policy.SustainedTimer;
 import rsuota.fleet.policy.Verdict;
 import rsuota.fleet.store.Database;
@@ -106,28 +106,14 @@ public final class RolloutEngine {
         for (Phase p : phases) {
             if (p.state() == PhaseState.PENDING || p.state() == PhaseState.ROLLED_BACK) continue;
             CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
-            Map<String, Verdict> verdicts = new LinkedHashMap<>();
-            for (PauseRule rule : r.rules().rules()) {
-                boolean releaseWide = rule instanceof PauseRule.OpenSev1;
-                if (releaseWide && p.idx() != r.phaseIndex()) continue;
-                // The cohort first, then each slice the rule names; each has its own sustained timer.
-                for (RuleEvaluator.Judged j : RuleEvaluator.judge(rule, t)) {
-                    Verdict v = j.verdict();
-                    if (j.wholeCohort()) verdicts.put(rule.name(), v);
-                    else if (!(v instanceof Verdict.Inconclusive)) verdicts.put(rule.name() + "[" + j.sliceKey() + "]", v);
-                    String key = releaseWide ? rule.name() : rule.name() + "@" + p.cohortId() + (j.wholeCohort() ? "" : "/" + j.sliceKey());
-                    SustainedTimer before = timers.getOrDefault(key, SustainedTimer.IDLE);
-                    SustainedTimer.Step st = before.observe(v, rule.sustained(), now);
-                    if (!st.next().equals(before)) pauses.saveTimer(id, key, st.next(), now);
-                    if (st.fires()) fired.add(RolloutActions.finding(r, rule, t, j, st.next().breachSince(), now));
-                    if (j.wholeCohort() && v instanceof Verdict.Inconclusive i && t.dispatched() > 0) {
-                        boolean control = v.evidence().control() != null;
-                        attention.add("rule " + rule.name() + " on cohort " + t.cohortName() + " is inconclusive: " + i.sample() + " of " + i.required()
-                                + " required " + (control ? "control units (" + v.evidence().control().by() + ")" : "devices") + " reporting;"
-                                + " a human must judge this phase");
-                    }
-                }
+            PhaseJudge.Result judged = PhaseJudge.judge(r.rules().rules(), t, p.idx() == r.phaseIndex(), timers, now);
+            for (var e : judged.timers().entrySet()) {
+                pauses.saveTimer(id, e.getKey(), e.getValue(), now);
+                timers.put(e.getKey(), e.getValue());
             }
+            for (PhaseJudge.Fired f : judged.fired()) fired.add(RolloutActions.finding(r, f.rule(), t, f.judged(), f.breachSince(), now));
+            attention.addAll(judged.inconclusive());
+            Map<String, Verdict> verdicts = judged.verdicts();
             if (p.idx() == r.phaseIndex()) current = verdicts;
         }
         recordNewHolds(tx, r, phases, attention, now, out);
