@@ -14,7 +14,6 @@ import rsuota.fleet.domain.Release;
 import rsuota.fleet.policy.CohortTelemetry;
 import rsuota.fleet.policy.Finding;
 import rsuota.fleet.policy.PauseEvent;
-import rsuota.fleet.policy.PauseRule;
 import rsuota.fleet.policy.PhaseJudge;
 import rsuota.fleet.policy.SustainedTimer;
 import rsuota.fleet.policy.Verdict;

@@ -5,18 +5,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import rsuota.fleet.audit.AuditLog;
-import rsuota.fleet.cohort.Cohorts;
-import rsuota.fleet.domain.Cohort;
-import rsuota.fleet.domain.CohortKind;
 import rsuota.fleet.domain.Durations;
 import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.FleetException;
@@ -28,7 +21,6 @@ import rsuota.fleet.policy.CohortTelemetry;
 import rsuota.fleet.policy.PauseEvent;
 import rsuota.fleet.policy.PauseRule;
 import rsuota.fleet.policy.RuleSet;
-import rsuota.fleet.policy.SustainedTimer;
 import rsuota.fleet.policy.Verdict;
 import rsuota.fleet.store.Database;
 import rsuota.fleet.store.Tx;
@@ -38,10 +30,6 @@ import rsuota.fleet.store.Tx;
  * read (status). Every mutation writes exactly one audit entry in its own transaction.
  */
 public final class Rollouts {
-    /** Default plan durations, from the story: canary 48 h, pilot 7 days, each wave a day. */
-    static final Duration CANARY = Duration.ofHours(48);
-    static final Duration PILOT = Duration.ofDays(7);
-    static final Duration WAVE = Duration.ofDays(1);
 
     /** One phase of a new rollout; the cohort by id or by name (within the release). */
     public record NewPhase(Long cohortId, String cohort, String name, Duration observation, Approval approval, ExitCriteria criteria) {}
@@ -62,6 +50,8 @@ public final class Rollouts {
     private final RolloutEngine engine;
     private final Clock clock;
     private final Runnable desiredWritten;
+    private final RolloutStatusReader reader;
+    private final DecisionGuard guard = new DecisionGuard();
 
     Rollouts(Database db, RolloutActions actions, RolloutEngine engine, Clock clock, Runnable desiredWritten) {
         this.db = db;
@@ -69,6 +59,21 @@ public final class Rollouts {
         this.engine = engine;
         this.clock = clock;
         this.desiredWritten = desiredWritten;
+        this.reader = new RolloutStatusReader(actions);
+    }
+
+    /**
+     * Runs a decision ({@code call}) only if the rollout is still as the caller saw it: {@code etag}
+     * is the If-Match header of the request (null: no condition); see {@link DecisionGuard}.
+     */
+    public <T> T ifMatch(String etag, Decision<T> call) throws FleetException {
+        return guard.ifMatch(etag, call);
+    }
+
+    /** A decision on a rollout, run by {@link #ifMatch}. */
+    @FunctionalInterface
+    public interface Decision<T> {
+        T run() throws FleetException;
     }
 
     private AuditLog audit() {
@@ -83,78 +88,16 @@ public final class Rollouts {
         RolloutSettings settings = req.settings() == null ? RolloutSettings.defaults() : req.settings();
         RuleSet rules = req.rules() == null ? RuleSet.defaults() : req.rules();
         Instant now = Millis.now(clock);
-        long id = db.write(tx -> {
-            Release r = RolloutActions.release(tx, release);
-            List<NewPhase> plan = req.phases() == null || req.phases().isEmpty() ? defaultPlan(tx, release, scale) : req.phases();
-            if (plan.isEmpty()) throw FleetException.invalid("phases", "release " + release + " has no cohorts: create cohorts first or list phases");
-            RolloutRepository repo = new RolloutRepository(tx);
-            long rid = repo.insert(release, settings, rules, now, who.label());
-            Set<Long> seen = new HashSet<>();
-            List<Map<String, Object>> detailPhases = new ArrayList<>();
-            for (int i = 0; i < plan.size(); i++) {
-                NewPhase p = plan.get(i);
-                Cohort c = cohort(tx, release, p, i);
-                if (!seen.add(c.id())) throw FleetException.invalid("phases[" + i + "].cohort", "cohort " + c.id() + " is listed twice");
-                Optional<long[]> holder = repo.phaseOfCohort(c.id());
-                if (holder.isPresent()) {
-                    throw new FleetException(ErrorCode.COHORT_CONFLICT, "cohort " + c.id() + " ('" + c.name() + "') is already phase "
-                            + holder.get()[1] + " of rollout " + holder.get()[0], Map.of("cohortId", c.id(), "rollout", holder.get()[0]));
-                }
-                Duration obs = p.observation() != null ? p.observation() : scaled(defaultObservation(c.kind()), scale);
-                Approval ap = p.approval() != null ? p.approval() : c.kind() == CohortKind.WAVE ? Approval.AUTO : Approval.MANUAL;
-                ExitCriteria ec = p.criteria() != null ? p.criteria() : ExitCriteria.STRICT;
-                String name = p.name() != null ? Names.requireName(p.name(), "phases[" + i + "].name") : c.name();
-                repo.insertPhase(rid, i, name, c.id(), obs, ap, ec);
-                detailPhases.add(Map.of("cohort", c.id(), "name", name, "observation", Durations.format(obs), "approval", ap.wire()));
-            }
-            controlsInReach(tx, rules, repo.phases(rid));
-            Map<String, Object> detail = new LinkedHashMap<>();
-            detail.put("release", release);
-            detail.put("phases", detailPhases);
-            detail.put("rulesVersion", rules.version());
-            if (settings.corridorCap() != null) detail.put("corridorCap", settings.corridorCap());
-            List<RolloutStatus.Blocked> blocked = blocked(tx, r, repo.phases(rid));
-            if (!blocked.isEmpty()) detail.put("blocked", blocked.stream().map(b -> b.device() + ":" + b.variant()).toList());
-            audit().append(tx, who, "rollout.create", "rollout:" + rid, reason, detail);
-            return rid;
-        });
+        long id = db.write(tx -> RolloutPlanner.insert(tx, audit(), who, req, release, reason, scale, settings, rules, now));
         return status(id);
     }
 
-    /**
-     * A rule with a control group needs units to compare with: some registered unit of the same
-     * corridor (or region) as the rollout's cohorts that is in none of them. Otherwise the rule
-     * could never judge, and the rollout is refused, naming the rule and the places.
-     */
-    private static void controlsInReach(Tx tx, RuleSet rules, List<Phase> phases) throws SQLException, FleetException {
-        Set<String> members = new HashSet<>();
-        for (Phase p : phases) for (var m : tx.cohorts().members(p.cohortId())) members.add(m.deviceId());
-        List<rsuota.fleet.domain.Device> all = null;
-        for (int i = 0; i < rules.rules().size(); i++) {
-            PauseRule rule = rules.rules().get(i);
-            if (rule.control() == null) continue;
-            if (all == null) all = tx.devices().list();
-            String by = rule.control().by();
-            Set<String> places = new java.util.TreeSet<>();
-            for (rsuota.fleet.domain.Device d : all) {
-                String p = by.equals("corridor") ? d.record().corridor() : d.record().region();
-                if (members.contains(d.id()) && p != null && !p.isEmpty()) places.add(p);
-            }
-            long reach = all.stream().filter(d -> !members.contains(d.id()))
-                    .filter(d -> places.contains(by.equals("corridor") ? d.record().corridor() : d.record().region())).count();
-            if (reach == 0) {
-                throw FleetException.invalid("rules.rules[" + i + "].control", "rule " + rule.name() + " compares with units of the same " + by
-                        + " outside the rollout, but no registered unit of " + by + " " + places + " is outside its cohorts: the control group"
-                        + " would be empty (compare by region, or leave units of these " + by + "s out of the cohorts)");
-            }
-        }
-    }
 
     public RolloutStatus start(Principal who, long id, String reason) throws FleetException {
         String why = Names.optionalText(reason, "reason");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = guarded(tx, id);
+            Rollout r = guard.guarded(tx, id);
             RolloutState next = RolloutTransitions.require(r, RolloutTransitions.Event.START);
             blockedBySev1(tx, r, "start");
             RolloutRepository repo = new RolloutRepository(tx);
@@ -179,7 +122,7 @@ public final class Rollouts {
     public RolloutStatus pause(Principal who, long id, String reason) throws FleetException {
         String why = Names.requireText(reason, "reason");
         Instant now = Millis.now(clock);
-        db.write(tx -> actions.pause(tx, guarded(tx, id), PauseEvent.Cause.OPERATOR, List.of(), who, why, now));
+        db.write(tx -> actions.pause(tx, guard.guarded(tx, id), PauseEvent.Cause.OPERATOR, List.of(), who, why, now));
         desiredWritten.run();
         return status(id);
     }
@@ -192,7 +135,7 @@ public final class Rollouts {
         String why = Names.requireText(reason, "reason");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = guarded(tx, id);
+            Rollout r = guard.guarded(tx, id);
             RolloutState next = RolloutTransitions.require(r, RolloutTransitions.Event.RESUME);
             blockedBySev1(tx, r, "resume");
             PauseRepository pauses = new PauseRepository(tx);
@@ -228,7 +171,7 @@ public final class Rollouts {
         String why = Names.optionalText(reason, "reason");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = guarded(tx, id);
+            Rollout r = guard.guarded(tx, id);
             if (r.state() != RolloutState.RUNNING) {
                 throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire() + ": only a running rollout advances",
                         Map.of("rollout", id, "state", r.state().wire()));
@@ -297,7 +240,7 @@ public final class Rollouts {
         }
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = guarded(tx, id);
+            Rollout r = guard.guarded(tx, id);
             if (r.state() != RolloutState.RUNNING && r.state() != RolloutState.PAUSED) {
                 throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "rollout " + id + " is " + r.state().wire()
                         + ": only a running or paused rollout's window can be extended", Map.of("rollout", id, "state", r.state().wire()));
@@ -329,7 +272,7 @@ public final class Rollouts {
         RollbackScope scope = req.scope() == null ? RollbackScope.ROLLOUT : req.scope();
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = guarded(tx, id);
+            Rollout r = guard.guarded(tx, id);
             RolloutRepository repo = new RolloutRepository(tx);
             List<Phase> phases = repo.phases(id);
             List<DeviceProgress> devices = repo.devices(id);
@@ -406,7 +349,7 @@ public final class Rollouts {
         String dev = Names.requireDeviceId(device, "device");
         Instant now = Millis.now(clock);
         db.write(tx -> {
-            Rollout r = guarded(tx, id);
+            Rollout r = guard.guarded(tx, id);
             RolloutRepository repo = new RolloutRepository(tx);
             DeviceProgress d = repo.devices(id).stream().filter(x -> x.deviceId().equals(dev)).findFirst()
                     .orElseThrow(() -> FleetException.notFound("device " + dev + " is not in rollout " + id));
@@ -443,128 +386,7 @@ public final class Rollouts {
 
     public RolloutStatus status(long id) throws FleetException {
         Instant now = Millis.now(clock);
-        return db.read(tx -> status(tx, id, now));
-    }
-
-    private RolloutStatus status(Tx tx, long id, Instant now) throws SQLException, FleetException {
-        Rollout r = rollout(tx, id);
-        RolloutRepository repo = new RolloutRepository(tx);
-        Release release = RolloutActions.release(tx, r.release());
-        List<Phase> phases = repo.phases(id);
-        List<DeviceProgress> devices = repo.devices(id);
-        Map<String, SustainedTimer> timers = new PauseRepository(tx).timers(id);
-        List<String> sev1 = RolloutActions.openSev1(tx, r.release());
-        List<RolloutStatus.PhaseView> views = new ArrayList<>();
-        for (Phase p : phases) {
-            List<DeviceProgress> mine = devices.stream().filter(d -> d.phaseIdx() == p.idx()).toList();
-            CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
-            Map<String, Verdict> verdicts = RolloutActions.gateVerdicts(r, t);
-            List<RolloutStatus.Kpi> kpis = new ArrayList<>();
-            for (PauseRule rule : r.rules().rules()) {
-                for (rsuota.fleet.policy.RuleEvaluator.Judged j : rsuota.fleet.policy.RuleEvaluator.judge(rule, t)) {
-                    Verdict v = j.verdict();
-                    String key = rule instanceof PauseRule.OpenSev1 ? rule.name()
-                            : rule.name() + "@" + p.cohortId() + (j.wholeCohort() ? "" : "/" + j.sliceKey());
-                    SustainedTimer timer = timers.get(key);
-                    Double observed = v instanceof Verdict.Breach b ? Double.valueOf(b.observed()) : v instanceof Verdict.Clear c ? Double.valueOf(c.observed()) : null;
-                    var control = v.evidence().control();
-                    kpis.add(new RolloutStatus.Kpi(rule.name(), j.slice(), v.kind(), observed, control != null ? ">" : rule.comparison(),
-                            control != null ? control.limit() : rule.limit(), control != null ? (control.compare().equals("ratio") ? "x control"
-                            : rule.unit() + " worse than control") : rule.unit(), v.sample(), v instanceof Verdict.Inconclusive i ? i.required()
-                            : rule.minDevices(), Durations.format(rule.sustained()), timer == null ? null : timer.breachSince(),
-                            v instanceof Verdict.Breach b ? b.offending() : List.of(), v.evidence().deviceValues(), control));
-                }
-            }
-            Gate gate = Gate.of(p, mine.stream().filter(d -> d.active() || d.dispatched()).toList(), now, r.settings().silentAfter(), verdicts);
-            if (p.state() == PhaseState.ACTIVE && p.windowEndsAt() != null && !now.isBefore(p.windowEndsAt())) {
-                gate = gate.with(RolloutActions.observationUnmet(tx, r, p, now));
-            }
-            Map<String, Integer> buckets = new TreeMap<>();
-            gate.buckets().forEach((b, n) -> buckets.put(b.wire(), n));
-            List<RolloutStatus.DeviceView> dv = mine.stream().map(d -> new RolloutStatus.DeviceView(d.deviceId(), d.corridor(),
-                    Bucket.of(d, now, r.settings().silentAfter()).wire(), d.deviceState(), d.stateReason(), d.rev(), d.dispatchedAt(),
-                    d.lastReportAt(), d.activatedAt(), d.held(), d.rollbackKind(), d.rollbackResult(), d.rollbackDeadline(),
-                    d.overdueAt() != null)).toList();
-            String cohortName = tx.cohorts().find(p.cohortId()).map(Cohort::name).orElse(p.name());
-            views.add(new RolloutStatus.PhaseView(p.idx(), p.name(), p.cohortId(), cohortName, p.state().wire(), Durations.format(p.observation()),
-                    p.approval().wire(), p.criteria(), p.startedAt(), p.windowEndsAt(), p.gateMetAt(), p.endedAt(), p.approvedBy(), buckets,
-                    p.state() == PhaseState.PENDING ? List.of() : gate.unmet(), kpis, dv));
-        }
-        RolloutSettings s = r.settings();
-        List<PauseEvent> pauseEvents = new PauseRepository(tx).list(id);
-        RolloutStatus.Hold hold = hold(r, phases, devices, views, pauseEvents, now, tx, sev1);
-        return new RolloutStatus(r.id(), r.release(), release.previousStable(), r.state().wire(), r.phaseIndex(), now, etag(tx, r),
-                new RolloutStatus.Settings(s.corridorCap(), Durations.format(s.silentAfter()), Durations.format(s.rollbackDeadline()), s.window(),
-                        s.activateDelay() == null ? null : Durations.format(s.activateDelay())),
-                r.rules().version(), Durations.format(r.rules().window()), r.attention(), hold, r.createdAt(), r.createdBy(), r.startedAt(), r.endedAt(),
-                views, pauseEvents, new AlertRepository(tx).forRollout(id), blocked(tx, release, phases));
-    }
-
-    /** What the rollout waits for, in words, and the fleetctl lines that resolve it. */
-    private RolloutStatus.Hold hold(Rollout r, List<Phase> phases, List<DeviceProgress> devices, List<RolloutStatus.PhaseView> views,
-                                    List<PauseEvent> pauses, Instant now, Tx tx, List<String> sev1) throws SQLException {
-        long id = r.id();
-        String rollback = "fleetctl rollout rollback " + id + " --reason R";
-        List<String> flagged = devices.stream().filter(DeviceProgress::flagged).map(DeviceProgress::deviceId).toList();
-        List<String> clear = flagged.stream().map(d -> "fleetctl rollout clear " + id + " " + d + " --reason R").toList();
-        switch (r.state()) {
-            case DRAFT:
-                return new RolloutStatus.Hold("draft", List.of("a release manager's start"), List.of("fleetctl rollout start " + id));
-            case PAUSED: {
-                List<String> why = new ArrayList<>();
-                List<String> res = new ArrayList<>();
-                for (PauseEvent e : pauses) {
-                    if (!e.open()) continue;
-                    why.add("pause event " + e.id() + ": " + e.reason());
-                }
-                List<Long> open = pauses.stream().filter(PauseEvent::open).map(PauseEvent::id).toList();
-                res.add("fleetctl rollout resume " + id + open.stream().map(x -> " --acknowledge " + x).reduce("", String::concat) + " --reason R");
-                res.add(rollback);
-                return new RolloutStatus.Hold("paused", why, res);
-            }
-            case ROLLING_BACK: {
-                List<String> pending = devices.stream().filter(d -> d.rollbackRev() != null && d.rollbackResult() == null)
-                        .map(d -> d.deviceId() + " (deadline " + d.rollbackDeadline() + ")").toList();
-                return new RolloutStatus.Hold("rolling_back", pending.isEmpty() ? List.of("the engine's next tick") : pending.stream()
-                        .map(x -> "a healthy boot on the previous release from " + x).toList(), clear);
-            }
-            case COMPLETED:
-            case ROLLED_BACK:
-                if (!flagged.isEmpty()) {
-                    return new RolloutStatus.Hold("needs_investigation", flagged.stream().map(d -> d + " needs investigation").toList(), clear);
-                }
-                return new RolloutStatus.Hold("done", List.of(), r.state() == RolloutState.COMPLETED ? List.of(rollback) : List.of());
-            default:
-                break;
-        }
-        if (r.phaseIndex() < 0 || r.phaseIndex() >= phases.size()) return new RolloutStatus.Hold("done", List.of(), List.of());
-        Phase p = phases.get(r.phaseIndex());
-        RolloutStatus.PhaseView v = views.get(r.phaseIndex());
-        String advance = "fleetctl rollout advance " + id + " --reason R";
-        String extend = "fleetctl rollout extend " + id + " --by 24h --reason R";
-        String pause = "fleetctl rollout pause " + id + " --reason R";
-        if (p.state() == PhaseState.AWAITING_APPROVAL) {
-            return new RolloutStatus.Hold("awaiting_approval", List.of("a release manager's approval of phase " + p.idx() + " ('" + p.name() + "')"),
-                    List.of(advance, extend, rollback));
-        }
-        if (p.windowEndsAt() != null && now.isBefore(p.windowEndsAt())) {
-            List<String> w = new ArrayList<>();
-            w.add("phase " + p.idx() + " ('" + p.name() + "') observes until " + p.windowEndsAt());
-            w.addAll(v.unmet().stream().filter(u -> !u.startsWith("observation window")).toList());
-            return new RolloutStatus.Hold("observing", w, List.of(pause, rollback));
-        }
-        CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
-        Map<String, Verdict> verdicts = RolloutActions.gateVerdicts(r, t);
-        Gate gate = Gate.of(p, devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList(), now,
-                r.settings().silentAfter(), verdicts).with(RolloutActions.observationUnmet(tx, r, p, now));
-        if (Gate.whyNotJudgeable(p, gate, now, verdicts) == null) {
-            return new RolloutStatus.Hold("inconclusive", gate.unmet(), List.of(advance, extend, rollback));
-        }
-        return new RolloutStatus.Hold("gate", gate.unmet(), List.of(extend, pause, rollback));
-    }
-
-    static List<RolloutStatus.Blocked> blockedDevices(Tx tx, Release release, List<Phase> phases) throws SQLException {
-        return blocked(tx, release, phases);
+        return db.read(tx -> reader.status(tx, id, now));
     }
 
     /** The release's notes from the stored data: variants supported and blocked, each rollout's plan and rules. */
@@ -578,94 +400,11 @@ public final class Rollouts {
         });
     }
 
-    private static List<RolloutStatus.Blocked> blocked(Tx tx, Release release, List<Phase> phases) throws SQLException {
-        List<RolloutStatus.Blocked> out = new ArrayList<>();
-        for (Phase p : phases) {
-            Optional<Cohort> c = tx.cohorts().find(p.cohortId());
-            if (c.isEmpty() || c.get().filter() == null) continue;
-            for (var b : Cohorts.resolve(tx, release, c.get().filter(), null).blocked()) {
-                out.add(new RolloutStatus.Blocked(b.deviceId(), b.variant(), c.get().name()));
-            }
-        }
-        return out;
-    }
-
     private static void blockedBySev1(Tx tx, Rollout r, String what) throws SQLException, FleetException {
         List<String> sev1 = RolloutActions.openSev1(tx, r.release());
         if (!sev1.isEmpty()) {
             throw new FleetException(ErrorCode.RELEASE_BLOCKED, "release " + r.release() + " has open Sev1 incident(s) " + sev1
                     + ": no rollout of it may " + what + " until they are resolved", Map.of("incidents", sev1, "release", r.release()));
-        }
-    }
-
-    /** The ETag a caller sent with a decision (If-Match), for the call running on this thread; null: none sent. */
-    private final ThreadLocal<java.util.Set<String>> ifMatch = new ThreadLocal<>();
-
-    /**
-     * Runs a decision ({@code call}) only if the rollout is still as the caller saw it: {@code etag}
-     * is the ETag of the status it read (null: no condition). Checked inside the decision's own write
-     * transaction, so two operators cannot overwrite each other's decision: the second gets 412
-     * PRECONDITION_FAILED and nothing changes.
-     */
-    public <T> T ifMatch(String etag, Decision<T> call) throws FleetException {
-        ifMatch.set(parseIfMatch(etag));
-        try {
-            return call.run();
-        } finally {
-            ifMatch.remove();
-        }
-    }
-
-    /**
-     * The tags of an If-Match header (RFC 9110: one or more quoted tags separated by commas, or *);
-     * null for none or *, which any existing rollout matches. Quotes are optional (fleetctl users paste bare tags).
-     */
-    static java.util.Set<String> parseIfMatch(String header) {
-        if (header == null || header.isBlank() || header.strip().equals("*")) return null;
-        java.util.Set<String> tags = new java.util.LinkedHashSet<>();
-        for (String t : header.split(",")) {
-            String tag = t.strip().replace("\"", "");
-            if (!tag.isEmpty()) tags.add(tag);
-        }
-        return tags.isEmpty() ? null : tags;
-    }
-
-    /** A decision on a rollout, run by {@link #ifMatch}. */
-    @FunctionalInterface
-    public interface Decision<T> {
-        T run() throws FleetException;
-    }
-
-    /** The rollout a decision acts on, refused with PRECONDITION_FAILED when it changed since the caller's ETag. */
-    private Rollout guarded(Tx tx, long id) throws SQLException, FleetException {
-        Rollout r = rollout(tx, id);
-        java.util.Set<String> expected = ifMatch.get();
-        if (expected != null) {
-            String now = etag(tx, r);
-            if (!expected.contains(now)) {
-                throw new FleetException(ErrorCode.PRECONDITION_FAILED, "rollout " + id + " changed since you read it (ETag " + String.join(", ", expected) + ", now " + now
-                        + "): read it again (fleetctl rollout show " + id + ") and decide on what it is now", Map.of("rollout", id, "etag", now));
-            }
-        }
-        return r;
-    }
-
-    /**
-     * The rollout's decision state as an ETag: its state and phase, each phase's state and window,
-     * the open pause events and the flagged units. A new sample or report changes nothing here; a
-     * decision (by a human or the engine) does.
-     */
-    static String etag(Tx tx, Rollout r) throws SQLException {
-        StringBuilder b = new StringBuilder().append(r.id()).append('|').append(r.state().wire()).append('|').append(r.phaseIndex());
-        RolloutRepository repo = new RolloutRepository(tx);
-        for (Phase p : repo.phases(r.id())) b.append('|').append(p.idx()).append(p.state().wire()).append(p.windowEndsAt());
-        for (PauseEvent e : new PauseRepository(tx).list(r.id())) if (e.open()) b.append("|pause").append(e.id());
-        for (DeviceProgress d : repo.devices(r.id())) if (d.flagged() || d.rollbackRev() != null) b.append('|').append(d.deviceId()).append(d.flagged());
-        try {
-            byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.util.HexFormat.of().formatHex(h, 0, 8);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
     }
 
@@ -682,38 +421,5 @@ public final class Rollouts {
         if (req.cohort() == null) throw FleetException.invalid("cohort", "is required for a cohort rollback");
         return phases.stream().filter(p -> p.cohortId() == req.cohort()).findFirst()
                 .orElseThrow(() -> FleetException.notFound("cohort " + req.cohort() + " is not a phase of rollout " + id));
-    }
-
-    private static Cohort cohort(Tx tx, String release, NewPhase p, int i) throws SQLException, FleetException {
-        Optional<Cohort> c;
-        if (p.cohortId() != null) c = tx.cohorts().find(p.cohortId());
-        else if (p.cohort() != null) c = tx.cohorts().findByName(release, Names.requireName(p.cohort(), "phases[" + i + "].cohort"));
-        else throw FleetException.invalid("phases[" + i + "].cohort", "is required (a cohort id or name)");
-        Cohort found = c.orElseThrow(() -> FleetException.notFound("no cohort " + (p.cohortId() != null ? p.cohortId() : "'" + p.cohort() + "'")
-                + " in release " + release));
-        if (!found.release().equals(release)) {
-            throw FleetException.invalid("phases[" + i + "].cohort", "cohort " + found.id() + " belongs to release " + found.release() + ", not " + release);
-        }
-        return found;
-    }
-
-    private static List<NewPhase> defaultPlan(Tx tx, String release, double scale) throws SQLException {
-        List<Cohort> cohorts = new ArrayList<>(tx.cohorts().list(release));
-        cohorts.sort(Comparator.comparing(Cohort::kind).thenComparing(Cohort::name));
-        List<NewPhase> out = new ArrayList<>();
-        for (Cohort c : cohorts) out.add(new NewPhase(c.id(), null, null, scaled(defaultObservation(c.kind()), scale), null, null));
-        return out;
-    }
-
-    private static Duration defaultObservation(CohortKind k) {
-        return switch (k) {
-            case CANARY -> CANARY;
-            case PILOT -> PILOT;
-            case WAVE -> WAVE;
-        };
-    }
-
-    private static Duration scaled(Duration d, double scale) {
-        return Duration.ofMillis(Math.max(1, Math.round(d.toMillis() * scale)));
     }
 }

@@ -1,0 +1,164 @@
+package rsuota.fleet.rollout;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import rsuota.fleet.cohort.Cohorts;
+import rsuota.fleet.domain.Cohort;
+import rsuota.fleet.domain.Durations;
+import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.domain.Release;
+import rsuota.fleet.policy.CohortTelemetry;
+import rsuota.fleet.policy.PauseEvent;
+import rsuota.fleet.policy.PauseRule;
+import rsuota.fleet.policy.PhaseJudge;
+import rsuota.fleet.policy.SustainedTimer;
+import rsuota.fleet.policy.Verdict;
+import rsuota.fleet.store.Tx;
+
+/**
+ * A rollout as an operator reads it, built in one read transaction: phases with their buckets, KPIs
+ * against thresholds (the same judgement the engine makes, without changing a timer), device views,
+ * pauses, alerts, blocked devices, the hold (what it waits for and the fleetctl lines that resolve it)
+ * and the ETag of its decision state. Reads only.
+ */
+final class RolloutStatusReader {
+    private final RolloutActions actions;
+
+    RolloutStatusReader(RolloutActions actions) {
+        this.actions = actions;
+    }
+
+    RolloutStatus status(Tx tx, long id, Instant now) throws SQLException, FleetException {
+        Rollout r = new RolloutRepository(tx).find(id).orElseThrow(() -> FleetException.notFound("no rollout " + id));
+        RolloutRepository repo = new RolloutRepository(tx);
+        Release release = RolloutActions.release(tx, r.release());
+        List<Phase> phases = repo.phases(id);
+        List<DeviceProgress> devices = repo.devices(id);
+        Map<String, SustainedTimer> timers = new PauseRepository(tx).timers(id);
+        List<String> sev1 = RolloutActions.openSev1(tx, r.release());
+        List<RolloutStatus.PhaseView> views = new ArrayList<>();
+        for (Phase p : phases) {
+            List<DeviceProgress> mine = devices.stream().filter(d -> d.phaseIdx() == p.idx()).toList();
+            CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
+            Map<String, Verdict> verdicts = RolloutActions.gateVerdicts(r, t);
+            List<RolloutStatus.Kpi> kpis = new ArrayList<>();
+            for (PauseRule rule : r.rules().rules()) {
+                for (rsuota.fleet.policy.RuleEvaluator.Judged j : rsuota.fleet.policy.RuleEvaluator.judge(rule, t)) {
+                    Verdict v = j.verdict();
+                    String key = PhaseJudge.timerKey(rule, p.cohortId(), j);
+                    SustainedTimer timer = timers.get(key);
+                    Double observed = v instanceof Verdict.Breach b ? Double.valueOf(b.observed()) : v instanceof Verdict.Clear c ? Double.valueOf(c.observed()) : null;
+                    var control = v.evidence().control();
+                    kpis.add(new RolloutStatus.Kpi(rule.name(), j.slice(), v.kind(), observed, control != null ? ">" : rule.comparison(),
+                            control != null ? control.limit() : rule.limit(), control != null ? (control.compare().equals("ratio") ? "x control"
+                            : rule.unit() + " worse than control") : rule.unit(), v.sample(), v instanceof Verdict.Inconclusive i ? i.required()
+                            : rule.minDevices(), Durations.format(rule.sustained()), timer == null ? null : timer.breachSince(),
+                            v instanceof Verdict.Breach b ? b.offending() : List.of(), v.evidence().deviceValues(), control));
+                }
+            }
+            Gate gate = Gate.of(p, mine.stream().filter(d -> d.active() || d.dispatched()).toList(), now, r.settings().silentAfter(), verdicts);
+            if (p.state() == PhaseState.ACTIVE && p.windowEndsAt() != null && !now.isBefore(p.windowEndsAt())) {
+                gate = gate.with(RolloutActions.observationUnmet(tx, r, p, now));
+            }
+            Map<String, Integer> buckets = new TreeMap<>();
+            gate.buckets().forEach((b, n) -> buckets.put(b.wire(), n));
+            List<RolloutStatus.DeviceView> dv = mine.stream().map(d -> new RolloutStatus.DeviceView(d.deviceId(), d.corridor(),
+                    Bucket.of(d, now, r.settings().silentAfter()).wire(), d.deviceState(), d.stateReason(), d.rev(), d.dispatchedAt(),
+                    d.lastReportAt(), d.activatedAt(), d.held(), d.rollbackKind(), d.rollbackResult(), d.rollbackDeadline(),
+                    d.overdueAt() != null)).toList();
+            String cohortName = tx.cohorts().find(p.cohortId()).map(Cohort::name).orElse(p.name());
+            views.add(new RolloutStatus.PhaseView(p.idx(), p.name(), p.cohortId(), cohortName, p.state().wire(), Durations.format(p.observation()),
+                    p.approval().wire(), p.criteria(), p.startedAt(), p.windowEndsAt(), p.gateMetAt(), p.endedAt(), p.approvedBy(), buckets,
+                    p.state() == PhaseState.PENDING ? List.of() : gate.unmet(), kpis, dv));
+        }
+        RolloutSettings s = r.settings();
+        List<PauseEvent> pauseEvents = new PauseRepository(tx).list(id);
+        RolloutStatus.Hold hold = hold(r, phases, devices, views, pauseEvents, now, tx, sev1);
+        return new RolloutStatus(r.id(), r.release(), release.previousStable(), r.state().wire(), r.phaseIndex(), now, DecisionGuard.etag(tx, r),
+                new RolloutStatus.Settings(s.corridorCap(), Durations.format(s.silentAfter()), Durations.format(s.rollbackDeadline()), s.window(),
+                        s.activateDelay() == null ? null : Durations.format(s.activateDelay())),
+                r.rules().version(), Durations.format(r.rules().window()), r.attention(), hold, r.createdAt(), r.createdBy(), r.startedAt(), r.endedAt(),
+                views, pauseEvents, new AlertRepository(tx).forRollout(id), blocked(tx, release, phases));
+    }
+
+    /** What the rollout waits for, in words, and the fleetctl lines that resolve it. */
+    private RolloutStatus.Hold hold(Rollout r, List<Phase> phases, List<DeviceProgress> devices, List<RolloutStatus.PhaseView> views,
+                                    List<PauseEvent> pauses, Instant now, Tx tx, List<String> sev1) throws SQLException {
+        long id = r.id();
+        String rollback = "fleetctl rollout rollback " + id + " --reason R";
+        List<String> flagged = devices.stream().filter(DeviceProgress::flagged).map(DeviceProgress::deviceId).toList();
+        List<String> clear = flagged.stream().map(d -> "fleetctl rollout clear " + id + " " + d + " --reason R").toList();
+        switch (r.state()) {
+            case DRAFT:
+                return new RolloutStatus.Hold("draft", List.of("a release manager's start"), List.of("fleetctl rollout start " + id));
+            case PAUSED: {
+                List<String> why = new ArrayList<>();
+                List<String> res = new ArrayList<>();
+                for (PauseEvent e : pauses) {
+                    if (!e.open()) continue;
+                    why.add("pause event " + e.id() + ": " + e.reason());
+                }
+                List<Long> open = pauses.stream().filter(PauseEvent::open).map(PauseEvent::id).toList();
+                res.add("fleetctl rollout resume " + id + open.stream().map(x -> " --acknowledge " + x).reduce("", String::concat) + " --reason R");
+                res.add(rollback);
+                return new RolloutStatus.Hold("paused", why, res);
+            }
+            case ROLLING_BACK: {
+                List<String> pending = devices.stream().filter(d -> d.rollbackRev() != null && d.rollbackResult() == null)
+                        .map(d -> d.deviceId() + " (deadline " + d.rollbackDeadline() + ")").toList();
+                return new RolloutStatus.Hold("rolling_back", pending.isEmpty() ? List.of("the engine's next tick") : pending.stream()
+                        .map(x -> "a healthy boot on the previous release from " + x).toList(), clear);
+            }
+            case COMPLETED:
+            case ROLLED_BACK:
+                if (!flagged.isEmpty()) {
+                    return new RolloutStatus.Hold("needs_investigation", flagged.stream().map(d -> d + " needs investigation").toList(), clear);
+                }
+                return new RolloutStatus.Hold("done", List.of(), r.state() == RolloutState.COMPLETED ? List.of(rollback) : List.of());
+            default:
+                break;
+        }
+        if (r.phaseIndex() < 0 || r.phaseIndex() >= phases.size()) return new RolloutStatus.Hold("done", List.of(), List.of());
+        Phase p = phases.get(r.phaseIndex());
+        RolloutStatus.PhaseView v = views.get(r.phaseIndex());
+        String advance = "fleetctl rollout advance " + id + " --reason R";
+        String extend = "fleetctl rollout extend " + id + " --by 24h --reason R";
+        String pause = "fleetctl rollout pause " + id + " --reason R";
+        if (p.state() == PhaseState.AWAITING_APPROVAL) {
+            return new RolloutStatus.Hold("awaiting_approval", List.of("a release manager's approval of phase " + p.idx() + " ('" + p.name() + "')"),
+                    List.of(advance, extend, rollback));
+        }
+        if (p.windowEndsAt() != null && now.isBefore(p.windowEndsAt())) {
+            List<String> w = new ArrayList<>();
+            w.add("phase " + p.idx() + " ('" + p.name() + "') observes until " + p.windowEndsAt());
+            w.addAll(v.unmet().stream().filter(u -> !u.startsWith("observation window")).toList());
+            return new RolloutStatus.Hold("observing", w, List.of(pause, rollback));
+        }
+        CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
+        Map<String, Verdict> verdicts = RolloutActions.gateVerdicts(r, t);
+        Gate gate = Gate.of(p, devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList(), now,
+                r.settings().silentAfter(), verdicts).with(RolloutActions.observationUnmet(tx, r, p, now));
+        if (Gate.whyNotJudgeable(p, gate, now, verdicts) == null) {
+            return new RolloutStatus.Hold("inconclusive", gate.unmet(), List.of(advance, extend, rollback));
+        }
+        return new RolloutStatus.Hold("gate", gate.unmet(), List.of(extend, pause, rollback));
+    }
+
+    /** Devices the release cannot run that its phases' cohort filters matched, with the cohort. */
+    static List<RolloutStatus.Blocked> blocked(Tx tx, Release release, List<Phase> phases) throws SQLException {
+        List<RolloutStatus.Blocked> out = new ArrayList<>();
+        for (Phase p : phases) {
+            Optional<Cohort> c = tx.cohorts().find(p.cohortId());
+            if (c.isEmpty() || c.get().filter() == null) continue;
+            for (var b : Cohorts.resolve(tx, release, c.get().filter(), null).blocked()) {
+                out.add(new RolloutStatus.Blocked(b.deviceId(), b.variant(), c.get().name()));
+            }
+        }
+        return out;
+    }
+}
