@@ -77,7 +77,7 @@ class OutboxTest {
         }
         Path log = dir.resolve(Outbox.LOG_FILE);
         String sixth = new String(WireCodec.encode(new MqttEvent(MqttEvent.SCHEMA, DEV, 6, java.time.Instant.now(),
-                "transition", "x", null, null, Map.of())), StandardCharsets.UTF_8);
+                "transition", "downloading", null, null, Map.of())), StandardCharsets.UTF_8);
         byte[] bytes = switch (tail) {
             case "half-line" -> sixth.substring(0, sixth.length() / 2).getBytes(StandardCharsets.UTF_8);
             case "nul-blocks" -> new byte[4096];

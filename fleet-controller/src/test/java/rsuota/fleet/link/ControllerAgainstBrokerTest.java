@@ -84,7 +84,7 @@ class ControllerAgainstBrokerTest {
             }
             publish(dev, new TelemetryIngest.Message(Topics.events("rsu-0001"), "{\"schema\":\"rsu.event/1\",\"seq\":\"x\"".getBytes(StandardCharsets.UTF_8)), false);
             publish(dev, new TelemetryIngest.Message(Topics.events("rsu-0001"),
-                    WireCodec.encode(new rsuota.wire.MqttEvent(rsuota.wire.MqttEvent.SCHEMA, "rsu-0002", 9, null, "transition", "x", null, null, null))), false);
+                    WireCodec.encode(new rsuota.wire.MqttEvent(rsuota.wire.MqttEvent.SCHEMA, "rsu-0002", 9, null, "transition", "downloading", null, null, null))), false);
             await().atMost(Duration.ofSeconds(20)).until(() -> c.ingest().refusals().values().stream().mapToLong(Long::longValue).sum() >= 2
                     && c.ingest().counters().get("duplicates") >= 1 && c.ingest().counters().get("events") >= 3);
             DeviceEventRepository.Link link = c.database().read(tx -> tx.events().link("rsu-0001")).orElseThrow();
