@@ -1,5 +1,6 @@
 package rsuota.agent.link;
 
+import rsuota.fixtures.time.SettableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -61,7 +62,7 @@ class CommandDispatcherTest {
 
     @Test
     void expiredAndReplayedCommandsAreRefusedWithAnAckAndOthersRunOnce() throws Exception {
-        MutableClock clock = new MutableClock(T0);
+        SettableClock clock = new SettableClock(T0);
         try (MosquittoBroker broker = MosquittoBroker.plain();
              PahoMqttLink controller = new PahoMqttLink(LinkConfig.controller(broker.uri(), "controller").withBackoff(FAST), Clock.systemUTC())) {
             controller.subscribe(Topics.events(DEV), (t, p, r) -> acks.add(decode(p)));

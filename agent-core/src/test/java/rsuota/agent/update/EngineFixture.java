@@ -1,9 +1,9 @@
 package rsuota.agent.update;
 
+import rsuota.fixtures.time.SettableClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,7 +34,7 @@ final class EngineFixture {
     String variant = "rsu-a1";
     CrashHook hook = CrashHook.NONE;
     /** Settable time for windows, commit windows and budgets. */
-    final MutableClock clock = new MutableClock(java.time.Instant.parse("2026-11-27T12:00:00Z"));
+    final SettableClock clock = new SettableClock(java.time.Instant.parse("2026-11-27T12:00:00Z"));
     rsuota.agent.activation.WindowSchedule schedule = rsuota.agent.activation.WindowSchedule.anyTime();
     rsuota.agent.activation.Inhibitors inhibitors = rsuota.agent.activation.Inhibitors.none();
     /** Health of each slot as the probe sees it; the trial slot B is healthy unless a test says otherwise. */
@@ -81,38 +81,6 @@ final class EngineFixture {
     /** A fresh engine over the same directory, as after a restart. */
     UpdateEngine engine() throws IOException, BootControlException {
         return new UpdateEngine(stateDir, parts());
-    }
-
-    /** A clock tests move by hand. */
-    static final class MutableClock extends Clock {
-        private volatile java.time.Instant now;
-
-        MutableClock(java.time.Instant start) {
-            this.now = start;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        void set(java.time.Instant t) {
-            now = t;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public java.time.Instant instant() {
-            return now;
-        }
     }
 
     EngineState.Order order(String source, boolean downloadOnly) {

@@ -16,7 +16,7 @@ import rsuota.fleet.domain.AuditEntry;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
 import rsuota.fleet.store.SqliteDatabase;
-import rsuota.fleet.testing.SettableClock;
+import rsuota.fixtures.time.SettableClock;
 
 class AuditChainTest {
     @TempDir

@@ -21,7 +21,7 @@ import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
 import rsuota.fleet.store.SqliteDatabase;
 import rsuota.fleet.store.Table;
-import rsuota.fleet.testing.SettableClock;
+import rsuota.fixtures.time.SettableClock;
 
 class DeviceRegistryTest {
     @TempDir

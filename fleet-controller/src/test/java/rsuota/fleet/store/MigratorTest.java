@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import rsuota.fleet.domain.DeviceRecord;
 import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.FleetException;
-import rsuota.fleet.testing.SettableClock;
+import rsuota.fixtures.time.SettableClock;
 
 class MigratorTest {
     @TempDir

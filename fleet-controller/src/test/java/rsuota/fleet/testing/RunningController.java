@@ -18,6 +18,7 @@ import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
 import rsuota.fleet.store.Table;
 import rsuota.fixtures.pki.TestPki;
+import rsuota.fixtures.time.SettableClock;
 
 /**
  * A real controller for tests: initialised data directory in a temp folder, keyring from a
