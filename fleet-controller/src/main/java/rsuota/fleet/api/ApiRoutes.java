@@ -53,8 +53,28 @@ public final class ApiRoutes {
         add("POST", "/api/v1/tokens", ADMIN, true, JSON_LIMIT, c -> {
             var req = c.json(RestRequests.TokenCreate.class);
             Role role = Role.require(req.role(), "role");
-            var issued = s.tokens().create(c.principal(), role, req.label(), req.reason());
+            var issued = s.tokens().create(c.principal(), role, req.label(), req.reason(), req.ttl());
             return Reply.created(RestViews.RestIssuedToken.of(issued.info(), issued.secret()));
+        });
+        add("GET", "/api/v1/tokens", ADMIN, false, 0, c -> {
+            Paging paging = Paging.of(c);
+            var now = s.tokens().now();
+            return Reply.ok(paging.answer("tokens", s.tokens().page(paging.afterNumber(), paging.limit() + 1), t -> t.id(),
+                    t -> RestViews.RestToken.of(t, now)));
+        });
+        add("POST", "/api/v1/tokens/{id}/revoke", ADMIN, true, JSON_LIMIT, c ->
+                Reply.ok(RestViews.RestToken.of(s.tokens().revoke(c.principal(), c.pathLong("id"), c.json(RestRequests.Reason.class).reason()),
+                        s.tokens().now())));
+        // Any holder rotates their own token before it expires (a script's token, a departing laptop).
+        add("POST", "/api/v1/tokens/self/rotate", VIEWER, true, JSON_LIMIT, c -> {
+            var req = c.body().length == 0 ? new RestRequests.TokenRotate(null, null) : c.json(RestRequests.TokenRotate.class);
+            var issued = s.tokens().rotate(c.principal(), s.tokens().own(c.principal()).id(), req.reason(), req.ttl());
+            return Reply.ok(RestViews.RestIssuedToken.of(issued.info(), issued.secret()));
+        });
+        add("POST", "/api/v1/tokens/{id}/rotate", ADMIN, true, JSON_LIMIT, c -> {
+            var req = c.body().length == 0 ? new RestRequests.TokenRotate(null, null) : c.json(RestRequests.TokenRotate.class);
+            var issued = s.tokens().rotate(c.principal(), c.pathLong("id"), req.reason(), req.ttl());
+            return Reply.ok(RestViews.RestIssuedToken.of(issued.info(), issued.secret()));
         });
 
         add("GET", "/api/v1/devices", VIEWER, false, 0, c -> {

@@ -7,7 +7,9 @@ import java.util.List;
 public final class RestRequests {
     private RestRequests() {}
 
-    public record TokenCreate(String role, String label, String reason) {}
+    public record TokenCreate(String role, String label, String reason, String ttl) {}
+
+    public record TokenRotate(String reason, String ttl) {}
 
     public record ReleaseCreate(String bundle, String bundleUrl, String previousStable, String notes, String reason) {}
 

@@ -97,9 +97,18 @@ public final class RestViews {
     }
 
     /** The one response that carries a token secret; it is never shown again. */
-    public record RestIssuedToken(long id, String label, String role, String token, Instant createdAt) {
+    public record RestIssuedToken(long id, String label, String role, String token, Instant createdAt, Instant expiresAt) {
         static RestIssuedToken of(TokenInfo t, String secret) {
-            return new RestIssuedToken(t.id(), t.label(), t.role().wire(), secret, t.createdAt());
+            return new RestIssuedToken(t.id(), t.label(), t.role().wire(), secret, t.createdAt(), t.expiresAt());
+        }
+    }
+
+    /** A token as an admin lists it: never its secret. */
+    public record RestToken(long id, String label, String role, String state, Instant createdAt, String createdBy, Instant expiresAt,
+                            Instant lastUsedAt, Instant revokedAt, String revokedBy) {
+        static RestToken of(TokenInfo t, Instant now) {
+            return new RestToken(t.id(), t.label(), t.role().wire(), t.state(now), t.createdAt(), t.createdBy(), t.expiresAt(), t.lastUsedAt(),
+                    t.revokedAt(), t.revokedBy());
         }
     }
 

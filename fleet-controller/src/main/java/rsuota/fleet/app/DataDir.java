@@ -80,6 +80,22 @@ public record DataDir(Path root) {
         }
     }
 
+    /**
+     * Break-glass: a new admin token issued by someone who can write this data directory (root or
+     * the controller's service user on its host), for when every admin token expired or was revoked.
+     * Audited as token.create with the actor {@code local:USER}; the store may be in use by a
+     * running controller (SQLite serialises the write).
+     */
+    public String issueAdmin(String label, String reason, String osUser, Clock clock) throws StartupException {
+        if (!initialised()) throw new StartupException(root + " holds no controller store: run 'fleet-controller init' first");
+        try (SqliteDatabase db = SqliteDatabase.open(store(), clock)) {
+            Tokens tokens = new Tokens(db, new AuditLog(clock));
+            return tokens.create(new Principal("local:" + osUser, Role.ADMIN), Role.ADMIN, label, reason).secret();
+        } catch (FleetException e) {
+            throw new StartupException("cannot issue an admin token in " + root + ": " + e.getMessage(), e);
+        }
+    }
+
     private static void deleteStore(Path db) throws IOException {
         Files.deleteIfExists(db);
         Files.deleteIfExists(Path.of(db + "-wal"));

@@ -19,7 +19,7 @@ import rsuota.fleet.app.StartupException;
  */
 @Command(name = "fleet-controller", mixinStandardHelpOptions = true, version = "fleet-controller 0.1.0",
         description = "The RSU OTA fleet controller.",
-        subcommands = {FleetControllerMain.Init.class, FleetControllerMain.Run.class})
+        subcommands = {FleetControllerMain.Init.class, FleetControllerMain.AdminToken.class, FleetControllerMain.Run.class})
 public final class FleetControllerMain {
 
     public static void main(String[] args) {
@@ -70,6 +70,30 @@ public final class FleetControllerMain {
         }
     }
 
+    @Command(name = "admin-token", description = "Break-glass: issue a new admin token from the host (needs write access to the data"
+            + " directory), when every admin token expired or was revoked; audited as local:USER.")
+    static final class AdminToken implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--data-dir", required = true, description = "an initialised data directory")
+        Path dataDir;
+
+        @Option(names = "--label", required = true, description = "names the new token's holder in the audit log (unique)")
+        String label;
+
+        @Option(names = "--reason", required = true, description = "why, for the audit log")
+        String reason;
+
+        @Override
+        public Integer call() throws StartupException {
+            String secret = new DataDir(dataDir).issueAdmin(label, reason, System.getProperty("user.name", "unknown"), Clock.systemUTC());
+            spec.commandLine().getOut().println(secret);
+            spec.commandLine().getErr().println("# admin token '" + label + "' issued in " + dataDir.toAbsolutePath() + "; shown only now");
+            return ExitCodes.OK;
+        }
+    }
+
     @Command(name = "run", description = "Serve the REST API, /metrics and /artifacts/.")
     static final class Run implements java.util.concurrent.Callable<Integer> {
         @Spec
@@ -116,6 +140,10 @@ public final class FleetControllerMain {
                 description = "how long KPI samples are kept, downsampled with age (1d..400d; cover the longest observation window; default ${DEFAULT-VALUE})")
         String kpiRetention;
 
+        @Option(names = "--token-ttl", defaultValue = "90d",
+                description = "life of API tokens created or rotated without a ttl of their own (1s..730d; default ${DEFAULT-VALUE})")
+        String tokenTtl;
+
         @Option(names = "--pagerduty-secret-file", description = "file holding the PagerDuty v3 webhook subscription's secret;"
                 + " enables POST /api/v1/incidents/pagerduty (signature-checked, no token)")
         java.nio.file.Path pagerDutySecretFile;
@@ -160,6 +188,12 @@ public final class FleetControllerMain {
             } catch (rsuota.fleet.domain.FleetException e) {
                 controller.close();
                 throw new StartupException("--kpi-retention " + kpiRetention + ": " + e.getMessage());
+            }
+            try {
+                controller.tokens().defaultTtl(rsuota.fleet.domain.Durations.parse(tokenTtl, "--token-ttl"));
+            } catch (rsuota.fleet.domain.FleetException | IllegalArgumentException e) {
+                controller.close();
+                throw new StartupException("--token-ttl " + tokenTtl + ": " + e.getMessage());
             }
             try {
                 controller.serve();

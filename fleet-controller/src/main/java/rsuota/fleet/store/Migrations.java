@@ -287,7 +287,12 @@ public final class Migrations {
                       dropped_ratio DOUBLE PRECISION NOT NULL,
                       PRIMARY KEY (device_id, resolution, at)
                     )""",
-                    "CREATE INDEX kpi_samples_age ON kpi_samples (resolution, at)")));
+                    "CREATE INDEX kpi_samples_age ON kpi_samples (resolution, at)")),
+            new Migration(5, "token lifecycle: expiry, last use, revocation (tokens from before have no expiry until rotated)", List.of(
+                    "ALTER TABLE tokens ADD COLUMN expires_at BIGINT",
+                    "ALTER TABLE tokens ADD COLUMN last_used_at BIGINT",
+                    "ALTER TABLE tokens ADD COLUMN revoked_at BIGINT",
+                    "ALTER TABLE tokens ADD COLUMN revoked_by TEXT")));
 
     public static int latest() {
         return ALL.get(ALL.size() - 1).version();

@@ -93,9 +93,18 @@ class RbacMatrixTest {
         }
     }
 
+    static final String SELF_ROTATE = "/api/v1/tokens/self/rotate";
+
     static final List<Endpoint> ENDPOINTS = List.of(
             new Endpoint("POST", "/api/v1/tokens", Role.ADMIN, "token.create",
                     () -> json("/api/v1/tokens", "{\"role\":\"viewer\",\"label\":\"matrix-" + n.incrementAndGet() + "\"}")),
+            new Endpoint("GET", "/api/v1/tokens", Role.ADMIN, null, () -> new Request("/api/v1/tokens?limit=5", null, null)),
+            new Endpoint("POST", "/api/v1/tokens/{id}/revoke", Role.ADMIN, "token.revoke",
+                    () -> json("/api/v1/tokens/" + freshToken() + "/revoke", "{\"reason\":\"matrix\"}")),
+            new Endpoint("POST", "/api/v1/tokens/{id}/rotate", Role.ADMIN, "token.rotate",
+                    () -> json("/api/v1/tokens/" + freshToken() + "/rotate", "{\"reason\":\"matrix\",\"ttl\":\"30d\"}")),
+            // Each caller rotates its own token; check() keeps the new secret for the calls that follow.
+            new Endpoint("POST", SELF_ROTATE, Role.VIEWER, "token.rotate", () -> json(SELF_ROTATE, "{\"reason\":\"matrix\"}")),
             read("/api/v1/devices", "/api/v1/devices"),
             read("/api/v1/devices/{id}", "/api/v1/devices/dev-0"),
             new Endpoint("POST", "/api/v1/devices/import", Role.RELEASE_MANAGER, "device.import",
@@ -181,6 +190,11 @@ class RbacMatrixTest {
     static final String DEVICE_UPLOAD = "(device upload)";
 
     enum Stage { DRAFT, RUNNING, PAUSED, AWAITING_APPROVAL }
+
+    /** A new viewer token's id. */
+    static long freshToken() throws Exception {
+        return rc.controller.tokens().create(SETUP, Role.VIEWER, "matrix-t-" + n.incrementAndGet(), null).info().id();
+    }
 
     /** A new cohort of release 2.4.0 holding one new device. */
     static long freshCohort() throws Exception {
@@ -288,6 +302,7 @@ class RbacMatrixTest {
             return;
         }
         assertThat(resp.statusCode()).as("status, body %s", resp.body()).isBetween(200, 299);
+        if (e.pattern().equals(SELF_ROTATE)) rc.tokens.put(c.role, ApiJson.MAPPER.readTree(resp.body()).get("token").asText());
         Map<Table, String> after = rc.snapshot();
         if (e.action() == null) {
             assertThat(after).as("a read changes nothing").isEqualTo(before);

@@ -126,6 +126,51 @@ class FleetctlEndToEndTest {
     }
 
     @Test
+    @Order(2)
+    void tokenListRotateRevokeAndTheBreakGlassAdminToken() throws Exception {
+        Run made = fleetctl(admin, "token", "create", "--role", "viewer", "--label", "wallboard", "--ttl", "30d", "--json");
+        assertThat(made.code()).as(made.err()).isZero();
+        String wallboard = made.json().get("token").asText();
+        long id = made.json().get("id").asLong();
+        assertThat(fleetctl(wallboard, "release", "list").code()).isZero();
+
+        Run list = fleetctl(admin, "token", "list");
+        assertThat(list.code()).as(list.err()).isZero();
+        assertThat(list.out()).contains("wallboard").contains("viewer").contains("active").doesNotContain(wallboard);
+        JsonNode listed = fleetctl(admin, "token", "list", "--json").json().get("tokens");
+        JsonNode wb = java.util.stream.StreamSupport.stream(listed.spliterator(), false)
+                .filter(t -> t.get("label").asText().equals("wallboard")).findFirst().orElseThrow();
+        assertThat(wb.hasNonNull("lastUsedAt")).as("its use is recorded").isTrue();
+        assertThat(fleetctl(wallboard, "token", "list").code()).isEqualTo(ExitCodes.FORBIDDEN);
+
+        // The holder rotates its own token: the old secret is dead at once, the new one works.
+        Run self = fleetctl(wallboard, "token", "rotate", "--self", "--reason", "laptop replaced");
+        assertThat(self.code()).as(self.err()).isZero();
+        String rotated = self.out().lines().findFirst().orElseThrow();
+        assertThat(fleetctl(wallboard, "release", "list").code()).isEqualTo(ExitCodes.UNAUTHENTICATED);
+        assertThat(fleetctl(rotated, "release", "list").code()).isZero();
+        assertThat(fleetctl(admin, "token", "rotate", "--reason", "x").code()).isEqualTo(ExitCodes.USAGE);
+
+        Run revoked = fleetctl(admin, "token", "revoke", Long.toString(id), "--reason", "wallboard retired");
+        assertThat(revoked.code()).as(revoked.err()).isZero();
+        Run after = fleetctl(rotated, "release", "list");
+        assertThat(after.code()).isEqualTo(ExitCodes.UNAUTHENTICATED);
+        assertThat(after.err()).contains("revoked").contains("'wallboard'").doesNotContain(rotated);
+        assertThat(fleetctl(admin, "token", "rotate", Long.toString(id)).code()).isEqualTo(ExitCodes.CONFLICT);
+
+        // Break-glass on the host: a new admin token from the data directory, audited as the local user.
+        Run glass = controllerMain("admin-token", "--data-dir", data.toString(), "--label", "glass", "--reason", "all admins expired");
+        assertThat(glass.code()).as(glass.err()).isZero();
+        String glassToken = glass.out().strip();
+        assertThat(fleetctl(glassToken, "token", "list").code()).isZero();
+        JsonNode audit = fleetctl(admin, "audit", "list", "--actor", "local:" + System.getProperty("user.name"), "--json").json();
+        assertThat(audit.get("entries")).singleElement().satisfies(e -> assertThat(e.get("action").asText()).isEqualTo("token.create"));
+        for (String action : List.of("token.rotate", "token.revoke")) {
+            assertThat(fleetctl(admin, "audit", "list", "--limit", "1000", "--json").json().get("entries").toString()).contains(action);
+        }
+    }
+
+    @Test
     @Order(3)
     void inventoryReleaseCohortsAndIncidents() throws Exception {
         Path csv = dir.resolve("inventory.csv");

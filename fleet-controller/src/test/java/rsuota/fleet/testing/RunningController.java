@@ -99,6 +99,16 @@ public final class RunningController implements AutoCloseable {
      * changed, including updates in place such as a rollout's state.
      */
     public Map<Table, String> snapshot() throws FleetException {
+        return snapshotOf(controller);
+    }
+
+    /**
+     * Columns that record use rather than state: a token's last use is written (at most once a
+     * minute) by any authenticated call, a read or a refused one included.
+     */
+    static final java.util.Set<String> BOOKKEEPING = java.util.Set.of("last_used_at");
+
+    private static Map<Table, String> snapshotOf(Controller controller) throws FleetException {
         Map<Table, String> out = new EnumMap<>(Table.class);
         controller.database().read(tx -> {
             for (Table t : Table.values()) {
@@ -109,7 +119,10 @@ public final class RunningController implements AutoCloseable {
                     while (rs.next()) {
                         n++;
                         long row = 7;
-                        for (int i = 1; i <= cols; i++) row = row * 31 + java.util.Objects.hashCode(rs.getString(i));
+                        for (int i = 1; i <= cols; i++) {
+                            if (BOOKKEEPING.contains(rs.getMetaData().getColumnName(i).toLowerCase(java.util.Locale.ROOT))) continue;
+                            row = row * 31 + java.util.Objects.hashCode(rs.getString(i));
+                        }
                         h += row * 0x9E3779B97F4A7C15L;
                     }
                 }
