@@ -14,10 +14,13 @@ import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import rsuota.agent.download.BundleSource;
-import rsuota.agent.download.DownloadJournal;
+import rsuota.agent.download.DownloadException;
+import rsuota.agent.download.DownloadTarget;
 import rsuota.agent.download.HttpBundleSource;
 import rsuota.agent.download.RetryPolicy;
 import rsuota.agent.download.Sleeper;
+import rsuota.agent.download.SlotFiller;
+import rsuota.agent.download.VerifiedHeader;
 import rsuota.agent.report.EventSink;
 import rsuota.bundle.BundleVerifier;
 import rsuota.bundle.VerifyOptions;
@@ -350,26 +353,28 @@ public final class UpdateEngine {
                 if (!progressed) return state;
             } catch (InstallException e) {
                 fail(e.code(), e.getMessage());
+            } catch (DownloadException e) {
+                fail(e.code(), e.getMessage());
             } catch (IOException e) {
                 // The state directory itself failed (disk full, read-only): the last persisted state stays as it was.
-                InstallException ie = Installer.ioFailure(null, e);
+                DownloadException ie = DownloadException.io(null, e);
                 log.error("cannot persist state in {}: {}", dir, e.toString());
                 state = state.withState(UpdateState.FAILED, now()).withError(new EngineState.ErrorRecord(ie.code(),
                         "state directory " + dir + ": " + e.getMessage(), now()));
                 return state;
-            } catch (Installer.Cancelled c) {
+            } catch (SlotFiller.Cancelled c) {
                 cancelToReplacement();
             }
         }
     }
 
-    private void pending() throws IOException, InstallException, InterruptedException, Installer.Cancelled {
+    private void pending() throws IOException, InstallException, DownloadException, InterruptedException, SlotFiller.Cancelled {
         EngineState.Order o = state.order();
         Slot target = inactive();
-        Installer inst = installer();
+        SlotFiller filler = filler(target);
         try (BundleSource src = BundleSource.open(o.source(), parts.http())) {
-            Installer.Header h = inst.fetchHeader(src, o.manifestDigest(), target);
-            if (replacement != null) throw new Installer.Cancelled();
+            VerifiedHeader h = filler.fetchHeader(src, o.manifestDigest());
+            if (replacement != null) throw new SlotFiller.Cancelled();
             var m = h.manifest().manifest();
             int chunks = m.images().stream().mapToInt(i -> i.chunkCount()).sum();
             EngineState.Target t = new EngineState.Target(m.release(), h.manifest().manifestDigest(), m.securityVersion(),
@@ -380,7 +385,7 @@ public final class UpdateEngine {
         }
     }
 
-    private void downloading() throws IOException, InstallException, InterruptedException, Installer.Cancelled {
+    private void downloading() throws IOException, InstallException, DownloadException, InterruptedException, SlotFiller.Cancelled {
         EngineState.Target t = state.target();
         Slot target = Slot.parse(t.slot());
         if (target == bootControlBooted()) {
@@ -392,26 +397,25 @@ public final class UpdateEngine {
         } catch (BootControlException e) {
             throw new InstallException("BOOT_CONTROL", "cannot mark slot " + target + " bad before writing it: " + e.getMessage());
         }
-        Installer inst = installer();
+        SlotFiller filler = filler(target);
         byte[] head;
         try {
             head = Files.readAllBytes(dir.resolve(HEADER_FILE));
         } catch (NoSuchFileException e) {
             throw new InstallException("STATE_LOST", "header of the download in progress is missing from " + dir + "; order the install again");
         }
-        Installer.Header h = inst.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()),
-                t.manifestDigest(), target);
+        VerifiedHeader h = filler.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()), t.manifestDigest());
         // bytes fetched accumulate over restarts of the same download (progress.json) and include the header
         Progress before = progress;
         long base = before != null && t.release().equals(before.release()) && before.bytesFetched() > 0 ? before.bytesFetched() : t.headerBytes();
         try (BundleSource src = BundleSource.open(state.order().source(), parts.http())) {
-            inst.download(src, h, target, t, p -> onProgress(new Progress(p.release(), base + p.bytesFetched(), p.chunksVerified(),
-                    p.chunksTotal(), p.payloadBytes())), () -> replacement != null);
+            filler.fill(src, h, (fetched, verified) -> onProgress(new Progress(t.release(), base + fetched, verified,
+                    t.chunksTotal(), t.payloadBytes())), () -> replacement != null);
         }
         transition(UpdateEvent.SUCCESS, st -> st.withSlot(target.name(),
                 new EngineState.SlotRecord(t.release(), t.manifestDigest(), "verified")), Map.of("slot", target.name()));
         // progress.json stays: it tells status how many bytes this install fetched.
-        DownloadJournal.delete(dir);
+        SlotFiller.deleteJournal(dir);
     }
 
     /** A verified release ordered for activation moves on to wait for its window. */
@@ -680,11 +684,13 @@ public final class UpdateEngine {
         }
     }
 
-    private Installer installer() {
+    /** The download into {@code target}, verifying against the keyring, variant and the current security floor. */
+    private SlotFiller filler(Slot target) {
         long floor = state.securityFloor();
         VerifyOptions opts = VerifyOptions.of(parts.keyring()).withVariant(parts.variant()).withMinSecurityVersion(floor)
                 .withTrustedNow(parts.clockTrusted() ? () -> Optional.of(now()) : Optional::empty);
-        return new Installer(new BundleVerifier(opts), parts.storage(), dir, parts.retry(), parts.sleeper(), random, parts.hook());
+        return new SlotFiller(new BundleVerifier(opts), new DownloadTarget(parts.storage(), target, dir), parts.retry(), parts.sleeper(),
+                random, parts.hook());
     }
 
     private synchronized void cancelToReplacement() throws InterruptedException {
@@ -692,7 +698,7 @@ public final class UpdateEngine {
         replacement = null;
         try {
             transition(UpdateEvent.CANCEL, st -> st, Map.of("reason", "replaced by a newer order"));
-            DownloadJournal.delete(dir);
+            SlotFiller.deleteJournal(dir);
             Files.deleteIfExists(dir.resolve(HEADER_FILE));
             if (next != null) transition(UpdateEvent.ORDER, st -> st.withOrder(next).withTarget(null).withError(null).withActivation(null), null);
         } catch (IOException e) {
