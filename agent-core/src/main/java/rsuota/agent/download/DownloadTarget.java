@@ -1,7 +1,6 @@
 package rsuota.agent.download;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import rsuota.hal.boot.Slot;
 import rsuota.hal.storage.SlotStorage;
