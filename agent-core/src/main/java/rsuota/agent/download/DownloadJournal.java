@@ -18,8 +18,10 @@ import java.util.List;
  * is {@code image chunk}, appended and fsync'd after the chunk's bytes were fsync'd to the slot. A
  * torn last line (power cut mid-append) is ignored: that chunk is simply fetched again. A journal
  * whose binding differs from the current target belongs to another bundle and is discarded.
+ *
+ * <p>Package-private: only {@link SlotFiller} writes it, only after the chunk's bytes are fsync'd.
  */
-public final class DownloadJournal implements AutoCloseable {
+final class DownloadJournal implements AutoCloseable {
     public static final String FILE = "download.journal";
 
     private final Path file;

@@ -1,7 +1,6 @@
 package rsuota.agent.update;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,13 +21,7 @@ public final class StatusView {
 
     public static Map<String, Object> read(Path stateDir, BootControl boot, Instant now) throws IOException {
         EngineState s = new StateStore(stateDir).load(now);
-        Progress p = null;
-        try {
-            p = StateStore.mapper().readValue(Files.readAllBytes(stateDir.resolve(Progress.FILE)), Progress.class);
-        } catch (IOException e) {
-            // no download running
-        }
-        return of(s, p, boot);
+        return of(s, Progress.read(stateDir), boot);
     }
 
     public static Map<String, Object> of(EngineState s, Progress p, BootControl boot) {

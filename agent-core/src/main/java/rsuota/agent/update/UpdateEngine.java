@@ -1,39 +1,28 @@
 package rsuota.agent.update;
 
-import rsuota.hal.storage.DurableFiles;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
-import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import rsuota.agent.download.BundleSource;
-import rsuota.agent.download.DownloadJournal;
+import rsuota.agent.download.DownloadException;
 import rsuota.agent.download.HttpBundleSource;
 import rsuota.agent.download.RetryPolicy;
 import rsuota.agent.download.Sleeper;
+import rsuota.agent.download.SlotFiller;
 import rsuota.agent.report.EventSink;
-import rsuota.bundle.BundleVerifier;
-import rsuota.bundle.VerifyOptions;
 import rsuota.hal.boot.BootControl;
 import rsuota.hal.boot.BootControlException;
 import rsuota.hal.boot.Slot;
 import rsuota.hal.storage.SlotStorage;
 import rsuota.hal.power.Reboot;
-import rsuota.agent.activation.InvalidWindowException;
-import rsuota.agent.activation.MaintenanceWindow;
 import rsuota.agent.activation.WindowSchedule;
 import rsuota.agent.activation.Inhibitors;
 import rsuota.agent.health.HealthConfig;
-import rsuota.agent.health.HealthMonitor;
 import rsuota.agent.health.ProbeResult;
-import rsuota.agent.health.Verdict;
 
 /**
  * The update state machine. Each step persists its transition ({@link StateStore}) before it acts,
@@ -53,7 +42,6 @@ public final class UpdateEngine {
      * release is itself a failed health check, and waiting would leave the box on the trial slot.
      */
     static final int MAX_COMMIT_RESTARTS = 3;
-    static final String HEADER_FILE = "header.bin";
 
     /**
      * Everything the engine needs besides its directory.
@@ -73,20 +61,20 @@ public final class UpdateEngine {
     private final Path dir;
     private final Parts parts;
     private final StateStore store;
-    private final RandomGenerator random = new java.util.SplittableRandom();
+    private final BootSlots slots;
+    private final ActivationGate gate;
+    private final DownloadSteps downloads;
+    private final TrialBoot trial;
+    private final EngineEvents events;
     private volatile EngineState state;
     private volatile EngineState.Order replacement;
-    private volatile Progress progress;
-    /** Set once this process asked for a reboot: nothing more happens until the box restarts. */
-    private volatile boolean rebootRequested;
-    private HealthMonitor monitor;
     private volatile String waitingFor;
-    private volatile java.util.List<ProbeResult> lastProbes = java.util.List.of();
 
     public UpdateEngine(Path stateDir, Parts parts) throws IOException, BootControlException {
         this.dir = stateDir;
         this.parts = parts;
         this.store = new StateStore(stateDir);
+        this.events = new EngineEvents(parts.events());
         Files.createDirectories(stateDir);
         EngineState s = store.load(now());
         Slot booted = parts.boot().booted();
@@ -105,29 +93,16 @@ public final class UpdateEngine {
             }
         }
         this.state = s;
-        this.progress = readProgress();
-        refreshGoodSlot(booted);
-    }
-
-    /**
-     * The bootloader spends a try on every boot, also of a committed slot (RAUC's schemes do), so
-     * a running slot that the agent committed earlier is marked good again at each start. Not
-     * during a trial or a rollback: there the tries are the safety net.
-     */
-    private void refreshGoodSlot(Slot booted) {
-        UpdateState st = state.state();
-        if (st == UpdateState.ACTIVATING || st == UpdateState.COMMITTING || st == UpdateState.ROLLING_BACK) return;
-        if (!"good".equals(state.slot(booted.name()).status())) return;
-        try {
-            parts.boot().markGood(booted);
-        } catch (BootControlException e) {
-            log.error("cannot refresh boot tries of the running slot {}: {}", booted, e.getMessage());
-        }
+        this.slots = new BootSlots(parts.boot());
+        this.gate = new ActivationGate(parts.schedule(), parts.inhibitors());
+        this.downloads = new DownloadSteps(this, parts, stateDir, slots);
+        this.trial = new TrialBoot(this, parts, slots, events);
+        trial.refreshGoodSlot(booted);
     }
 
     /** Whether this engine asked for a reboot (the caller stops; the box restarts). */
     public boolean rebootRequested() {
-        return rebootRequested;
+        return trial.rebootRequested();
     }
 
     /** What activation waits for (window, inhibitors), or null. */
@@ -137,7 +112,7 @@ public final class UpdateEngine {
 
     /** Results of the last round of health probes (trial commit or rollback check). */
     public java.util.List<ProbeResult> lastProbes() {
-        return lastProbes;
+        return trial.lastProbes();
     }
 
     private Instant now() {
@@ -158,7 +133,17 @@ public final class UpdateEngine {
 
     /** Latest download progress (also readable from another process through progress.json). */
     public Progress progress() {
-        return progress;
+        return downloads.progress();
+    }
+
+    /** Called on every durable chunk (the daemon uses it to show the watchdog the loop is alive). */
+    public void setProgressListener(java.util.function.Consumer<Progress> l) {
+        downloads.setProgressListener(l);
+    }
+
+    /** Whether a newer order waits to replace the download in flight (polled between chunks). */
+    boolean replacementWaiting() {
+        return replacement != null;
     }
 
     /**
@@ -174,8 +159,7 @@ public final class UpdateEngine {
         if (!UpdateTransitions.allowed(s, UpdateEvent.ORDER)) {
             throw new InstallException("BUSY", "the agent is " + s.reported() + "; a new install can start once it settles");
         }
-        Files.deleteIfExists(dir.resolve(Progress.FILE));
-        progress = null;
+        downloads.clearProgress();
         // A new order starts a new activation: the last one's record (committed, rolled back) must not
         // read as "activation already ordered" once this release is verified.
         transition(UpdateEvent.ORDER, st -> st.withOrder(o).withTarget(null).withError(null).withActivation(null), null);
@@ -186,13 +170,7 @@ public final class UpdateEngine {
      * {@code window}/{@code activateAfter}, or as soon as no inhibitor holds when {@code now}.
      */
     public synchronized void activate(String window, Instant activateAfter, boolean now) throws IOException, InstallException {
-        if (window != null) {
-            try {
-                MaintenanceWindow.parse(window);
-            } catch (InvalidWindowException e) {
-                throw new InstallException("BAD_WINDOW", e.getMessage());
-            }
-        }
+        ActivationGate.checkWindow(window);
         UpdateState s = state.state();
         if (s == UpdateState.AWAITING_WINDOW) {
             // a new activation order replaces the conditions of the one waiting
@@ -284,42 +262,17 @@ public final class UpdateEngine {
      * {@code NO_PREVIOUS_SLOT}, and the caller reinstalls the previous release's bundle instead.
      */
     public synchronized void rollback(String reason) throws IOException, InstallException {
-        UpdateState s = state.state();
-        if (s == UpdateState.AWAITING_WINDOW || s == UpdateState.VERIFIED) {
-            // The new release never booted here: the box already runs the previous one. Report the
-            // rollback as done (the controller waits for it) and keep the verified slot unbootable.
-            transition(UpdateEvent.ROLLBACK, st -> st.withActivation(null).withOrder(st.order() == null ? null
-                    : new EngineState.Order(st.order().source(), st.order().release(), st.order().manifestDigest(), st.order().rev(),
-                    true, st.order().rolloutId())), Map.of("reason", reason), "never_activated");
-            return;
-        }
-        if (s == UpdateState.ROLLING_BACK) return; // already on its way
-        if (s != UpdateState.ACTIVATED && s != UpdateState.COMMITTING) {
-            throw new InstallException("NOTHING_TO_ROLL_BACK", "the agent is " + s.reported() + "; the running release is not a new one");
-        }
-        Slot booted = bootControlBooted();
-        Slot other = booted.other();
-        EngineState.SlotRecord prev = state.slot(other.name());
-        if (!"good".equals(prev.status())) {
-            throw new InstallException("NO_PREVIOUS_SLOT", "slot " + other + " holds no good release (" + prev.status()
-                    + "); reinstall the previous release's bundle");
-        }
-        EngineState.Activation a = (state.activation() == null ? EngineState.Activation.ordered(null, null, false) : state.activation())
-                .withPrevious(other.name()).withRollback(now(), reason, true);
-        transition(UpdateEvent.ROLLBACK, st -> st.withActivation(a), Map.of("reason", reason), "commanded");
+        trial.order(reason);
     }
 
     /** Drives the machine until it settles or waits (window, health window, reboot). Returns the state. */
     public EngineState run() throws InterruptedException {
         while (true) {
-            if (rebootRequested) return state;
+            if (trial.rebootRequested()) return state;
             EngineState s = state;
             if (s.state() == UpdateState.COMMITTING && s.reentries() > MAX_COMMIT_RESTARTS) {
-                String why = "the agent restarted " + s.reentries() + " times during the commit window";
                 try {
-                    EngineState.Activation a = s.activation();
-                    transition(UpdateEvent.ROLLBACK, st -> st.withActivation(a.withRollback(now(), why, false))
-                            .withError(new EngineState.ErrorRecord("health_failed", why, now())), Map.of("reason", why), "health_failed");
+                    trial.giveUpCommit(s);
                 } catch (IOException e) {
                     log.error("cannot persist the rollback decision: {}", e.toString());
                     return state;
@@ -333,85 +286,36 @@ public final class UpdateEngine {
             try {
                 boolean progressed = switch (s.state()) {
                     case PENDING -> {
-                        pending();
+                        downloads.pending();
                         yield true;
                     }
                     case DOWNLOADING -> {
-                        downloading();
+                        downloads.downloading();
                         yield true;
                     }
                     case VERIFIED -> verified();
                     case AWAITING_WINDOW -> awaitingWindow();
-                    case ACTIVATING -> activating();
-                    case COMMITTING -> committing();
-                    case ROLLING_BACK -> rollingBack();
+                    case ACTIVATING -> trial.activating();
+                    case COMMITTING -> trial.committing();
+                    case ROLLING_BACK -> trial.rollingBack();
                     default -> false;
                 };
                 if (!progressed) return state;
             } catch (InstallException e) {
                 fail(e.code(), e.getMessage());
+            } catch (DownloadException e) {
+                fail(e.code(), e.getMessage());
             } catch (IOException e) {
                 // The state directory itself failed (disk full, read-only): the last persisted state stays as it was.
-                InstallException ie = Installer.ioFailure(null, e);
+                DownloadException ie = DownloadException.io(null, e);
                 log.error("cannot persist state in {}: {}", dir, e.toString());
                 state = state.withState(UpdateState.FAILED, now()).withError(new EngineState.ErrorRecord(ie.code(),
                         "state directory " + dir + ": " + e.getMessage(), now()));
                 return state;
-            } catch (Installer.Cancelled c) {
+            } catch (SlotFiller.Cancelled c) {
                 cancelToReplacement();
             }
         }
-    }
-
-    private void pending() throws IOException, InstallException, InterruptedException, Installer.Cancelled {
-        EngineState.Order o = state.order();
-        Slot target = inactive();
-        Installer inst = installer();
-        try (BundleSource src = BundleSource.open(o.source(), parts.http())) {
-            Installer.Header h = inst.fetchHeader(src, o.manifestDigest(), target);
-            if (replacement != null) throw new Installer.Cancelled();
-            var m = h.manifest().manifest();
-            int chunks = m.images().stream().mapToInt(i -> i.chunkCount()).sum();
-            EngineState.Target t = new EngineState.Target(m.release(), h.manifest().manifestDigest(), m.securityVersion(),
-                    target.name(), h.identity().size(), h.identity().etag(), m.payloadSize(), chunks, src.bytesFetched());
-            DurableFiles.writeAtomically(dir.resolve(HEADER_FILE), h.headerBytes());
-            transition(UpdateEvent.SUCCESS, st -> st.withTarget(t)
-                    .withSlot(target.name(), new EngineState.SlotRecord(null, null, "writing")), Map.of("slot", target.name()));
-        }
-    }
-
-    private void downloading() throws IOException, InstallException, InterruptedException, Installer.Cancelled {
-        EngineState.Target t = state.target();
-        Slot target = Slot.parse(t.slot());
-        if (target == bootControlBooted()) {
-            throw new InstallException("SLOT_IS_RUNNING", "slot " + target + " is the running system; refusing to write it");
-        }
-        // A/B order: the slot is unbootable before its first byte changes, and stays so until activation.
-        try {
-            parts.boot().markBad(target);
-        } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "cannot mark slot " + target + " bad before writing it: " + e.getMessage());
-        }
-        Installer inst = installer();
-        byte[] head;
-        try {
-            head = Files.readAllBytes(dir.resolve(HEADER_FILE));
-        } catch (NoSuchFileException e) {
-            throw new InstallException("STATE_LOST", "header of the download in progress is missing from " + dir + "; order the install again");
-        }
-        Installer.Header h = inst.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()),
-                t.manifestDigest(), target);
-        // bytes fetched accumulate over restarts of the same download (progress.json) and include the header
-        Progress before = progress;
-        long base = before != null && t.release().equals(before.release()) && before.bytesFetched() > 0 ? before.bytesFetched() : t.headerBytes();
-        try (BundleSource src = BundleSource.open(state.order().source(), parts.http())) {
-            inst.download(src, h, target, t, p -> onProgress(new Progress(p.release(), base + p.bytesFetched(), p.chunksVerified(),
-                    p.chunksTotal(), p.payloadBytes())), () -> replacement != null);
-        }
-        transition(UpdateEvent.SUCCESS, st -> st.withSlot(target.name(),
-                new EngineState.SlotRecord(t.release(), t.manifestDigest(), "verified")), Map.of("slot", target.name()));
-        // progress.json stays: it tells status how many bytes this install fetched.
-        DownloadJournal.delete(dir);
     }
 
     /** A verified release ordered for activation moves on to wait for its window. */
@@ -423,268 +327,13 @@ public final class UpdateEngine {
         return true;
     }
 
-    WindowSchedule scheduleFor(EngineState.Activation a) {
-        WindowSchedule base = a.now() ? WindowSchedule.anyTime() : parts.schedule();
-        MaintenanceWindow w = null;
-        if (a.window() != null) {
-            try {
-                w = MaintenanceWindow.parse(a.window());
-            } catch (InvalidWindowException e) {
-                log.error("stored order window '{}' no longer parses: {}", a.window(), e.getMessage());
-            }
-        }
-        return base.narrowedBy(a.activateAfter(), w);
-    }
-
     private boolean awaitingWindow() throws IOException, InstallException {
         EngineState.Activation a = state.activation();
-        Instant t = now();
-        WindowSchedule schedule = scheduleFor(a);
-        java.util.List<String> held = parts.inhibitors().activeReasons();
-        if (!schedule.isOpen(t)) {
-            waitingFor = schedule.describe(t) + (held.isEmpty() ? "" : "; held by " + String.join(", ", held));
-            return false;
-        }
-        if (!held.isEmpty()) {
-            waitingFor = "held by " + String.join(", ", held);
-            return false;
-        }
-        waitingFor = null;
-        Slot booted = bootControlBooted();
+        waitingFor = gate.waitingFor(a, now());
+        if (waitingFor != null) return false;
+        Slot booted = slots.booted();
         transition(UpdateEvent.WINDOW_OPEN, st -> st.withActivation(a.withPrevious(booted.name())), Map.of("slot", state.target().slot()));
         return true;
-    }
-
-    /** Sets the trial (once, remembered) and reboots; after the reboot, compares what booted with what was expected. */
-    private boolean activating() throws IOException, InstallException {
-        EngineState.Activation a = state.activation();
-        Slot target = Slot.parse(state.target().slot());
-        Slot previous = Slot.parse(a.previousSlot());
-        Slot booted = bootControlBooted();
-        if (booted == target) {
-            transition(UpdateEvent.BOOTED_TRIAL, st -> st.withActivation(a.withCommitSince(now()))
-                    .withSlot(target.name(), new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "trial")), null);
-            monitor = null;
-            return true;
-        }
-        if (a.trialSince() != null) {
-            int left = bootTries(target);
-            if (left == 0) {
-                // The trial was set and its tries are spent, yet the old slot runs: the new one never
-                // came up (hang ended by the watchdog, kernel panic): the bootloader fell back.
-                transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
-                        new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
-                        .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " did not boot within "
-                                + parts.bootTries() + " tries; running slot " + booted, now())),
-                        Map.of("slot", target.name()), "boot_failed");
-                markBadQuietly(target);
-                return true;
-            }
-            // trial set but the reboot did not happen (the agent restarted first): reboot now
-            requestReboot("activate release " + state.target().release() + " on slot " + target);
-            return false;
-        }
-        try {
-            parts.boot().setTrial(target, parts.bootTries());
-        } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "cannot set slot " + target + " for a trial boot: " + e.getMessage());
-        }
-        amend(state.withActivation(a.withTrialSince(now())));
-        parts.hook().at("trial-set");
-        if (booted != previous) log.warn("activation expected slot {} to run, found {}", previous, booted);
-        requestReboot("activate release " + state.target().release() + " on slot " + target);
-        return false;
-    }
-
-    private boolean committing() throws IOException, InstallException {
-        EngineState.Activation a = state.activation();
-        Slot target = Slot.parse(state.target().slot());
-        Slot booted = bootControlBooted();
-        if (booted != target) {
-            // the watchdog reset the box during the commit window and the bootloader fell back
-            transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
-                    new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
-                    .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " stopped booting during the commit window", now())),
-                    Map.of("slot", target.name()), "boot_failed");
-            markBadQuietly(target);
-            return true;
-        }
-        if (monitor == null) monitor = new HealthMonitor(parts.health(), a.commitSince());
-        java.util.List<ProbeResult> results = monitor.checkOnce();
-        lastProbes = results;
-        Verdict v = monitor.observe(now(), results);
-        if (v instanceof Verdict.Healthy) {
-            EngineState.Target t = state.target();
-            transition(UpdateEvent.SUCCESS, st -> st.withFloor(Math.max(st.securityFloor(), t.securityVersion()))
-                    .withSlot(target.name(), new EngineState.SlotRecord(t.release(), t.manifestDigest(), "good")),
-                    Map.of("slot", target.name()));
-            try {
-                parts.boot().markGood(target);
-            } catch (BootControlException e) {
-                // the next start marks the running good slot again (refreshGoodSlot)
-                log.error("commit: cannot mark slot {} good yet: {}", target, e.getMessage());
-            }
-            monitor = null;
-            return true;
-        }
-        if (v instanceof Verdict.Unhealthy u) {
-            monitor = null;
-            transition(UpdateEvent.ROLLBACK, st -> st.withActivation(a.withRollback(now(), u.reason(), false))
-                    .withError(new EngineState.ErrorRecord("health_failed", u.reason(), now())), Map.of("reason", u.reason()), "health_failed");
-            return true;
-        }
-        return false; // keep watching: the caller comes back after the check interval
-    }
-
-    /**
-     * Back to the previous slot: make the failed slot unbootable (local) or set the previous slot
-     * for a trial (commanded), reboot once, then verify the previous slot is healthy. Never loops
-     * between slots: one reboot, then rolled_back or needs_investigation.
-     */
-    private boolean rollingBack() throws IOException, InstallException {
-        EngineState.Activation a = state.activation();
-        Slot previous = Slot.parse(a.previousSlot());
-        Slot failed = previous.other();
-        Slot booted = bootControlBooted();
-        checkRollbackBudget(a);
-        if (booted == previous) {
-            EngineState.Activation cur = state.activation();
-            if (cur.checkSince() == null) {
-                amend(state.withActivation(cur.withCheckSince(now())));
-                monitor = null;
-            }
-            if (monitor == null) monitor = new HealthMonitor(parts.health(), state.activation().checkSince());
-            java.util.List<ProbeResult> results = monitor.checkOnce();
-            lastProbes = results;
-            Verdict v = monitor.observe(now(), results);
-            if (v instanceof Verdict.Passing) return false;
-            monitor = null;
-            if (v instanceof Verdict.Healthy) {
-                String rel = state.slot(failed.name()).release();
-                String dig = state.slot(failed.name()).manifestDigest();
-                transition(UpdateEvent.SUCCESS, st -> st.withSlot(failed.name(), new EngineState.SlotRecord(rel, dig, "bad")),
-                        Map.of("slot", previous.name(), "message", String.valueOf(a.rollbackReason())), a.commanded() ? "commanded" : "health_failed");
-                markBadQuietly(failed);
-                try {
-                    parts.boot().markGood(previous);
-                } catch (BootControlException e) {
-                    log.error("cannot mark slot {} good after rollback: {}", previous, e.getMessage());
-                }
-            } else {
-                String why = ((Verdict.Unhealthy) v).reason();
-                transition(UpdateEvent.UNHEALTHY, st -> st.withError(new EngineState.ErrorRecord("previous_unhealthy",
-                        "slot " + previous + " runs but is not healthy either: " + why, now())), Map.of("reason", why), "previous_unhealthy");
-            }
-            return true;
-        }
-        if (a.rollbackReboots() >= 1) {
-            // rebooted once already and the failed slot still runs: the previous one did not boot
-            transition(UpdateEvent.FAILURE, st -> st.withError(new EngineState.ErrorRecord("previous_unbootable",
-                    "rolled back to slot " + previous + " but slot " + booted + " runs again", now())), null, "previous_unbootable");
-            return true;
-        }
-        try {
-            if (a.commanded()) {
-                parts.boot().setTrial(previous, parts.bootTries());
-            } else {
-                parts.boot().markBad(failed);
-            }
-        } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "rollback: " + e.getMessage());
-        }
-        amend(state.withActivation(a.withRollbackReboot()));
-        parts.hook().at("rollback-set");
-        requestReboot("roll back to slot " + previous + ": " + a.rollbackReason());
-        return false;
-    }
-
-    private void checkRollbackBudget(EngineState.Activation a) throws IOException {
-        if (a.alerted() || a.rollbackSince() == null) return;
-        if (now().isAfter(a.rollbackSince().plus(parts.rollbackBudget()))) {
-            amend(state.withActivation(a.withAlerted()));
-            try {
-                parts.events().emit(new EventSink.Draft("alert", state.state().reported(), state.target() == null ? null : state.target().release(),
-                        "ROLLBACK_BUDGET_EXCEEDED", Map.of("budget", parts.rollbackBudget().toString(),
-                                "since", a.rollbackSince().toString(), "message", "rollback not healthy within its time budget; still trying")));
-            } catch (IOException e) {
-                log.error("alert not recorded: {}", e.toString());
-            }
-        }
-    }
-
-    private void requestReboot(String reason) throws InstallException {
-        rebootRequested = true;
-        try {
-            parts.reboot().reboot(reason);
-        } catch (IOException e) {
-            rebootRequested = false;
-            throw new InstallException("REBOOT_FAILED", "cannot reboot (" + reason + "): " + e.getMessage());
-        }
-    }
-
-    private int bootTries(Slot s) throws InstallException {
-        try {
-            return parts.boot().state().triesLeft().getOrDefault(s, 0);
-        } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", e.getMessage());
-        }
-    }
-
-    private void markBadQuietly(Slot s) {
-        try {
-            parts.boot().markBad(s);
-        } catch (BootControlException e) {
-            log.error("cannot mark slot {} bad: {}", s, e.getMessage());
-        }
-    }
-
-    private Slot bootControlBooted() throws InstallException {
-        try {
-            return parts.boot().booted();
-        } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", e.getMessage());
-        }
-    }
-
-    private Slot inactive() throws InstallException {
-        return bootControlBooted().other();
-    }
-
-    private volatile java.util.function.Consumer<Progress> progressListener = p -> { };
-
-    /** Called on every durable chunk (the daemon uses it to show the watchdog the loop is alive). */
-    public void setProgressListener(java.util.function.Consumer<Progress> l) {
-        progressListener = l == null ? p -> { } : l;
-    }
-
-    private void onProgress(Progress p) {
-        progress = p;
-        progressListener.accept(p);
-        try {
-            // Advisory (status in another process): renamed into place but not fsync'd, so a chunk
-            // costs no extra flush. After a power cut the journal, not this file, says what is done.
-            Path tmp = dir.resolve("." + Progress.FILE + ".tmp");
-            Files.write(tmp, StateStore.mapper().writeValueAsBytes(p));
-            Files.move(tmp, dir.resolve(Progress.FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            log.warn("progress not written: {}", e.toString());
-        }
-    }
-
-    private Progress readProgress() {
-        try {
-            return StateStore.mapper().readValue(Files.readAllBytes(dir.resolve(Progress.FILE)), Progress.class);
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    private Installer installer() {
-        long floor = state.securityFloor();
-        VerifyOptions opts = VerifyOptions.of(parts.keyring()).withVariant(parts.variant()).withMinSecurityVersion(floor)
-                .withTrustedNow(parts.clockTrusted() ? () -> Optional.of(now()) : Optional::empty);
-        return new Installer(new BundleVerifier(opts), parts.storage(), dir, parts.retry(), parts.sleeper(), random, parts.hook());
     }
 
     private synchronized void cancelToReplacement() throws InterruptedException {
@@ -692,8 +341,7 @@ public final class UpdateEngine {
         replacement = null;
         try {
             transition(UpdateEvent.CANCEL, st -> st, Map.of("reason", "replaced by a newer order"));
-            DownloadJournal.delete(dir);
-            Files.deleteIfExists(dir.resolve(HEADER_FILE));
+            downloads.discard();
             if (next != null) transition(UpdateEvent.ORDER, st -> st.withOrder(next).withTarget(null).withError(null).withActivation(null), null);
         } catch (IOException e) {
             log.error("cannot persist the cancellation: {}", e.toString());
@@ -722,7 +370,7 @@ public final class UpdateEngine {
      * then makes it current; {@link StateStore#amend} refuses one that changes the state, which only
      * {@link #transition} may do.
      */
-    private void amend(EngineState next) throws IOException {
+    void amend(EngineState next) throws IOException {
         store.amend(state, next);
         state = next;
     }
@@ -731,26 +379,17 @@ public final class UpdateEngine {
         EngineState apply(EngineState s);
     }
 
-    private void transition(UpdateEvent event, Change change, Map<String, String> detail) throws IOException {
+    void transition(UpdateEvent event, Change change, Map<String, String> detail) throws IOException {
         transition(event, change, detail, null);
     }
 
     /** Persists the transition, then reports it. Side effects of the new state come after this returns. */
-    private synchronized void transition(UpdateEvent event, Change change, Map<String, String> detail, String reason) throws IOException {
+    synchronized void transition(UpdateEvent event, Change change, Map<String, String> detail, String reason) throws IOException {
         UpdateState next = UpdateTransitions.next(state.state(), event);
         EngineState s = change.apply(state).withState(next, now());
         store.transition(state, event, s);
         state = s;
         parts.hook().at("persisted:" + next);
-        String release = s.target() != null ? s.target().release() : s.order() != null ? s.order().release() : null;
-        Map<String, String> d = new LinkedHashMap<>();
-        if (detail != null) d.putAll(detail);
-        if (s.order() != null && s.order().rev() > 0) d.put("rev", Long.toString(s.order().rev()));
-        if (s.order() != null && s.order().rolloutId() != null) d.put("rolloutId", s.order().rolloutId());
-        try {
-            parts.events().emit(EventSink.Draft.transition(next.reported(), release, reason, d));
-        } catch (IOException e) {
-            log.error("event for {} not recorded: {}", next, e.toString());
-        }
+        events.transition(s, detail, reason);
     }
 }

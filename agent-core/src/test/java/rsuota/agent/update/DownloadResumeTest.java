@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rsuota.agent.download.SlotFiller;
 import rsuota.bundle.BundleHeader;
 import rsuota.bundle.Manifest;
 import rsuota.fixtures.bundle.BundleBuilder;
@@ -66,7 +67,7 @@ class DownloadResumeTest {
         e.order(fx.order(url(), true));
         e.run();
         assertVerifiedOnB(e);
-        assertThat(e.progress().bytesFetched()).isLessThanOrEqualTo(bundleSize + Installer.FIRST_HEADER_FETCH);
+        assertThat(e.progress().bytesFetched()).isLessThanOrEqualTo(bundleSize + SlotFiller.FIRST_HEADER_FETCH);
     }
 
     @Test
@@ -81,7 +82,7 @@ class DownloadResumeTest {
         assertVerifiedOnB(e);
         long fetched = e.progress().bytesFetched();
         assertThat(fetched).as("bytes fetched with %d cuts", cuts)
-                .isLessThanOrEqualTo(bundleSize + Installer.FIRST_HEADER_FETCH + (long) cuts * CHUNK);
+                .isLessThanOrEqualTo(bundleSize + SlotFiller.FIRST_HEADER_FETCH + (long) cuts * CHUNK);
         long happened = proxy.counters().cuts();
         // a queued fault applies to a new connection; the client may open one it never uses, so not all fire
         assertThat(happened).as("cuts that happened").isGreaterThanOrEqualTo(3);
@@ -137,6 +138,6 @@ class DownloadResumeTest {
         assertVerifiedOnB(e);
         long cuts = proxy.counters().cuts();
         assertThat(cuts).isGreaterThanOrEqualTo(7);
-        assertThat(e.progress().bytesFetched()).isLessThanOrEqualTo(bundleSize + Installer.FIRST_HEADER_FETCH + cuts * CHUNK);
+        assertThat(e.progress().bytesFetched()).isLessThanOrEqualTo(bundleSize + SlotFiller.FIRST_HEADER_FETCH + cuts * CHUNK);
     }
 }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rsuota.agent.download.SlotFiller;
 import rsuota.fixtures.bundle.BundleBuilder;
 import rsuota.fixtures.net.RangeFileServer;
 import rsuota.hal.boot.Slot;
@@ -58,7 +59,7 @@ class RefusalsAndFaultsTest {
         assertThat(s.lastError().code()).isEqualTo(code);
         // only the header was requested: no payload byte was fetched for a refused bundle
         assertThat(server.requests()).hasSize(1);
-        assertThat(server.rangeHeaders().get(0)).isEqualTo("bytes=0-" + (Installer.FIRST_HEADER_FETCH - 1));
+        assertThat(server.rangeHeaders().get(0)).isEqualTo("bytes=0-" + (SlotFiller.FIRST_HEADER_FETCH - 1));
         assertThat(fx.slotBytes(Slot.B, CHUNK)).containsOnly(0);
         // the persisted state says the same
         EngineState persisted = new StateStore(fx.stateDir).load(java.time.Instant.now());
@@ -181,7 +182,7 @@ class RefusalsAndFaultsTest {
         fx.hook = new CrashHook() {
             @Override
             public void at(String p) {
-                if (p.equals("chunk-journaled:0:" + (Installer.FLUSH_CHUNKS - 1))) throw new SimulatedCrash(p);
+                if (p.equals("chunk-journaled:0:" + (SlotFiller.FLUSH_CHUNKS - 1))) throw new SimulatedCrash(p);
             }
         };
         assertThatThrownBy(() -> install("resume.rsub")).isInstanceOf(CrashHook.SimulatedCrash.class);
@@ -194,7 +195,7 @@ class RefusalsAndFaultsTest {
         server.resetCounters();
         EngineState s = fx.engine().run();
         assertThat(server.rangeHeaders()).as("resumed: the journaled chunks were not fetched again")
-                .hasSize(6 - Installer.FLUSH_CHUNKS);
+                .hasSize(6 - SlotFiller.FLUSH_CHUNKS);
         assertThat(s.state()).isEqualTo(UpdateState.FAILED);
         assertThat(s.lastError().code()).isEqualTo("IMAGE_HASH_MISMATCH");
         assertThat(s.slot("B").status()).isNotEqualTo("verified");

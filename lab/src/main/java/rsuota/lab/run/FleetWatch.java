@@ -30,7 +30,7 @@ final class FleetWatch {
     /** Cohort KPI samples for the charts. */
     static final Duration SAMPLE = Duration.ofSeconds(1);
     /**
-     * The agent's first header request (agent-core Installer.FIRST_HEADER_FETCH): header plus the
+     * The agent's first header request (agent-core SlotFiller.FIRST_HEADER_FETCH): header plus the
      * start of the payload, fetched once per download and not reused by the chunk fetches.
      */
     static final long HEADER_FETCH = 32 * 1024;

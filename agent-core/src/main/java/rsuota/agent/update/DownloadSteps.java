@@ -1,0 +1,141 @@
+package rsuota.agent.update;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rsuota.agent.download.BundleSource;
+import rsuota.agent.download.DownloadException;
+import rsuota.agent.download.DownloadTarget;
+import rsuota.agent.download.SlotFiller;
+import rsuota.agent.download.VerifiedHeader;
+import rsuota.bundle.BundleVerifier;
+import rsuota.bundle.VerifyOptions;
+import rsuota.hal.boot.BootControlException;
+import rsuota.hal.boot.Slot;
+import rsuota.hal.storage.DurableFiles;
+
+/**
+ * The engine's side of a download, PENDING and DOWNLOADING; {@link SlotFiller} does the bytes.
+ * What this adds is the order around it that makes a restart safe: the verified header is kept
+ * ({@value #HEADER_FILE}) before DOWNLOADING is persisted, the slot is made unbootable before its
+ * first byte changes, VERIFIED is persisted only after every image hash matched on the slot. It
+ * also keeps the advisory progress ({@link Progress}) that {@code status} shows.
+ */
+final class DownloadSteps {
+    /** Logs as {@link UpdateEngine}: the logger name is in every line, and operators filter on it. */
+    private static final Logger log = LoggerFactory.getLogger(UpdateEngine.class);
+
+    static final String HEADER_FILE = "header.bin";
+
+    private final UpdateEngine engine;
+    private final UpdateEngine.Parts parts;
+    private final Path dir;
+    private final BootSlots slots;
+    private final RandomGenerator random = new java.util.SplittableRandom();
+    private volatile Progress progress;
+    private volatile Consumer<Progress> progressListener = p -> { };
+
+    DownloadSteps(UpdateEngine engine, UpdateEngine.Parts parts, Path dir, BootSlots slots) {
+        this.engine = engine;
+        this.parts = parts;
+        this.dir = dir;
+        this.slots = slots;
+        this.progress = Progress.read(dir);
+    }
+
+    Progress progress() {
+        return progress;
+    }
+
+    void setProgressListener(Consumer<Progress> l) {
+        progressListener = l == null ? p -> { } : l;
+    }
+
+    /** A new order starts counting from zero. */
+    void clearProgress() throws IOException {
+        Files.deleteIfExists(dir.resolve(Progress.FILE));
+        progress = null;
+    }
+
+    /** Forgets the download in progress (journal, kept header): a replacing order starts afresh. */
+    void discard() throws IOException {
+        SlotFiller.deleteJournal(dir);
+        Files.deleteIfExists(dir.resolve(HEADER_FILE));
+    }
+
+    void pending() throws IOException, InstallException, DownloadException, InterruptedException, SlotFiller.Cancelled {
+        EngineState.Order o = engine.state().order();
+        Slot target = slots.inactive();
+        SlotFiller filler = filler(target);
+        try (BundleSource src = BundleSource.open(o.source(), parts.http())) {
+            VerifiedHeader h = filler.fetchHeader(src, o.manifestDigest());
+            if (engine.replacementWaiting()) throw new SlotFiller.Cancelled();
+            var m = h.manifest().manifest();
+            int chunks = m.images().stream().mapToInt(i -> i.chunkCount()).sum();
+            EngineState.Target t = new EngineState.Target(m.release(), h.manifest().manifestDigest(), m.securityVersion(),
+                    target.name(), h.identity().size(), h.identity().etag(), m.payloadSize(), chunks, src.bytesFetched());
+            DurableFiles.writeAtomically(dir.resolve(HEADER_FILE), h.headerBytes());
+            engine.transition(UpdateEvent.SUCCESS, st -> st.withTarget(t)
+                    .withSlot(target.name(), new EngineState.SlotRecord(null, null, "writing")), Map.of("slot", target.name()));
+        }
+    }
+
+    void downloading() throws IOException, InstallException, DownloadException, InterruptedException, SlotFiller.Cancelled {
+        EngineState.Target t = engine.state().target();
+        Slot target = Slot.parse(t.slot());
+        if (target == slots.booted()) {
+            throw new InstallException("SLOT_IS_RUNNING", "slot " + target + " is the running system; refusing to write it");
+        }
+        // A/B order: the slot is unbootable before its first byte changes, and stays so until activation.
+        try {
+            parts.boot().markBad(target);
+        } catch (BootControlException e) {
+            throw new InstallException("BOOT_CONTROL", "cannot mark slot " + target + " bad before writing it: " + e.getMessage());
+        }
+        SlotFiller filler = filler(target);
+        byte[] head;
+        try {
+            head = Files.readAllBytes(dir.resolve(HEADER_FILE));
+        } catch (NoSuchFileException e) {
+            throw new InstallException("STATE_LOST", "header of the download in progress is missing from " + dir + "; order the install again");
+        }
+        VerifiedHeader h = filler.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()), t.manifestDigest());
+        // bytes fetched accumulate over restarts of the same download (progress.json) and include the header
+        Progress before = progress;
+        long base = before != null && t.release().equals(before.release()) && before.bytesFetched() > 0 ? before.bytesFetched() : t.headerBytes();
+        try (BundleSource src = BundleSource.open(engine.state().order().source(), parts.http())) {
+            filler.fill(src, h, (fetched, verified) -> onProgress(new Progress(t.release(), base + fetched, verified,
+                    t.chunksTotal(), t.payloadBytes())), engine::replacementWaiting);
+        }
+        engine.transition(UpdateEvent.SUCCESS, st -> st.withSlot(target.name(),
+                new EngineState.SlotRecord(t.release(), t.manifestDigest(), "verified")), Map.of("slot", target.name()));
+        // progress.json stays: it tells status how many bytes this install fetched.
+        SlotFiller.deleteJournal(dir);
+    }
+
+    /** The download into {@code target}, verifying against the keyring, variant and the current security floor. */
+    private SlotFiller filler(Slot target) {
+        long floor = engine.state().securityFloor();
+        VerifyOptions opts = VerifyOptions.of(parts.keyring()).withVariant(parts.variant()).withMinSecurityVersion(floor)
+                .withTrustedNow(parts.clockTrusted() ? () -> Optional.of(parts.clock().instant()) : Optional::empty);
+        return new SlotFiller(new BundleVerifier(opts), new DownloadTarget(parts.storage(), target, dir), parts.retry(), parts.sleeper(),
+                random, parts.hook());
+    }
+
+    private void onProgress(Progress p) {
+        progress = p;
+        progressListener.accept(p);
+        try {
+            p.write(dir);
+        } catch (IOException e) {
+            log.warn("progress not written: {}", e.toString());
+        }
+    }
+}
