@@ -37,11 +37,13 @@ final class ApiHandler extends Handler.Abstract {
     private final List<Route> routes;
     private final Tokens tokens;
     private final HttpCounters counters;
+    private final rsuota.fleet.auth.FailedAuthLimiter limiter;
 
-    ApiHandler(List<Route> routes, Tokens tokens, HttpCounters counters) {
+    ApiHandler(List<Route> routes, Tokens tokens, HttpCounters counters, rsuota.fleet.auth.FailedAuthLimiter limiter) {
         this.routes = List.copyOf(routes);
         this.tokens = tokens;
         this.counters = counters;
+        this.limiter = limiter;
     }
 
     @Override
@@ -62,6 +64,9 @@ final class ApiHandler extends Handler.Abstract {
         }
         counters.count(reply.status());
         if (reply.status() == 401) response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"rsu-ota\"");
+        if (reply.status() == 429 && reply instanceof Reply.Json j && j.body() instanceof Map<?, ?> m && m.get("retryAfter") != null) {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, String.valueOf(m.get("retryAfter")));
+        }
         write(response, reply, callback);
         return true;
     }
@@ -95,7 +100,31 @@ final class ApiHandler extends Handler.Abstract {
         return route.endpoint().handle(new Call(principal, params, query(request), request.getHeaders().get(HttpHeader.CONTENT_TYPE), body, headers));
     }
 
+    /**
+     * The caller's principal, or UNAUTHENTICATED. An address with too many recent failures is refused
+     * first (429, whatever it presents); each failure is counted and logged with the address and the
+     * reason, never the presented secret.
+     */
     private Principal authenticate(Request request) throws FleetException {
+        String address = Request.getRemoteAddr(request);
+        java.time.Duration wait = limiter.blockedFor(address);
+        if (!wait.isZero()) {
+            long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+            throw new FleetException(ErrorCode.TOO_MANY_FAILED_AUTHENTICATIONS, "too many failed authentications from " + address
+                    + " in the last minute: try again in " + seconds + " s", Map.of("retryAfter", seconds));
+        }
+        try {
+            return bearer(request);
+        } catch (FleetException e) {
+            if (e.code() == ErrorCode.UNAUTHENTICATED) {
+                limiter.failed(address);
+                log.warn("failed authentication from {}: {}", address, e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    private Principal bearer(Request request) throws FleetException {
         String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         if (auth == null || auth.isBlank()) {
             throw new FleetException(ErrorCode.UNAUTHENTICATED, "no bearer token: send 'Authorization: Bearer TOKEN' (fleetctl --token)");

@@ -36,7 +36,8 @@ public final class ApiServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
 
-    public ApiServer(String host, int port, List<Route> routes, Tokens tokens, HttpCounters counters, Path artifacts) {
+    public ApiServer(String host, int port, List<Route> routes, Tokens tokens, HttpCounters counters, Path artifacts,
+                     rsuota.fleet.auth.FailedAuthLimiter limiter) {
         QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, 4);
         pool.setName("fleet-http");
         server = new Server(pool);
@@ -57,7 +58,7 @@ public final class ApiServer implements AutoCloseable {
         files.setMimeTypes(types);
 
         ContextHandler artifactContext = new ContextHandler(files, "/artifacts");
-        ContextHandler apiContext = new ContextHandler(new ApiHandler(routes, tokens, counters), "/");
+        ContextHandler apiContext = new ContextHandler(new ApiHandler(routes, tokens, counters, limiter), "/");
         server.setHandler(new ContextHandlerCollection(artifactContext, apiContext));
         server.setStopTimeout(5_000);
     }

@@ -16,6 +16,7 @@ public final class ErrorStatus {
             case PAYLOAD_TOO_LARGE -> 413;
             case ALREADY_EXISTS, COHORT_CONFLICT, COHORT_FULL, ILLEGAL_TRANSITION, RELEASE_BLOCKED, GATE_NOT_MET -> 409;
             case PRECONDITION_FAILED -> 412;
+            case TOO_MANY_FAILED_AUTHENTICATIONS -> 429;
             case RANGE_NOT_SATISFIABLE -> 416;
             case INCOMPATIBLE_VARIANT, BUNDLE_REJECTED -> 422;
             case STORE_BUSY -> 503;

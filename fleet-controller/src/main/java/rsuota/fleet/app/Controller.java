@@ -116,6 +116,7 @@ public final class Controller implements AutoCloseable {
     private final WebhookAlerts webhook;
     /** How long KPI samples are kept (the longest observation window a rule can judge). */
     private volatile Duration kpiRetention = DEFAULT_KPI_RETENTION;
+    private final rsuota.fleet.auth.FailedAuthLimiter authLimiter;
     private volatile Instant lastCompaction = Instant.EPOCH;
     public static final Duration DEFAULT_KPI_RETENTION = Duration.ofDays(30);
     /** KPI samples are downsampled and expired this often (on the engine's ticker). */
@@ -127,6 +128,7 @@ public final class Controller implements AutoCloseable {
         this.db = db;
         this.auditLog = new AuditLog(clock);
         this.tokens = new Tokens(db, auditLog);
+        this.authLimiter = new rsuota.fleet.auth.FailedAuthLimiter(clock);
         this.devices = new DeviceRegistry(db, auditLog, clock);
         this.releases = new ReleaseCatalog(db, auditLog, keyring, config.dir().artifacts(), clock);
         this.cohorts = new Cohorts(db, auditLog, clock);
@@ -170,7 +172,8 @@ public final class Controller implements AutoCloseable {
 
     /** Starts listening: HTTP, then the broker link and the publisher, then the engine's ticker. */
     public Controller serve() throws StartupException {
-        ApiServer s = new ApiServer(config.host(), config.port(), routes.routes(), tokens, counters, config.dir().artifacts());
+        ApiServer s = new ApiServer(config.host(), config.port(), routes.routes(), tokens, counters, config.dir().artifacts(),
+                authLimiter);
         try {
             s.start();
         } catch (FleetException e) {
@@ -327,6 +330,11 @@ public final class Controller implements AutoCloseable {
 
     public AuditLog auditLog() {
         return auditLog;
+    }
+
+    /** Failed authentications per source address and minute before the address is refused (429). */
+    public rsuota.fleet.auth.FailedAuthLimiter authLimiter() {
+        return authLimiter;
     }
 
     public Tokens tokens() {

@@ -144,6 +144,10 @@ public final class FleetControllerMain {
                 description = "life of API tokens created or rotated without a ttl of their own (1s..730d; default ${DEFAULT-VALUE})")
         String tokenTtl;
 
+        @Option(names = "--failed-auth-limit", defaultValue = "10",
+                description = "failed authentications per source address and minute before it is refused with 429 (default ${DEFAULT-VALUE})")
+        int failedAuthLimit;
+
         @Option(names = "--pagerduty-secret-file", description = "file holding the PagerDuty v3 webhook subscription's secret;"
                 + " enables POST /api/v1/incidents/pagerduty (signature-checked, no token)")
         java.nio.file.Path pagerDutySecretFile;
@@ -188,6 +192,12 @@ public final class FleetControllerMain {
             } catch (rsuota.fleet.domain.FleetException e) {
                 controller.close();
                 throw new StartupException("--kpi-retention " + kpiRetention + ": " + e.getMessage());
+            }
+            try {
+                controller.authLimiter().maxFailures(failedAuthLimit);
+            } catch (IllegalArgumentException e) {
+                controller.close();
+                throw new StartupException(e.getMessage());
             }
             try {
                 controller.tokens().defaultTtl(rsuota.fleet.domain.Durations.parse(tokenTtl, "--token-ttl"));

@@ -8,6 +8,8 @@ package rsuota.fleet.domain;
 public enum ErrorCode {
     /** No bearer token, or one the controller does not know. */
     UNAUTHENTICATED(false),
+    /** Too many failed authentications from the caller's address; details carry retryAfter (seconds). */
+    TOO_MANY_FAILED_AUTHENTICATIONS(true),
     /** The token is valid but its role is below the one the call needs. */
     FORBIDDEN(false),
     /** The named device, release, cohort or incident does not exist. */
