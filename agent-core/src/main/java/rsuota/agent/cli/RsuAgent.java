@@ -17,13 +17,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import rsuota.agent.AgentException;
 import rsuota.agent.config.AgentConfig;
 import rsuota.agent.config.Assembly;
 import rsuota.agent.download.Sleeper;
 import rsuota.agent.report.EventSink;
 import rsuota.agent.update.CrashHook;
 import rsuota.agent.update.EngineState;
-import rsuota.agent.update.InstallException;
 import rsuota.agent.update.Progress;
 import rsuota.agent.update.StatusView;
 import rsuota.agent.update.UpdateEngine;
@@ -88,9 +88,9 @@ public final class RsuAgent implements Callable<Integer> {
                 return f.code;
             }
             // The one place engine failures become exit codes: the reason code first, on one line.
-            if (e instanceof InstallException ie) {
-                err.println(ie.code() + ": " + ie.getMessage());
-                return FAILED;
+            if (e instanceof AgentException ae) {
+                err.println(ae.getMessage());
+                return ae.code().exit().code();
             }
             if (e instanceof IOException io) {
                 err.println("STATE: " + io.getMessage());
@@ -178,7 +178,7 @@ public final class RsuAgent implements Callable<Integer> {
         @Option(names = "--download-only", description = "stop once verified on the inactive slot (no activation)") boolean downloadOnly;
 
         @Override
-        public Integer call() throws Failure, InterruptedException, IOException, InstallException {
+        public Integer call() throws Failure, InterruptedException, IOException, AgentException {
             AgentConfig c = parent.loadConfig();
             PrintWriter out = spec.commandLine().getOut();
             try (FileLock lock = lockState(c)) {
@@ -304,7 +304,7 @@ public final class RsuAgent implements Callable<Integer> {
         @Option(names = "--window", description = "narrow to a window, e.g. \"Mon-Fri 01:00-04:00 Europe/Berlin\"") String window;
 
         @Override
-        public Integer call() throws Failure, InterruptedException, IOException, InstallException {
+        public Integer call() throws Failure, InterruptedException, IOException, AgentException {
             if (now && window != null) throw new CommandLine.ParameterException(spec.commandLine(), "give --now or --window, not both");
             AgentConfig c = parent.loadConfig();
             try (FileLock lock = lockState(c)) {
@@ -324,7 +324,7 @@ public final class RsuAgent implements Callable<Integer> {
         @Option(names = "--yes", description = "do not ask for confirmation") boolean yes;
 
         @Override
-        public Integer call() throws Failure, InterruptedException, IOException, InstallException {
+        public Integer call() throws Failure, InterruptedException, IOException, AgentException {
             AgentConfig c = parent.loadConfig();
             PrintWriter out = spec.commandLine().getOut();
             try (FileLock lock = lockState(c)) {
@@ -477,7 +477,7 @@ public final class RsuAgent implements Callable<Integer> {
                 var collector = new rsuota.agent.diag.DiagnosticsCollector(rsuota.agent.diag.DiagnosticsConfig.of(
                         c.stateDir().resolve("logs"), c.stateDir(), c.file(), List.of("rsu-agent.service", app)), clock);
                 collector.collect(out);
-            } catch (rsuota.agent.diag.DiagnosticsException e) {
+            } catch (AgentException e) {
                 throw new Failure(STATE, "DIAGNOSTICS: " + e.getMessage());
             }
             spec.commandLine().getOut().println("wrote " + out);

@@ -10,6 +10,8 @@ import java.security.MessageDigest;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.random.RandomGenerator;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.agent.download.BundleSource;
 import rsuota.agent.download.DownloadJournal;
 import rsuota.agent.download.FetchException;
@@ -64,12 +66,12 @@ final class Installer {
     /** Header, verification and pre-flight checks; nothing is written to any slot. */
     record Header(VerifiedManifest manifest, BundleSource.Identity identity, byte[] headerBytes) {}
 
-    Header fetchHeader(BundleSource src, String expectedDigest, Slot target) throws InstallException, InterruptedException {
+    Header fetchHeader(BundleSource src, String expectedDigest, Slot target) throws AgentException, InterruptedException {
         BundleSource.Fetched f = withRetry(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
         byte[] head = java.util.Arrays.copyOf(f.data(), f.length());
         long needed = headerLength(head);
         if (needed > head.length) {
-            if (needed > BundleFormat.MAX_HEADER_BYTES) throw new InstallException("MANIFEST_TOO_LARGE", "bundle header of " + needed + " bytes exceeds the limit");
+            if (needed > BundleFormat.MAX_HEADER_BYTES) throw new AgentException(AgentError.MANIFEST_TOO_LARGE, "bundle header of " + needed + " bytes exceeds the limit");
             BundleSource.Identity id = f.identity();
             BundleSource.Fetched rest = withRetry(() -> src.fetch(head.length, (int) (needed - head.length), id, null), "header");
             byte[] all = java.util.Arrays.copyOf(head, (int) needed);
@@ -80,66 +82,66 @@ final class Installer {
     }
 
     /** The header length from the preamble, or the bytes we have if the preamble is cut (the parser then says why). */
-    private static long headerLength(byte[] b) throws InstallException {
+    private static long headerLength(byte[] b) throws AgentException {
         if (b.length < BundleFormat.PREAMBLE_BYTES) return b.length;
         long m = Integer.toUnsignedLong(ByteBuffer.wrap(b, 6, 4).getInt());
         if (m > BundleFormat.MAX_MANIFEST_BYTES) {
-            throw new InstallException("MANIFEST_TOO_LARGE", "manifest length " + m + " exceeds the limit of " + BundleFormat.MAX_MANIFEST_BYTES);
+            throw new AgentException(AgentError.MANIFEST_TOO_LARGE, "manifest length " + m + " exceeds the limit of " + BundleFormat.MAX_MANIFEST_BYTES);
         }
         if (b.length < BundleFormat.PREAMBLE_BYTES + m + 4) return BundleFormat.PREAMBLE_BYTES + m + 4;
         long s = Integer.toUnsignedLong(ByteBuffer.wrap(b, (int) (BundleFormat.PREAMBLE_BYTES + m), 4).getInt());
         if (s > BundleFormat.MAX_SIGNATURE_BYTES) {
-            throw new InstallException("SIGNATURE_TOO_LARGE", "signature length " + s + " exceeds the limit");
+            throw new AgentException(AgentError.SIGNATURE_TOO_LARGE, "signature length " + s + " exceeds the limit");
         }
         return BundleFormat.PREAMBLE_BYTES + m + 4 + s;
     }
 
-    Header verifyHeader(byte[] head, BundleSource.Identity identity, String expectedDigest, Slot target) throws InstallException {
+    Header verifyHeader(byte[] head, BundleSource.Identity identity, String expectedDigest, Slot target) throws AgentException {
         VerifiedManifest vm;
         try {
             BundleHeader h = BundleHeader.read(new ByteArrayInputStream(head));
             vm = verifier.verifyHeader(h);
         } catch (BundleException e) {
-            throw new InstallException(e.reason().name(), e.getMessage());
+            throw new AgentException(AgentError.of(e.reason()), e.getMessage());
         } catch (IOException e) {
-            throw new InstallException("TRUNCATED", "header cannot be read: " + e.getMessage());
+            throw new AgentException(AgentError.TRUNCATED, "header cannot be read: " + e.getMessage());
         }
         if (expectedDigest != null && !expectedDigest.equals(vm.manifestDigest())) {
-            throw new InstallException("BUNDLE_MISMATCH", "the bundle's manifest digest " + vm.manifestDigest()
+            throw new AgentException(AgentError.BUNDLE_MISMATCH, "the bundle's manifest digest " + vm.manifestDigest()
                     + " is not the one ordered (" + expectedDigest + "): wrong or replaced bundle");
         }
         long total = vm.payloadOffset() + vm.manifest().payloadSize();
         if (identity.size() != total) {
-            throw new InstallException("TRUNCATED", "bundle is " + identity.size() + " bytes but its manifest accounts for " + total);
+            throw new AgentException(AgentError.TRUNCATED, "bundle is " + identity.size() + " bytes but its manifest accounts for " + total);
         }
         ManifestImage rootfs = vm.manifest().image(ROOTFS);
         if (rootfs == null) {
-            throw new InstallException("NO_ROOTFS_IMAGE", "bundle has no '" + ROOTFS + "' image; this device installs slot class rootfs");
+            throw new AgentException(AgentError.NO_ROOTFS_IMAGE, "bundle has no '" + ROOTFS + "' image; this device installs slot class rootfs");
         }
         for (ManifestImage im : vm.manifest().images()) {
             if (!im.slotClass().equals(ROOTFS)) {
-                throw new InstallException("UNKNOWN_SLOT_CLASS", "bundle image '" + im.slotClass()
+                throw new AgentException(AgentError.UNKNOWN_SLOT_CLASS, "bundle image '" + im.slotClass()
                         + "' has no slot on this device (configured: " + ROOTFS + ")");
             }
             if (im.chunkSize() > MAX_CHUNK_BUFFER) {
-                throw new InstallException("CHUNK_TOO_LARGE", "chunk size " + im.chunkSize() + " exceeds this agent's "
+                throw new AgentException(AgentError.CHUNK_TOO_LARGE, "chunk size " + im.chunkSize() + " exceeds this agent's "
                         + MAX_CHUNK_BUFFER + "-byte buffer; rebuild the bundle with --chunk-size 4MiB");
             }
         }
         try {
             long slotSize = storage.size(target);
             if (rootfs.size() > slotSize) {
-                throw new InstallException("IMAGE_TOO_LARGE", "image rootfs is " + rootfs.size() + " bytes but slot "
+                throw new AgentException(AgentError.IMAGE_TOO_LARGE, "image rootfs is " + rootfs.size() + " bytes but slot "
                         + target + " (" + storage.describe(target) + ") holds " + slotSize);
             }
             long journalBytes = 4096L + 24L * rootfs.chunkCount() + head.length;
             long free = Files.getFileStore(stateDir).getUsableSpace();
             if (free < journalBytes + 1024 * 1024) {
-                throw new InstallException("NO_SPACE", "state directory " + stateDir + " has " + free
+                throw new AgentException(AgentError.NO_SPACE, "state directory " + stateDir + " has " + free
                         + " bytes free; the download journal needs " + journalBytes + " plus 1 MiB headroom");
             }
         } catch (IOException e) {
-            throw new InstallException("SLOT_IO_ERROR", "slot " + target + " (" + storage.describe(target) + "): " + e.getMessage());
+            throw new AgentException(AgentError.SLOT_IO_ERROR, "slot " + target + " (" + storage.describe(target) + "): " + e.getMessage());
         }
         return new Header(vm, identity, head);
     }
@@ -161,7 +163,7 @@ final class Installer {
     private record Todo(int image, int chunk, long offset, int length, String sha256, ManifestImage im) {}
 
     void download(BundleSource src, Header h, Slot target, EngineState.Target t, Listener listener, BooleanSupplier cancelled)
-            throws InstallException, InterruptedException, Cancelled {
+            throws AgentException, InterruptedException, Cancelled {
         List<ManifestImage> images = h.manifest().manifest().images();
         int[] counts = images.stream().mapToInt(ManifestImage::chunkCount).toArray();
         String binding = t.manifestDigest() + " " + target + " " + t.bundleSize() + " " + t.etag();
@@ -248,7 +250,7 @@ final class Installer {
         // buffer costs a second copy of every byte through the JDK's temporary direct buffer.
         private final ByteBuffer bb = ByteBuffer.allocateDirect(READ_BACK_BUFFER);
         private final java.util.concurrent.ExecutorService worker;
-        private volatile InstallException failure;
+        private volatile AgentException failure;
         private java.util.concurrent.Future<?> last;
 
         ReadBack(List<ManifestImage> images, Slot target) throws IOException {
@@ -267,7 +269,7 @@ final class Installer {
         }
 
         /** Queues the read-back of every image's newly contiguous journaled chunks; surfaces an earlier failure. */
-        void advance(DownloadJournal journal) throws InstallException {
+        void advance(DownloadJournal journal) throws AgentException {
             if (failure != null) throw failure;
             for (int i = 0; i < images.size(); i++) {
                 ManifestImage im = images.get(i);
@@ -282,7 +284,7 @@ final class Installer {
         }
 
         /** Reads what is left and checks every image hash. */
-        void finish() throws InstallException, InterruptedException {
+        void finish() throws AgentException, InterruptedException {
             for (int i = 0; i < images.size(); i++) {
                 int image = i;
                 long size = images.get(i).size();
@@ -291,14 +293,14 @@ final class Installer {
             try {
                 last.get();
             } catch (java.util.concurrent.ExecutionException e) {
-                throw new InstallException("SLOT_IO_ERROR", "read-back of slot " + target + ": " + e.getCause(), e.getCause());
+                throw new AgentException(AgentError.SLOT_IO_ERROR, "read-back of slot " + target + ": " + e.getCause(), e.getCause());
             }
             if (failure != null) throw failure;
             for (int i = 0; i < images.size(); i++) {
                 ManifestImage im = images.get(i);
                 String got = Sha256.hex(digests[i].digest());
                 if (!got.equals(im.sha256())) {
-                    throw new InstallException("IMAGE_HASH_MISMATCH", "read-back of slot " + target + " (" + storage.describe(target)
+                    throw new AgentException(AgentError.IMAGE_HASH_MISMATCH, "read-back of slot " + target + " (" + storage.describe(target)
                             + "): image '" + im.slotClass() + "' SHA-256 " + got + " differs from the signed " + im.sha256()
                             + "; the storage did not keep what was written");
                 }
@@ -313,7 +315,7 @@ final class Installer {
                     bb.clear().limit((int) Math.min(bb.capacity(), limit - pos));
                     int n = ch.read(bb, pos);
                     if (n < 0) {
-                        failure = new InstallException("SLOT_IO_ERROR", "slot " + target + " ended at " + pos + " bytes while reading back");
+                        failure = new AgentException(AgentError.SLOT_IO_ERROR, "slot " + target + " ended at " + pos + " bytes while reading back");
                         return;
                     }
                     bb.flip();
@@ -340,7 +342,7 @@ final class Installer {
     private BundleSource.Fetched fetchChunk(BundleSource src, Header h, Todo d, byte[] buf) throws FetchException, InterruptedException {
         BundleSource.Fetched f = src.fetch(d.offset(), d.length(), h.identity(), buf);
         hook.bytes(src.bytesFetched());
-        if (f.length() != d.length()) throw FetchException.retry("CONNECTION_LOST", "short chunk");
+        if (f.length() != d.length()) throw new FetchException(AgentError.CONNECTION_LOST, "short chunk");
         return f;
     }
 
@@ -349,14 +351,14 @@ final class Installer {
      * fetched again (on this thread) under the same retry policy, the mismatch counting as the
      * first failure.
      */
-    private void checkChunk(BundleSource src, Header h, Todo d, byte[] buf) throws InstallException, InterruptedException {
+    private void checkChunk(BundleSource src, Header h, Todo d, byte[] buf) throws AgentException, InterruptedException {
         boolean[] fetched = {true};
         withRetry(() -> {
             if (!fetched[0]) fetchChunk(src, h, d, buf);
             fetched[0] = false;
             String got = Sha256.of(buf, 0, d.length());
             if (!got.equals(d.sha256())) {
-                throw FetchException.retry("CHUNK_HASH_MISMATCH", "image '" + d.im().slotClass() + "' chunk " + d.chunk() + " of "
+                throw new FetchException(AgentError.CHUNK_HASH_MISMATCH, "image '" + d.im().slotClass() + "' chunk " + d.chunk() + " of "
                         + d.im().chunkCount() + ": SHA-256 " + got + " differs from the signed " + d.sha256());
             }
             return null;
@@ -364,16 +366,16 @@ final class Installer {
     }
 
     /** Waits for a prefetch; its failures surface here as if the fetch had run on this thread. */
-    private static void await(java.util.concurrent.Future<BundleSource.Fetched> f) throws InstallException, InterruptedException {
+    private static void await(java.util.concurrent.Future<BundleSource.Fetched> f) throws AgentException, InterruptedException {
         try {
             f.get();
         } catch (java.util.concurrent.ExecutionException e) {
             Throwable c = e.getCause();
-            if (c instanceof InstallException ie) throw ie;
+            if (c instanceof AgentException ie) throw ie;
             if (c instanceof InterruptedException ie) throw ie;
             if (c instanceof Error err) throw err; // a test's simulated power cut, or a real VM error
             if (c instanceof RuntimeException re) throw re;
-            throw new InstallException("DOWNLOAD_ERROR", String.valueOf(c), c);
+            throw new AgentException(AgentError.DOWNLOAD_ERROR, String.valueOf(c), c);
         }
     }
 
@@ -391,11 +393,11 @@ final class Installer {
         }
     }
 
-    static InstallException ioFailure(Slot target, IOException e) {
+    static AgentException ioFailure(Slot target, IOException e) {
         String m = String.valueOf(e.getMessage());
-        if (m.contains("No space left")) return new InstallException("NO_SPACE", "no space left: " + m, e);
-        if (m.contains("Read-only file system")) return new InstallException("READ_ONLY", "read-only file system: " + m, e);
-        return new InstallException("SLOT_IO_ERROR", "slot " + target + ": " + e, e);
+        if (m.contains("No space left")) return new AgentException(AgentError.NO_SPACE, "no space left: " + m, e);
+        if (m.contains("Read-only file system")) return new AgentException(AgentError.READ_ONLY, "read-only file system: " + m, e);
+        return new AgentException(AgentError.SLOT_IO_ERROR, "slot " + target + ": " + e, e);
     }
 
     /** A newer order replaced this one. */
@@ -410,17 +412,16 @@ final class Installer {
     }
 
     /** Runs {@code a}, retrying transient failures with backoff until the consecutive-failure cap. */
-    private BundleSource.Fetched withRetry(Attempt a, String what) throws InstallException, InterruptedException {
+    private BundleSource.Fetched withRetry(Attempt a, String what) throws AgentException, InterruptedException {
         int failures = 0;
         while (true) {
             try {
                 return a.run();
             } catch (FetchException e) {
-                if (!e.transientFailure()) throw new InstallException(e.code(), what + ": " + e.getMessage());
+                if (!e.isTransient()) throw e.withContext(what + ": ");
                 failures++;
                 if (failures >= retry.maxConsecutiveFailures()) {
-                    throw new InstallException(e.code(), what + ": giving up after " + failures + " consecutive failures; last: "
-                            + e.getMessage());
+                    throw e.withContext(what + ": giving up after " + failures + " consecutive failures; last: ");
                 }
                 sleeper.sleep(retry.delay(failures, e.retryAfter(), random));
             }

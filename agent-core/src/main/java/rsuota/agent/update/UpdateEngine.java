@@ -1,5 +1,7 @@
 package rsuota.agent.update;
 
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.hal.storage.DurableFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -165,14 +167,14 @@ public final class UpdateEngine {
      * Accepts an order. From a settled state it becomes PENDING at once (persisted); while a
      * download runs it replaces it at the next chunk boundary.
      */
-    public synchronized void order(EngineState.Order o) throws IOException, InstallException {
+    public synchronized void order(EngineState.Order o) throws IOException, AgentException {
         UpdateState s = state.state();
         if (s == UpdateState.PENDING || s == UpdateState.DOWNLOADING) {
             replacement = o;
             return;
         }
         if (!UpdateTransitions.allowed(s, UpdateEvent.ORDER)) {
-            throw new InstallException("BUSY", "the agent is " + s.reported() + "; a new install can start once it settles");
+            throw new AgentException(AgentError.BUSY, "the agent is " + s.reported() + "; a new install can start once it settles");
         }
         Files.deleteIfExists(dir.resolve(Progress.FILE));
         progress = null;
@@ -185,12 +187,12 @@ public final class UpdateEngine {
      * Orders activation of the verified release: inside the device's windows narrowed by
      * {@code window}/{@code activateAfter}, or as soon as no inhibitor holds when {@code now}.
      */
-    public synchronized void activate(String window, Instant activateAfter, boolean now) throws IOException, InstallException {
+    public synchronized void activate(String window, Instant activateAfter, boolean now) throws IOException, AgentException {
         if (window != null) {
             try {
                 MaintenanceWindow.parse(window);
             } catch (InvalidWindowException e) {
-                throw new InstallException("BAD_WINDOW", e.getMessage());
+                throw new AgentException(AgentError.BAD_WINDOW, e.getMessage());
             }
         }
         UpdateState s = state.state();
@@ -201,7 +203,7 @@ public final class UpdateEngine {
             return;
         }
         if (s != UpdateState.VERIFIED) {
-            throw new InstallException("NOTHING_TO_ACTIVATE", "the agent is " + s.reported()
+            throw new AgentException(AgentError.NOTHING_TO_ACTIVATE, "the agent is " + s.reported()
                     + "; activation needs a verified release on the inactive slot (install --download-only first)");
         }
         transition(UpdateEvent.ACTIVATE, st -> st.withActivation(EngineState.Activation.ordered(window, activateAfter, now)),
@@ -239,7 +241,7 @@ public final class UpdateEngine {
      * called off. Once the trial boot is set (activating, committing) or done, only the rev is
      * taken. Returns what it did, for the log.
      */
-    public synchronized String adopt(EngineState.Order o) throws IOException, InstallException {
+    public synchronized String adopt(EngineState.Order o) throws IOException, AgentException {
         UpdateState s = state.state();
         EngineState.Order have = state.order();
         if (have == null) return "no order in flight: rev " + o.rev() + " ignored";
@@ -283,7 +285,7 @@ public final class UpdateEngine {
      * returns to the other slot when that holds the previous good release; otherwise it throws
      * {@code NO_PREVIOUS_SLOT}, and the caller reinstalls the previous release's bundle instead.
      */
-    public synchronized void rollback(String reason) throws IOException, InstallException {
+    public synchronized void rollback(String reason) throws IOException, AgentException {
         UpdateState s = state.state();
         if (s == UpdateState.AWAITING_WINDOW || s == UpdateState.VERIFIED) {
             // The new release never booted here: the box already runs the previous one. Report the
@@ -295,13 +297,13 @@ public final class UpdateEngine {
         }
         if (s == UpdateState.ROLLING_BACK) return; // already on its way
         if (s != UpdateState.ACTIVATED && s != UpdateState.COMMITTING) {
-            throw new InstallException("NOTHING_TO_ROLL_BACK", "the agent is " + s.reported() + "; the running release is not a new one");
+            throw new AgentException(AgentError.NOTHING_TO_ROLL_BACK, "the agent is " + s.reported() + "; the running release is not a new one");
         }
         Slot booted = bootControlBooted();
         Slot other = booted.other();
         EngineState.SlotRecord prev = state.slot(other.name());
         if (!"good".equals(prev.status())) {
-            throw new InstallException("NO_PREVIOUS_SLOT", "slot " + other + " holds no good release (" + prev.status()
+            throw new AgentException(AgentError.NO_PREVIOUS_SLOT, "slot " + other + " holds no good release (" + prev.status()
                     + "); reinstall the previous release's bundle");
         }
         EngineState.Activation a = (state.activation() == null ? EngineState.Activation.ordered(null, null, false) : state.activation())
@@ -319,7 +321,7 @@ public final class UpdateEngine {
                 try {
                     EngineState.Activation a = s.activation();
                     transition(UpdateEvent.ROLLBACK, st -> st.withActivation(a.withRollback(now(), why, false))
-                            .withError(new EngineState.ErrorRecord("health_failed", why, now())), Map.of("reason", why), "health_failed");
+                            .withError(new EngineState.ErrorRecord(AgentError.HEALTH_FAILED.wire(), why, now())), Map.of("reason", why), "health_failed");
                 } catch (IOException e) {
                     log.error("cannot persist the rollback decision: {}", e.toString());
                     return state;
@@ -327,7 +329,7 @@ public final class UpdateEngine {
                 continue;
             }
             if (s.state().inFlight() && s.reentries() > MAX_REENTRIES) {
-                fail("LOOP_GUARD", "state " + s.state().reported() + " re-entered " + s.reentries() + " times after restarts");
+                fail(AgentError.LOOP_GUARD.wire(), "state " + s.state().reported() + " re-entered " + s.reentries() + " times after restarts");
                 continue;
             }
             try {
@@ -348,13 +350,13 @@ public final class UpdateEngine {
                     default -> false;
                 };
                 if (!progressed) return state;
-            } catch (InstallException e) {
-                fail(e.code(), e.getMessage());
+            } catch (AgentException e) {
+                fail(e.wireCode(), e.detail());
             } catch (IOException e) {
                 // The state directory itself failed (disk full, read-only): the last persisted state stays as it was.
-                InstallException ie = Installer.ioFailure(null, e);
+                AgentException ie = Installer.ioFailure(null, e);
                 log.error("cannot persist state in {}: {}", dir, e.toString());
-                state = state.withState(UpdateState.FAILED, now()).withError(new EngineState.ErrorRecord(ie.code(),
+                state = state.withState(UpdateState.FAILED, now()).withError(new EngineState.ErrorRecord(ie.wireCode(),
                         "state directory " + dir + ": " + e.getMessage(), now()));
                 return state;
             } catch (Installer.Cancelled c) {
@@ -363,7 +365,7 @@ public final class UpdateEngine {
         }
     }
 
-    private void pending() throws IOException, InstallException, InterruptedException, Installer.Cancelled {
+    private void pending() throws IOException, AgentException, InterruptedException, Installer.Cancelled {
         EngineState.Order o = state.order();
         Slot target = inactive();
         Installer inst = installer();
@@ -380,24 +382,24 @@ public final class UpdateEngine {
         }
     }
 
-    private void downloading() throws IOException, InstallException, InterruptedException, Installer.Cancelled {
+    private void downloading() throws IOException, AgentException, InterruptedException, Installer.Cancelled {
         EngineState.Target t = state.target();
         Slot target = Slot.parse(t.slot());
         if (target == bootControlBooted()) {
-            throw new InstallException("SLOT_IS_RUNNING", "slot " + target + " is the running system; refusing to write it");
+            throw new AgentException(AgentError.SLOT_IS_RUNNING, "slot " + target + " is the running system; refusing to write it");
         }
         // A/B order: the slot is unbootable before its first byte changes, and stays so until activation.
         try {
             parts.boot().markBad(target);
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "cannot mark slot " + target + " bad before writing it: " + e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, "cannot mark slot " + target + " bad before writing it: " + e.getMessage());
         }
         Installer inst = installer();
         byte[] head;
         try {
             head = Files.readAllBytes(dir.resolve(HEADER_FILE));
         } catch (NoSuchFileException e) {
-            throw new InstallException("STATE_LOST", "header of the download in progress is missing from " + dir + "; order the install again");
+            throw new AgentException(AgentError.STATE_LOST, "header of the download in progress is missing from " + dir + "; order the install again");
         }
         Installer.Header h = inst.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()),
                 t.manifestDigest(), target);
@@ -436,7 +438,7 @@ public final class UpdateEngine {
         return base.narrowedBy(a.activateAfter(), w);
     }
 
-    private boolean awaitingWindow() throws IOException, InstallException {
+    private boolean awaitingWindow() throws IOException, AgentException {
         EngineState.Activation a = state.activation();
         Instant t = now();
         WindowSchedule schedule = scheduleFor(a);
@@ -456,7 +458,7 @@ public final class UpdateEngine {
     }
 
     /** Sets the trial (once, remembered) and reboots; after the reboot, compares what booted with what was expected. */
-    private boolean activating() throws IOException, InstallException {
+    private boolean activating() throws IOException, AgentException {
         EngineState.Activation a = state.activation();
         Slot target = Slot.parse(state.target().slot());
         Slot previous = Slot.parse(a.previousSlot());
@@ -474,7 +476,7 @@ public final class UpdateEngine {
                 // came up (hang ended by the watchdog, kernel panic): the bootloader fell back.
                 transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
                         new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
-                        .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " did not boot within "
+                        .withError(new EngineState.ErrorRecord(AgentError.BOOT_FAILED.wire(), "slot " + target + " did not boot within "
                                 + parts.bootTries() + " tries; running slot " + booted, now())),
                         Map.of("slot", target.name()), "boot_failed");
                 markBadQuietly(target);
@@ -487,7 +489,7 @@ public final class UpdateEngine {
         try {
             parts.boot().setTrial(target, parts.bootTries());
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "cannot set slot " + target + " for a trial boot: " + e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, "cannot set slot " + target + " for a trial boot: " + e.getMessage());
         }
         amend(state.withActivation(a.withTrialSince(now())));
         parts.hook().at("trial-set");
@@ -496,7 +498,7 @@ public final class UpdateEngine {
         return false;
     }
 
-    private boolean committing() throws IOException, InstallException {
+    private boolean committing() throws IOException, AgentException {
         EngineState.Activation a = state.activation();
         Slot target = Slot.parse(state.target().slot());
         Slot booted = bootControlBooted();
@@ -504,7 +506,7 @@ public final class UpdateEngine {
             // the watchdog reset the box during the commit window and the bootloader fell back
             transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
                     new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
-                    .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " stopped booting during the commit window", now())),
+                    .withError(new EngineState.ErrorRecord(AgentError.BOOT_FAILED.wire(), "slot " + target + " stopped booting during the commit window", now())),
                     Map.of("slot", target.name()), "boot_failed");
             markBadQuietly(target);
             return true;
@@ -530,7 +532,7 @@ public final class UpdateEngine {
         if (v instanceof Verdict.Unhealthy u) {
             monitor = null;
             transition(UpdateEvent.ROLLBACK, st -> st.withActivation(a.withRollback(now(), u.reason(), false))
-                    .withError(new EngineState.ErrorRecord("health_failed", u.reason(), now())), Map.of("reason", u.reason()), "health_failed");
+                    .withError(new EngineState.ErrorRecord(AgentError.HEALTH_FAILED.wire(), u.reason(), now())), Map.of("reason", u.reason()), "health_failed");
             return true;
         }
         return false; // keep watching: the caller comes back after the check interval
@@ -541,7 +543,7 @@ public final class UpdateEngine {
      * for a trial (commanded), reboot once, then verify the previous slot is healthy. Never loops
      * between slots: one reboot, then rolled_back or needs_investigation.
      */
-    private boolean rollingBack() throws IOException, InstallException {
+    private boolean rollingBack() throws IOException, AgentException {
         EngineState.Activation a = state.activation();
         Slot previous = Slot.parse(a.previousSlot());
         Slot failed = previous.other();
@@ -572,14 +574,14 @@ public final class UpdateEngine {
                 }
             } else {
                 String why = ((Verdict.Unhealthy) v).reason();
-                transition(UpdateEvent.UNHEALTHY, st -> st.withError(new EngineState.ErrorRecord("previous_unhealthy",
+                transition(UpdateEvent.UNHEALTHY, st -> st.withError(new EngineState.ErrorRecord(AgentError.PREVIOUS_UNHEALTHY.wire(),
                         "slot " + previous + " runs but is not healthy either: " + why, now())), Map.of("reason", why), "previous_unhealthy");
             }
             return true;
         }
         if (a.rollbackReboots() >= 1) {
             // rebooted once already and the failed slot still runs: the previous one did not boot
-            transition(UpdateEvent.FAILURE, st -> st.withError(new EngineState.ErrorRecord("previous_unbootable",
+            transition(UpdateEvent.FAILURE, st -> st.withError(new EngineState.ErrorRecord(AgentError.PREVIOUS_UNBOOTABLE.wire(),
                     "rolled back to slot " + previous + " but slot " + booted + " runs again", now())), null, "previous_unbootable");
             return true;
         }
@@ -590,7 +592,7 @@ public final class UpdateEngine {
                 parts.boot().markBad(failed);
             }
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "rollback: " + e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, "rollback: " + e.getMessage());
         }
         amend(state.withActivation(a.withRollbackReboot()));
         parts.hook().at("rollback-set");
@@ -612,21 +614,21 @@ public final class UpdateEngine {
         }
     }
 
-    private void requestReboot(String reason) throws InstallException {
+    private void requestReboot(String reason) throws AgentException {
         rebootRequested = true;
         try {
             parts.reboot().reboot(reason);
         } catch (IOException e) {
             rebootRequested = false;
-            throw new InstallException("REBOOT_FAILED", "cannot reboot (" + reason + "): " + e.getMessage());
+            throw new AgentException(AgentError.REBOOT_FAILED, "cannot reboot (" + reason + "): " + e.getMessage());
         }
     }
 
-    private int bootTries(Slot s) throws InstallException {
+    private int bootTries(Slot s) throws AgentException {
         try {
             return parts.boot().state().triesLeft().getOrDefault(s, 0);
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, e.getMessage());
         }
     }
 
@@ -638,15 +640,15 @@ public final class UpdateEngine {
         }
     }
 
-    private Slot bootControlBooted() throws InstallException {
+    private Slot bootControlBooted() throws AgentException {
         try {
             return parts.boot().booted();
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, e.getMessage());
         }
     }
 
-    private Slot inactive() throws InstallException {
+    private Slot inactive() throws AgentException {
         return bootControlBooted().other();
     }
 
