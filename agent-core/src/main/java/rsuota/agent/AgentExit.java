@@ -12,7 +12,7 @@ public enum AgentExit implements ExitStatus {
     INTERNAL(ExitStatus.INTERNAL, "internal error (a bug: the stack trace follows on stderr)"),
     USAGE(ExitStatus.USAGE, "usage error"),
     /** The update engine refused the order or the install failed; stderr has CODE: message. */
-    FAILED(3, "install, activation, rollback or health check failed (CODE: message on stderr)"),
+    FAILED(3, "install, activate, rollback or health check failed (CODE: message on stderr)"),
     CONFIG(4, "configuration unusable"),
     LOCKED(5, "another rsu-agent holds the state directory"),
     STATE(6, "state or boot environment unreadable");
