@@ -28,6 +28,13 @@ public interface ExitStatus {
     /** One line for the --help footer. */
     String meaning();
 
+    /** A status of a tool that keeps its codes as int constants (fleetctl: they are public API). */
+    static ExitStatus of(int code, String meaning) {
+        return new Listed(code, meaning);
+    }
+
+    record Listed(int code, String meaning) implements ExitStatus {}
+
     /** Sets the {@code --help} footer of {@code cl}'s top command to list every status, in numeric order. */
     static void document(CommandLine cl, List<? extends ExitStatus> statuses) {
         Map<String, String> list = new LinkedHashMap<>();
