@@ -1,14 +1,11 @@
 package rsuota.agent.cli;
 
 import java.io.IOException;
-import java.nio.channels.FileLock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
 import rsuota.agent.AgentException;
-import rsuota.agent.config.AgentConfig;
-import rsuota.agent.update.UpdateEngine;
 
 /** Activates the verified release, inside a maintenance window or now. */
 @Command(name = "activate", mixinStandardHelpOptions = true,
@@ -20,11 +17,9 @@ final class ActivateCommand extends DeviceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Failure, InterruptedException, IOException, AgentException {
         if (now && window != null) throw new CommandLine.ParameterException(spec.commandLine(), "give --now or --window, not both");
-        AgentConfig c = config();
-        try (FileLock lock = lockState(c)) {
-            UpdateEngine engine = engine(c);
+        return withEngine((engine, out) -> {
             engine.activate(window, null, now);
-            return afterActivationStep(engine, engine.run(), spec.commandLine().getOut());
-        }
+            return afterActivationStep(engine, engine.run(), out);
+        });
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.Map;
 import picocli.CommandLine;
+import rsuota.agent.AgentException;
 import rsuota.agent.AgentExit;
 import rsuota.agent.config.AgentConfig;
 import rsuota.agent.config.Assembly;
@@ -77,22 +78,36 @@ abstract class DeviceCommand {
     static Map<String, Object> readStatus(AgentConfig c) throws Failure {
         try {
             return StatusView.read(c.stateDir(), Assembly.bootControl(c), clock.instant());
-        } catch (IOException e) {
-            throw new Failure(AgentExit.STATE, "STATE: " + e.getMessage());
-        } catch (BootControlException e) {
-            throw new Failure(AgentExit.STATE, "BOOT_CONTROL: " + e.getMessage());
+        } catch (IOException | BootControlException e) {
+            throw cannotOpen(e);
         }
     }
 
     static UpdateEngine engine(AgentConfig c) throws Failure {
         try {
             return new UpdateEngine(c.stateDir(), Assembly.parts(c, EventSink.DISCARD, clock, Sleeper.REAL, CrashHook.NONE));
-        } catch (AgentConfig.ConfigException e) {
-            throw new Failure(AgentExit.CONFIG, "CONFIG: " + e.getMessage());
-        } catch (IOException e) {
-            throw new Failure(AgentExit.STATE, "STATE: " + e.getMessage());
-        } catch (BootControlException e) {
-            throw new Failure(AgentExit.STATE, "BOOT_CONTROL: " + e.getMessage());
+        } catch (AgentConfig.ConfigException | IOException | BootControlException e) {
+            throw cannotOpen(e);
+        }
+    }
+
+    /** Why the device could not be opened, as the CLI reports it: configuration, state directory or boot environment. */
+    static Failure cannotOpen(Exception e) {
+        if (e instanceof AgentConfig.ConfigException) return new Failure(AgentExit.CONFIG, "CONFIG: " + e.getMessage());
+        if (e instanceof BootControlException) return new Failure(AgentExit.STATE, "BOOT_CONTROL: " + e.getMessage());
+        return new Failure(AgentExit.STATE, "STATE: " + e.getMessage());
+    }
+
+    /** What a command does with the engine while it holds the state-directory lock. */
+    interface EngineStep {
+        int run(UpdateEngine engine, PrintWriter out) throws Failure, InterruptedException, IOException, AgentException;
+    }
+
+    /** Opens the device's engine under the state-directory lock (one engine per directory) and runs {@code step}. */
+    int withEngine(EngineStep step) throws Failure, InterruptedException, IOException, AgentException {
+        AgentConfig c = config();
+        try (FileLock lock = lockState(c)) {
+            return step.run(engine(c), spec.commandLine().getOut());
         }
     }
 

@@ -1,17 +1,13 @@
 package rsuota.agent.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.channels.FileLock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import rsuota.agent.AgentException;
-import rsuota.agent.config.AgentConfig;
 import rsuota.agent.update.EngineState;
 import rsuota.agent.update.Progress;
-import rsuota.agent.update.UpdateEngine;
 import rsuota.agent.update.UpdateState;
 
 /** Installs a bundle to the inactive slot, resuming an interrupted install of the same source. */
@@ -23,10 +19,7 @@ final class InstallCommand extends DeviceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Failure, InterruptedException, IOException, AgentException {
-        AgentConfig c = config();
-        PrintWriter out = spec.commandLine().getOut();
-        try (FileLock lock = lockState(c)) {
-            UpdateEngine engine = engine(c);
+        return withEngine((engine, out) -> {
             EngineState s = engine.state();
             boolean resume = s.state().inFlight() && s.order() != null && s.order().source().equals(source);
             if (resume) {
@@ -56,6 +49,6 @@ final class InstallCommand extends DeviceCommand implements Callable<Integer> {
                 return 0;
             }
             return afterActivationStep(engine, end, out);
-        }
+        });
     }
 }

@@ -1,15 +1,11 @@
 package rsuota.agent.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.channels.FileLock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rsuota.agent.AgentException;
-import rsuota.agent.config.AgentConfig;
 import rsuota.agent.update.EngineState;
-import rsuota.agent.update.UpdateEngine;
 import rsuota.agent.update.UpdateState;
 
 /** Returns to the previous release on the other slot. */
@@ -21,10 +17,7 @@ final class RollbackCommand extends DeviceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Failure, InterruptedException, IOException, AgentException {
-        AgentConfig c = config();
-        PrintWriter out = spec.commandLine().getOut();
-        try (FileLock lock = lockState(c)) {
-            UpdateEngine engine = engine(c);
+        return withEngine((engine, out) -> {
             java.io.Console console = System.console();
             if (!yes && console != null) {
                 EngineState st = engine.state();
@@ -43,6 +36,6 @@ final class RollbackCommand extends DeviceCommand implements Callable<Integer> {
                 return 0;
             }
             return afterActivationStep(engine, end, out);
-        }
+        });
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.channels.FileLock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import rsuota.agent.AgentExit;
 import rsuota.agent.config.AgentConfig;
 import rsuota.hal.boot.BootControlException;
 
@@ -31,12 +30,8 @@ final class RunCommand extends DeviceCommand implements Callable<Integer> {
             }
             spec.commandLine().getOut().println(reboot ? "stopped for a reboot" : "stopped");
             return 0;
-        } catch (AgentConfig.ConfigException e) {
-            throw new Failure(AgentExit.CONFIG, "CONFIG: " + e.getMessage());
-        } catch (IOException e) {
-            throw new Failure(AgentExit.STATE, "STATE: " + e.getMessage());
-        } catch (BootControlException e) {
-            throw new Failure(AgentExit.STATE, "BOOT_CONTROL: " + e.getMessage());
+        } catch (AgentConfig.ConfigException | IOException | BootControlException e) {
+            throw cannotOpen(e);
         }
     }
 }

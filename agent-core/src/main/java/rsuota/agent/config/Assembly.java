@@ -2,7 +2,6 @@ package rsuota.agent.config;
 
 import java.io.IOException;
 import java.time.Clock;
-import rsuota.agent.AgentError;
 import rsuota.agent.AgentException;
 import rsuota.agent.download.HttpBundleSource;
 import rsuota.agent.download.RetryPolicy;

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rsuota.agent.AgentError;
 import rsuota.agent.AgentException;
-import rsuota.agent.link.CommandHandler;
 import rsuota.wire.MqttCommand;
 
 /** Resumable upload against a server that cuts the connection in the middle of PUT bodies. */
