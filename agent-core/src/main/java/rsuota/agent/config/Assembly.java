@@ -2,6 +2,7 @@ package rsuota.agent.config;
 
 import java.io.IOException;
 import java.time.Clock;
+import rsuota.agent.AgentException;
 import rsuota.agent.download.HttpBundleSource;
 import rsuota.agent.download.RetryPolicy;
 import rsuota.agent.download.Sleeper;
@@ -84,7 +85,7 @@ public final class Assembly {
             javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
             ctx.init(null, tmf.getTrustManagers(), null);
             return ctx;
-        } catch (rsuota.agent.link.LinkException | Pem.PemException | IOException | java.security.GeneralSecurityException e) {
+        } catch (AgentException | Pem.PemException | IOException | java.security.GeneralSecurityException e) {
             throw new AgentConfig.ConfigException(c.file() + ": download.tls.*: " + e.getMessage());
         }
     }

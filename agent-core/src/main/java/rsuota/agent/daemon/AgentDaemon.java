@@ -14,6 +14,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.agent.config.AgentConfig;
 import rsuota.agent.config.Assembly;
 import rsuota.agent.diag.DiagnosticsCollector;
@@ -34,7 +36,6 @@ import rsuota.agent.report.OutboxConfig;
 import rsuota.agent.report.Reporter;
 import rsuota.agent.update.CrashHook;
 import rsuota.agent.update.EngineState;
-import rsuota.agent.update.InstallException;
 import rsuota.agent.update.StatusView;
 import rsuota.agent.update.UpdateEngine;
 import rsuota.agent.update.UpdateState;
@@ -300,7 +301,7 @@ public final class AgentDaemon implements AutoCloseable {
                     try {
                         log.info("desired rev {}: {}", d.rev(), engine.adopt(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(),
                                 d.rev(), !activate, d.rolloutId(), d.window(), d.activateAfter())));
-                    } catch (IOException | InstallException e) {
+                    } catch (IOException | AgentException e) {
                         log.error("desired rev {} not adopted: {}", d.rev(), e.toString());
                     }
                     return;
@@ -309,7 +310,7 @@ public final class AgentDaemon implements AutoCloseable {
                 try {
                     engine.order(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(), d.rev(), !activate, d.rolloutId(),
                             d.window(), d.activateAfter()));
-                } catch (IOException | InstallException e) {
+                } catch (IOException | AgentException e) {
                     log.warn("order of rev {} refused: {}", d.rev(), e.getMessage());
                 }
             }
@@ -319,15 +320,15 @@ public final class AgentDaemon implements AutoCloseable {
                 if (!notActivated && (runningRelease(now, d.manifestDigest()) || releaseRunning(now, d.release()))) return;
                 try {
                     engine.rollback("controller rollback, rev " + d.rev());
-                } catch (InstallException e) {
-                    if (e.code().equals("NO_PREVIOUS_SLOT") && d.bundleUrl() != null) {
+                } catch (AgentException e) {
+                    if (e.code() == AgentError.NO_PREVIOUS_SLOT && d.bundleUrl() != null) {
                         try {
                             engine.order(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(), d.rev(), false, d.rolloutId()));
-                        } catch (IOException | InstallException e2) {
+                        } catch (IOException | AgentException e2) {
                             log.warn("reinstall for rollback rev {} refused: {}", d.rev(), e2.getMessage());
                         }
                     } else {
-                        log.info("rollback rev {}: {}", d.rev(), e.getMessage());
+                        log.info("rollback rev {}: {}", d.rev(), e.detail());
                     }
                 } catch (IOException e) {
                     log.error("rollback rev {} not persisted: {}", d.rev(), e.toString());

@@ -1,5 +1,7 @@
 package rsuota.agent.update;
 
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentError;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
@@ -73,7 +75,7 @@ final class TrialBoot {
     }
 
     /** {@link UpdateEngine#rollback}: the decision and its persisted transition; {@link #rollingBack} acts on it. */
-    void order(String reason) throws IOException, InstallException {
+    void order(String reason) throws IOException, AgentException {
         UpdateState s = state().state();
         if (s == UpdateState.AWAITING_WINDOW || s == UpdateState.VERIFIED) {
             // The new release never booted here: the box already runs the previous one. Report the
@@ -85,13 +87,13 @@ final class TrialBoot {
         }
         if (s == UpdateState.ROLLING_BACK) return; // already on its way
         if (s != UpdateState.ACTIVATED && s != UpdateState.COMMITTING) {
-            throw new InstallException("NOTHING_TO_ROLL_BACK", "the agent is " + s.reported() + "; the running release is not a new one");
+            throw new AgentException(AgentError.NOTHING_TO_ROLL_BACK, "the agent is " + s.reported() + "; the running release is not a new one");
         }
         Slot booted = slots.booted();
         Slot other = booted.other();
         EngineState.SlotRecord prev = state().slot(other.name());
         if (!"good".equals(prev.status())) {
-            throw new InstallException("NO_PREVIOUS_SLOT", "slot " + other + " holds no good release (" + prev.status()
+            throw new AgentException(AgentError.NO_PREVIOUS_SLOT, "slot " + other + " holds no good release (" + prev.status()
                     + "); reinstall the previous release's bundle");
         }
         EngineState.Activation a = (state().activation() == null ? EngineState.Activation.ordered(null, null, false) : state().activation())
@@ -100,7 +102,7 @@ final class TrialBoot {
     }
 
     /** Sets the trial (once, remembered) and reboots; after the reboot, compares what booted with what was expected. */
-    boolean activating() throws IOException, InstallException {
+    boolean activating() throws IOException, AgentException {
         EngineState.Activation a = state().activation();
         Slot target = Slot.parse(state().target().slot());
         Slot previous = Slot.parse(a.previousSlot());
@@ -131,7 +133,7 @@ final class TrialBoot {
         try {
             parts.boot().setTrial(target, parts.bootTries());
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "cannot set slot " + target + " for a trial boot: " + e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, "cannot set slot " + target + " for a trial boot: " + e.getMessage());
         }
         engine.amend(state().withActivation(a.withTrialSince(now())));
         parts.hook().at("trial-set");
@@ -140,7 +142,7 @@ final class TrialBoot {
         return false;
     }
 
-    boolean committing() throws IOException, InstallException {
+    boolean committing() throws IOException, AgentException {
         EngineState.Activation a = state().activation();
         Slot target = Slot.parse(state().target().slot());
         Slot booted = slots.booted();
@@ -197,7 +199,7 @@ final class TrialBoot {
      * for a trial (commanded), reboot once, then verify the previous slot is healthy. Never loops
      * between slots: one reboot, then rolled_back or needs_investigation.
      */
-    boolean rollingBack() throws IOException, InstallException {
+    boolean rollingBack() throws IOException, AgentException {
         EngineState.Activation a = state().activation();
         Slot previous = Slot.parse(a.previousSlot());
         Slot failed = previous.other();
@@ -246,7 +248,7 @@ final class TrialBoot {
                 parts.boot().markBad(failed);
             }
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "rollback: " + e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, "rollback: " + e.getMessage());
         }
         engine.amend(state().withActivation(a.withRollbackReboot()));
         parts.hook().at("rollback-set");
@@ -262,13 +264,13 @@ final class TrialBoot {
         }
     }
 
-    private void requestReboot(String reason) throws InstallException {
+    private void requestReboot(String reason) throws AgentException {
         rebootRequested = true;
         try {
             parts.reboot().reboot(reason);
         } catch (IOException e) {
             rebootRequested = false;
-            throw new InstallException("REBOOT_FAILED", "cannot reboot (" + reason + "): " + e.getMessage());
+            throw new AgentException(AgentError.REBOOT_FAILED, "cannot reboot (" + reason + "): " + e.getMessage());
         }
     }
 }

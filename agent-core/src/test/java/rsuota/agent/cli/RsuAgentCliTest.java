@@ -143,4 +143,16 @@ class RsuAgentCliTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Files.size(out)).isGreaterThan(100);
     }
+
+    /** rsu-agent returns only AgentExit statuses (AgentError names one per code), so listing the table is enough. */
+    @Test
+    void helpListsEveryExitStatus() {
+        Run r = cli("--help");
+        assertThat(r.code()).isZero();
+        // picocli wraps long meanings; compare with the whitespace folded
+        String help = r.out().replaceAll("\\s+", " ");
+        for (rsuota.agent.AgentExit x : rsuota.agent.AgentExit.values()) {
+            assertThat(help).as("--help lists exit %d", x.code()).contains(" " + x.code() + " " + x.meaning() + " ");
+        }
+    }
 }
