@@ -19,7 +19,7 @@ final class DiagCollectCommand extends DeviceCommand implements Callable<Integer
     public Integer call() throws Failure {
         AgentConfig c = config();
         try {
-            String app = c.get("app.unit") == null ? "rsu-app.service" : c.get("app.unit");
+            String app = c.app().unit();
             var collector = new rsuota.agent.diag.DiagnosticsCollector(rsuota.agent.diag.DiagnosticsConfig.of(
                     c.stateDir().resolve("logs"), c.stateDir(), c.file(), List.of("rsu-agent.service", app)), clock);
             collector.collect(out);

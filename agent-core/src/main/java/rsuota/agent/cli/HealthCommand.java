@@ -17,12 +17,7 @@ final class HealthCommand extends DeviceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Failure {
         AgentConfig c = config();
-        rsuota.agent.health.HealthConfig hc;
-        try {
-            hc = rsuota.agent.health.HealthConfig.parse(c.raw(), c.file(), null);
-        } catch (AgentConfig.ConfigException e) {
-            throw new Failure(AgentExit.CONFIG, "CONFIG: " + e.getMessage());
-        }
+        rsuota.agent.health.HealthConfig hc = c.health();
         List<rsuota.agent.health.ProbeResult> results = new rsuota.agent.health.HealthMonitor(hc, clock.instant()).checkOnce();
         PrintWriter out = spec.commandLine().getOut();
         boolean all = results.stream().allMatch(rsuota.agent.health.ProbeResult::pass);

@@ -22,7 +22,7 @@ import rsuota.cli.ExitStatus;
         description = "RSU OTA device agent: install signed bundles to the inactive A/B slot, show status.",
         subcommands = {SimInitCommand.class, InstallCommand.class, StatusCommand.class, SlotsCommand.class,
                 ActivateCommand.class, RollbackCommand.class, LockCommand.class, UnlockCommand.class, HealthCommand.class,
-                RunCommand.class, DiagCommand.class})
+                RunCommand.class, DiagCommand.class, ConfigCommand.class})
 public final class RsuAgent implements Callable<Integer> {
 
     @Option(names = "--config", description = "agent configuration file (agent.conf)", scope = CommandLine.ScopeType.INHERIT)

@@ -25,7 +25,7 @@ final class StatusCommand extends DeviceCommand implements Callable<Integer> {
         }
         Map<String, Object> dl = (Map<String, Object>) st.get("download");
         Map<String, Object> err = (Map<String, Object>) st.get("lastError");
-        out.printf("device:   %s (variant %s)%n", c.deviceId(), c.variant());
+        out.printf("device:   %s (variant %s)%n", c.device().id(), c.device().variant());
         out.printf("state:    %s%s%n", st.get("state"), st.get("release") != null ? " (release " + st.get("release") + ")" : "");
         long total = ((Number) dl.get("payloadBytes")).longValue();
         if (total > 0) {

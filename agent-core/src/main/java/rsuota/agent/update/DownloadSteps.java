@@ -1,5 +1,6 @@
 package rsuota.agent.update;
 
+import rsuota.wire.SlotState;
 import rsuota.agent.AgentException;
 import rsuota.agent.AgentError;
 import java.io.IOException;
@@ -84,7 +85,7 @@ final class DownloadSteps {
                     target.name(), h.identity().size(), h.identity().etag(), m.payloadSize(), chunks, src.bytesFetched());
             DurableFiles.writeAtomically(dir.resolve(HEADER_FILE), h.headerBytes());
             engine.transition(UpdateEvent.SUCCESS, st -> st.withTarget(t)
-                    .withSlot(target.name(), new EngineState.SlotRecord(null, null, "writing")), Map.of("slot", target.name()));
+                    .withSlot(target.name(), new EngineState.SlotRecord(null, null, SlotState.WRITING.wire())), Map.of("slot", target.name()));
         }
     }
 
@@ -116,7 +117,7 @@ final class DownloadSteps {
                     t.chunksTotal(), t.payloadBytes())), engine::replacementWaiting);
         }
         engine.transition(UpdateEvent.SUCCESS, st -> st.withSlot(target.name(),
-                new EngineState.SlotRecord(t.release(), t.manifestDigest(), "verified")), Map.of("slot", target.name()));
+                new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.VERIFIED.wire())), Map.of("slot", target.name()));
         // progress.json stays: it tells status how many bytes this install fetched.
         SlotFiller.deleteJournal(dir);
     }

@@ -1,5 +1,6 @@
 package rsuota.agent.update;
 
+import rsuota.wire.SlotState;
 import rsuota.agent.AgentException;
 import rsuota.agent.AgentError;
 import java.io.IOException;
@@ -66,7 +67,7 @@ final class TrialBoot {
     void refreshGoodSlot(Slot booted) {
         UpdateState st = state().state();
         if (st == UpdateState.ACTIVATING || st == UpdateState.COMMITTING || st == UpdateState.ROLLING_BACK) return;
-        if (!"good".equals(state().slot(booted.name()).status())) return;
+        if (!SlotState.GOOD.is(state().slot(booted.name()).status())) return;
         try {
             parts.boot().markGood(booted);
         } catch (BootControlException e) {
@@ -92,7 +93,7 @@ final class TrialBoot {
         Slot booted = slots.booted();
         Slot other = booted.other();
         EngineState.SlotRecord prev = state().slot(other.name());
-        if (!"good".equals(prev.status())) {
+        if (!SlotState.GOOD.is(prev.status())) {
             throw new AgentException(AgentError.NO_PREVIOUS_SLOT, "slot " + other + " holds no good release (" + prev.status()
                     + "); reinstall the previous release's bundle");
         }
@@ -109,7 +110,7 @@ final class TrialBoot {
         Slot booted = slots.booted();
         if (booted == target) {
             engine.transition(UpdateEvent.BOOTED_TRIAL, st -> st.withActivation(a.withCommitSince(now()))
-                    .withSlot(target.name(), new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "trial")), null);
+                    .withSlot(target.name(), new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), SlotState.TRIAL.wire())), null);
             monitor = null;
             return true;
         }
@@ -119,7 +120,7 @@ final class TrialBoot {
                 // The trial was set and its tries are spent, yet the old slot runs: the new one never
                 // came up (hang ended by the watchdog, kernel panic): the bootloader fell back.
                 engine.transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
-                        new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
+                        new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), SlotState.BAD.wire()))
                         .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " did not boot within "
                                 + parts.bootTries() + " tries; running slot " + booted, now())),
                         Map.of("slot", target.name()), "boot_failed");
@@ -149,7 +150,7 @@ final class TrialBoot {
         if (booted != target) {
             // the watchdog reset the box during the commit window and the bootloader fell back
             engine.transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
-                    new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
+                    new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), SlotState.BAD.wire()))
                     .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " stopped booting during the commit window", now())),
                     Map.of("slot", target.name()), "boot_failed");
             slots.markBadQuietly(target);
@@ -162,7 +163,7 @@ final class TrialBoot {
         if (v instanceof Verdict.Healthy) {
             EngineState.Target t = state().target();
             engine.transition(UpdateEvent.SUCCESS, st -> st.withFloor(Math.max(st.securityFloor(), t.securityVersion()))
-                    .withSlot(target.name(), new EngineState.SlotRecord(t.release(), t.manifestDigest(), "good")),
+                    .withSlot(target.name(), new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.GOOD.wire())),
                     Map.of("slot", target.name()));
             try {
                 parts.boot().markGood(target);
@@ -220,7 +221,7 @@ final class TrialBoot {
             if (v instanceof Verdict.Healthy) {
                 String rel = state().slot(failed.name()).release();
                 String dig = state().slot(failed.name()).manifestDigest();
-                engine.transition(UpdateEvent.SUCCESS, st -> st.withSlot(failed.name(), new EngineState.SlotRecord(rel, dig, "bad")),
+                engine.transition(UpdateEvent.SUCCESS, st -> st.withSlot(failed.name(), new EngineState.SlotRecord(rel, dig, SlotState.BAD.wire())),
                         Map.of("slot", previous.name(), "message", String.valueOf(a.rollbackReason())), a.commanded() ? "commanded" : "health_failed");
                 slots.markBadQuietly(failed);
                 try {

@@ -1,5 +1,6 @@
 package rsuota.agent.update;
 
+import rsuota.wire.SlotState;
 import rsuota.agent.AgentException;
 import rsuota.agent.AgentError;
 import java.io.IOException;
@@ -82,8 +83,8 @@ public final class UpdateEngine {
         if (s.slots().isEmpty()) {
             // First start on this box: the running slot holds the factory release and is good.
             EngineState loaded = s;
-            s = s.withSlot(booted.name(), new EngineState.SlotRecord(parts.systemRelease(), null, "good"))
-                    .withSlot(booted.other().name(), new EngineState.SlotRecord(null, null, "empty"));
+            s = s.withSlot(booted.name(), new EngineState.SlotRecord(parts.systemRelease(), null, SlotState.GOOD.wire()))
+                    .withSlot(booted.other().name(), new EngineState.SlotRecord(null, null, SlotState.EMPTY.wire()));
             store.amend(loaded, s);
         } else if (s.state().inFlight()) {
             EngineState loaded = s;

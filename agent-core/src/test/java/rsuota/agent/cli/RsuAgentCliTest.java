@@ -44,6 +44,23 @@ class RsuAgentCliTest {
     }
 
     @Test
+    void configChecksTheFileAndExplainsEveryKey() throws Exception {
+        Run ok = cli("--config", conf.toString(), "config");
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(ok.out()).contains(": ok");
+        Run explain = cli("--config", conf.toString(), "config", "--explain");
+        assertThat(explain.code()).as(explain.err()).isZero();
+        assertThat(explain.out()).containsPattern("device\\.id +rsu-7 +file")
+                .containsPattern("download\\.stallTimeout +30s +default")
+                .containsPattern("link\\.broker +- +unset");
+        Files.writeString(conf, Files.readString(conf) + "boot.tris=4\nlink.heartbeat=soon\n");
+        Run bad = cli("--config", conf.toString(), "config");
+        assertThat(bad.code()).isEqualTo(rsuota.agent.AgentExit.CONFIG.code());
+        assertThat(bad.err()).contains("2 problems").contains("boot.tris=4: unknown key (did you mean boot.tries?")
+                .contains("link.heartbeat=soon: is not a duration");
+    }
+
+    @Test
     void statusJsonHasTheContractFields() throws Exception {
         Path b = new BundleBuilder(tmp).signedBy(PKI, PKI.signer).image("rootfs", 200_000).chunkSize(64 * 1024).build("b.rsub");
         Run inst = cli("--config", conf.toString(), "install", b.toString(), "--download-only");
