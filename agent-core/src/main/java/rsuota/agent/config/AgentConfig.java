@@ -133,7 +133,8 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
             rd.errors.add(strip(e.getMessage(), file));
         }
         for (String k : new TreeSet<>(p.stringPropertyNames())) {
-            if (ConfigKeys.find(k).isEmpty()) {
+            // A section parser may have named it already (with its own hint); one line per key.
+            if (ConfigKeys.find(k).isEmpty() && rd.errors.stream().noneMatch(line -> line.contains(k))) {
                 rd.errors.add(k + "=" + p.getProperty(k).trim() + ": unknown key (did you mean " + ConfigKeys.closest(k) + "? 'rsu-agent config --explain' lists every key)");
             }
         }

@@ -136,7 +136,10 @@ final class TrialBoot {
         } catch (BootControlException e) {
             throw new AgentException(AgentError.BOOT_CONTROL, "cannot set slot " + target + " for a trial boot: " + e.getMessage());
         }
-        engine.amend(state().withActivation(a.withTrialSince(now())));
+        // The slot reads "trial" from the moment its trial boot is set, whatever happens next (a reboot
+        // here, a health window there): one word for one situation on every unit.
+        engine.amend(state().withActivation(a.withTrialSince(now())).withSlot(target.name(),
+                new EngineState.SlotRecord(state().target().release(), state().target().manifestDigest(), SlotState.TRIAL.wire())));
         parts.hook().at("trial-set");
         if (booted != previous) log.warn("activation expected slot {} to run, found {}", previous, booted);
         requestReboot("activate release " + state().target().release() + " on slot " + target);

@@ -51,7 +51,8 @@ class RsuAgentCliTest {
         Run explain = cli("--config", conf.toString(), "config", "--explain");
         assertThat(explain.code()).as(explain.err()).isZero();
         assertThat(explain.out()).containsPattern("device\\.id +rsu-7 +file")
-                .containsPattern("download\\.stallTimeout +30s +default")
+                .containsPattern("download\\.stallTimeout +30s +file")
+                .containsPattern("rollback\\.budget +15m +default")
                 .containsPattern("link\\.broker +- +unset");
         Files.writeString(conf, Files.readString(conf) + "boot.tris=4\nlink.heartbeat=soon\n");
         Run bad = cli("--config", conf.toString(), "config");
@@ -87,6 +88,9 @@ class RsuAgentCliTest {
         Run act = cli("--config", conf.toString(), "activate", "--now");
         assertThat(act.code()).as(act.err()).isZero();
         assertThat(act.out()).contains("trial boot of slot B set");
+        // The slot reads "trial" from the moment its trial boot is set, on every unit alike.
+        Run after = cli("--config", conf.toString(), "slots", "--json");
+        assertThat(new ObjectMapper().readTree(after.out()).get(1).get("state").asText()).isEqualTo("trial");
     }
 
     @Test
