@@ -1,22 +1,44 @@
 package rsuota.bundletool;
 
-/** rsu-bundle exit codes: one per kind of failure, stable for scripts. */
-final class ExitCodes {
-    private ExitCodes() {}
+import rsuota.cli.ExitStatus;
 
-    static final int OK = 0;
+/**
+ * rsu-bundle exit codes: one per kind of failure, stable for scripts (docs/bundle-format.md).
+ * 0, 1 and 2 follow the convention shared with rsu-agent and fleetctl ({@link ExitStatus}); the
+ * --help footer is generated from this table.
+ */
+enum ExitCodes implements ExitStatus {
+    OK(ExitStatus.OK, "success"),
     /** Unexpected internal error (a bug: please report it with the stack trace from --debug). */
-    static final int INTERNAL = 1;
+    INTERNAL(ExitStatus.INTERNAL, "internal error"),
     /** Bad command line. */
-    static final int USAGE = 2;
+    USAGE(ExitStatus.USAGE, "usage error"),
     /** verify: the bundle was refused; stderr has REASON_CODE: message. */
-    static final int REFUSED = 3;
+    REFUSED(3, "verify refused the bundle (REASON_CODE: message on stderr)"),
     /** A file could not be read or written. */
-    static final int IO = 4;
+    IO(4, "file could not be read or written"),
     /** A key or certificate file cannot be used. */
-    static final int KEY_MATERIAL = 5;
+    KEY_MATERIAL(5, "key or certificate unusable"),
     /** A bundle (or image) given to create/inspect/manifest/attach is malformed. */
-    static final int BAD_BUNDLE = 6;
+    BAD_BUNDLE(6, "malformed bundle or image"),
     /** signature: the bundle is unsigned, there is nothing to export. */
-    static final int NO_SIGNATURE = 7;
+    NO_SIGNATURE(7, "bundle has no signature");
+
+    private final int code;
+    private final String meaning;
+
+    ExitCodes(int code, String meaning) {
+        this.code = code;
+        this.meaning = meaning;
+    }
+
+    @Override
+    public int code() {
+        return code;
+    }
+
+    @Override
+    public String meaning() {
+        return meaning;
+    }
 }

@@ -33,25 +33,22 @@ import rsuota.bundle.Pem;
 import rsuota.bundle.Sha256;
 import rsuota.bundle.VerifiedManifest;
 import rsuota.bundle.VerifyOptions;
+import rsuota.cli.ExitStatus;
 
 /** {@code rsu-bundle}: create, inspect, sign and verify .rsub bundles. The command contract is stable. */
 @Command(name = "rsu-bundle", mixinStandardHelpOptions = true, version = "rsu-bundle 0.1.0",
         description = "Create, inspect, sign and verify signed RSU update bundles (.rsub).",
         subcommands = {RsuBundle.Create.class, RsuBundle.ManifestCmd.class, RsuBundle.SignatureCmd.class,
-                RsuBundle.AttachSignature.class, RsuBundle.Inspect.class, RsuBundle.Verify.class},
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "2:usage error", "3:verify refused the bundle (REASON_CODE: message on stderr)",
-                "4:file could not be read or written", "5:key or certificate unusable", "6:malformed bundle or image",
-                "7:bundle has no signature", "1:internal error"})
+                RsuBundle.AttachSignature.class, RsuBundle.Inspect.class, RsuBundle.Verify.class})
 public final class RsuBundle implements Callable<Integer> {
 
     /** A failure with its exit code and one-line reason. */
     static final class Failure extends Exception {
         final int code;
 
-        Failure(int code, String message) {
+        Failure(ExitCodes code, String message) {
             super(message);
-            this.code = code;
+            this.code = code.code();
         }
     }
 
@@ -72,6 +69,7 @@ public final class RsuBundle implements Callable<Integer> {
     /** Runs the tool; returns the exit code. Output goes to {@code out}, failures as one line to {@code err}. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new RsuBundle());
+        ExitStatus.document(cl, List.of(ExitCodes.values()));
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -81,7 +79,7 @@ public final class RsuBundle implements Callable<Integer> {
             }
             err.println("rsu-bundle: internal error: " + e);
             e.printStackTrace(err);
-            return ExitCodes.INTERNAL;
+            return ExitCodes.INTERNAL.code();
         });
         return cl.execute(args);
     }
@@ -138,7 +136,7 @@ public final class RsuBundle implements Callable<Integer> {
                         clock.instant()), sources, chunk, signer, out);
                 spec.commandLine().getOut().printf("wrote %s: release %s, %d image(s), %d bytes of payload, %s%n", out,
                         m.release(), m.images().size(), m.payloadSize(), unsigned ? "UNSIGNED" : "signed");
-                return ExitCodes.OK;
+                return ExitCodes.OK.code();
             } catch (BundleException e) {
                 throw new Failure(ExitCodes.BAD_BUNDLE, e.oneLine());
             } catch (IllegalArgumentException e) {
@@ -159,7 +157,7 @@ public final class RsuBundle implements Callable<Integer> {
         public Integer call() throws Failure {
             BundleHeader h = header(bundle);
             writeFile(out, h.manifestBytes());
-            return ExitCodes.OK;
+            return ExitCodes.OK.code();
         }
     }
 
@@ -173,7 +171,7 @@ public final class RsuBundle implements Callable<Integer> {
             BundleHeader h = header(bundle);
             if (!h.signed()) throw new Failure(ExitCodes.NO_SIGNATURE, bundle + " is unsigned: there is no signature to export");
             writeFile(out, h.signature());
-            return ExitCodes.OK;
+            return ExitCodes.OK.code();
         }
     }
 
@@ -200,7 +198,7 @@ public final class RsuBundle implements Callable<Integer> {
             } catch (IOException e) {
                 throw new Failure(ExitCodes.IO, "cannot write " + out + ": " + e);
             }
-            return ExitCodes.OK;
+            return ExitCodes.OK.code();
         }
     }
 
@@ -225,7 +223,7 @@ public final class RsuBundle implements Callable<Integer> {
                 j.put("payloadSize", m.payloadSize());
                 j.put("manifest", m);
                 o.println(ManifestCodec.toPrettyJson(j));
-                return ExitCodes.OK;
+                return ExitCodes.OK.code();
             }
             o.printf("bundle:           %s (format %d, %s)%n", bundle, h.formatVersion(),
                     h.signed() ? "signed, " + h.signature().length + " bytes of CMS; not verified here, use verify" : "UNSIGNED");
@@ -239,7 +237,7 @@ public final class RsuBundle implements Callable<Integer> {
                 o.printf("image %-10s %d bytes at payload offset %d, %d chunk(s) of %d bytes, sha256 %s%n", im.slotClass(),
                         im.size(), im.offset(), im.chunkCount(), im.chunkSize(), im.sha256());
             }
-            return ExitCodes.OK;
+            return ExitCodes.OK.code();
         }
     }
 
@@ -262,10 +260,10 @@ public final class RsuBundle implements Callable<Integer> {
                 VerifiedManifest vm = new BundleVerifier(opts).verifyFile(bundle, null);
                 spec.commandLine().getOut().printf("OK %s (security version %d, signed by %s at %s)%n",
                         vm.manifest().release(), vm.manifest().securityVersion(), vm.signer().subject(), vm.signer().signingTime());
-                return ExitCodes.OK;
+                return ExitCodes.OK.code();
             } catch (BundleException e) {
                 spec.commandLine().getErr().println(e.oneLine());
-                return ExitCodes.REFUSED;
+                return ExitCodes.REFUSED.code();
             } catch (NoSuchFileException e) {
                 throw new Failure(ExitCodes.IO, "no such file: " + e.getFile());
             } catch (IOException e) {

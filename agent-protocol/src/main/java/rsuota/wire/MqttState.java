@@ -33,7 +33,7 @@ public record MqttState(String schema, String deviceId, Identity identity, Map<S
         }
     }
 
-    /** @param state booted | inactive | bad ...; @param release release in the slot, or null */
+    /** @param state a {@link SlotState} wire name (empty, writing, verified, trial, good, bad); @param release release in the slot, or null */
     public record Slot(String name, String state, String release, boolean booted) {}
 
     /**

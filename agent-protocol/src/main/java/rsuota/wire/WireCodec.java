@@ -136,6 +136,12 @@ public final class WireCodec {
             require(s.deviceId() != null && Topics.DEVICE_ID.matcher(s.deviceId()).matches(), "deviceId is invalid");
             require(s.heartbeatAt() != null, "heartbeatAt is missing");
             if (s.deployment() != null) knownState(s.deployment().state(), "deployment.state");
+            if (s.slots() != null) {
+                for (MqttState.Slot slot : s.slots()) {
+                    require(slot.state() == null || SlotState.of(slot.state()).isPresent(),
+                            "slots[" + slot.name() + "].state '" + truncate(slot.state()) + "' is not a slot state (" + SlotState.names() + ")");
+                }
+            }
         } else if (v instanceof MqttPresence p) {
             require(MqttPresence.ONLINE.equals(p.status()) || MqttPresence.OFFLINE.equals(p.status()), "status must be online or offline");
         }

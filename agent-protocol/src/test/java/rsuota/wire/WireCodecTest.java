@@ -73,6 +73,13 @@ class WireCodecTest {
         WireException st = catchThrowableOfType(WireException.class, () -> WireCodec.decode(WireCodec.encode(state), MqttState.class));
         assertThat(st).isNotNull();
         assertThat(st.getMessage()).contains("deployment.state 'Activated'");
+
+        MqttState slots = new MqttState(MqttState.SCHEMA, "rsu-1", null, Map.of(),
+                java.util.List.of(new MqttState.Slot("A", "good", "2.4.0", true), new MqttState.Slot("B", "written", "2.5.0", false)),
+                new MqttState.Deployment("verified", "2.5.0", 3, 0, 0, null), null, null, at, 0);
+        WireException sl = catchThrowableOfType(WireException.class, () -> WireCodec.decode(WireCodec.encode(slots), MqttState.class));
+        assertThat(sl).isNotNull();
+        assertThat(sl.getMessage()).contains("slots[B].state 'written' is not a slot state (empty, writing, verified, trial, good, bad)");
     }
 
     @Test

@@ -217,4 +217,16 @@ distinguished_name=dn
         Run usage = sh(root, script.toString(), "verify");
         assertThat(usage.code()).isEqualTo(2);
     }
+
+    /** Every status rsu-bundle returns is an ExitCodes constant, so the footer must list the whole table. */
+    @Test
+    void helpListsEveryExitCode() {
+        Run r = cli("--help");
+        assertThat(r.code()).isZero();
+        // picocli wraps long meanings; compare with the whitespace folded
+        String help = r.out().replaceAll("\\s+", " ");
+        for (ExitCodes x : ExitCodes.values()) {
+            assertThat(help).as("--help lists exit %d", x.code()).contains(" " + x.code() + " " + x.meaning() + " ");
+        }
+    }
 }

@@ -2,6 +2,7 @@ package rsuota.agent.config;
 
 import java.io.IOException;
 import java.time.Clock;
+import rsuota.agent.AgentException;
 import rsuota.agent.download.HttpBundleSource;
 import rsuota.agent.download.RetryPolicy;
 import rsuota.agent.download.Sleeper;
@@ -33,12 +34,12 @@ public final class Assembly {
     private Assembly() {}
 
     public static BootControl bootControl(AgentConfig c) throws BootControlException {
-        return switch (c.bootBackend()) {
-            case "sim" -> SimulatedBootControl.open(c.bootSimDir());
-            case "uboot" -> new UBootControl(c.ubootConfig(), c.ubootDefaults(), c.bootTries(),
-                    new KernelCmdlineBootedSlot(c.cmdline(), c.cmdlineKey()));
-            case "grub" -> new GrubControl(c.grubEnv(), new KernelCmdlineBootedSlot(c.cmdline(), c.cmdlineKey()));
-            default -> throw new BootControlException("unknown boot backend " + c.bootBackend());
+        return switch (c.boot().backend()) {
+            case "sim" -> SimulatedBootControl.open(c.boot().simDir());
+            case "uboot" -> new UBootControl(c.boot().ubootConfig(), c.boot().ubootDefaults(), c.boot().tries(),
+                    new KernelCmdlineBootedSlot(c.boot().cmdline(), c.boot().cmdlineKey()));
+            case "grub" -> new GrubControl(c.boot().grubEnv(), new KernelCmdlineBootedSlot(c.boot().cmdline(), c.boot().cmdlineKey()));
+            default -> throw new BootControlException("unknown boot backend " + c.boot().backend());
         };
     }
 
@@ -48,8 +49,8 @@ public final class Assembly {
      * and the next start sees what booted).
      */
     public static Reboot defaultReboot(AgentConfig c) throws BootControlException {
-        if (c.bootBackend().equals("sim")) {
-            SimulatedBootControl sim = SimulatedBootControl.open(c.bootSimDir());
+        if (c.boot().backend().equals("sim")) {
+            SimulatedBootControl sim = SimulatedBootControl.open(c.boot().simDir());
             return new SimulatedReboot(reason -> {
                 try {
                     sim.simulateBoot();
@@ -67,31 +68,30 @@ public final class Assembly {
      * PKCS#8). Absent: the JDK's default trust store.
      */
     static javax.net.ssl.SSLContext downloadTls(AgentConfig c) throws AgentConfig.ConfigException {
-        String ca = c.get("download.tls.ca");
-        if (ca == null || ca.isBlank()) return null;
-        String cert = c.get("download.tls.cert");
+        AgentConfig.Download d = c.download();
+        if (d.tlsCa() == null) return null;
         try {
-            if (cert != null) {
-                return new rsuota.agent.link.TlsFiles(c.resolve(ca), c.resolve(cert), c.resolve(c.get("download.tls.key"))).sslContext();
+            if (d.tlsCert() != null) {
+                return new rsuota.agent.link.TlsFiles(d.tlsCa(), d.tlsCert(), d.tlsKey()).sslContext();
             }
             java.security.KeyStore ts = java.security.KeyStore.getInstance("PKCS12");
             ts.load(null, null);
             int i = 0;
-            for (var x : Pem.certificates(c.resolve(ca))) ts.setCertificateEntry("ca" + i++, x);
+            for (var x : Pem.certificates(d.tlsCa())) ts.setCertificateEntry("ca" + i++, x);
             javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
                     javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(ts);
             javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
             ctx.init(null, tmf.getTrustManagers(), null);
             return ctx;
-        } catch (rsuota.agent.link.LinkException | Pem.PemException | IOException | java.security.GeneralSecurityException e) {
+        } catch (AgentException | Pem.PemException | IOException | java.security.GeneralSecurityException e) {
             throw new AgentConfig.ConfigException(c.file() + ": download.tls.*: " + e.getMessage());
         }
     }
 
     /** GPIO for inhibitors: pi4j on Raspberry Pi based boards; in-memory pins in the simulation. */
     public static Gpio gpio(AgentConfig c, ActivationConfig a) throws AgentConfig.ConfigException {
-        if (!a.needsGpio() || c.bootBackend().equals("sim")) return new SimulatedGpio();
+        if (!a.needsGpio() || c.boot().backend().equals("sim")) return new SimulatedGpio();
         try {
             return Pi4jGpio.onRaspberryPi();
         } catch (GpioException e) {
@@ -119,25 +119,20 @@ public final class Assembly {
             throw new AgentConfig.ConfigException(c.file() + ": keyring " + c.keyring() + ": " + e.getMessage());
         }
         HttpBundleSource.Options http = new HttpBundleSource.Options(HttpBundleSource.Options.defaults().connectTimeout(),
-                HttpBundleSource.Options.defaults().headerTimeout(), c.stallTimeout(), downloadTls(c));
-        ActivationConfig act = ActivationConfig.parse(c.raw(), c.file());
-        HealthConfig health = HealthConfig.parse(c.raw(), c.file(), controllerReachable);
+                HttpBundleSource.Options.defaults().headerTimeout(), c.download().stallTimeout(), downloadTls(c));
+        ActivationConfig act = c.activation();
+        HealthConfig health = c.health();
+        if (controllerReachable != null) c.controllerLink().bind(controllerReachable);
         Inhibitors inhibitors;
         try {
             inhibitors = act.inhibitors(gpio != null ? gpio : gpio(c, act), c.stateDir());
         } catch (GpioException e) {
             throw new AgentConfig.ConfigException(c.file() + ": inhibitor pins: " + e.getMessage());
         }
-        Duration budget;
-        try {
-            budget = AgentConfig.parseDuration(c.raw().getProperty("rollback.budget", "15m"));
-        } catch (IllegalArgumentException e) {
-            throw new AgentConfig.ConfigException(c.file() + ": rollback.budget=" + c.raw().getProperty("rollback.budget")
-                    + " is not a duration (e.g. 15m)");
-        }
-        return new UpdateEngine.Parts(bootControl(c), new FileSlotStorage(c.slotA(), c.slotB()), keyring, c.variant(),
-                c.clockTrusted(), c.systemRelease(), new RetryPolicy(c.retryBase(), c.retryMax(), c.retryMaxFailures()),
+        Duration budget = c.rollbackBudget();
+        return new UpdateEngine.Parts(bootControl(c), new FileSlotStorage(c.slots().a(), c.slots().b()), keyring, c.device().variant(),
+                c.clockTrusted(), c.slots().systemRelease(), new RetryPolicy(c.download().retryBase(), c.download().retryMax(), c.download().retryMaxFailures()),
                 http, events, clock, sleeper, hook, reboot != null ? reboot : defaultReboot(c), act.schedule(), inhibitors,
-                health, c.bootTries(), budget);
+                health, c.boot().tries(), budget);
     }
 }

@@ -1,5 +1,6 @@
 package rsuota.agent.daemon;
 
+import rsuota.wire.SlotState;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,6 +15,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.agent.config.AgentConfig;
 import rsuota.agent.config.Assembly;
 import rsuota.agent.diag.DiagnosticsCollector;
@@ -34,7 +37,6 @@ import rsuota.agent.report.OutboxConfig;
 import rsuota.agent.report.Reporter;
 import rsuota.agent.update.CrashHook;
 import rsuota.agent.update.EngineState;
-import rsuota.agent.update.InstallException;
 import rsuota.agent.update.StatusView;
 import rsuota.agent.update.UpdateEngine;
 import rsuota.agent.update.UpdateState;
@@ -99,14 +101,11 @@ public final class AgentDaemon implements AutoCloseable {
         this.config = config;
         this.options = options;
         this.clock = options.clock();
-        this.outbox = Outbox.open(OutboxConfig.in(config.stateDir().resolve("outbox")), config.deviceId(), clock);
-        String broker = config.get("link.broker");
-        if (broker != null && !broker.isBlank()) {
-            LinkConfig lc = LinkConfig.device(broker, config.deviceId());
-            if (config.get("link.tls.ca") != null) {
-                lc = lc.withTls(new TlsFiles(config.resolve(config.get("link.tls.ca")), config.resolve(config.get("link.tls.cert")),
-                        config.resolve(config.get("link.tls.key"))));
-            }
+        this.outbox = Outbox.open(OutboxConfig.in(config.stateDir().resolve("outbox")), config.device().id(), clock);
+        AgentConfig.Link lk = config.link();
+        if (lk.broker() != null) {
+            LinkConfig lc = LinkConfig.device(lk.broker(), config.device().id());
+            if (lk.tlsCa() != null) lc = lc.withTls(new TlsFiles(lk.tlsCa(), lk.tlsCert(), lk.tlsKey()));
             this.link = new PahoMqttLink(lc, clock);
         } else {
             this.link = null;
@@ -118,24 +117,23 @@ public final class AgentDaemon implements AutoCloseable {
                 () -> l != null && l.isConnected());
         this.engine = new UpdateEngine(config.stateDir(), parts);
         this.kpis = parts.health().kpiSource();
-        Duration hb = config.get("link.heartbeat") == null ? Reporter.DEFAULT_INTERVAL : AgentConfig.parseDuration(config.get("link.heartbeat"));
-        this.reporter = link == null ? null : Reporter.forOutbox(link, outbox, config.deviceId(), this::snapshot, clock, hb);
-        this.dispatcher = link == null ? null : new CommandDispatcher(config.deviceId(), config.stateDir(), outbox,
+        Duration hb = config.link().heartbeat();
+        this.reporter = link == null ? null : Reporter.forOutbox(link, outbox, config.device().id(), this::snapshot, clock, hb);
+        this.dispatcher = link == null ? null : new CommandDispatcher(config.device().id(), config.stateDir(), outbox,
                 new CommandRouter().route(DiagnosticsCommand.TYPE, new DiagnosticsCommand(
                         new DiagnosticsCollector(DiagnosticsConfig.of(config.stateDir().resolve("logs"), config.stateDir(), config.file(),
-                                List.of("rsu-agent.service", config.get("app.unit") == null ? "rsu-app.service" : config.get("app.unit"))), clock),
+                                List.of("rsu-agent.service", config.app().unit())), clock),
                         new DiagnosticsUploader(DiagnosticsUploader::defaultClient, DiagnosticsUploader.Options.DEFAULT),
                         config.stateDir().resolve("diag-work"))), clock);
         this.notifier = SystemdNotifier.fromEnvironment();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "rsu-watchdog-" + config.deviceId());
+            Thread t = new Thread(r, "rsu-watchdog-" + config.device().id());
             t.setDaemon(true);
             return t;
         });
         Duration kick = SystemdNotifier.watchdogInterval(System.getenv()).orElse(Duration.ofSeconds(10));
         // Boxes whose agent owns the hardware watchdog kick /dev/watchdog on the same condition as systemd's.
-        String dev = config.get("watchdog.device");
-        this.hardwareWatchdog = dev == null || dev.isBlank() ? null : DevWatchdog.open(config.resolve(dev));
+        this.hardwareWatchdog = config.watchdogDevice() == null ? null : DevWatchdog.open(config.watchdogDevice());
         Watchdog target = hardwareWatchdog == null ? notifier : new Watchdog() {
             @Override
             public void kick() throws IOException {
@@ -161,9 +159,9 @@ public final class AgentDaemon implements AutoCloseable {
 
     /** GPIO for inhibitors and the LED: pi4j on Raspberry Pi based boards, in-memory pins in the simulation. */
     static Gpio gpioFor(AgentConfig c) throws AgentConfig.ConfigException {
-        ActivationConfig act = ActivationConfig.parse(c.raw(), c.file());
-        boolean ledPins = c.get("led.activity.pin") != null;
-        if (c.bootBackend().equals("sim") || (!act.needsGpio() && !ledPins)) return new SimulatedGpio();
+        ActivationConfig act = c.activation();
+        boolean ledPins = c.leds().activityPin() != null;
+        if (c.boot().backend().equals("sim") || (!act.needsGpio() && !ledPins)) return new SimulatedGpio();
         try {
             return Pi4jGpio.onRaspberryPi();
         } catch (GpioException e) {
@@ -173,14 +171,12 @@ public final class AgentDaemon implements AutoCloseable {
 
     /** {@code led.activity.pin} (and optional {@code led.fault.pin}): the status LED, or null. */
     static StatusLed statusLed(AgentConfig c, Gpio gpio) throws AgentConfig.ConfigException {
-        String a = c.get("led.activity.pin");
+        Integer a = c.leds().activityPin();
         if (a == null) return null;
         try {
-            Gpio.Output activity = gpio.output(new Gpio.OutputPin("status-led", Integer.parseInt(a), false));
-            String f = c.get("led.fault.pin");
-            return f == null ? new StatusLed(activity) : new StatusLed(activity, gpio.output(new Gpio.OutputPin("fault-led", Integer.parseInt(f), false)));
-        } catch (NumberFormatException e) {
-            throw new AgentConfig.ConfigException(c.file() + ": led.activity.pin/led.fault.pin must be GPIO numbers");
+            Gpio.Output activity = gpio.output(new Gpio.OutputPin("status-led", a, false));
+            Integer f = c.leds().faultPin();
+            return f == null ? new StatusLed(activity) : new StatusLed(activity, gpio.output(new Gpio.OutputPin("fault-led", f, false)));
         } catch (GpioException e) {
             throw new AgentConfig.ConfigException(c.file() + ": status LED: " + e.getMessage());
         }
@@ -212,13 +208,13 @@ public final class AgentDaemon implements AutoCloseable {
     public synchronized void start() throws IOException {
         running = true;
         if (link != null) {
-            new DesiredStateReconciler(config.deviceId(), config.stateDir(), this::onDesired).attach(link);
+            new DesiredStateReconciler(config.device().id(), config.stateDir(), this::onDesired).attach(link);
             dispatcher.attach(link);
             link.start();
             outbox.startPublishing(link);
             reporter.start();
         }
-        loop = new Thread(this::loop, "rsu-agent-" + config.deviceId());
+        loop = new Thread(this::loop, "rsu-agent-" + config.device().id());
         loop.start();
         loopWatchdog.start();
         try {
@@ -300,7 +296,7 @@ public final class AgentDaemon implements AutoCloseable {
                     try {
                         log.info("desired rev {}: {}", d.rev(), engine.adopt(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(),
                                 d.rev(), !activate, d.rolloutId(), d.window(), d.activateAfter())));
-                    } catch (IOException | InstallException e) {
+                    } catch (IOException | AgentException e) {
                         log.error("desired rev {} not adopted: {}", d.rev(), e.toString());
                     }
                     return;
@@ -309,7 +305,7 @@ public final class AgentDaemon implements AutoCloseable {
                 try {
                     engine.order(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(), d.rev(), !activate, d.rolloutId(),
                             d.window(), d.activateAfter()));
-                } catch (IOException | InstallException e) {
+                } catch (IOException | AgentException e) {
                     log.warn("order of rev {} refused: {}", d.rev(), e.getMessage());
                 }
             }
@@ -319,15 +315,15 @@ public final class AgentDaemon implements AutoCloseable {
                 if (!notActivated && (runningRelease(now, d.manifestDigest()) || releaseRunning(now, d.release()))) return;
                 try {
                     engine.rollback("controller rollback, rev " + d.rev());
-                } catch (InstallException e) {
-                    if (e.code().equals("NO_PREVIOUS_SLOT") && d.bundleUrl() != null) {
+                } catch (AgentException e) {
+                    if (e.code() == AgentError.NO_PREVIOUS_SLOT && d.bundleUrl() != null) {
                         try {
                             engine.order(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(), d.rev(), false, d.rolloutId()));
-                        } catch (IOException | InstallException e2) {
+                        } catch (IOException | AgentException e2) {
                             log.warn("reinstall for rollback rev {} refused: {}", d.rev(), e2.getMessage());
                         }
                     } else {
-                        log.info("rollback rev {}: {}", d.rev(), e.getMessage());
+                        log.info("rollback rev {}: {}", d.rev(), e.detail());
                     }
                 } catch (IOException e) {
                     log.error("rollback rev {} not persisted: {}", d.rev(), e.toString());
@@ -341,7 +337,7 @@ public final class AgentDaemon implements AutoCloseable {
         try {
             Slot booted = engine.parts().boot().booted();
             EngineState.SlotRecord r = s.slot(booted.name());
-            return digest.equals(r.manifestDigest()) && "good".equals(r.status());
+            return digest.equals(r.manifestDigest()) && SlotState.GOOD.is(r.status());
         } catch (BootControlException e) {
             return false;
         }
@@ -352,7 +348,7 @@ public final class AgentDaemon implements AutoCloseable {
         try {
             Slot booted = engine.parts().boot().booted();
             EngineState.SlotRecord r = s.slot(booted.name());
-            return release.equals(r.release()) && "good".equals(r.status());
+            return release.equals(r.release()) && SlotState.GOOD.is(r.status());
         } catch (BootControlException e) {
             return false;
         }
@@ -372,7 +368,7 @@ public final class AgentDaemon implements AutoCloseable {
         }
         Map<String, String> versions = new LinkedHashMap<>();
         versions.put("baseImage", running);
-        versions.put("app", config.get("app.version") != null ? config.get("app.version") : running);
+        versions.put("app", config.app().version() != null ? config.app().version() : running);
         versions.put("agent", AGENT_VERSION);
         Map<String, Object> dl = (Map<String, Object>) status.get("download");
         EngineState.Target t = s.target();
@@ -389,8 +385,8 @@ public final class AgentDaemon implements AutoCloseable {
                 log.debug("KPIs unavailable: {}", e.toString());
             }
         }
-        return new MqttState(MqttState.SCHEMA, config.deviceId(),
-                new MqttState.Identity(config.variant(), config.region(), config.corridor(), config.site(), config.tags()),
+        return new MqttState(MqttState.SCHEMA, config.device().id(),
+                new MqttState.Identity(config.device().variant(), config.device().region(), config.device().corridor(), config.device().site(), config.device().tags()),
                 versions, slots, dep, err, k, clock.instant(), outbox.lastSeq());
     }
 

@@ -25,6 +25,8 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.hal.exec.ExternalCommand;
 
 /**
@@ -87,7 +89,7 @@ public final class DiagnosticsCollector {
     }
 
     /** Writes the bundle to {@code out} (replaced if present). */
-    public synchronized Archive collect(Path out) throws DiagnosticsException {
+    public synchronized Archive collect(Path out) throws AgentException {
         Instant now = clock.instant();
         List<String> entries = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -115,7 +117,7 @@ public final class DiagnosticsCollector {
             LOG.info("diagnostics: {} ({} bytes, {} entries, {} notes)", out, size, entries.size(), notes.size());
             return new Archive(out, size, hex, tarBytes, entries, notes);
         } catch (IOException e) {
-            throw new DiagnosticsException(DiagnosticsException.Code.COLLECT_FAILED, "writing " + out + ": " + e.getMessage(), e);
+            throw new AgentException(AgentError.COLLECT_FAILED, "writing " + out + ": " + e.getMessage(), e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK always has SHA-256", e);
         }

@@ -17,6 +17,8 @@ import java.util.HexFormat;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 
 /**
  * Uploads a file by HTTP PUT in chunks that the server can resume (JDK {@link HttpClient}).
@@ -95,10 +97,10 @@ public final class DiagnosticsUploader {
                 .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(15)).build();
     }
 
-    public Result upload(URI url, Path file) throws DiagnosticsException {
+    public Result upload(URI url, Path file) throws AgentException {
         String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(java.util.Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new DiagnosticsException(DiagnosticsException.Code.BAD_URL, "upload URL must be http(s): " + url);
+            throw new AgentException(AgentError.BAD_URL, "upload URL must be http(s): " + url);
         }
         long total;
         String sha;
@@ -106,7 +108,7 @@ public final class DiagnosticsUploader {
             total = Files.size(file);
             sha = sha256(file);
         } catch (IOException e) {
-            throw new DiagnosticsException(DiagnosticsException.Code.COLLECT_FAILED, "reading " + file + ": " + e.getMessage(), e);
+            throw new AgentException(AgentError.COLLECT_FAILED, "reading " + file + ": " + e.getMessage(), e);
         }
         int requests = 0;
         int resumes = 0;
@@ -120,7 +122,7 @@ public final class DiagnosticsUploader {
             boolean complete = false;
             while (!complete) {
                 if (requests >= maxRequests) {
-                    throw new DiagnosticsException(DiagnosticsException.Code.UPLOAD_FAILED,
+                    throw new AgentException(AgentError.UPLOAD_FAILED,
                             requests + " requests without finishing " + total + " bytes (server at " + offset + ")");
                 }
                 long end = Math.min(total, offset + options.chunkBytes());
@@ -170,23 +172,23 @@ public final class DiagnosticsUploader {
                     offset = serverOffset(url, sha, total);
                     if (offset > before) failures = 0;
                 } else {
-                    throw new DiagnosticsException(DiagnosticsException.Code.UPLOAD_REJECTED, "PUT " + url.getHost() + ": HTTP " + status);
+                    throw new AgentException(AgentError.UPLOAD_REJECTED, "PUT " + url.getHost() + ": HTTP " + status);
                 }
             }
         } catch (IOException e) {
-            throw new DiagnosticsException(DiagnosticsException.Code.COLLECT_FAILED, "reading " + file + ": " + e.getMessage(), e);
+            throw new AgentException(AgentError.COLLECT_FAILED, "reading " + file + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new DiagnosticsException(DiagnosticsException.Code.INTERRUPTED, "upload interrupted");
+            throw new AgentException(AgentError.INTERRUPTED, "upload interrupted");
         }
         LOG.info("diagnostics: uploaded {} bytes to {} in {} requests ({} resumes)", total, url.getHost(), requests, resumes);
         return new Result(total, sha, requests, resumes);
     }
 
-    private int failed(int failures, String why) throws DiagnosticsException, InterruptedException {
+    private int failed(int failures, String why) throws AgentException, InterruptedException {
         int n = failures + 1;
         if (n >= options.maxAttempts()) {
-            throw new DiagnosticsException(DiagnosticsException.Code.UPLOAD_FAILED, n + " failures in a row, last: " + why);
+            throw new AgentException(AgentError.UPLOAD_FAILED, n + " failures in a row, last: " + why);
         }
         LOG.warn("diagnostics: upload interrupted ({}), resuming ({}/{})", why, n, options.maxAttempts());
         if (!options.retryDelay().isZero()) Thread.sleep(options.retryDelay().toMillis());
@@ -194,7 +196,7 @@ public final class DiagnosticsUploader {
     }
 
     /** HEAD: the server's offset; retried like a PUT when the network fails. */
-    private long serverOffset(URI url, String sha, long total) throws DiagnosticsException, InterruptedException {
+    private long serverOffset(URI url, String sha, long total) throws AgentException, InterruptedException {
         int failures = 0;
         // Bounded: every pass returns, throws, or counts a failure, and failed() throws at maxAttempts.
         while (true) {
@@ -216,7 +218,7 @@ public final class DiagnosticsUploader {
                 failures = failed(failures, "HEAD: HTTP " + status);
                 continue;
             }
-            throw new DiagnosticsException(DiagnosticsException.Code.UPLOAD_REJECTED,
+            throw new AgentException(AgentError.UPLOAD_REJECTED,
                     "HEAD " + url.getHost() + ": HTTP " + status + (status == 200 ? " without " + OFFSET_HEADER : ""));
         }
     }
@@ -232,15 +234,15 @@ public final class DiagnosticsUploader {
                 .map(r -> Long.toString(Long.parseLong(r.substring("bytes=0-".length())) + 1));
     }
 
-    private static long parseOffset(String value, long total) throws DiagnosticsException {
+    private static long parseOffset(String value, long total) throws AgentException {
         long n;
         try {
             n = Long.parseLong(value.trim());
         } catch (NumberFormatException e) {
-            throw new DiagnosticsException(DiagnosticsException.Code.SERVER_OFFSET_INVALID, OFFSET_HEADER + " '" + value + "' is not a number");
+            throw new AgentException(AgentError.SERVER_OFFSET_INVALID, OFFSET_HEADER + " '" + value + "' is not a number");
         }
         if (n < 0 || n > total) {
-            throw new DiagnosticsException(DiagnosticsException.Code.SERVER_OFFSET_INVALID, OFFSET_HEADER + " " + n + " outside 0.." + total);
+            throw new AgentException(AgentError.SERVER_OFFSET_INVALID, OFFSET_HEADER + " " + n + " outside 0.." + total);
         }
         return n;
     }

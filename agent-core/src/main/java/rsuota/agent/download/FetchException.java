@@ -1,37 +1,34 @@
 package rsuota.agent.download;
 
 import java.time.Duration;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 
 /**
- * A failed fetch, classified where it happened: {@link #transientFailure()} ones are retried with
- * backoff, the others end the download with {@link #code()} as the failure reason.
+ * A failed fetch. A class of its own because it carries what the server asked for in Retry-After
+ * and because {@link BundleSource#fetch} declares it: transient ones are retried with backoff, the
+ * others end the download with their code as the failure reason.
  */
-public class FetchException extends Exception {
-    private final String code;
-    private final boolean transientFailure;
+public final class FetchException extends AgentException {
     private final Duration retryAfter;
 
-    public FetchException(String code, boolean transientFailure, String message, Duration retryAfter) {
-        super(message);
-        this.code = code;
-        this.transientFailure = transientFailure;
+    public FetchException(AgentError code, String detail) {
+        this(code, code.wire(), detail, null);
+    }
+
+    private FetchException(AgentError code, String wireCode, String detail, Duration retryAfter) {
+        super(code, wireCode, detail, null);
         this.retryAfter = retryAfter;
     }
 
-    public static FetchException retry(String code, String message) {
-        return new FetchException(code, true, message, null);
+    /** 429/503 with the server's Retry-After (null when it gave none). */
+    public static FetchException serverBusy(String detail, Duration retryAfter) {
+        return new FetchException(AgentError.SERVER_BUSY, AgentError.SERVER_BUSY.wire(), detail, retryAfter);
     }
 
-    public static FetchException fatal(String code, String message) {
-        return new FetchException(code, false, message, null);
-    }
-
-    public String code() {
-        return code;
-    }
-
-    public boolean transientFailure() {
-        return transientFailure;
+    /** Any HTTP status without a code of its own: reported as HTTP_&lt;status&gt;. */
+    public static FetchException httpStatus(int status, String detail) {
+        return new FetchException(AgentError.HTTP_STATUS, AgentError.HTTP_STATUS.wire() + status, detail, null);
     }
 
     /** What the server asked for in Retry-After, or null. */

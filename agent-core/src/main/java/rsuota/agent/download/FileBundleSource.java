@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import rsuota.agent.AgentError;
 
 /** A bundle on local storage (USB stick). Identity = size + modification time. */
 public final class FileBundleSource implements BundleSource {
@@ -23,7 +24,7 @@ public final class FileBundleSource implements BundleSource {
             BasicFileAttributes a = java.nio.file.Files.readAttributes(file, BasicFileAttributes.class);
             Identity id = new Identity(a.size(), "mtime-" + a.lastModifiedTime().toMillis());
             if (expected != null && !expected.equals(id)) {
-                throw FetchException.fatal("BUNDLE_CHANGED", file + " changed since the install started (" + expected + " -> " + id + ")");
+                throw new FetchException(AgentError.BUNDLE_CHANGED, file + " changed since the install started (" + expected + " -> " + id + ")");
             }
             int n = (int) Math.max(0, Math.min(length, a.size() - offset));
             byte[] buf = into != null && into.length >= n ? into : new byte[n];
@@ -31,16 +32,16 @@ public final class FileBundleSource implements BundleSource {
             long pos = offset;
             while (bb.hasRemaining()) {
                 int r = ch.read(bb, pos);
-                if (r < 0) throw FetchException.fatal("BUNDLE_CHANGED", file + " shrank while reading");
+                if (r < 0) throw new FetchException(AgentError.BUNDLE_CHANGED, file + " shrank while reading");
                 pos += r;
                 fetched += r;
             }
             return new Fetched(buf, n, id);
         } catch (NoSuchFileException e) {
-            throw FetchException.fatal("NOT_FOUND", "bundle file " + file + " does not exist (is the USB stick mounted?)");
+            throw new FetchException(AgentError.NOT_FOUND, "bundle file " + file + " does not exist (is the USB stick mounted?)");
         } catch (IOException e) {
             // A flaky USB stick: worth a retry.
-            throw FetchException.retry("READ_ERROR", "cannot read " + file + ": " + e.getMessage());
+            throw new FetchException(AgentError.READ_ERROR, "cannot read " + file + ": " + e.getMessage());
         }
     }
 

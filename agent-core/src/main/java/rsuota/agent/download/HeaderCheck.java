@@ -1,5 +1,7 @@
 package rsuota.agent.download;
 
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentError;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -35,12 +37,12 @@ final class HeaderCheck {
         this.retrying = retrying;
     }
 
-    VerifiedHeader fetch(BundleSource src, String expectedDigest) throws DownloadException, InterruptedException {
+    VerifiedHeader fetch(BundleSource src, String expectedDigest) throws AgentException, InterruptedException {
         BundleSource.Fetched f = retrying.run(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
         byte[] head = java.util.Arrays.copyOf(f.data(), f.length());
         long needed = headerLength(head);
         if (needed > head.length) {
-            if (needed > BundleFormat.MAX_HEADER_BYTES) throw new DownloadException("MANIFEST_TOO_LARGE", "bundle header of " + needed + " bytes exceeds the limit");
+            if (needed > BundleFormat.MAX_HEADER_BYTES) throw new AgentException(AgentError.MANIFEST_TOO_LARGE, "bundle header of " + needed + " bytes exceeds the limit");
             BundleSource.Identity id = f.identity();
             BundleSource.Fetched rest = retrying.run(() -> src.fetch(head.length, (int) (needed - head.length), id, null), "header");
             byte[] all = java.util.Arrays.copyOf(head, (int) needed);
@@ -51,49 +53,49 @@ final class HeaderCheck {
     }
 
     /** The header length from the preamble, or the bytes we have if the preamble is cut (the parser then says why). */
-    private static long headerLength(byte[] b) throws DownloadException {
+    private static long headerLength(byte[] b) throws AgentException {
         if (b.length < BundleFormat.PREAMBLE_BYTES) return b.length;
         long m = Integer.toUnsignedLong(ByteBuffer.wrap(b, 6, 4).getInt());
         if (m > BundleFormat.MAX_MANIFEST_BYTES) {
-            throw new DownloadException("MANIFEST_TOO_LARGE", "manifest length " + m + " exceeds the limit of " + BundleFormat.MAX_MANIFEST_BYTES);
+            throw new AgentException(AgentError.MANIFEST_TOO_LARGE, "manifest length " + m + " exceeds the limit of " + BundleFormat.MAX_MANIFEST_BYTES);
         }
         if (b.length < BundleFormat.PREAMBLE_BYTES + m + 4) return BundleFormat.PREAMBLE_BYTES + m + 4;
         long s = Integer.toUnsignedLong(ByteBuffer.wrap(b, (int) (BundleFormat.PREAMBLE_BYTES + m), 4).getInt());
         if (s > BundleFormat.MAX_SIGNATURE_BYTES) {
-            throw new DownloadException("SIGNATURE_TOO_LARGE", "signature length " + s + " exceeds the limit");
+            throw new AgentException(AgentError.SIGNATURE_TOO_LARGE, "signature length " + s + " exceeds the limit");
         }
         return BundleFormat.PREAMBLE_BYTES + m + 4 + s;
     }
 
-    VerifiedHeader verify(byte[] head, BundleSource.Identity identity, String expectedDigest) throws DownloadException {
+    VerifiedHeader verify(byte[] head, BundleSource.Identity identity, String expectedDigest) throws AgentException {
         VerifiedManifest vm;
         try {
             BundleHeader h = BundleHeader.read(new ByteArrayInputStream(head));
             vm = verifier.verifyHeader(h);
         } catch (BundleException e) {
-            throw new DownloadException(e.reason().name(), e.getMessage());
+            throw new AgentException(AgentError.of(e.reason()), e.getMessage());
         } catch (IOException e) {
-            throw new DownloadException("TRUNCATED", "header cannot be read: " + e.getMessage());
+            throw new AgentException(AgentError.TRUNCATED, "header cannot be read: " + e.getMessage());
         }
         if (expectedDigest != null && !expectedDigest.equals(vm.manifestDigest())) {
-            throw new DownloadException("BUNDLE_MISMATCH", "the bundle's manifest digest " + vm.manifestDigest()
+            throw new AgentException(AgentError.BUNDLE_MISMATCH, "the bundle's manifest digest " + vm.manifestDigest()
                     + " is not the one ordered (" + expectedDigest + "): wrong or replaced bundle");
         }
         long total = vm.payloadOffset() + vm.manifest().payloadSize();
         if (identity.size() != total) {
-            throw new DownloadException("TRUNCATED", "bundle is " + identity.size() + " bytes but its manifest accounts for " + total);
+            throw new AgentException(AgentError.TRUNCATED, "bundle is " + identity.size() + " bytes but its manifest accounts for " + total);
         }
         ManifestImage rootfs = vm.manifest().image(ROOTFS);
         if (rootfs == null) {
-            throw new DownloadException("NO_ROOTFS_IMAGE", "bundle has no '" + ROOTFS + "' image; this device installs slot class rootfs");
+            throw new AgentException(AgentError.NO_ROOTFS_IMAGE, "bundle has no '" + ROOTFS + "' image; this device installs slot class rootfs");
         }
         for (ManifestImage im : vm.manifest().images()) {
             if (!im.slotClass().equals(ROOTFS)) {
-                throw new DownloadException("UNKNOWN_SLOT_CLASS", "bundle image '" + im.slotClass()
+                throw new AgentException(AgentError.UNKNOWN_SLOT_CLASS, "bundle image '" + im.slotClass()
                         + "' has no slot on this device (configured: " + ROOTFS + ")");
             }
             if (im.chunkSize() > MAX_CHUNK_BUFFER) {
-                throw new DownloadException("CHUNK_TOO_LARGE", "chunk size " + im.chunkSize() + " exceeds this agent's "
+                throw new AgentException(AgentError.CHUNK_TOO_LARGE, "chunk size " + im.chunkSize() + " exceeds this agent's "
                         + MAX_CHUNK_BUFFER + "-byte buffer; rebuild the bundle with --chunk-size 4MiB");
             }
         }
@@ -101,17 +103,17 @@ final class HeaderCheck {
         try {
             long slotSize = target.size();
             if (rootfs.size() > slotSize) {
-                throw new DownloadException("IMAGE_TOO_LARGE", "image rootfs is " + rootfs.size() + " bytes but slot "
+                throw new AgentException(AgentError.IMAGE_TOO_LARGE, "image rootfs is " + rootfs.size() + " bytes but slot "
                         + slot + " (" + target.describe() + ") holds " + slotSize);
             }
             long journalBytes = 4096L + 24L * rootfs.chunkCount() + head.length;
             long free = Files.getFileStore(target.journalDir()).getUsableSpace();
             if (free < journalBytes + 1024 * 1024) {
-                throw new DownloadException("NO_SPACE", "state directory " + target.journalDir() + " has " + free
+                throw new AgentException(AgentError.NO_SPACE, "state directory " + target.journalDir() + " has " + free
                         + " bytes free; the download journal needs " + journalBytes + " plus 1 MiB headroom");
             }
         } catch (IOException e) {
-            throw new DownloadException("SLOT_IO_ERROR", "slot " + slot + " (" + target.describe() + "): " + e.getMessage());
+            throw new AgentException(AgentError.SLOT_IO_ERROR, "slot " + slot + " (" + target.describe() + "): " + e.getMessage());
         }
         return new VerifiedHeader(vm, identity, head);
     }

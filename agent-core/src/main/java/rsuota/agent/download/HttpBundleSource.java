@@ -22,6 +22,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import rsuota.agent.AgentError;
 
 /**
  * Range requests on the JDK {@link HttpClient} (HTTP/1.1 and HTTP/2, TLS).
@@ -113,7 +114,7 @@ public final class HttpBundleSource implements BundleSource {
         if (check.error != null) throw check.error;
         if (sub.error != null) throw sub.error;
         if (sub.received < check.rangeLength) {
-            throw FetchException.retry("CONNECTION_LOST", "body ended after " + sub.received + " of " + check.rangeLength
+            throw new FetchException(AgentError.CONNECTION_LOST, "body ended after " + sub.received + " of " + check.rangeLength
                     + " bytes (range " + offset + "+" + length + ")");
         }
         return new Fetched(sub.buf, sub.received, check.identity);
@@ -138,7 +139,7 @@ public final class HttpBundleSource implements BundleSource {
                     // The client's own header timeout should end this first; this is the backstop.
                     if (now > headerDeadline) {
                         f.cancel(true);
-                        throw FetchException.retry("TIMEOUT", "no response within " + options.headerTimeout().toSeconds() + " s");
+                        throw new FetchException(AgentError.TIMEOUT, "no response within " + options.headerTimeout().toSeconds() + " s");
                     }
                     continue;
                 }
@@ -148,7 +149,7 @@ public final class HttpBundleSource implements BundleSource {
                     if (got < minBytes) {
                         sub.cancel();
                         f.cancel(true);
-                        throw FetchException.retry("STALLED", got + " body bytes in the last " + options.stallTimeout().toMillis()
+                        throw new FetchException(AgentError.STALLED, got + " body bytes in the last " + options.stallTimeout().toMillis()
                                 + " ms (minimum " + minBytes + ") after " + sub.received + " bytes");
                     }
                     checkpointAt = now;
@@ -164,11 +165,11 @@ public final class HttpBundleSource implements BundleSource {
 
     private FetchException classify(Throwable t) {
         if (t instanceof FetchException fe) return fe;
-        if (t instanceof HttpConnectTimeoutException) return FetchException.retry("CONNECT_TIMEOUT", "connect to " + uri.getAuthority() + " timed out");
-        if (t instanceof HttpTimeoutException) return FetchException.retry("TIMEOUT", "no response headers within " + options.headerTimeout().toSeconds() + " s");
-        if (t instanceof java.net.ConnectException) return FetchException.retry("CONNECT_FAILED", "cannot connect to " + uri.getAuthority() + ": " + t.getMessage());
-        if (t instanceof IOException) return FetchException.retry("CONNECTION_LOST", "connection to " + uri.getAuthority() + " lost: " + t.getMessage());
-        return FetchException.retry("NETWORK_ERROR", String.valueOf(t));
+        if (t instanceof HttpConnectTimeoutException) return new FetchException(AgentError.CONNECT_TIMEOUT, "connect to " + uri.getAuthority() + " timed out");
+        if (t instanceof HttpTimeoutException) return new FetchException(AgentError.TIMEOUT, "no response headers within " + options.headerTimeout().toSeconds() + " s");
+        if (t instanceof java.net.ConnectException) return new FetchException(AgentError.CONNECT_FAILED, "cannot connect to " + uri.getAuthority() + ": " + t.getMessage());
+        if (t instanceof IOException) return new FetchException(AgentError.CONNECTION_LOST, "connection to " + uri.getAuthority() + " lost: " + t.getMessage());
+        return new FetchException(AgentError.NETWORK_ERROR, String.valueOf(t));
     }
 
     /** Validates status and headers when they arrive, before any body byte is accepted. */
@@ -192,12 +193,12 @@ public final class HttpBundleSource implements BundleSource {
             if (status == 206) {
                 Optional<String> cr = h.firstValue("Content-Range");
                 if (cr.isEmpty()) {
-                    error = FetchException.retry("BAD_RESPONSE", "206 without Content-Range");
+                    error = new FetchException(AgentError.BAD_RESPONSE, "206 without Content-Range");
                     return;
                 }
                 Matcher m = CONTENT_RANGE.matcher(cr.get().trim());
                 if (!m.matches()) {
-                    error = FetchException.retry("BAD_RESPONSE", "unreadable Content-Range '" + cr.get() + "'");
+                    error = new FetchException(AgentError.BAD_RESPONSE, "unreadable Content-Range '" + cr.get() + "'");
                     return;
                 }
                 long a = Long.parseLong(m.group(1));
@@ -207,40 +208,40 @@ public final class HttpBundleSource implements BundleSource {
                 identity = new Identity(total, etag);
                 if (expected != null && (expected.size() != total
                         || (expected.etag() != null && etag != null && !expected.etag().equals(etag)))) {
-                    error = FetchException.fatal("BUNDLE_CHANGED", "the bundle at " + uri + " changed since the download started ("
+                    error = new FetchException(AgentError.BUNDLE_CHANGED, "the bundle at " + uri + " changed since the download started ("
                             + expected.size() + " bytes, ETag " + expected.etag() + " -> " + total + " bytes, ETag " + etag + ")");
                     return;
                 }
                 long wantEnd = Math.min(offset + length, total) - 1;
                 if (a != offset || b != wantEnd) {
-                    error = FetchException.retry("BAD_RESPONSE", "Content-Range " + cr.get() + " is not the requested bytes "
+                    error = new FetchException(AgentError.BAD_RESPONSE, "Content-Range " + cr.get() + " is not the requested bytes "
                             + offset + "-" + wantEnd);
                     return;
                 }
                 long cl = h.firstValueAsLong("Content-Length").orElse(-1);
                 if (cl >= 0 && cl != b - a + 1) {
-                    error = FetchException.retry("BAD_RESPONSE", "Content-Length " + cl + " disagrees with Content-Range " + cr.get());
+                    error = new FetchException(AgentError.BAD_RESPONSE, "Content-Length " + cl + " disagrees with Content-Range " + cr.get());
                     return;
                 }
                 rangeLength = (int) (b - a + 1);
                 return;
             }
             if (status == 200) {
-                error = FetchException.fatal("RANGE_NOT_SUPPORTED", uri + " answered 200 to a Range request: the server must support "
+                error = new FetchException(AgentError.RANGE_NOT_SUPPORTED, uri + " answered 200 to a Range request: the server must support "
                         + "byte ranges (HTTP 206) for resumable downloads");
             } else if (status == 416) {
-                error = FetchException.fatal("BUNDLE_CHANGED", uri + " says range " + offset + "+" + length
+                error = new FetchException(AgentError.BUNDLE_CHANGED, uri + " says range " + offset + "+" + length
                         + " is not satisfiable: the bundle is shorter than when the download started");
             } else if (status == 404 || status == 410) {
-                error = FetchException.fatal("NOT_FOUND", uri + " answered " + status + ": no bundle at this URL");
+                error = new FetchException(AgentError.NOT_FOUND, uri + " answered " + status + ": no bundle at this URL");
             } else if (status == 401 || status == 403) {
-                error = FetchException.fatal("ACCESS_DENIED", uri + " answered " + status);
+                error = new FetchException(AgentError.ACCESS_DENIED, uri + " answered " + status);
             } else if (status >= 300 && status < 400) {
-                error = FetchException.fatal("TOO_MANY_REDIRECTS", uri + " still redirects (" + status + ") after 5 redirects");
+                error = new FetchException(AgentError.TOO_MANY_REDIRECTS, uri + " still redirects (" + status + ") after 5 redirects");
             } else if (status == 408 || status == 429 || status >= 500) {
-                error = new FetchException("SERVER_BUSY", true, uri + " answered " + status, retryAfter(h));
+                error = FetchException.serverBusy(uri + " answered " + status, retryAfter(h));
             } else {
-                error = FetchException.fatal("HTTP_" + status, uri + " answered " + status);
+                error = FetchException.httpStatus(status, uri + " answered " + status);
             }
         }
     }
@@ -333,7 +334,7 @@ public final class HttpBundleSource implements BundleSource {
                 int n = bb.remaining();
                 fetched.addAndGet(n);
                 if (received + n > capacity) {
-                    error = FetchException.retry("BAD_RESPONSE", "server sent more bytes than the requested range (" + capacity + ")");
+                    error = new FetchException(AgentError.BAD_RESPONSE, "server sent more bytes than the requested range (" + capacity + ")");
                     cancel();
                     done.complete(null);
                     return;
@@ -347,7 +348,7 @@ public final class HttpBundleSource implements BundleSource {
         @Override
         public void onError(Throwable t) {
             if (error == null) {
-                error = FetchException.retry("CONNECTION_LOST", "connection lost after " + received + " body bytes: " + t.getMessage());
+                error = new FetchException(AgentError.CONNECTION_LOST, "connection lost after " + received + " body bytes: " + t.getMessage());
             }
             done.complete(null);
         }

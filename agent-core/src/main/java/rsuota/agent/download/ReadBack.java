@@ -1,5 +1,7 @@
 package rsuota.agent.download;
 
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentError;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -29,7 +31,7 @@ final class ReadBack implements AutoCloseable {
     // buffer costs a second copy of every byte through the JDK's temporary direct buffer.
     private final ByteBuffer bb = ByteBuffer.allocateDirect(READ_BACK_BUFFER);
     private final java.util.concurrent.ExecutorService worker;
-    private volatile DownloadException failure;
+    private volatile AgentException failure;
     private java.util.concurrent.Future<?> last;
 
     ReadBack(List<ManifestImage> images, DownloadTarget target) throws IOException {
@@ -48,7 +50,7 @@ final class ReadBack implements AutoCloseable {
     }
 
     /** Queues the read-back of every image's newly contiguous journaled chunks; surfaces an earlier failure. */
-    void advance(DownloadJournal journal) throws DownloadException {
+    void advance(DownloadJournal journal) throws AgentException {
         if (failure != null) throw failure;
         for (int i = 0; i < images.size(); i++) {
             ManifestImage im = images.get(i);
@@ -63,7 +65,7 @@ final class ReadBack implements AutoCloseable {
     }
 
     /** Reads what is left and checks every image hash. */
-    void finish() throws DownloadException, InterruptedException {
+    void finish() throws AgentException, InterruptedException {
         for (int i = 0; i < images.size(); i++) {
             int image = i;
             long size = images.get(i).size();
@@ -72,14 +74,14 @@ final class ReadBack implements AutoCloseable {
         try {
             last.get();
         } catch (java.util.concurrent.ExecutionException e) {
-            throw new DownloadException("SLOT_IO_ERROR", "read-back of slot " + target.slot() + ": " + e.getCause(), e.getCause());
+            throw new AgentException(AgentError.SLOT_IO_ERROR, "read-back of slot " + target.slot() + ": " + e.getCause(), e.getCause());
         }
         if (failure != null) throw failure;
         for (int i = 0; i < images.size(); i++) {
             ManifestImage im = images.get(i);
             String got = Sha256.hex(digests[i].digest());
             if (!got.equals(im.sha256())) {
-                throw new DownloadException("IMAGE_HASH_MISMATCH", "read-back of slot " + target.slot() + " (" + target.describe()
+                throw new AgentException(AgentError.IMAGE_HASH_MISMATCH, "read-back of slot " + target.slot() + " (" + target.describe()
                         + "): image '" + im.slotClass() + "' SHA-256 " + got + " differs from the signed " + im.sha256()
                         + "; the storage did not keep what was written");
             }
@@ -94,7 +96,7 @@ final class ReadBack implements AutoCloseable {
                 bb.clear().limit((int) Math.min(bb.capacity(), limit - pos));
                 int n = ch.read(bb, pos);
                 if (n < 0) {
-                    failure = new DownloadException("SLOT_IO_ERROR", "slot " + target.slot() + " ended at " + pos + " bytes while reading back");
+                    failure = new AgentException(AgentError.SLOT_IO_ERROR, "slot " + target.slot() + " ended at " + pos + " bytes while reading back");
                     return;
                 }
                 bb.flip();
@@ -103,7 +105,7 @@ final class ReadBack implements AutoCloseable {
             }
             readTo[image] = pos;
         } catch (IOException e) {
-            failure = DownloadException.io(target.slot(), e);
+            failure = AgentException.io(target.slot(), e);
         }
     }
 

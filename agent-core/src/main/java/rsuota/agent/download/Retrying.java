@@ -1,5 +1,6 @@
 package rsuota.agent.download;
 
+import rsuota.agent.AgentException;
 import java.util.random.RandomGenerator;
 
 /**
@@ -22,17 +23,16 @@ final class Retrying {
     }
 
     /** Runs {@code a}, retrying transient failures with backoff until the consecutive-failure cap. */
-    BundleSource.Fetched run(Attempt a, String what) throws DownloadException, InterruptedException {
+    BundleSource.Fetched run(Attempt a, String what) throws AgentException, InterruptedException {
         int failures = 0;
         while (true) {
             try {
                 return a.run();
             } catch (FetchException e) {
-                if (!e.transientFailure()) throw new DownloadException(e.code(), what + ": " + e.getMessage());
+                if (!e.isTransient()) throw e.withContext(what + ": ");
                 failures++;
                 if (failures >= retry.maxConsecutiveFailures()) {
-                    throw new DownloadException(e.code(), what + ": giving up after " + failures + " consecutive failures; last: "
-                            + e.getMessage());
+                    throw e.withContext(what + ": giving up after " + failures + " consecutive failures; last: ");
                 }
                 sleeper.sleep(retry.delay(failures, e.retryAfter(), random));
             }

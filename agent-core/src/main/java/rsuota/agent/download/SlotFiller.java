@@ -1,5 +1,7 @@
 package rsuota.agent.download;
 
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentError;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -21,7 +23,7 @@ import rsuota.bundle.Sha256;
  * <li>{@link #fill}: chunk by chunk, each checked against its signed hash before it is written,
  * fsync'd, then journaled; the slot is read back behind the writer and every image hash checked.</li>
  * </ol>
- * Every failure is a {@link DownloadException} with a stable code; transient fetch failures are
+ * Every failure is a {@link AgentException} with a stable code; transient fetch failures are
  * retried under the {@link RetryPolicy} first.
  */
 public final class SlotFiller {
@@ -70,12 +72,12 @@ public final class SlotFiller {
     }
 
     /** Fetches and verifies the header; nothing is written to any slot. */
-    public VerifiedHeader fetchHeader(BundleSource src, String expectedDigest) throws DownloadException, InterruptedException {
+    public VerifiedHeader fetchHeader(BundleSource src, String expectedDigest) throws AgentException, InterruptedException {
         return header.fetch(src, expectedDigest);
     }
 
     /** Verifies a header fetched earlier (kept across a restart) against the bundle identity it came from. */
-    public VerifiedHeader verifyHeader(byte[] head, BundleSource.Identity identity, String expectedDigest) throws DownloadException {
+    public VerifiedHeader verifyHeader(byte[] head, BundleSource.Identity identity, String expectedDigest) throws AgentException {
         return header.verify(head, identity, expectedDigest);
     }
 
@@ -93,7 +95,7 @@ public final class SlotFiller {
      * and image is verified on the slot.
      */
     public void fill(BundleSource src, VerifiedHeader h, Listener listener, BooleanSupplier cancelled)
-            throws DownloadException, InterruptedException, Cancelled {
+            throws AgentException, InterruptedException, Cancelled {
         List<ManifestImage> images = h.manifest().manifest().images();
         int[] counts = images.stream().mapToInt(ManifestImage::chunkCount).toArray();
         // Binds the journal to this bundle on this slot: a journal of another one is discarded.
@@ -152,7 +154,7 @@ public final class SlotFiller {
             }
             readBack.finish();
         } catch (IOException e) {
-            throw DownloadException.io(target.slot(), e);
+            throw AgentException.io(target.slot(), e);
         } finally {
             if (next != null) next.cancel(true);
             fetcher.shutdownNow();
@@ -166,7 +168,7 @@ public final class SlotFiller {
     private BundleSource.Fetched fetchChunk(BundleSource src, VerifiedHeader h, Todo d, byte[] buf) throws FetchException, InterruptedException {
         BundleSource.Fetched f = src.fetch(d.offset(), d.length(), h.identity(), buf);
         hook.bytes(src.bytesFetched());
-        if (f.length() != d.length()) throw FetchException.retry("CONNECTION_LOST", "short chunk");
+        if (f.length() != d.length()) throw new FetchException(AgentError.CONNECTION_LOST, "short chunk");
         return f;
     }
 
@@ -175,14 +177,14 @@ public final class SlotFiller {
      * fetched again (on this thread) under the same retry policy, the mismatch counting as the
      * first failure.
      */
-    private void checkChunk(BundleSource src, VerifiedHeader h, Todo d, byte[] buf) throws DownloadException, InterruptedException {
+    private void checkChunk(BundleSource src, VerifiedHeader h, Todo d, byte[] buf) throws AgentException, InterruptedException {
         boolean[] fetched = {true};
         retrying.run(() -> {
             if (!fetched[0]) fetchChunk(src, h, d, buf);
             fetched[0] = false;
             String got = Sha256.of(buf, 0, d.length());
             if (!got.equals(d.sha256())) {
-                throw FetchException.retry("CHUNK_HASH_MISMATCH", "image '" + d.im().slotClass() + "' chunk " + d.chunk() + " of "
+                throw new FetchException(AgentError.CHUNK_HASH_MISMATCH, "image '" + d.im().slotClass() + "' chunk " + d.chunk() + " of "
                         + d.im().chunkCount() + ": SHA-256 " + got + " differs from the signed " + d.sha256());
             }
             return null;
@@ -190,16 +192,16 @@ public final class SlotFiller {
     }
 
     /** Waits for a prefetch; its failures surface here as if the fetch had run on this thread. */
-    private static void await(java.util.concurrent.Future<BundleSource.Fetched> f) throws DownloadException, InterruptedException {
+    private static void await(java.util.concurrent.Future<BundleSource.Fetched> f) throws AgentException, InterruptedException {
         try {
             f.get();
         } catch (java.util.concurrent.ExecutionException e) {
             Throwable c = e.getCause();
-            if (c instanceof DownloadException de) throw de;
+            if (c instanceof AgentException de) throw de;
             if (c instanceof InterruptedException ie) throw ie;
             if (c instanceof Error err) throw err; // a test's simulated power cut, or a real VM error
             if (c instanceof RuntimeException re) throw re;
-            throw new DownloadException("DOWNLOAD_ERROR", String.valueOf(c), c);
+            throw new AgentException(AgentError.DOWNLOAD_ERROR, String.valueOf(c), c);
         }
     }
 

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.agent.report.EventSink;
 import rsuota.wire.MqttCommand;
 import rsuota.wire.Topics;
@@ -26,10 +28,10 @@ import rsuota.wire.WireException;
  *   <li>undecodable payloads (malformed, oversized, wrong schema or types) are logged with their
  *       reason and dropped: without a trustworthy id there is nothing to acknowledge;</li>
  *   <li>{@code expiresAt} not after now (the injected {@link Clock}): state {@code refused},
- *       reason {@value #EXPIRED};</li>
+ *       reason {@link #EXPIRED};</li>
  *   <li>an id seen before (persisted, the newest {@link #DEFAULT_SEEN_CAPACITY}): {@code refused},
- *       {@value #ALREADY_SEEN};</li>
- *   <li>more than {@value #QUEUE} commands waiting: {@code refused}, {@value #BUSY} (not recorded
+ *       {@link #ALREADY_SEEN};</li>
+ *   <li>more than {@value #QUEUE} commands waiting: {@code refused}, {@link #BUSY} (not recorded
  *       as seen, so the controller may send the same id again);</li>
  *   <li>otherwise the id is recorded (fsync'd) before the command runs, then {@code accepted},
  *       and, from the {@link CommandHandler} on the dispatcher's own thread, {@code done} with its
@@ -53,11 +55,11 @@ public final class CommandDispatcher implements AutoCloseable {
     public static final String DONE = "done";
     public static final String FAILED = "failed";
     public static final String REFUSED = "refused";
-    public static final String EXPIRED = "EXPIRED";
-    public static final String ALREADY_SEEN = "ALREADY_SEEN";
-    public static final String BUSY = "BUSY";
+    public static final String EXPIRED = AgentError.EXPIRED.wire();
+    public static final String ALREADY_SEEN = AgentError.ALREADY_SEEN.wire();
+    public static final String BUSY = AgentError.BUSY.wire();
     /** The handler threw an unchecked exception: a bug, reported instead of crashing. */
-    public static final String HANDLER_CRASHED = "HANDLER_CRASHED";
+    public static final String HANDLER_CRASHED = AgentError.HANDLER_CRASHED.wire();
     public static final String CMD_ID = "commandId";
     public static final String CMD_TYPE = "commandType";
     public static final String MESSAGE = "message";
@@ -154,9 +156,9 @@ public final class CommandDispatcher implements AutoCloseable {
         try {
             Map<String, String> result = handler.handle(c);
             ack(c, DONE, null, result == null ? Map.of() : result);
-        } catch (CommandHandler.CommandFailedException e) {
-            LOG.warn("cmd {}: {} {} failed: {}: {}", deviceId, c.type(), c.id(), e.code(), e.getMessage());
-            ack(c, FAILED, e.code(), Map.of(MESSAGE, truncate(String.valueOf(e.getMessage()))));
+        } catch (AgentException e) {
+            LOG.warn("cmd {}: {} {} failed: {}: {}", deviceId, c.type(), c.id(), e.wireCode(), e.detail());
+            ack(c, FAILED, e.wireCode(), Map.of(MESSAGE, truncate(String.valueOf(e.detail()))));
         } catch (RuntimeException e) {
             // The handler's bug is reported on events instead of killing the worker thread.
             LOG.error("cmd {}: {}: {} {}", deviceId, HANDLER_CRASHED, c.type(), c.id(), e);

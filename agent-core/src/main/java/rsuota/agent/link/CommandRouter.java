@@ -2,6 +2,8 @@ package rsuota.agent.link;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.wire.MqttCommand;
 
 /** A {@link CommandHandler} that hands each command type to its own handler; unknown types fail with UNKNOWN_COMMAND. */
@@ -15,9 +17,9 @@ public final class CommandRouter implements CommandHandler {
     }
 
     @Override
-    public Map<String, String> handle(MqttCommand command) throws CommandFailedException {
+    public Map<String, String> handle(MqttCommand command) throws AgentException {
         CommandHandler h = routes.get(command.type());
-        if (h == null) throw new CommandFailedException("UNKNOWN_COMMAND", "no handler for command type '" + command.type() + "'");
+        if (h == null) throw new AgentException(AgentError.UNKNOWN_COMMAND, "no handler for command type '" + command.type() + "'");
         return h.handle(command);
     }
 }

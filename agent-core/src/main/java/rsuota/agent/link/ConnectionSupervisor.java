@@ -7,6 +7,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 
 /**
  * Keeps one connection up, on its own thread: connect, wait until it is lost, back off with
@@ -23,10 +25,10 @@ final class ConnectionSupervisor {
     /** What the supervisor drives. */
     interface Target {
         /** One attempt: connect, resubscribe, announce presence. Returns a connected session. */
-        LinkSession connect() throws LinkException;
+        LinkSession connect() throws AgentException;
 
         /** The session ended (lost, or the supervisor stops): release it and tell whoever listens. */
-        void ended(LinkSession session, LinkException cause, boolean stopping);
+        void ended(LinkSession session, AgentException cause, boolean stopping);
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionSupervisor.class);
@@ -88,13 +90,13 @@ final class ConnectionSupervisor {
 
     private void run() {
         int attempt = 0;
-        LinkException.Code lastCode = null;
+        AgentError lastCode = null;
         int sameCodeRun = 0;
         while (!stopping) {
             LinkSession session;
             try {
                 session = connectOnce();
-            } catch (LinkException e) {
+            } catch (AgentException e) {
                 sameCodeRun = e.code() == lastCode ? sameCodeRun + 1 : 1;
                 lastCode = e.code();
                 Duration delay = backoff.delay(attempt++, random);
@@ -111,7 +113,7 @@ final class ConnectionSupervisor {
             lastCode = null;
             sameCodeRun = 0;
             long upSince = System.nanoTime();
-            LinkException cause = awaitLoss(session);
+            AgentException cause = awaitLoss(session);
             target.ended(session, cause, stopping);
             if (stopping) break;
             LOG.warn("mqtt {}: connection lost ({}), reconnecting", name, cause.getMessage());
@@ -127,16 +129,16 @@ final class ConnectionSupervisor {
      * condition) would end this thread and with it every future reconnect, so it is turned into
      * CLIENT_ERROR and retried like any failure, with its stack logged once per occurrence.
      */
-    private LinkSession connectOnce() throws LinkException {
+    private LinkSession connectOnce() throws AgentException {
         try {
             return target.connect();
         } catch (RuntimeException e) {
             LOG.error("mqtt {}: CLIENT_ERROR: the MQTT client threw during connect", name, e);
-            throw new LinkException(LinkException.Code.CLIENT_ERROR, "client library failure: " + e, e);
+            throw new AgentException(AgentError.CLIENT_ERROR, "client library failure: " + e, e);
         }
     }
 
-    private LinkException awaitLoss(LinkSession session) {
+    private AgentException awaitLoss(LinkSession session) {
         lock.lock();
         try {
             // Bounded waits: a missed signal costs at most a second, never a hang.
@@ -149,8 +151,8 @@ final class ConnectionSupervisor {
         } finally {
             lock.unlock();
         }
-        LinkException cause = session.lostCause();
-        return cause != null ? cause : new LinkException(LinkException.Code.STOPPED, "link stopped");
+        AgentException cause = session.lostCause();
+        return cause != null ? cause : new AgentException(AgentError.STOPPED, "link stopped");
     }
 
     private void pause(Duration delay) {

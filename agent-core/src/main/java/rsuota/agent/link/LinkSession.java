@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import rsuota.agent.AgentException;
 
 /**
  * One MQTT connection: a fresh Paho client (with fresh memory persistence), its publish window and
@@ -18,7 +19,7 @@ final class LinkSession {
     final MqttAsyncClient client;
     final long number;
     private final Runnable onLost;
-    private final AtomicReference<LinkException> lost = new AtomicReference<>();
+    private final AtomicReference<AgentException> lost = new AtomicReference<>();
     private final Set<CompletableFuture<Void>> outstanding = ConcurrentHashMap.newKeySet();
     private volatile Semaphore window;
     private volatile int windowSize;
@@ -47,12 +48,12 @@ final class LinkSession {
         return lost.get() != null;
     }
 
-    LinkException lostCause() {
+    AgentException lostCause() {
         return lost.get();
     }
 
     /** First caller wins; wakes the supervisor. Safe on the Paho callback thread (no blocking). */
-    void markLost(LinkException cause) {
+    void markLost(AgentException cause) {
         if (lost.compareAndSet(null, cause)) onLost.run();
     }
 
@@ -62,7 +63,7 @@ final class LinkSession {
     }
 
     /** Publishes whose PUBACK can no longer come on this connection: their outcome is unknown. */
-    void failOutstanding(LinkException cause) {
+    void failOutstanding(AgentException cause) {
         for (CompletableFuture<Void> f : List.copyOf(outstanding)) f.completeExceptionally(cause);
     }
 }

@@ -1,6 +1,7 @@
 package rsuota.agent.link;
 
 import java.util.concurrent.CompletableFuture;
+import rsuota.agent.AgentException;
 
 /**
  * The agent's only view of MQTT: one QoS 1 connection that keeps itself up. Everything else in
@@ -12,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@link #start()} returns at once; connecting (and reconnecting, forever, with backoff)
  *       happens in the background. The first connect is retried like any other.</li>
  *   <li>{@link #publish} completes when the broker acknowledged (PUBACK with a success code) and
- *       exceptionally with a {@link LinkException} otherwise: NOT_CONNECTED at once when there is
+ *       exceptionally with a {@link AgentException} otherwise: NOT_CONNECTED at once when there is
  *       no connection, CONNECTION_LOST when it dropped in flight (outcome unknown, re-send),
  *       PUBLISH_TIMEOUT, PUBLISH_REFUSED (fatal: the broker said no). It never fails because
  *       too many publishes are in flight: callers wait for a slot of the broker's Receive
@@ -36,7 +37,7 @@ public interface MqttLink extends AutoCloseable {
         /** Connected, subscriptions renewed, presence announced; {@code window} = broker's Receive Maximum. */
         default void connected(int window) {}
 
-        default void disconnected(LinkException cause) {}
+        default void disconnected(AgentException cause) {}
     }
 
     void start();

@@ -8,6 +8,8 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 
 /** Paho's callbacks for one session: only hand-offs, never blocking work or Paho calls. */
 final class PahoCallbacks implements MqttCallback {
@@ -29,7 +31,7 @@ final class PahoCallbacks implements MqttCallback {
     public void disconnected(MqttDisconnectResponse response) {
         String why = response.getException() != null ? response.getException().toString()
                 : "reason 0x" + Integer.toHexString(response.getReturnCode()) + " " + response.getReasonString();
-        session.markLost(new LinkException(LinkException.Code.CONNECTION_LOST, "disconnected: " + why, response.getException()));
+        session.markLost(new AgentException(AgentError.CONNECTION_LOST, "disconnected: " + why, response.getException()));
     }
 
     @Override

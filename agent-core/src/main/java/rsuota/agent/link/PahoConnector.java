@@ -23,6 +23,8 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.agent.link.MqttLink.ConnectionListener;
 import rsuota.wire.MqttPresence;
 import rsuota.wire.WireCodec;
@@ -83,13 +85,13 @@ final class PahoConnector implements ConnectionSupervisor.Target {
     }
 
     @Override
-    public LinkSession connect() throws LinkException {
+    public LinkSession connect() throws AgentException {
         MqttConnectionOptions options = options();
         MqttAsyncClient client;
         try {
             client = new MqttAsyncClient(config.serverUri(), config.clientId(), new MemoryPersistence());
         } catch (MqttException | IllegalArgumentException e) {
-            throw new LinkException(LinkException.Code.BAD_CONFIG, "MQTT client for " + config.serverUri() + ": " + e, e);
+            throw new AgentException(AgentError.BAD_CONFIG, "MQTT client for " + config.serverUri() + ": " + e, e);
         }
         LinkSession s = new LinkSession(client, sessions.incrementAndGet(), supervisor::signal);
         client.setCallback(new PahoCallbacks(config.clientId(), s, subscriptions));
@@ -116,19 +118,19 @@ final class PahoConnector implements ConnectionSupervisor.Target {
                 publisher.publish(s, config.presenceTopic(), presence(MqttPresence.ONLINE), true)
                         .get(config.publishTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
             }
-        } catch (LinkException e) {
+        } catch (AgentException e) {
             abandon(s, e);
             throw e;
         } catch (ExecutionException | TimeoutException e) {
-            LinkException le = LinkException.of(e.getCause() != null ? e.getCause() : e);
-            if (le.code() != LinkException.Code.PUBLISH_REFUSED) {
+            AgentException le = AgentException.in(e.getCause() != null ? e.getCause() : e, AgentError.CLIENT_ERROR);
+            if (le.code() != AgentError.PUBLISH_REFUSED) {
                 abandon(s, le);
                 throw le;
             }
             LOG.error("mqtt {}: presence 'online' refused: {}", config.clientId(), le.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            LinkException le = new LinkException(LinkException.Code.STOPPED, "interrupted while connecting");
+            AgentException le = new AgentException(AgentError.STOPPED, "interrupted while connecting");
             abandon(s, le);
             throw le;
         }
@@ -143,7 +145,7 @@ final class PahoConnector implements ConnectionSupervisor.Target {
         return s;
     }
 
-    private void abandon(LinkSession s, LinkException cause) {
+    private void abandon(LinkSession s, AgentException cause) {
         s.markLost(cause);
         if (current == s) current = null;
         s.failOutstanding(cause);
@@ -151,7 +153,7 @@ final class PahoConnector implements ConnectionSupervisor.Target {
     }
 
     @Override
-    public void ended(LinkSession s, LinkException cause, boolean stopping) {
+    public void ended(LinkSession s, AgentException cause, boolean stopping) {
         if (stopping && graceful && !s.isLost()) {
             if (config.presenceTopic() != null) {
                 try {
@@ -188,7 +190,7 @@ final class PahoConnector implements ConnectionSupervisor.Target {
         return WireCodec.encode(new MqttPresence(MqttPresence.SCHEMA, MqttPresence.OFFLINE, null));
     }
 
-    private MqttConnectionOptions options() throws LinkException {
+    private MqttConnectionOptions options() throws AgentException {
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setServerURIs(new String[] {config.serverUri()});
         // Sessions survive short outages so QoS 1 commands queued at the broker still arrive;
@@ -213,33 +215,33 @@ final class PahoConnector implements ConnectionSupervisor.Target {
         return o;
     }
 
-    private LinkException classifyConnectFailure(MqttException e) {
+    private AgentException classifyConnectFailure(MqttException e) {
         int rc = e.getReasonCode();
         String what = "connect to " + config.serverUri() + " as " + config.clientId() + ": ";
         switch (rc) {
             case 0x86, 0x87, 0x8A, 0x8C, 0x8D:
-                return new LinkException(LinkException.Code.NOT_AUTHORIZED, what + "broker refused with reason 0x" + Integer.toHexString(rc), e);
+                return new AgentException(AgentError.NOT_AUTHORIZED, what + "broker refused with reason 0x" + Integer.toHexString(rc), e);
             case 0x84, 0x85, 0x95:
-                return new LinkException(LinkException.Code.BAD_CONFIG, what + "broker refused with reason 0x" + Integer.toHexString(rc), e);
+                return new AgentException(AgentError.BAD_CONFIG, what + "broker refused with reason 0x" + Integer.toHexString(rc), e);
             default:
                 break;
         }
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof SSLHandshakeException) {
-                return new LinkException(LinkException.Code.TLS_FAILED, what + "TLS handshake failed: " + c.getMessage(), e);
+                return new AgentException(AgentError.TLS_FAILED, what + "TLS handshake failed: " + c.getMessage(), e);
             }
             if (c instanceof ConnectException || c instanceof NoRouteToHostException || c instanceof UnknownHostException) {
-                return new LinkException(LinkException.Code.BROKER_UNREACHABLE, what + c, e);
+                return new AgentException(AgentError.BROKER_UNREACHABLE, what + c, e);
             }
             if (c instanceof SSLException) {
                 // A reset during the handshake: usually the broker going away, sometimes a refused certificate.
-                return new LinkException(LinkException.Code.BROKER_UNREACHABLE, what + "TLS connection failed: " + c.getMessage(), e);
+                return new AgentException(AgentError.BROKER_UNREACHABLE, what + "TLS connection failed: " + c.getMessage(), e);
             }
         }
         if (rc >= PahoMqttLink.FIRST_FAILURE_REASON && rc <= 0xFF) {
-            return new LinkException(LinkException.Code.BROKER_UNREACHABLE, what + "broker refused with reason 0x" + Integer.toHexString(rc), e);
+            return new AgentException(AgentError.BROKER_UNREACHABLE, what + "broker refused with reason 0x" + Integer.toHexString(rc), e);
         }
-        return new LinkException(LinkException.Code.BROKER_UNREACHABLE, what + e, e);
+        return new AgentException(AgentError.BROKER_UNREACHABLE, what + e, e);
     }
 
     private void closeClient(MqttAsyncClient client, boolean sendDisconnect) {

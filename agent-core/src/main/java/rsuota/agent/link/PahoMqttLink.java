@@ -7,6 +7,8 @@ import java.util.random.RandomGenerator;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 
 /**
  * {@link MqttLink} on Eclipse Paho's MQTT 5 client, contained as FIELD-NOTES advises:
@@ -88,9 +90,9 @@ public final class PahoMqttLink implements MqttLink {
 
     @Override
     public CompletableFuture<Void> publish(String topic, byte[] payload, boolean retained) {
-        if (stopped) return WindowedPublisher.failed(LinkException.Code.STOPPED, "link stopped");
+        if (stopped) return WindowedPublisher.failed(AgentError.STOPPED, "link stopped");
         LinkSession s = connector.current();
-        if (s == null || s.isLost()) return WindowedPublisher.failed(LinkException.Code.NOT_CONNECTED, "not connected to " + config.serverUri());
+        if (s == null || s.isLost()) return WindowedPublisher.failed(AgentError.NOT_CONNECTED, "not connected to " + config.serverUri());
         return publisher.publish(s, topic, payload, retained);
     }
 
@@ -101,7 +103,7 @@ public final class PahoMqttLink implements MqttLink {
         if (s != null && !s.isLost()) {
             try {
                 subscriptions.subscribeOn(s, List.of(topicFilter));
-            } catch (LinkException e) {
+            } catch (AgentException e) {
                 // The next reconnect subscribes again; a refusal was logged with its code.
                 LOG.warn("mqtt {}: subscribe {} now failed, renewed on reconnect: {}", config.clientId(), topicFilter, e.getMessage());
             }

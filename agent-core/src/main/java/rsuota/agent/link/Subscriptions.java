@@ -14,6 +14,8 @@ import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.agent.link.MqttLink.MessageHandler;
 
 /**
@@ -76,7 +78,7 @@ final class Subscriptions {
     }
 
     /** Subscribes {@code filters} with QoS 1 on {@code s}; a refused filter is logged, not thrown. */
-    void subscribeOn(LinkSession s, List<String> filters) throws LinkException {
+    void subscribeOn(LinkSession s, List<String> filters) throws AgentException {
         if (filters.isEmpty()) return;
         MqttSubscription[] subs = filters.stream().map(f -> new MqttSubscription(f, 1)).toArray(MqttSubscription[]::new);
         IMqttToken t;
@@ -84,7 +86,7 @@ final class Subscriptions {
             t = s.client.subscribe(subs);
             t.waitForCompletion(config.publishTimeout().toMillis());
         } catch (MqttException e) {
-            throw new LinkException(s.isLost() ? LinkException.Code.CONNECTION_LOST : LinkException.Code.CLIENT_ERROR,
+            throw new AgentException(s.isLost() ? AgentError.CONNECTION_LOST : AgentError.CLIENT_ERROR,
                     "subscribe " + filters + ": " + e, e);
         }
         int[] rc = t.getReasonCodes();
@@ -92,7 +94,7 @@ final class Subscriptions {
             if (rc[i] >= PahoMqttLink.FIRST_FAILURE_REASON) {
                 // Fatal for this filter (ACL): nothing the device can retry into working.
                 LOG.error("mqtt {}: {}: broker refused subscription to {} with reason 0x{}", config.clientId(),
-                        LinkException.Code.SUBSCRIBE_REFUSED, filters.get(i), Integer.toHexString(rc[i]));
+                        AgentError.SUBSCRIBE_REFUSED, filters.get(i), Integer.toHexString(rc[i]));
             }
         }
     }

@@ -10,6 +10,8 @@ import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.bundle.Pem;
 
 /**
@@ -20,7 +22,7 @@ import rsuota.bundle.Pem;
 public record TlsFiles(Path caCert, Path clientCert, Path clientKey) {
 
     /** Builds a TLS context that trusts only {@code caCert} and presents the client certificate. */
-    public SSLContext sslContext() throws LinkException {
+    public SSLContext sslContext() throws AgentException {
         try {
             List<X509Certificate> cas = Pem.certificates(caCert);
             List<X509Certificate> chain = Pem.certificates(clientCert);
@@ -41,11 +43,11 @@ public record TlsFiles(Path caCert, Path clientCert, Path clientKey) {
             ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
             return ctx;
         } catch (Pem.PemException e) {
-            throw new LinkException(LinkException.Code.BAD_CONFIG, "TLS files: " + e.getMessage(), e);
+            throw new AgentException(AgentError.BAD_CONFIG, "TLS files: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new LinkException(LinkException.Code.BAD_CONFIG, "TLS files cannot be read: " + e, e);
+            throw new AgentException(AgentError.BAD_CONFIG, "TLS files cannot be read: " + e, e);
         } catch (GeneralSecurityException e) {
-            throw new LinkException(LinkException.Code.BAD_CONFIG,
+            throw new AgentException(AgentError.BAD_CONFIG,
                     "TLS key " + clientKey + " does not fit certificate " + clientCert + " or CA " + caCert + ": " + e.getMessage(), e);
         }
     }

@@ -12,6 +12,8 @@ import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 
 /**
  * The outbound side of {@link PahoMqttLink}: QoS 1 publishes on one session, each holding a slot
@@ -50,14 +52,14 @@ final class WindowedPublisher {
         long deadline = System.nanoTime() + config.publishTimeout().toNanos();
         try {
             while (!s.window().tryAcquire(WINDOW_POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-                if (s.isLost()) return failed(LinkException.Code.CONNECTION_LOST, "connection lost while waiting for a window slot");
+                if (s.isLost()) return failed(AgentError.CONNECTION_LOST, "connection lost while waiting for a window slot");
                 if (System.nanoTime() - deadline > 0) {
-                    return failed(LinkException.Code.PUBLISH_TIMEOUT, "no window slot within " + config.publishTimeout().toMillis() + " ms");
+                    return failed(AgentError.PUBLISH_TIMEOUT, "no window slot within " + config.publishTimeout().toMillis() + " ms");
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return failed(LinkException.Code.STOPPED, "interrupted while waiting for a window slot");
+            return failed(AgentError.STOPPED, "interrupted while waiting for a window slot");
         }
         CompletableFuture<Void> f = new CompletableFuture<>();
         AtomicBoolean released = new AtomicBoolean();
@@ -66,7 +68,7 @@ final class WindowedPublisher {
         };
         s.track(f);
         long left = Math.max(1, deadline - System.nanoTime());
-        ScheduledFuture<?> timer = schedule(() -> f.completeExceptionally(new LinkException(LinkException.Code.PUBLISH_TIMEOUT,
+        ScheduledFuture<?> timer = schedule(() -> f.completeExceptionally(new AgentException(AgentError.PUBLISH_TIMEOUT,
                 "no PUBACK for " + topic + " within " + config.publishTimeout().toMillis() + " ms")), left);
         f.whenComplete((v, e) -> {
             if (timer != null) timer.cancel(false);
@@ -82,7 +84,7 @@ final class WindowedPublisher {
                 release.run();
                 int rc = firstReasonCode(token);
                 if (rc >= PahoMqttLink.FIRST_FAILURE_REASON) {
-                    f.completeExceptionally(new LinkException(LinkException.Code.PUBLISH_REFUSED,
+                    f.completeExceptionally(new AgentException(AgentError.PUBLISH_REFUSED,
                             "broker refused PUBLISH to " + topic + " with reason 0x" + Integer.toHexString(rc)));
                 } else {
                     f.complete(null);
@@ -92,7 +94,7 @@ final class WindowedPublisher {
             @Override
             public void onFailure(IMqttToken token, Throwable e) {
                 release.run();
-                f.completeExceptionally(new LinkException(LinkException.Code.CONNECTION_LOST, "publish to " + topic + " failed: " + e, e));
+                f.completeExceptionally(new AgentException(AgentError.CONNECTION_LOST, "publish to " + topic + " failed: " + e, e));
             }
         };
         for (int attempt = 0; ; attempt++) {
@@ -105,17 +107,17 @@ final class WindowedPublisher {
                     continue;
                 }
                 release.run();
-                LinkException.Code code = s.isLost() || !s.client.isConnected()
-                        ? LinkException.Code.CONNECTION_LOST : LinkException.Code.CLIENT_ERROR;
-                f.completeExceptionally(new LinkException(code, "publish to " + topic + ": " + e, e));
+                AgentError code = s.isLost() || !s.client.isConnected()
+                        ? AgentError.CONNECTION_LOST : AgentError.CLIENT_ERROR;
+                f.completeExceptionally(new AgentException(code, "publish to " + topic + ": " + e, e));
                 return f;
             }
         }
     }
 
     /** A publish that failed before it was sent. */
-    static CompletableFuture<Void> failed(LinkException.Code code, String message) {
-        return CompletableFuture.failedFuture(new LinkException(code, message));
+    static CompletableFuture<Void> failed(AgentError code, String message) {
+        return CompletableFuture.failedFuture(new AgentException(code, message));
     }
 
     private ScheduledFuture<?> schedule(Runnable r, long nanos) {

@@ -1,5 +1,6 @@
 package rsuota.agent.report;
 
+import rsuota.wire.SlotState;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -104,7 +105,7 @@ public final class LinkBench {
     private static MqttState snapshot() {
         return new MqttState(MqttState.SCHEMA, "bench", new MqttState.Identity("bench", "lab", null, null, List.of()),
                 Map.of("baseImage", "bench", "app", "1.0.0", "agent", "0.1.0"),
-                List.of(new MqttState.Slot("a", "booted", "1.0.0", true), new MqttState.Slot("b", "inactive", null, false)),
+                List.of(new MqttState.Slot("A", SlotState.GOOD.wire(), "1.0.0", true), new MqttState.Slot("B", SlotState.EMPTY.wire(), null, false)),
                 new MqttState.Deployment(rsuota.wire.DeploymentState.IDLE.wire(), null, 0, 0, 0, null), null, null, Instant.EPOCH, 0);
     }
 

@@ -1,5 +1,6 @@
 package rsuota.agent.report;
 
+import rsuota.agent.AgentError;
 import rsuota.hal.storage.DurableFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -83,7 +84,7 @@ final class OutboxJournal {
         if (acked == null || last == null || acked < 0 || last < acked) {
             // Written by atomic rename, so this is media damage or a hand edit; guessing could
             // reuse seqs the controller already has, which it would then drop as duplicates.
-            throw new OutboxException(OutboxException.Code.STATE_CORRUPT,
+            throw new OutboxException(AgentError.STATE_CORRUPT,
                     ackPath + " is unreadable ('" + text.strip().replace('\n', ' ') + "'); inspect it, or move the outbox directory aside to start a new seq history");
         }
         return new long[] {acked, last};
@@ -159,7 +160,7 @@ final class OutboxJournal {
                 broken = true;
                 e.addSuppressed(undo);
             }
-            throw new OutboxException(OutboxException.Code.WRITE_FAILED, "appending to " + logPath + ": " + e.getMessage(), e);
+            throw new OutboxException(AgentError.WRITE_FAILED, "appending to " + logPath + ": " + e.getMessage(), e);
         }
     }
 

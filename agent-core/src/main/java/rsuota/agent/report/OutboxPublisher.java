@@ -8,7 +8,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import rsuota.agent.link.LinkException;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.agent.link.MqttLink;
 import rsuota.wire.Topics;
 
@@ -77,16 +78,16 @@ final class OutboxPublisher {
             List<CompletableFuture<Void>> sent = new ArrayList<>(batch.size());
             for (PendingEvent p : batch) sent.add(link.publish(topic, p.json(), false));
             int acked = 0;
-            LinkException failure = null;
+            AgentException failure = null;
             try {
                 for (CompletableFuture<Void> f : sent) {
                     f.get(config.ackTimeout().toMillis(), TimeUnit.MILLISECONDS);
                     acked++;
                 }
             } catch (ExecutionException e) {
-                failure = LinkException.of(e.getCause());
+                failure = AgentException.in(e.getCause(), AgentError.CLIENT_ERROR);
             } catch (TimeoutException e) {
-                failure = new LinkException(LinkException.Code.PUBLISH_TIMEOUT, "no PUBACK within " + config.ackTimeout());
+                failure = new AgentException(AgentError.PUBLISH_TIMEOUT, "no PUBACK within " + config.ackTimeout());
             } catch (InterruptedException e) {
                 return;
             }
@@ -102,7 +103,7 @@ final class OutboxPublisher {
             long pause = Math.min(MAX_RETRY_PAUSE_MILLIS, 100L << Math.min(failures, 10));
             if (failure.isTransient()) {
                 LOG.info("outbox {}: {} events of a batch unconfirmed ({}), re-sending", deviceId, batch.size() - acked, failure.getMessage());
-                if (failure.code() == LinkException.Code.NOT_CONNECTED || failure.code() == LinkException.Code.CONNECTION_LOST) pause = 0;
+                if (failure.code() == AgentError.NOT_CONNECTED || failure.code() == AgentError.CONNECTION_LOST) pause = 0;
             } else {
                 LOG.error("outbox {}: {} ({}): events stay in the outbox, retry in {} ms", deviceId, failure.code(), failure.getMessage(), pause);
             }

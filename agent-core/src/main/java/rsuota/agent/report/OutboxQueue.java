@@ -19,6 +19,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
 import rsuota.agent.report.EventSink.Draft;
 import rsuota.wire.MqttEvent;
 import rsuota.wire.WireCodec;
@@ -83,8 +84,8 @@ final class OutboxQueue {
 
     /** Returns the event written, or null when a telemetry draft was discarded by the bound. */
     private MqttEvent emitLocked(Draft d, List<MqttEvent> alsoWritten) throws IOException {
-        if (closed) throw new OutboxException(OutboxException.Code.CLOSED, "outbox of " + deviceId + " is closed");
-        if (journal.isBroken()) throw new OutboxException(OutboxException.Code.BROKEN, "outbox of " + deviceId + " needs a restart after a failed write");
+        if (closed) throw new OutboxException(AgentError.CLOSED, "outbox of " + deviceId + " is closed");
+        if (journal.isBroken()) throw new OutboxException(AgentError.BROKEN, "outbox of " + deviceId + " needs a restart after a failed write");
         boolean telemetry = config.telemetryTypes().contains(d.type());
         List<PendingEvent> victims = bound.makeRoom(pending, pendingBytes, inflight, d.type(), telemetry);
         if (victims == null) {
@@ -106,7 +107,7 @@ final class OutboxQueue {
                 d.release(), d.reason(), detail);
         byte[] json = WireCodec.encode(e);
         if (json.length > WireCodec.MAX_BYTES) {
-            throw new OutboxException(OutboxException.Code.EVENT_TOO_LARGE,
+            throw new OutboxException(AgentError.EVENT_TOO_LARGE,
                     d.type() + " event of " + json.length + " bytes exceeds " + WireCodec.MAX_BYTES);
         }
         journal.append(json);

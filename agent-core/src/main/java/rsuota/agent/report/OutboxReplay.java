@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.AgentError;
 import rsuota.wire.MqttEvent;
 
 /**
@@ -55,7 +56,7 @@ final class OutboxReplay {
             } else {
                 if (!deviceId.equals(e.deviceId())) {
                     journal.closeLog();
-                    throw new OutboxException(OutboxException.Code.FOREIGN_DEVICE,
+                    throw new OutboxException(AgentError.FOREIGN_DEVICE,
                             journal.logPath() + " holds events of device " + e.deviceId() + ", not " + deviceId);
                 }
                 maxSeq = e.seq();

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import rsuota.agent.link.LinkException;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.agent.link.MqttLink;
 import rsuota.wire.MqttEvent;
 import rsuota.wire.MqttState;
@@ -132,7 +133,7 @@ public final class Reporter implements AutoCloseable {
                 published.incrementAndGet();
                 return;
             }
-            LinkException le = LinkException.of(e);
+            AgentException le = AgentException.in(e, AgentError.CLIENT_ERROR);
             if (le.isTransient()) LOG.debug("reporter {}: state not published ({}), next heartbeat retries", deviceId, le.getMessage());
             else LOG.error("reporter {}: state refused: {}", deviceId, le.getMessage());
         });

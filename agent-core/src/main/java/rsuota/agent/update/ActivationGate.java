@@ -1,5 +1,7 @@
 package rsuota.agent.update;
 
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentError;
 import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,12 +28,12 @@ final class ActivationGate {
     }
 
     /** Refuses an order's window that does not parse ({@code BAD_WINDOW}), before anything is persisted. */
-    static void checkWindow(String window) throws InstallException {
+    static void checkWindow(String window) throws AgentException {
         if (window != null) {
             try {
                 MaintenanceWindow.parse(window);
             } catch (InvalidWindowException e) {
-                throw new InstallException("BAD_WINDOW", e.getMessage());
+                throw new AgentException(AgentError.BAD_WINDOW, e.getMessage());
             }
         }
     }

@@ -1,5 +1,7 @@
 package rsuota.agent.update;
 
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import rsuota.hal.boot.BootControl;
@@ -21,24 +23,24 @@ final class BootSlots {
         this.boot = boot;
     }
 
-    Slot booted() throws InstallException {
+    Slot booted() throws AgentException {
         try {
             return boot.booted();
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, e.getMessage());
         }
     }
 
     /** The slot that does not run: the only one a download may write. */
-    Slot inactive() throws InstallException {
+    Slot inactive() throws AgentException {
         return booted().other();
     }
 
-    int triesLeft(Slot s) throws InstallException {
+    int triesLeft(Slot s) throws AgentException {
         try {
             return boot.state().triesLeft().getOrDefault(s, 0);
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, e.getMessage());
         }
     }
 

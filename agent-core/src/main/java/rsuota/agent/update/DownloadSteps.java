@@ -1,5 +1,8 @@
 package rsuota.agent.update;
 
+import rsuota.wire.SlotState;
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -11,7 +14,6 @@ import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import rsuota.agent.download.BundleSource;
-import rsuota.agent.download.DownloadException;
 import rsuota.agent.download.DownloadTarget;
 import rsuota.agent.download.SlotFiller;
 import rsuota.agent.download.VerifiedHeader;
@@ -70,7 +72,7 @@ final class DownloadSteps {
         Files.deleteIfExists(dir.resolve(HEADER_FILE));
     }
 
-    void pending() throws IOException, InstallException, DownloadException, InterruptedException, SlotFiller.Cancelled {
+    void pending() throws IOException, AgentException, AgentException, InterruptedException, SlotFiller.Cancelled {
         EngineState.Order o = engine.state().order();
         Slot target = slots.inactive();
         SlotFiller filler = filler(target);
@@ -83,28 +85,28 @@ final class DownloadSteps {
                     target.name(), h.identity().size(), h.identity().etag(), m.payloadSize(), chunks, src.bytesFetched());
             DurableFiles.writeAtomically(dir.resolve(HEADER_FILE), h.headerBytes());
             engine.transition(UpdateEvent.SUCCESS, st -> st.withTarget(t)
-                    .withSlot(target.name(), new EngineState.SlotRecord(null, null, "writing")), Map.of("slot", target.name()));
+                    .withSlot(target.name(), new EngineState.SlotRecord(null, null, SlotState.WRITING.wire())), Map.of("slot", target.name()));
         }
     }
 
-    void downloading() throws IOException, InstallException, DownloadException, InterruptedException, SlotFiller.Cancelled {
+    void downloading() throws IOException, AgentException, AgentException, InterruptedException, SlotFiller.Cancelled {
         EngineState.Target t = engine.state().target();
         Slot target = Slot.parse(t.slot());
         if (target == slots.booted()) {
-            throw new InstallException("SLOT_IS_RUNNING", "slot " + target + " is the running system; refusing to write it");
+            throw new AgentException(AgentError.SLOT_IS_RUNNING, "slot " + target + " is the running system; refusing to write it");
         }
         // A/B order: the slot is unbootable before its first byte changes, and stays so until activation.
         try {
             parts.boot().markBad(target);
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "cannot mark slot " + target + " bad before writing it: " + e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, "cannot mark slot " + target + " bad before writing it: " + e.getMessage());
         }
         SlotFiller filler = filler(target);
         byte[] head;
         try {
             head = Files.readAllBytes(dir.resolve(HEADER_FILE));
         } catch (NoSuchFileException e) {
-            throw new InstallException("STATE_LOST", "header of the download in progress is missing from " + dir + "; order the install again");
+            throw new AgentException(AgentError.STATE_LOST, "header of the download in progress is missing from " + dir + "; order the install again");
         }
         VerifiedHeader h = filler.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()), t.manifestDigest());
         // bytes fetched accumulate over restarts of the same download (progress.json) and include the header
@@ -115,7 +117,7 @@ final class DownloadSteps {
                     t.chunksTotal(), t.payloadBytes())), engine::replacementWaiting);
         }
         engine.transition(UpdateEvent.SUCCESS, st -> st.withSlot(target.name(),
-                new EngineState.SlotRecord(t.release(), t.manifestDigest(), "verified")), Map.of("slot", target.name()));
+                new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.VERIFIED.wire())), Map.of("slot", target.name()));
         // progress.json stays: it tells status how many bytes this install fetched.
         SlotFiller.deleteJournal(dir);
     }

@@ -1,5 +1,6 @@
 package rsuota.agent.update;
 
+import rsuota.wire.SlotState;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -148,6 +149,6 @@ public record EngineState(UpdateState state, Order order, Target target, Map<Str
     }
 
     public SlotRecord slot(String name) {
-        return slots.getOrDefault(name, new SlotRecord(null, null, "empty"));
+        return slots.getOrDefault(name, new SlotRecord(null, null, SlotState.EMPTY.wire()));
     }
 }

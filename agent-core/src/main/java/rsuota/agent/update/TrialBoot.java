@@ -1,5 +1,8 @@
 package rsuota.agent.update;
 
+import rsuota.wire.SlotState;
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentError;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
@@ -64,7 +67,7 @@ final class TrialBoot {
     void refreshGoodSlot(Slot booted) {
         UpdateState st = state().state();
         if (st == UpdateState.ACTIVATING || st == UpdateState.COMMITTING || st == UpdateState.ROLLING_BACK) return;
-        if (!"good".equals(state().slot(booted.name()).status())) return;
+        if (!SlotState.GOOD.is(state().slot(booted.name()).status())) return;
         try {
             parts.boot().markGood(booted);
         } catch (BootControlException e) {
@@ -73,7 +76,7 @@ final class TrialBoot {
     }
 
     /** {@link UpdateEngine#rollback}: the decision and its persisted transition; {@link #rollingBack} acts on it. */
-    void order(String reason) throws IOException, InstallException {
+    void order(String reason) throws IOException, AgentException {
         UpdateState s = state().state();
         if (s == UpdateState.AWAITING_WINDOW || s == UpdateState.VERIFIED) {
             // The new release never booted here: the box already runs the previous one. Report the
@@ -85,13 +88,13 @@ final class TrialBoot {
         }
         if (s == UpdateState.ROLLING_BACK) return; // already on its way
         if (s != UpdateState.ACTIVATED && s != UpdateState.COMMITTING) {
-            throw new InstallException("NOTHING_TO_ROLL_BACK", "the agent is " + s.reported() + "; the running release is not a new one");
+            throw new AgentException(AgentError.NOTHING_TO_ROLL_BACK, "the agent is " + s.reported() + "; the running release is not a new one");
         }
         Slot booted = slots.booted();
         Slot other = booted.other();
         EngineState.SlotRecord prev = state().slot(other.name());
-        if (!"good".equals(prev.status())) {
-            throw new InstallException("NO_PREVIOUS_SLOT", "slot " + other + " holds no good release (" + prev.status()
+        if (!SlotState.GOOD.is(prev.status())) {
+            throw new AgentException(AgentError.NO_PREVIOUS_SLOT, "slot " + other + " holds no good release (" + prev.status()
                     + "); reinstall the previous release's bundle");
         }
         EngineState.Activation a = (state().activation() == null ? EngineState.Activation.ordered(null, null, false) : state().activation())
@@ -100,14 +103,14 @@ final class TrialBoot {
     }
 
     /** Sets the trial (once, remembered) and reboots; after the reboot, compares what booted with what was expected. */
-    boolean activating() throws IOException, InstallException {
+    boolean activating() throws IOException, AgentException {
         EngineState.Activation a = state().activation();
         Slot target = Slot.parse(state().target().slot());
         Slot previous = Slot.parse(a.previousSlot());
         Slot booted = slots.booted();
         if (booted == target) {
             engine.transition(UpdateEvent.BOOTED_TRIAL, st -> st.withActivation(a.withCommitSince(now()))
-                    .withSlot(target.name(), new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "trial")), null);
+                    .withSlot(target.name(), new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), SlotState.TRIAL.wire())), null);
             monitor = null;
             return true;
         }
@@ -117,7 +120,7 @@ final class TrialBoot {
                 // The trial was set and its tries are spent, yet the old slot runs: the new one never
                 // came up (hang ended by the watchdog, kernel panic): the bootloader fell back.
                 engine.transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
-                        new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
+                        new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), SlotState.BAD.wire()))
                         .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " did not boot within "
                                 + parts.bootTries() + " tries; running slot " + booted, now())),
                         Map.of("slot", target.name()), "boot_failed");
@@ -131,23 +134,26 @@ final class TrialBoot {
         try {
             parts.boot().setTrial(target, parts.bootTries());
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "cannot set slot " + target + " for a trial boot: " + e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, "cannot set slot " + target + " for a trial boot: " + e.getMessage());
         }
-        engine.amend(state().withActivation(a.withTrialSince(now())));
+        // The slot reads "trial" from the moment its trial boot is set, whatever happens next (a reboot
+        // here, a health window there): one word for one situation on every unit.
+        engine.amend(state().withActivation(a.withTrialSince(now())).withSlot(target.name(),
+                new EngineState.SlotRecord(state().target().release(), state().target().manifestDigest(), SlotState.TRIAL.wire())));
         parts.hook().at("trial-set");
         if (booted != previous) log.warn("activation expected slot {} to run, found {}", previous, booted);
         requestReboot("activate release " + state().target().release() + " on slot " + target);
         return false;
     }
 
-    boolean committing() throws IOException, InstallException {
+    boolean committing() throws IOException, AgentException {
         EngineState.Activation a = state().activation();
         Slot target = Slot.parse(state().target().slot());
         Slot booted = slots.booted();
         if (booted != target) {
             // the watchdog reset the box during the commit window and the bootloader fell back
             engine.transition(UpdateEvent.BOOTED_FALLBACK, st -> st.withSlot(target.name(),
-                    new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), "bad"))
+                    new EngineState.SlotRecord(st.target().release(), st.target().manifestDigest(), SlotState.BAD.wire()))
                     .withError(new EngineState.ErrorRecord("boot_failed", "slot " + target + " stopped booting during the commit window", now())),
                     Map.of("slot", target.name()), "boot_failed");
             slots.markBadQuietly(target);
@@ -160,7 +166,7 @@ final class TrialBoot {
         if (v instanceof Verdict.Healthy) {
             EngineState.Target t = state().target();
             engine.transition(UpdateEvent.SUCCESS, st -> st.withFloor(Math.max(st.securityFloor(), t.securityVersion()))
-                    .withSlot(target.name(), new EngineState.SlotRecord(t.release(), t.manifestDigest(), "good")),
+                    .withSlot(target.name(), new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.GOOD.wire())),
                     Map.of("slot", target.name()));
             try {
                 parts.boot().markGood(target);
@@ -197,7 +203,7 @@ final class TrialBoot {
      * for a trial (commanded), reboot once, then verify the previous slot is healthy. Never loops
      * between slots: one reboot, then rolled_back or needs_investigation.
      */
-    boolean rollingBack() throws IOException, InstallException {
+    boolean rollingBack() throws IOException, AgentException {
         EngineState.Activation a = state().activation();
         Slot previous = Slot.parse(a.previousSlot());
         Slot failed = previous.other();
@@ -218,7 +224,7 @@ final class TrialBoot {
             if (v instanceof Verdict.Healthy) {
                 String rel = state().slot(failed.name()).release();
                 String dig = state().slot(failed.name()).manifestDigest();
-                engine.transition(UpdateEvent.SUCCESS, st -> st.withSlot(failed.name(), new EngineState.SlotRecord(rel, dig, "bad")),
+                engine.transition(UpdateEvent.SUCCESS, st -> st.withSlot(failed.name(), new EngineState.SlotRecord(rel, dig, SlotState.BAD.wire())),
                         Map.of("slot", previous.name(), "message", String.valueOf(a.rollbackReason())), a.commanded() ? "commanded" : "health_failed");
                 slots.markBadQuietly(failed);
                 try {
@@ -246,7 +252,7 @@ final class TrialBoot {
                 parts.boot().markBad(failed);
             }
         } catch (BootControlException e) {
-            throw new InstallException("BOOT_CONTROL", "rollback: " + e.getMessage());
+            throw new AgentException(AgentError.BOOT_CONTROL, "rollback: " + e.getMessage());
         }
         engine.amend(state().withActivation(a.withRollbackReboot()));
         parts.hook().at("rollback-set");
@@ -262,13 +268,13 @@ final class TrialBoot {
         }
     }
 
-    private void requestReboot(String reason) throws InstallException {
+    private void requestReboot(String reason) throws AgentException {
         rebootRequested = true;
         try {
             parts.reboot().reboot(reason);
         } catch (IOException e) {
             rebootRequested = false;
-            throw new InstallException("REBOOT_FAILED", "cannot reboot (" + reason + "): " + e.getMessage());
+            throw new AgentException(AgentError.REBOOT_FAILED, "cannot reboot (" + reason + "): " + e.getMessage());
         }
     }
 }

@@ -1,5 +1,8 @@
 package rsuota.agent.update;
 
+import rsuota.wire.SlotState;
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,7 +11,6 @@ import java.time.Instant;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import rsuota.agent.download.DownloadException;
 import rsuota.agent.download.HttpBundleSource;
 import rsuota.agent.download.RetryPolicy;
 import rsuota.agent.download.Sleeper;
@@ -81,8 +83,8 @@ public final class UpdateEngine {
         if (s.slots().isEmpty()) {
             // First start on this box: the running slot holds the factory release and is good.
             EngineState loaded = s;
-            s = s.withSlot(booted.name(), new EngineState.SlotRecord(parts.systemRelease(), null, "good"))
-                    .withSlot(booted.other().name(), new EngineState.SlotRecord(null, null, "empty"));
+            s = s.withSlot(booted.name(), new EngineState.SlotRecord(parts.systemRelease(), null, SlotState.GOOD.wire()))
+                    .withSlot(booted.other().name(), new EngineState.SlotRecord(null, null, SlotState.EMPTY.wire()));
             store.amend(loaded, s);
         } else if (s.state().inFlight()) {
             EngineState loaded = s;
@@ -150,14 +152,14 @@ public final class UpdateEngine {
      * Accepts an order. From a settled state it becomes PENDING at once (persisted); while a
      * download runs it replaces it at the next chunk boundary.
      */
-    public synchronized void order(EngineState.Order o) throws IOException, InstallException {
+    public synchronized void order(EngineState.Order o) throws IOException, AgentException {
         UpdateState s = state.state();
         if (s == UpdateState.PENDING || s == UpdateState.DOWNLOADING) {
             replacement = o;
             return;
         }
         if (!UpdateTransitions.allowed(s, UpdateEvent.ORDER)) {
-            throw new InstallException("BUSY", "the agent is " + s.reported() + "; a new install can start once it settles");
+            throw new AgentException(AgentError.BUSY, "the agent is " + s.reported() + "; a new install can start once it settles");
         }
         downloads.clearProgress();
         // A new order starts a new activation: the last one's record (committed, rolled back) must not
@@ -169,7 +171,7 @@ public final class UpdateEngine {
      * Orders activation of the verified release: inside the device's windows narrowed by
      * {@code window}/{@code activateAfter}, or as soon as no inhibitor holds when {@code now}.
      */
-    public synchronized void activate(String window, Instant activateAfter, boolean now) throws IOException, InstallException {
+    public synchronized void activate(String window, Instant activateAfter, boolean now) throws IOException, AgentException {
         ActivationGate.checkWindow(window);
         UpdateState s = state.state();
         if (s == UpdateState.AWAITING_WINDOW) {
@@ -179,7 +181,7 @@ public final class UpdateEngine {
             return;
         }
         if (s != UpdateState.VERIFIED) {
-            throw new InstallException("NOTHING_TO_ACTIVATE", "the agent is " + s.reported()
+            throw new AgentException(AgentError.NOTHING_TO_ACTIVATE, "the agent is " + s.reported()
                     + "; activation needs a verified release on the inactive slot (install --download-only first)");
         }
         transition(UpdateEvent.ACTIVATE, st -> st.withActivation(EngineState.Activation.ordered(window, activateAfter, now)),
@@ -217,7 +219,7 @@ public final class UpdateEngine {
      * called off. Once the trial boot is set (activating, committing) or done, only the rev is
      * taken. Returns what it did, for the log.
      */
-    public synchronized String adopt(EngineState.Order o) throws IOException, InstallException {
+    public synchronized String adopt(EngineState.Order o) throws IOException, AgentException {
         UpdateState s = state.state();
         EngineState.Order have = state.order();
         if (have == null) return "no order in flight: rev " + o.rev() + " ignored";
@@ -261,7 +263,7 @@ public final class UpdateEngine {
      * returns to the other slot when that holds the previous good release; otherwise it throws
      * {@code NO_PREVIOUS_SLOT}, and the caller reinstalls the previous release's bundle instead.
      */
-    public synchronized void rollback(String reason) throws IOException, InstallException {
+    public synchronized void rollback(String reason) throws IOException, AgentException {
         trial.order(reason);
     }
 
@@ -280,7 +282,7 @@ public final class UpdateEngine {
                 continue;
             }
             if (s.state().inFlight() && s.reentries() > MAX_REENTRIES) {
-                fail("LOOP_GUARD", "state " + s.state().reported() + " re-entered " + s.reentries() + " times after restarts");
+                fail(AgentError.LOOP_GUARD.wire(), "state " + s.state().reported() + " re-entered " + s.reentries() + " times after restarts");
                 continue;
             }
             try {
@@ -301,15 +303,13 @@ public final class UpdateEngine {
                     default -> false;
                 };
                 if (!progressed) return state;
-            } catch (InstallException e) {
-                fail(e.code(), e.getMessage());
-            } catch (DownloadException e) {
-                fail(e.code(), e.getMessage());
+            } catch (AgentException e) {
+                fail(e.wireCode(), e.detail());
             } catch (IOException e) {
                 // The state directory itself failed (disk full, read-only): the last persisted state stays as it was.
-                DownloadException ie = DownloadException.io(null, e);
+                AgentException ie = AgentException.io(null, e);
                 log.error("cannot persist state in {}: {}", dir, e.toString());
-                state = state.withState(UpdateState.FAILED, now()).withError(new EngineState.ErrorRecord(ie.code(),
+                state = state.withState(UpdateState.FAILED, now()).withError(new EngineState.ErrorRecord(ie.wireCode(),
                         "state directory " + dir + ": " + e.getMessage(), now()));
                 return state;
             } catch (SlotFiller.Cancelled c) {
@@ -327,7 +327,7 @@ public final class UpdateEngine {
         return true;
     }
 
-    private boolean awaitingWindow() throws IOException, InstallException {
+    private boolean awaitingWindow() throws IOException, AgentException {
         EngineState.Activation a = state.activation();
         waitingFor = gate.waitingFor(a, now());
         if (waitingFor != null) return false;

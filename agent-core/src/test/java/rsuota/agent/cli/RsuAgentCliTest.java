@@ -44,6 +44,24 @@ class RsuAgentCliTest {
     }
 
     @Test
+    void configChecksTheFileAndExplainsEveryKey() throws Exception {
+        Run ok = cli("--config", conf.toString(), "config");
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(ok.out()).contains(": ok");
+        Run explain = cli("--config", conf.toString(), "config", "--explain");
+        assertThat(explain.code()).as(explain.err()).isZero();
+        assertThat(explain.out()).containsPattern("device\\.id +rsu-7 +file")
+                .containsPattern("download\\.stallTimeout +30s +file")
+                .containsPattern("rollback\\.budget +15m +default")
+                .containsPattern("link\\.broker +- +unset");
+        Files.writeString(conf, Files.readString(conf) + "boot.tris=4\nlink.heartbeat=soon\n");
+        Run bad = cli("--config", conf.toString(), "config");
+        assertThat(bad.code()).isEqualTo(rsuota.agent.AgentExit.CONFIG.code());
+        assertThat(bad.err()).contains("2 problems").contains("boot.tris=4: unknown key (did you mean boot.tries?")
+                .contains("link.heartbeat=soon: is not a duration");
+    }
+
+    @Test
     void statusJsonHasTheContractFields() throws Exception {
         Path b = new BundleBuilder(tmp).signedBy(PKI, PKI.signer).image("rootfs", 200_000).chunkSize(64 * 1024).build("b.rsub");
         Run inst = cli("--config", conf.toString(), "install", b.toString(), "--download-only");
@@ -70,6 +88,9 @@ class RsuAgentCliTest {
         Run act = cli("--config", conf.toString(), "activate", "--now");
         assertThat(act.code()).as(act.err()).isZero();
         assertThat(act.out()).contains("trial boot of slot B set");
+        // The slot reads "trial" from the moment its trial boot is set, on every unit alike.
+        Run after = cli("--config", conf.toString(), "slots", "--json");
+        assertThat(new ObjectMapper().readTree(after.out()).get(1).get("state").asText()).isEqualTo("trial");
     }
 
     @Test
@@ -142,5 +163,17 @@ class RsuAgentCliTest {
         Run r = cli("--config", conf.toString(), "diag", "collect", "-o", out.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Files.size(out)).isGreaterThan(100);
+    }
+
+    /** rsu-agent returns only AgentExit statuses (AgentError names one per code), so listing the table is enough. */
+    @Test
+    void helpListsEveryExitStatus() {
+        Run r = cli("--help");
+        assertThat(r.code()).isZero();
+        // picocli wraps long meanings; compare with the whitespace folded
+        String help = r.out().replaceAll("\\s+", " ");
+        for (rsuota.agent.AgentExit x : rsuota.agent.AgentExit.values()) {
+            assertThat(help).as("--help lists exit %d", x.code()).contains(" " + x.code() + " " + x.meaning() + " ");
+        }
     }
 }

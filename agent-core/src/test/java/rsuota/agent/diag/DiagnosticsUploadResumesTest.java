@@ -13,7 +13,8 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rsuota.agent.link.CommandHandler;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.wire.MqttCommand;
 
 /** Resumable upload against a server that cuts the connection in the middle of PUT bodies. */
@@ -58,7 +59,7 @@ class DiagnosticsUploadResumesTest {
             return DiagnosticsUploader.defaultClient();
         }, NO_WAIT);
         assertThat(made).as("no client before an upload").hasValue(0);
-        assertThatThrownBy(() -> u.upload(java.net.URI.create("ftp://127.0.0.1/x"), file)).isInstanceOf(DiagnosticsException.class);
+        assertThatThrownBy(() -> u.upload(java.net.URI.create("ftp://127.0.0.1/x"), file)).isInstanceOf(AgentException.class);
         assertThat(made).as("a refused URL needs no client").hasValue(0);
         try (RangedPutServer server = new RangedPutServer()) {
             u.upload(server.uri("/u/lazy1"), file);
@@ -86,8 +87,8 @@ class DiagnosticsUploadResumesTest {
         try (RangedPutServer server = new RangedPutServer()) {
             server.cutAt(200_000);
             assertThatThrownBy(() -> new DiagnosticsUploader(DiagnosticsUploader.defaultClient(), oneTry).upload(server.uri("/u/2"), file))
-                    .isInstanceOfSatisfying(DiagnosticsException.class, e -> {
-                        assertThat(e.code()).isEqualTo(DiagnosticsException.Code.UPLOAD_FAILED);
+                    .isInstanceOfSatisfying(AgentException.class, e -> {
+                        assertThat(e.code()).isEqualTo(AgentError.UPLOAD_FAILED);
                         assertThat(e.code().isTransient()).isTrue();
                     });
             assertThat(server.content("/u/2")).hasSize(200_000);
@@ -105,10 +106,10 @@ class DiagnosticsUploadResumesTest {
             server.cutAt(70_000);
             DiagnosticsUploader.Options oneTry = new DiagnosticsUploader.Options(CHUNK, 1, Duration.ofSeconds(10), Duration.ZERO);
             assertThatThrownBy(() -> new DiagnosticsUploader(DiagnosticsUploader.defaultClient(), oneTry).upload(server.uri("/u/3"), file))
-                    .isInstanceOf(DiagnosticsException.class);
+                    .isInstanceOf(AgentException.class);
             Files.write(file, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND); // a different archive now
             assertThatThrownBy(() -> new DiagnosticsUploader(DiagnosticsUploader.defaultClient(), NO_WAIT).upload(server.uri("/u/3"), file))
-                    .isInstanceOfSatisfying(DiagnosticsException.class, e -> assertThat(e.code()).isEqualTo(DiagnosticsException.Code.UPLOAD_REJECTED));
+                    .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(AgentError.UPLOAD_REJECTED));
             assertThat(server.content("/u/3")).hasSize(70_000);
         }
     }
@@ -117,7 +118,7 @@ class DiagnosticsUploadResumesTest {
     void onlyHttpUrlsAreAccepted() {
         DiagnosticsUploader u = new DiagnosticsUploader(DiagnosticsUploader.defaultClient(), NO_WAIT);
         assertThatThrownBy(() -> u.upload(java.net.URI.create("file:///etc/shadow"), tmp))
-                .isInstanceOfSatisfying(DiagnosticsException.class, e -> assertThat(e.code()).isEqualTo(DiagnosticsException.Code.BAD_URL));
+                .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(AgentError.BAD_URL));
     }
 
     @Test
@@ -144,8 +145,8 @@ class DiagnosticsUploadResumesTest {
             assertThat(tmp.resolve("work")).isEmptyDirectory();
 
             MqttCommand noUrl = new MqttCommand(MqttCommand.SCHEMA, "d-2", DiagnosticsCommand.TYPE, Instant.now().plusSeconds(60), Map.of());
-            assertThatThrownBy(() -> command.handle(noUrl)).isInstanceOfSatisfying(CommandHandler.CommandFailedException.class,
-                    e -> assertThat(e.code()).isEqualTo("BAD_URL"));
+            assertThatThrownBy(() -> command.handle(noUrl)).isInstanceOfSatisfying(AgentException.class,
+                    e -> assertThat(e.wireCode()).isEqualTo("BAD_URL"));
         }
     }
 }

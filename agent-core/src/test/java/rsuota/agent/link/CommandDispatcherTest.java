@@ -14,6 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.agent.report.Outbox;
 import rsuota.agent.report.OutboxConfig;
 import rsuota.fixtures.mqtt.MosquittoBroker;
@@ -47,7 +49,7 @@ class CommandDispatcherTest {
                 })
                 .route("boom", c -> {
                     ran.add(c.id());
-                    throw new CommandHandler.CommandFailedException("DISK_FULL", "no space for the archive");
+                    throw new AgentException(AgentError.NO_SPACE, "no space for the archive");
                 })
                 .route("bug", c -> {
                     ran.add(c.id());
@@ -91,7 +93,7 @@ class CommandDispatcherTest {
             assertThat(ackFor("c-ok", CommandDispatcher.ACCEPTED)).isNotNull();
             assertThat(ackFor("c-ok", CommandDispatcher.DONE).detail()).containsEntry("echo", "42").containsEntry(CommandDispatcher.CMD_TYPE, "echo");
             assertThat(ackFor("c-ok", CommandDispatcher.REFUSED).reason()).isEqualTo(CommandDispatcher.ALREADY_SEEN);
-            assertThat(ackFor("c-boom", CommandDispatcher.FAILED).reason()).isEqualTo("DISK_FULL");
+            assertThat(ackFor("c-boom", CommandDispatcher.FAILED).reason()).isEqualTo("NO_SPACE");
             assertThat(ackFor("c-bug", CommandDispatcher.FAILED).reason()).isEqualTo(CommandDispatcher.HANDLER_CRASHED);
             assertThat(ackFor("c-unknown", CommandDispatcher.FAILED).reason()).isEqualTo("UNKNOWN_COMMAND");
             assertThat(ran).containsExactly("c-ok", "c-boom", "c-bug");

@@ -13,6 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.fixtures.mqtt.MosquittoBroker;
 import rsuota.fixtures.mqtt.MqttPki;
 import rsuota.wire.MqttDesiredState;
@@ -38,13 +40,13 @@ class DeviceConfinedToItsOwnTopicsTest {
      * Publishes until the broker decides: a transient failure (the connection dropped around the
      * publish) is retried, as the outbox would. Returns the final failure.
      */
-    private static LinkException refusal(PahoMqttLink link, String topic, byte[] payload, boolean retained) throws Exception {
+    private static AgentException refusal(PahoMqttLink link, String topic, byte[] payload, boolean retained) throws Exception {
         for (int attempt = 0; attempt < 10; attempt++) {
             await().atMost(15, TimeUnit.SECONDS).until(link::isConnected);
             CompletableFuture<Void> f = link.publish(topic, payload, retained);
             Throwable t = f.handle((v, e) -> e).get(10, TimeUnit.SECONDS);
             assertThat(t).as("publish to %s should have been refused", topic).isNotNull();
-            LinkException e = LinkException.of(t);
+            AgentException e = AgentException.in(t, AgentError.CLIENT_ERROR);
             if (!e.isTransient()) return e;
         }
         throw new AssertionError("no decision from the broker for " + topic);
@@ -81,8 +83,8 @@ class DeviceConfinedToItsOwnTopicsTest {
                         Topics.events("dev-b"), Topics.presence("dev-b"), Topics.desired("dev-a"))) {
                     // Not even its own desired state can a device forge (the last topic).
                     byte[] payload = topic.endsWith("desired") ? Messages.desiredJson(99) : "{\"forged\":true}".getBytes(StandardCharsets.UTF_8);
-                    LinkException e = refusal(devA, topic, payload, topic.endsWith("desired"));
-                    assertThat(e.code()).as(topic).isEqualTo(LinkException.Code.PUBLISH_REFUSED);
+                    AgentException e = refusal(devA, topic, payload, topic.endsWith("desired"));
+                    assertThat(e.code()).as(topic).isEqualTo(AgentError.PUBLISH_REFUSED);
                     assertThat(e.isTransient()).isFalse();
                 }
 

@@ -14,6 +14,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import rsuota.agent.AgentError;
+import rsuota.agent.AgentException;
 import rsuota.fixtures.mqtt.MosquittoBroker;
 import rsuota.wire.MqttPresence;
 import rsuota.wire.Topics;
@@ -81,7 +83,7 @@ class PahoMqttLinkTest {
         link.start();
         CompletableFuture<Void> early = link.publish("x", new byte[] {1}, false);
         assertThat(early).isCompletedExceptionally();
-        assertThat(LinkException.of(early.handle((v, e) -> e).join()).code()).isEqualTo(LinkException.Code.NOT_CONNECTED);
+        assertThat(AgentException.in(early.handle((v, e) -> e).join(), AgentError.CLIENT_ERROR).code()).isEqualTo(AgentError.NOT_CONNECTED);
         broker.start();
         await().atMost(10, TimeUnit.SECONDS).until(link::isConnected);
     }

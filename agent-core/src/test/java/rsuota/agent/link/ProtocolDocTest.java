@@ -1,5 +1,6 @@
 package rsuota.agent.link;
 
+import rsuota.wire.SlotState;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -54,7 +55,7 @@ class ProtocolDocTest {
         m.put("state", new MqttState(MqttState.SCHEMA, "rsu-0042",
                 new MqttState.Identity("rsu-v2", "north", "A9", "A9-km-112", List.of("pilot")),
                 Map.of("baseImage", "2026.10.2", "app", "2.4.0", "agent", "0.1.0"),
-                List.of(new MqttState.Slot("a", "booted", "2.4.0", true), new MqttState.Slot("b", "inactive", "2.4.1", false)),
+                List.of(new MqttState.Slot("A", SlotState.GOOD.wire(), "2.4.0", true), new MqttState.Slot("B", SlotState.VERIFIED.wire(), "2.4.1", false)),
                 new MqttState.Deployment("downloading", "2.4.1", 42, 52_428_800, 157_286_400, null),
                 new MqttState.Error("CHUNK_HASH_MISMATCH", "chunk 17 of rootfs: hash mismatch, refetching", Instant.parse("2026-11-27T10:01:55Z")),
                 new MqttState.Kpis(0.9994, 11.5, 38.0, 0.0012),

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import rsuota.agent.AgentError;
 import rsuota.agent.link.Backoff;
 import rsuota.agent.link.LinkConfig;
 import rsuota.agent.link.PahoMqttLink;
@@ -203,7 +204,7 @@ class OutboxTest {
         }
         Files.writeString(dir.resolve(Outbox.ACK_FILE), "acked=zz\n");
         assertThatThrownBy(() -> open(OutboxConfig.in(dir)))
-                .isInstanceOfSatisfying(OutboxException.class, e -> assertThat(e.code()).isEqualTo(OutboxException.Code.STATE_CORRUPT));
+                .isInstanceOfSatisfying(OutboxException.class, e -> assertThat(e.code()).isEqualTo(AgentError.STATE_CORRUPT));
     }
 
     @Test
@@ -212,7 +213,7 @@ class OutboxTest {
             o.emit(transition("a"));
         }
         assertThatThrownBy(() -> Outbox.open(OutboxConfig.in(dir), "rsu-other", Clock.systemUTC()))
-                .isInstanceOfSatisfying(OutboxException.class, e -> assertThat(e.code()).isEqualTo(OutboxException.Code.FOREIGN_DEVICE));
+                .isInstanceOfSatisfying(OutboxException.class, e -> assertThat(e.code()).isEqualTo(AgentError.FOREIGN_DEVICE));
     }
 
     static long decodeSeq(byte[] payload) {

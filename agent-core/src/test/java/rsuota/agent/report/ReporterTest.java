@@ -38,7 +38,7 @@ class ReporterTest {
     private MqttState snapshot() {
         return new MqttState(MqttState.SCHEMA, DEV, new MqttState.Identity("rsu-v2", "north", "A9", "km-12", List.of("pilot")),
                 Map.of("baseImage", "2024.10", "app", "2.0.0", "agent", "0.1.0"),
-                List.of(new MqttState.Slot("a", "booted", "2.0.0", true), new MqttState.Slot("b", "inactive", "1.9.0", false)),
+                List.of(new MqttState.Slot("A", "good", "2.0.0", true), new MqttState.Slot("B", "verified", "1.9.0", false)),
                 new MqttState.Deployment(engineState, "2.1.0", 7, 0, 0, null), null,
                 new MqttState.Kpis(0.999, 12, 40, 0.001), Instant.EPOCH, 0);
     }

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import rsuota.agent.AgentException;
 import rsuota.agent.activation.GpioInhibitor;
 import rsuota.agent.activation.Inhibitors;
 import rsuota.agent.activation.MaintenanceWindow;
@@ -220,7 +221,7 @@ class ActivationTest {
                             e[0].adopt(rev(url, 2, true)); // the rollout paused
                             e[0].adopt(rev(url, 3, false)); // and resumed
                             e[0].adopt(rev(url, 2, true)); // a stale rev re-delivered: ignored
-                        } catch (java.io.IOException | InstallException ex) {
+                        } catch (java.io.IOException | AgentException ex) {
                             throw new AssertionError(ex);
                         }
                     }
@@ -316,7 +317,7 @@ class ActivationTest {
     void commandedRollbackWithoutAPreviousSlotSaysSo() throws Exception {
         UpdateEngine e = fx.engine();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> e.rollback("why"))
-                .isInstanceOf(InstallException.class).hasMessageContaining("not a new one");
+                .isInstanceOf(AgentException.class).hasMessageContaining("not a new one");
     }
 
     @Test

@@ -194,8 +194,10 @@ class RefusalsAndFaultsTest {
         }
         server.resetCounters();
         EngineState s = fx.engine().run();
-        assertThat(server.rangeHeaders()).as("resumed: the journaled chunks were not fetched again")
-                .hasSize(6 - SlotFiller.FLUSH_CHUNKS);
+        // Resumed: only the chunks the journal does not name are fetched (a transient retry of one of
+        // them under load is allowed; a journaled chunk fetched again is not).
+        java.util.Set<String> distinct = new java.util.LinkedHashSet<>(server.rangeHeaders());
+        assertThat(distinct).as("resumed: the journaled chunks were not fetched again").hasSize(6 - SlotFiller.FLUSH_CHUNKS);
         assertThat(s.state()).isEqualTo(UpdateState.FAILED);
         assertThat(s.lastError().code()).isEqualTo("IMAGE_HASH_MISMATCH");
         assertThat(s.slot("B").status()).isNotEqualTo("verified");

@@ -1,8 +1,14 @@
 package rsuota.fleet.cli;
 
+import java.util.List;
+import rsuota.cli.ExitStatus;
+
 /**
  * fleetctl's exit codes: a script can tell "not allowed" from "not there" from "controller down"
- * without parsing stderr. Stable once released.
+ * without parsing stderr. Stable once released, so they stay int constants; 0, 1 and 2 follow the
+ * convention shared with rsu-agent and rsu-bundle ({@link ExitStatus}). {@link #FLEETCTL} and
+ * {@link #FLEET_CONTROLLER} are what each command's --help lists; a test holds every constant to
+ * one of them.
  */
 public final class ExitCodes {
     private ExitCodes() {}
@@ -34,6 +40,29 @@ public final class ExitCodes {
     public static final int TIMEOUT = 13;
     /** fleet-controller init/run: the data directory or keyring does not allow the command. */
     public static final int STARTUP = 12;
+
+    /** Every code fleetctl returns, with its --help line. */
+    public static final List<ExitStatus> FLEETCTL = List.of(
+            ExitStatus.of(OK, "ok"),
+            ExitStatus.of(FAILED, "failed otherwise (interrupted, unexpected error)"),
+            ExitStatus.of(USAGE, "usage"),
+            ExitStatus.of(UNAUTHENTICATED, "401 no or unknown token"),
+            ExitStatus.of(FORBIDDEN, "403 role too low"),
+            ExitStatus.of(NOT_FOUND, "404 not found"),
+            ExitStatus.of(CONFLICT, "409 conflict"),
+            ExitStatus.of(REJECTED, "other 4xx (refused request)"),
+            ExitStatus.of(SERVER_ERROR, "5xx controller failure"),
+            ExitStatus.of(UNREACHABLE, "controller unreachable"),
+            ExitStatus.of(LOCAL_IO, "local file error"),
+            ExitStatus.of(AUDIT_BROKEN, "audit chain broken"),
+            ExitStatus.of(TIMEOUT, "timed out waiting (device diag)"));
+
+    /** Every code fleet-controller (init, run) returns, with its --help line. */
+    public static final List<ExitStatus> FLEET_CONTROLLER = List.of(
+            ExitStatus.of(OK, "ok"),
+            ExitStatus.of(FAILED, "internal error"),
+            ExitStatus.of(USAGE, "usage"),
+            ExitStatus.of(STARTUP, "the data directory or keyring does not allow the command"));
 
     /** The exit code for an HTTP error status. */
     public static int forStatus(int status) {

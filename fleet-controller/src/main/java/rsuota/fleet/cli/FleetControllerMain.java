@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import rsuota.cli.ExitStatus;
 import rsuota.fleet.app.Controller;
 import rsuota.fleet.app.DataDir;
 import rsuota.fleet.app.StartupException;
@@ -32,6 +33,7 @@ public final class FleetControllerMain {
     /** Runs one command line and returns its exit code. {@code run} returns only when the server stops. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new FleetControllerMain());
+        ExitStatus.document(cl, ExitCodes.FLEET_CONTROLLER);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {

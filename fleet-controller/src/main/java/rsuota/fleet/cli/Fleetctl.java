@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import rsuota.cli.ExitStatus;
 
 /**
  * {@code fleetctl --url URL --token T <noun> <verb> ...}: the operator's command line. It talks only
@@ -21,11 +22,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "fleetctl", mixinStandardHelpOptions = true, version = "fleetctl 0.1.0",
         description = "Operate an RSU OTA fleet controller through its REST API.",
         subcommands = {TokenCommands.class, DeviceCommands.class, ReleaseCommands.class, CohortCommands.class,
-                IncidentCommands.class, AuditCommands.class, RolloutCommands.class},
-        exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:ok", "2:usage", "3:401 no or unknown token", "4:403 role too low", "5:404 not found",
-                "6:409 conflict", "7:other 4xx (refused request)", "8:5xx controller failure", "9:controller unreachable",
-                "10:local file error", "11:audit chain broken", "13:timed out waiting (device diag)"})
+                IncidentCommands.class, AuditCommands.class, RolloutCommands.class})
 public final class Fleetctl {
     @Spec
     CommandSpec spec;
@@ -61,6 +58,7 @@ public final class Fleetctl {
     /** Runs one command line and returns its exit code (tests call this in-process). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Fleetctl());
+        ExitStatus.document(cl, ExitCodes.FLEETCTL);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {

@@ -1,0 +1,148 @@
+package rsuota.agent.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.Map;
+import picocli.CommandLine;
+import rsuota.agent.AgentException;
+import rsuota.agent.AgentExit;
+import rsuota.agent.config.AgentConfig;
+import rsuota.agent.config.Assembly;
+import rsuota.agent.download.Sleeper;
+import rsuota.agent.report.EventSink;
+import rsuota.agent.update.CrashHook;
+import rsuota.agent.update.EngineState;
+import rsuota.agent.update.StatusView;
+import rsuota.agent.update.UpdateEngine;
+import rsuota.agent.update.UpdateState;
+import rsuota.hal.boot.BootControlException;
+
+/**
+ * What the rsu-agent subcommands share: the device's configuration (the top command's
+ * {@code --config}), its engine, the state-directory lock and the status view, each failing with
+ * the exit status and stderr line scripts rely on. A shallow base class rather than a helper
+ * object because picocli injects {@link #spec} into it for every subcommand.
+ */
+abstract class DeviceCommand {
+    static Clock clock = Clock.systemUTC();
+
+    static final ObjectMapper JSON = new ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** The configuration named by {@code --config} (given before or after the subcommand); a usage error without it. */
+    AgentConfig config() throws Failure {
+        CommandLine top = spec.commandLine();
+        while (top.getParent() != null) top = top.getParent();
+        Path config = ((RsuAgent) top.getCommand()).config;
+        if (config == null) {
+            throw new CommandLine.ParameterException(top, "--config CONF is required for this command");
+        }
+        try {
+            return AgentConfig.load(config);
+        } catch (AgentConfig.ConfigException e) {
+            throw new Failure(AgentExit.CONFIG, "CONFIG: " + e.getMessage());
+        } catch (IOException e) {
+            throw new Failure(AgentExit.CONFIG, "CONFIG: cannot read " + config + ": " + e);
+        }
+    }
+
+    /** Shared ending of install/activate/rollback: a reboot was requested, or activation waits, or it failed. */
+    static int afterActivationStep(UpdateEngine engine, EngineState end, PrintWriter out) throws Failure {
+        if (engine.rebootRequested()) {
+            if (end.state() == UpdateState.ROLLING_BACK) {
+                out.printf("rollback to slot %s set; rebooting%n", end.activation().previousSlot());
+            } else {
+                out.printf("verified: release %s on slot %s%ntrial boot of slot %s set (%d tries); rebooting%n", end.target().release(),
+                        end.target().slot(), end.target().slot(), engine.parts().bootTries());
+            }
+            return 0;
+        }
+        if (end.state() == UpdateState.AWAITING_WINDOW) {
+            out.printf("verified: release %s on slot %s; activation is waiting: %s%n", end.target().release(), end.target().slot(),
+                    engine.waitingFor());
+            return 0;
+        }
+        EngineState.ErrorRecord e = end.lastError();
+        throw new Failure(AgentExit.FAILED, (e == null ? "FAILED" : e.code()) + ": " + (e == null ? end.state().reported() : e.message()));
+    }
+
+    static Map<String, Object> readStatus(AgentConfig c) throws Failure {
+        try {
+            return StatusView.read(c.stateDir(), Assembly.bootControl(c), clock.instant());
+        } catch (IOException | BootControlException e) {
+            throw cannotOpen(e);
+        }
+    }
+
+    static UpdateEngine engine(AgentConfig c) throws Failure {
+        try {
+            return new UpdateEngine(c.stateDir(), Assembly.parts(c, EventSink.DISCARD, clock, Sleeper.REAL, CrashHook.NONE));
+        } catch (AgentConfig.ConfigException | IOException | BootControlException e) {
+            throw cannotOpen(e);
+        }
+    }
+
+    /** Why the device could not be opened, as the CLI reports it: configuration, state directory or boot environment. */
+    static Failure cannotOpen(Exception e) {
+        if (e instanceof AgentConfig.ConfigException) return new Failure(AgentExit.CONFIG, "CONFIG: " + e.getMessage());
+        if (e instanceof BootControlException) return new Failure(AgentExit.STATE, "BOOT_CONTROL: " + e.getMessage());
+        return new Failure(AgentExit.STATE, "STATE: " + e.getMessage());
+    }
+
+    /** What a command does with the engine while it holds the state-directory lock. */
+    interface EngineStep {
+        int run(UpdateEngine engine, PrintWriter out) throws Failure, InterruptedException, IOException, AgentException;
+    }
+
+    /** Opens the device's engine under the state-directory lock (one engine per directory) and runs {@code step}. */
+    int withEngine(EngineStep step) throws Failure, InterruptedException, IOException, AgentException {
+        AgentConfig c = config();
+        try (FileLock lock = lockState(c)) {
+            return step.run(engine(c), spec.commandLine().getOut());
+        }
+    }
+
+    /** One engine per state directory: a second process is told who holds it instead of corrupting it. */
+    static FileLock lockState(AgentConfig c) throws Failure {
+        try {
+            Files.createDirectories(c.stateDir());
+            FileChannel ch = FileChannel.open(c.stateDir().resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock l = ch.tryLock();
+            if (l == null) {
+                ch.close();
+                throw new Failure(AgentExit.LOCKED, "LOCKED: another rsu-agent (the daemon or an install) is working on " + c.stateDir()
+                        + "; wait for it or stop it");
+            }
+            return l;
+        } catch (IOException e) {
+            throw new Failure(AgentExit.STATE, "STATE: cannot lock " + c.stateDir() + ": " + e.getMessage());
+        }
+    }
+
+    static String toJson(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static long parseSize(CommandLine.Model.CommandSpec spec, String s) {
+        try {
+            long v = rsuota.bundle.ByteSizes.parse(s);
+            if (v <= 0) throw new CommandLine.ParameterException(spec.commandLine(), "size must be > 0");
+            return v;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package rsuota.cli;
+
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+
+/**
+ * One exit status of a command-line tool and what it means. The three tools ({@code rsu-agent},
+ * {@code rsu-bundle}, {@code fleetctl}) share one convention so a script reads them alike:
+ * {@value #OK} success, {@value #INTERNAL} internal error (a bug, or nothing more specific fits),
+ * {@value #USAGE} bad command line (picocli's own code), and 3 upwards for the failures each tool
+ * tells apart. Numbers above 2 are per tool (they were released that way and scripts test them), so
+ * each tool lists its own in its {@code --help} footer, generated from its table by
+ * {@link #document} so the footer cannot drift from the codes the tool returns.
+ *
+ * <p>Lives in agent-protocol because every tool depends on it and on nothing else in common.
+ */
+public interface ExitStatus {
+    int OK = 0;
+    int INTERNAL = 1;
+    int USAGE = 2;
+
+    /** The process exit status. */
+    int code();
+
+    /** One line for the --help footer. */
+    String meaning();
+
+    /** A status of a tool that keeps its codes as int constants (fleetctl: they are public API). */
+    static ExitStatus of(int code, String meaning) {
+        return new Listed(code, meaning);
+    }
+
+    record Listed(int code, String meaning) implements ExitStatus {}
+
+    /** Sets the {@code --help} footer of {@code cl}'s top command to list every status, in numeric order. */
+    static void document(CommandLine cl, List<? extends ExitStatus> statuses) {
+        Map<String, String> list = new LinkedHashMap<>();
+        statuses.stream().sorted(Comparator.comparingInt(ExitStatus::code))
+                .forEach(s -> list.put(String.format("%3d", s.code()), s.meaning()));
+        cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(list);
+    }
+}
