@@ -47,11 +47,7 @@ import rsuota.hal.power.Reboot;
 import rsuota.hal.watchdog.LoopWatchdog;
 import rsuota.hal.watchdog.DevWatchdog;
 import rsuota.hal.watchdog.Watchdog;
-import rsuota.hal.gpio.GpioException;
-import rsuota.hal.gpio.Pi4jGpio;
-import rsuota.hal.gpio.SimulatedGpio;
 import rsuota.hal.gpio.StatusLed;
-import rsuota.agent.activation.ActivationConfig;
 import rsuota.hal.watchdog.SystemdNotifier;
 import rsuota.wire.Action;
 import rsuota.wire.MqttDesiredState;
@@ -112,7 +108,7 @@ public final class AgentDaemon implements AutoCloseable {
             log.warn("no link.broker in {}: running without a controller link (events stay in the outbox)", config.file());
         }
         MqttLink l = link;
-        this.gpio = options.gpio() != null ? options.gpio() : gpioFor(config);
+        this.gpio = options.gpio() != null ? options.gpio() : StatusLights.gpioFor(config);
         UpdateEngine.Parts parts = Assembly.parts(config, outbox, clock, Sleeper.REAL, CrashHook.NONE, options.reboot(), gpio,
                 () -> l != null && l.isConnected());
         this.engine = new UpdateEngine(config.stateDir(), parts);
@@ -153,43 +149,8 @@ public final class AgentDaemon implements AutoCloseable {
         };
         this.loopWatchdog = new LoopWatchdog(target, kick, kick.multipliedBy(4), scheduler);
         engine.setProgressListener(p -> loopWatchdog.beat());
-        this.led = statusLed(config, gpio);
+        this.led = StatusLights.statusLed(config, gpio);
         if (led != null) led.runOn(scheduler);
-    }
-
-    /** GPIO for inhibitors and the LED: pi4j on Raspberry Pi based boards, in-memory pins in the simulation. */
-    static Gpio gpioFor(AgentConfig c) throws AgentConfig.ConfigException {
-        ActivationConfig act = c.activation();
-        boolean ledPins = c.leds().activityPin() != null;
-        if (c.boot().backend().equals("sim") || (!act.needsGpio() && !ledPins)) return new SimulatedGpio();
-        try {
-            return Pi4jGpio.onRaspberryPi();
-        } catch (GpioException e) {
-            throw new AgentConfig.ConfigException(c.file() + ": GPIO pins are configured but GPIO is unavailable: " + e.getMessage());
-        }
-    }
-
-    /** {@code led.activity.pin} (and optional {@code led.fault.pin}): the status LED, or null. */
-    static StatusLed statusLed(AgentConfig c, Gpio gpio) throws AgentConfig.ConfigException {
-        Integer a = c.leds().activityPin();
-        if (a == null) return null;
-        try {
-            Gpio.Output activity = gpio.output(new Gpio.OutputPin("status-led", a, false));
-            Integer f = c.leds().faultPin();
-            return f == null ? new StatusLed(activity) : new StatusLed(activity, gpio.output(new Gpio.OutputPin("fault-led", f, false)));
-        } catch (GpioException e) {
-            throw new AgentConfig.ConfigException(c.file() + ": status LED: " + e.getMessage());
-        }
-    }
-
-    static StatusLed.Status ledStatus(UpdateState s) {
-        return switch (s) {
-            case PENDING, DOWNLOADING -> StatusLed.Status.DOWNLOADING;
-            case VERIFIED, AWAITING_WINDOW -> StatusLed.Status.AWAITING_WINDOW;
-            case ACTIVATING, COMMITTING, ROLLING_BACK -> StatusLed.Status.TRIAL;
-            case FAILED, NEEDS_INVESTIGATION -> StatusLed.Status.FAILED;
-            default -> StatusLed.Status.IDLE;
-        };
     }
 
     public UpdateEngine engine() {
@@ -236,7 +197,7 @@ public final class AgentDaemon implements AutoCloseable {
             while (running) {
                 loopWatchdog.beat();
                 EngineState s = engine.run();
-                if (led != null) led.show(ledStatus(s.state()));
+                if (led != null) led.show(StatusLights.ledStatus(s.state()));
                 publishIfChanged(s);
                 if (engine.rebootRequested()) {
                     log.info("reboot requested in state {}; flushing events", s.state());
