@@ -80,6 +80,7 @@ public enum AgentError {
     SIGNATURE_TOO_LARGE(false, AgentExit.FAILED),
     MALFORMED_MANIFEST(false, AgentExit.FAILED),
     UNSIGNED(false, AgentExit.FAILED),
+    NON_CANONICAL_SIGNATURE(false, AgentExit.FAILED),
     SIGNATURE_INVALID(false, AgentExit.FAILED),
     UNTRUSTED_SIGNER(false, AgentExit.FAILED),
     CERT_NOT_VALID_AT_SIGNING_TIME(false, AgentExit.FAILED),

@@ -37,10 +37,45 @@ import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 public final class CmsSigner {
     private CmsSigner() {}
 
+    /**
+     * ECDSA signatures in their low-S form (s <= n/2), so that bundles we sign pass the strict policy
+     * ({@link VerifyOptions#strict}); any other key's signer is returned as it is.
+     */
+    static ContentSigner lowS(ContentSigner cs, PrivateKey key) {
+        if (!(key instanceof java.security.interfaces.ECPrivateKey ec)) return cs;
+        java.math.BigInteger n = ec.getParams().getOrder();
+        return new ContentSigner() {
+            @Override
+            public org.bouncycastle.asn1.x509.AlgorithmIdentifier getAlgorithmIdentifier() {
+                return cs.getAlgorithmIdentifier();
+            }
+
+            @Override
+            public java.io.OutputStream getOutputStream() {
+                return cs.getOutputStream();
+            }
+
+            @Override
+            public byte[] getSignature() {
+                byte[] der = cs.getSignature();
+                org.bouncycastle.asn1.ASN1Sequence seq = org.bouncycastle.asn1.ASN1Sequence.getInstance(der);
+                java.math.BigInteger r = org.bouncycastle.asn1.ASN1Integer.getInstance(seq.getObjectAt(0)).getValue();
+                java.math.BigInteger s = org.bouncycastle.asn1.ASN1Integer.getInstance(seq.getObjectAt(1)).getValue();
+                if (s.compareTo(n.shiftRight(1)) <= 0) return der;
+                try {
+                    return new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {
+                            new org.bouncycastle.asn1.ASN1Integer(r), new org.bouncycastle.asn1.ASN1Integer(n.subtract(s))}).getEncoded(ASN1Encoding.DER);
+                } catch (IOException e) {
+                    throw new IllegalStateException("re-encoding an ECDSA signature failed", e);
+                }
+            }
+        };
+    }
+
     public static byte[] sign(byte[] manifestBytes, PrivateKey key, X509Certificate signer,
                               List<X509Certificate> chain, Instant signingTime) {
         try {
-            ContentSigner cs = new JcaContentSignerBuilder(algorithmFor(key)).build(key);
+            ContentSigner cs = lowS(new JcaContentSignerBuilder(algorithmFor(key)).build(key), key);
             ASN1EncodableVector v = new ASN1EncodableVector();
             v.add(new Attribute(CMSAttributes.signingTime, new DERSet(new Time(Date.from(signingTime)))));
             CMSSignedDataGenerator gen = new CMSSignedDataGenerator();

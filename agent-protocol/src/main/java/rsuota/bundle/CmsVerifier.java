@@ -127,6 +127,8 @@ final class CmsVerifier {
             throw new BundleException(Reason.SIGNATURE_INVALID, "signature cannot be checked: " + e.getMessage());
         }
 
+        if (opts.strict()) strictForm(signer, leaf);
+
         Instant signingTime = signingTime(signer);
         Optional<Instant> now = opts.trustedNow().get();
         if (now.isPresent() && signingTime.isAfter(now.get().plus(opts.maxClockSkew()))) {
@@ -142,6 +144,35 @@ final class CmsVerifier {
         checkUsage(leaf);
         return new SignerInfo(leaf.getSubjectX500Principal().getName(), leaf.getIssuerX500Principal().getName(),
                 leaf.getSerialNumber().toString(16), signingTime, leaf.getSigAlgName());
+    }
+
+    /**
+     * The strict policy: nothing outside the signature may ride along (unsigned attributes), and an
+     * ECDSA signature must carry the low S of its two valid forms ((r, s) and (r, n - s) both verify),
+     * so that no one without the key can make a second valid encoding of a signed bundle.
+     */
+    private static void strictForm(SignerInformation signer, X509Certificate leaf) throws BundleException {
+        if (signer.getUnsignedAttributes() != null && signer.getUnsignedAttributes().size() > 0) {
+            List<String> oids = new ArrayList<>();
+            org.bouncycastle.asn1.ASN1EncodableVector attrs = signer.getUnsignedAttributes().toASN1EncodableVector();
+            for (int i = 0; i < attrs.size(); i++) oids.add(org.bouncycastle.asn1.cms.Attribute.getInstance(attrs.get(i)).getAttrType().getId());
+            throw new BundleException(Reason.NON_CANONICAL_SIGNATURE, "the signature carries unsigned attributes " + oids
+                    + " that no signature covers; the strict policy refuses them (sign without them, e.g. rsu-bundle sign)");
+        }
+        if (leaf.getPublicKey() instanceof java.security.interfaces.ECPublicKey ec) {
+            java.math.BigInteger n = ec.getParams().getOrder();
+            java.math.BigInteger s;
+            try {
+                org.bouncycastle.asn1.ASN1Sequence seq = org.bouncycastle.asn1.ASN1Sequence.getInstance(signer.getSignature());
+                s = org.bouncycastle.asn1.ASN1Integer.getInstance(seq.getObjectAt(1)).getValue();
+            } catch (RuntimeException e) {
+                throw new BundleException(Reason.SIGNATURE_INVALID, "the ECDSA signature value is not a DER (r, s) pair: " + e.getMessage());
+            }
+            if (s.compareTo(n.shiftRight(1)) > 0) {
+                throw new BundleException(Reason.NON_CANONICAL_SIGNATURE, "the ECDSA signature has the high S of its two valid forms;"
+                        + " the strict policy takes only low S (re-sign with rsu-bundle sign, which normalises it)");
+            }
+        }
     }
 
     /**

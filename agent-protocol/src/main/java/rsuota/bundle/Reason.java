@@ -21,6 +21,11 @@ public enum Reason {
     MALFORMED_MANIFEST,
     /** The bundle carries no signature (made with --unsigned and never signed). */
     UNSIGNED,
+    /**
+     * Strict policy: the signature verifies but is not in its one canonical form (unsigned CMS
+     * attributes, or a high-S ECDSA value that anyone can flip without the key).
+     */
+    NON_CANONICAL_SIGNATURE,
     /** The CMS structure is malformed or the signature does not match the manifest bytes. */
     SIGNATURE_INVALID,
     /** The signer does not chain to a trust anchor of the keyring. */

@@ -17,9 +17,11 @@ import java.util.function.Supplier;
  *                           else empty. A box without an RTC boots in 1970: its clock is never used
  *                           unless this says it can be.
  * @param maxClockSkew       how far in the future a signing time may lie when the clock is trusted
+ * @param strict             refuse what verifies but is not the one canonical form: unsigned CMS
+ *                           attributes and a high-S ECDSA value (docs/bundle-format.md, "Strict policy")
  */
 public record VerifyOptions(List<X509Certificate> keyring, String variant, long minSecurityVersion,
-                            Supplier<Optional<Instant>> trustedNow, Duration maxClockSkew) {
+                            Supplier<Optional<Instant>> trustedNow, Duration maxClockSkew, boolean strict) {
     public VerifyOptions {
         keyring = List.copyOf(keyring);
         if (keyring.isEmpty()) throw new IllegalArgumentException("keyring has no certificates");
@@ -27,18 +29,22 @@ public record VerifyOptions(List<X509Certificate> keyring, String variant, long 
 
     /** Options with no variant check, floor 0 and no trusted clock. */
     public static VerifyOptions of(List<X509Certificate> keyring) {
-        return new VerifyOptions(keyring, null, 0, Optional::empty, Duration.ofMinutes(5));
+        return new VerifyOptions(keyring, null, 0, Optional::empty, Duration.ofMinutes(5), false);
     }
 
     public VerifyOptions withVariant(String v) {
-        return new VerifyOptions(keyring, v, minSecurityVersion, trustedNow, maxClockSkew);
+        return new VerifyOptions(keyring, v, minSecurityVersion, trustedNow, maxClockSkew, strict);
     }
 
     public VerifyOptions withMinSecurityVersion(long floor) {
-        return new VerifyOptions(keyring, variant, floor, trustedNow, maxClockSkew);
+        return new VerifyOptions(keyring, variant, floor, trustedNow, maxClockSkew, strict);
     }
 
     public VerifyOptions withTrustedNow(Supplier<Optional<Instant>> now) {
-        return new VerifyOptions(keyring, variant, minSecurityVersion, now, maxClockSkew);
+        return new VerifyOptions(keyring, variant, minSecurityVersion, now, maxClockSkew, strict);
+    }
+
+    public VerifyOptions withStrict(boolean s) {
+        return new VerifyOptions(keyring, variant, minSecurityVersion, trustedNow, maxClockSkew, s);
     }
 }

@@ -249,13 +249,14 @@ public final class RsuBundle implements Callable<Integer> {
         @Option(names = "--variant", description = "refuse unless the bundle supports this variant") String variant;
         @Option(names = "--min-security-version", defaultValue = "0", description = "refuse bundles below this security version") long floor;
         @Option(names = "--untrusted-clock", description = "do not use this machine's clock (a device without RTC/NTP)") boolean untrustedClock;
+        @Option(names = "--strict", description = "refuse signatures not in canonical form (unsigned CMS attributes, high-S ECDSA)") boolean strict;
         @Parameters(index = "0", paramLabel = "BUNDLE") Path bundle;
 
         @Override
         public Integer call() throws Failure {
             List<X509Certificate> anchors = pemCerts(keyring);
             VerifyOptions opts = VerifyOptions.of(anchors).withVariant(variant).withMinSecurityVersion(floor)
-                    .withTrustedNow(untrustedClock ? Optional::empty : () -> Optional.of(clock.instant()));
+                    .withTrustedNow(untrustedClock ? Optional::empty : () -> Optional.of(clock.instant())).withStrict(strict);
             try {
                 VerifiedManifest vm = new BundleVerifier(opts).verifyFile(bundle, null);
                 spec.commandLine().getOut().printf("OK %s (security version %d, signed by %s at %s)%n",

@@ -28,7 +28,8 @@ import rsuota.agent.health.HealthConfig;
  * @param controllerLink answers the health probe {@code controller}: bound by the daemon to its MQTT
  *                       link; unbound (the CLI, no link) it answers "not reachable"
  */
-public record AgentConfig(Path file, Device device, Path keyring, Path stateDir, boolean clockTrusted, Duration rollbackBudget,
+public record AgentConfig(Path file, Device device, Path keyring, Path stateDir, boolean clockTrusted, boolean strictSignatures,
+                          Duration rollbackBudget,
                           Boot boot, Slots slots, Download download, Link link, Leds leds, App app, Path watchdogDevice,
                           ActivationConfig activation, HealthConfig health, LateLink controllerLink, List<Setting> settings) {
 
@@ -119,6 +120,7 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
         Path watchdog = rd.path("watchdog.device", null, false);
         Duration budget = rd.duration("rollback.budget", "15m");
         boolean clockTrusted = rd.bool("clock.trusted", false);
+        boolean strict = rd.bool("bundle.strict", false);
         ActivationConfig activation = null;
         try {
             activation = ActivationConfig.parse(p, file);
@@ -142,7 +144,7 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
             throw new ConfigException(file + ": " + (rd.errors.size() == 1 ? rd.errors.get(0)
                     : rd.errors.size() + " problems:\n  " + String.join("\n  ", rd.errors)));
         }
-        return new AgentConfig(file.toAbsolutePath(), device, keyring, stateDir, clockTrusted, budget, boot, slots, download, link, leds, app,
+        return new AgentConfig(file.toAbsolutePath(), device, keyring, stateDir, clockTrusted, strict, budget, boot, slots, download, link, leds, app,
                 watchdog, activation, health, controllerLink, settings(p));
     }
 

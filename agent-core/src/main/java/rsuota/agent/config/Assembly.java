@@ -131,7 +131,7 @@ public final class Assembly {
         }
         Duration budget = c.rollbackBudget();
         return new UpdateEngine.Parts(bootControl(c), new FileSlotStorage(c.slots().a(), c.slots().b()), keyring, c.device().variant(),
-                c.clockTrusted(), c.slots().systemRelease(), new RetryPolicy(c.download().retryBase(), c.download().retryMax(), c.download().retryMaxFailures()),
+                c.clockTrusted(), c.strictSignatures(), c.slots().systemRelease(), new RetryPolicy(c.download().retryBase(), c.download().retryMax(), c.download().retryMaxFailures()),
                 http, events, clock, sleeper, hook, reboot != null ? reboot : defaultReboot(c), act.schedule(), inhibitors,
                 health, c.boot().tries(), budget);
     }

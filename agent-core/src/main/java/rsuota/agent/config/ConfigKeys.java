@@ -43,6 +43,7 @@ public final class ConfigKeys {
             new Key("state.dir", "", "agent", "state directory: engine state, outbox, journal, locks (required)"),
             new Key("clock.trusted", "false", "agent", "true when the clock is NTP-synchronised: signing-time checks apply"),
             new Key("rollback.budget", "15m", "agent", "how long a rollback may take before it is alerted"),
+            new Key("bundle.strict", "false", "agent", "refuse signatures not in canonical form: unsigned CMS attributes, high-S ECDSA"),
             new Key("boot.backend", "sim", "boot", "sim, uboot or grub"),
             new Key("boot.sim.dir", "boot", "boot", "simulated bootloader directory (backend sim)"),
             new Key("boot.uboot.config", "/etc/fw_env.config", "boot", "fw_env.config of the U-Boot environment"),

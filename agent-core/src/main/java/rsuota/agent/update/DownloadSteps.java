@@ -126,7 +126,8 @@ final class DownloadSteps {
     private SlotFiller filler(Slot target) {
         long floor = engine.state().securityFloor();
         VerifyOptions opts = VerifyOptions.of(parts.keyring()).withVariant(parts.variant()).withMinSecurityVersion(floor)
-                .withTrustedNow(parts.clockTrusted() ? () -> Optional.of(parts.clock().instant()) : Optional::empty);
+                .withTrustedNow(parts.clockTrusted() ? () -> Optional.of(parts.clock().instant()) : Optional::empty)
+                .withStrict(parts.strictSignatures());
         return new SlotFiller(new BundleVerifier(opts), new DownloadTarget(parts.storage(), target, dir), parts.retry(), parts.sleeper(),
                 random, parts.hook());
     }

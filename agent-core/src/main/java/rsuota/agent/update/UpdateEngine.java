@@ -55,7 +55,7 @@ public final class UpdateEngine {
      * @param rollbackBudget from rollback decision to healthy on the old slot; past it an alert is raised
      */
     public record Parts(BootControl boot, SlotStorage storage, java.util.List<java.security.cert.X509Certificate> keyring,
-                        String variant, boolean clockTrusted, String systemRelease, RetryPolicy retry,
+                        String variant, boolean clockTrusted, boolean strictSignatures, String systemRelease, RetryPolicy retry,
                         HttpBundleSource.Options http, EventSink events, Clock clock, Sleeper sleeper, CrashHook hook,
                         Reboot reboot, WindowSchedule schedule, Inhibitors inhibitors, HealthConfig health, int bootTries,
                         java.time.Duration rollbackBudget) {}

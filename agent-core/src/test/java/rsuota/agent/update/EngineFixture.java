@@ -42,6 +42,7 @@ final class EngineFixture {
     Duration requiredPassing = Duration.ofMinutes(2);
     Duration commitWindow = Duration.ofMinutes(10);
     Duration rollbackBudget = Duration.ofMinutes(15);
+    boolean strictSignatures;
     /** Reboots the engine asked for; each runs the simulated bootloader like a power-on. */
     final List<String> reboots = Collections.synchronizedList(new ArrayList<>());
 
@@ -67,7 +68,7 @@ final class EngineFixture {
         });
         rsuota.agent.health.HealthConfig health = new rsuota.agent.health.HealthConfig(
                 List.of(new rsuota.agent.health.HealthConfig.ProbeSpec(probe, 0)), commitWindow, requiredPassing, Duration.ofSeconds(10), null);
-        return new UpdateEngine.Parts(bc, storage, PKI.keyring(), variant, false, "1.0.0",
+        return new UpdateEngine.Parts(bc, storage, PKI.keyring(), variant, false, strictSignatures, "1.0.0",
                 retry, new HttpBundleSource.Options(Duration.ofSeconds(5), Duration.ofSeconds(5), stall, null),
                 d -> events.add(d), clock, sleeper, hook,
                 new rsuota.hal.power.SimulatedReboot(reason -> reboots.add(reason)), schedule, inhibitors, health, 3, rollbackBudget);

@@ -45,7 +45,8 @@ public final class ApiRoutes {
 
     /** The services the routes call. */
     public record Services(Tokens tokens, DeviceRegistry devices, ReleaseCatalog releases, Cohorts cohorts,
-                           Incidents incidents, AuditTrail audit, Metrics metrics) {}
+                           Incidents incidents, AuditTrail audit, Metrics metrics,
+                           rsuota.fleet.audit.AuditCheckpoints checkpoints) {}
 
     private final List<Route> routes = new ArrayList<>();
 
@@ -170,6 +171,23 @@ public final class ApiRoutes {
             return Reply.ok(paging.answer("entries", page, e -> e.seq(), e -> RestViews.RestAuditEntry.of(e)));
         });
         add("GET", "/api/v1/audit/verify", VIEWER, false, 0, c -> Reply.ok(RestViews.RestVerification.of(s.audit().verify())));
+        add("GET", "/api/v1/audit/checkpoint", VIEWER, false, 0, c -> {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            var newest = s.checkpoints().newest();
+            if (newest != null) m.put("checkpoint", newest.fields());
+            m.put("publicKey", s.checkpoints().publicKeyPem());
+            return Reply.ok(m);
+        });
+        // Reads only: holds a checkpoint kept elsewhere against the chain as it is now.
+        add("POST", "/api/v1/audit/checkpoint/verify", VIEWER, false, JSON_LIMIT, c -> {
+            var r = s.checkpoints().check(rsuota.fleet.audit.AuditCheckpoints.Checkpoint.parse(new String(c.body(), java.nio.charset.StandardCharsets.UTF_8)));
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("ok", r.ok());
+            if (r.problem() != null) m.put("problem", r.problem());
+            m.put("entries", r.entries());
+            m.put("checkpoint", r.checkpoint().fields());
+            return Reply.ok(m);
+        });
         add("GET", "/api/v1/audit/export", VIEWER, false, 0, c -> {
             StringBuilder lines = new StringBuilder();
             long after = 0;

@@ -122,7 +122,9 @@ public final class Controller implements AutoCloseable {
     /** KPI samples are downsampled and expired this often (on the engine's ticker). */
     static final Duration COMPACTION_INTERVAL = Duration.ofMinutes(1);
 
-    private Controller(Config config, Clock clock, SqliteDatabase db, List<X509Certificate> keyring) {
+    private final rsuota.fleet.audit.AuditCheckpoints checkpoints;
+
+    private Controller(Config config, Clock clock, SqliteDatabase db, List<X509Certificate> keyring) throws IOException {
         this.config = config;
         this.clock = clock;
         this.db = db;
@@ -134,6 +136,7 @@ public final class Controller implements AutoCloseable {
         this.cohorts = new Cohorts(db, auditLog, clock);
         this.incidents = new Incidents(db, auditLog, clock);
         this.auditTrail = new AuditTrail(db);
+        this.checkpoints = new rsuota.fleet.audit.AuditCheckpoints(db, clock, config.dir().root());
         this.ingest = new TelemetryIngest(db, clock, window);
         this.publisher = new DesiredStatePublisher(db, clock, transport);
         this.webhook = config.alertWebhook() == null ? null
@@ -144,7 +147,7 @@ public final class Controller implements AutoCloseable {
                 Diagnostics.DEFAULT_TTL, publisher::kick);
         Metrics metrics = new Metrics(db, counters);
         metrics.add(new FleetMetrics(rolloutModule.rollouts(), ingest, publisher, () -> link));
-        this.routes = new ApiRoutes(new ApiRoutes.Services(tokens, devices, releases, cohorts, incidents, auditTrail, metrics));
+        this.routes = new ApiRoutes(new ApiRoutes.Services(tokens, devices, releases, cohorts, incidents, auditTrail, metrics, checkpoints));
         RolloutRoutes.add(routes, rolloutModule.rollouts(), diagnostics);
     }
 
@@ -167,7 +170,39 @@ public final class Controller implements AutoCloseable {
         } catch (FleetException e) {
             throw new StartupException(e.getMessage(), e);
         }
-        return new Controller(config, clock, db, keyring);
+        Controller c;
+        try {
+            c = new Controller(config, clock, db, keyring);
+        } catch (IOException e) {
+            db.close();
+            throw new StartupException(e.getMessage(), e);
+        }
+        c.checkNewestCheckpoint();
+        return c;
+    }
+
+    /**
+     * At start, the newest checkpoint this controller wrote is held against the chain: a deleted tail
+     * or a rewritten chain raises an {@code audit_mismatch} alert and an error in the log.
+     */
+    private void checkNewestCheckpoint() {
+        var newest = checkpoints.newest();
+        if (newest == null) return;
+        try {
+            var r = checkpoints.check(newest);
+            if (r.ok()) return;
+            log.error("audit log does not hold its newest checkpoint: {}", r.problem());
+            Instant now = rsuota.fleet.domain.Millis.now(clock);
+            db.write(tx -> new rsuota.fleet.rollout.AlertRepository(tx).insert(now, rsuota.fleet.rollout.Alert.AUDIT_MISMATCH, null, null,
+                    java.util.Map.of("problem", r.problem(), "checkpoint", newest.json())));
+        } catch (FleetException e) {
+            log.error("cannot check the newest audit checkpoint: {}", e.getMessage());
+        }
+    }
+
+    /** Signed checkpoints of the audit chain's head (docs/security.md). */
+    public rsuota.fleet.audit.AuditCheckpoints checkpoints() {
+        return checkpoints;
     }
 
     /** Starts listening: HTTP, then the broker link and the publisher, then the engine's ticker. */
@@ -252,6 +287,11 @@ public final class Controller implements AutoCloseable {
             compactIfDue(clock.instant());
         } catch (FleetException | RuntimeException e) {
             log.error("KPI sample compaction failed: {}", e.getMessage(), e);
+        }
+        try {
+            checkpoints.takeIfDue();
+        } catch (FleetException | RuntimeException e) {
+            log.error("audit checkpoint failed: {}", e.getMessage(), e);
         }
         try {
             rolloutModule.engine().tick(clock.instant());

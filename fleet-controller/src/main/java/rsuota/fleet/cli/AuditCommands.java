@@ -38,8 +38,12 @@ final class AuditCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "verify", description = "Check the hash chain; exits 11 and names the first broken entry when it is broken.")
-    int verify(@Mixin Fleetctl.JsonFlag json) throws CliFailure {
+    @Command(name = "verify", description = "Check the hash chain (exit 11 naming the first broken entry); with --checkpoint, also that"
+            + " the chain still holds a signed checkpoint kept elsewhere (a deleted tail or a rewritten chain: exit 11).")
+    int verify(@Option(names = "--checkpoint", paramLabel = "FILE|URL",
+                       description = "a checkpoint (JSON, or JSON lines: the last one) from the journal, the webhook's store, or a file") String checkpoint,
+               @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        if (checkpoint != null) return verifyCheckpoint(checkpoint, json);
         JsonNode n = root.client().get("api/v1/audit/verify").json();
         boolean ok = n.path("ok").asBoolean(false);
         if (json.on) root.printJson(n);
@@ -48,6 +52,35 @@ final class AuditCommands {
             throw new CliFailure(ExitCodes.AUDIT_BROKEN, "audit chain broken at entry " + n.path("firstBroken").asText()
                     + ": " + n.path("problem").asText());
         }
+        return ExitCodes.OK;
+    }
+
+    private int verifyCheckpoint(String where, Fleetctl.JsonFlag json) throws CliFailure {
+        String text;
+        try {
+            if (where.startsWith("http://") || where.startsWith("https://")) {
+                var resp = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(where))
+                        .timeout(java.time.Duration.ofSeconds(30)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (resp.statusCode() != 200) throw new CliFailure(ExitCodes.LOCAL_IO, "checkpoint " + where + ": HTTP " + resp.statusCode());
+                text = resp.body();
+            } else {
+                text = java.nio.file.Files.readString(Path.of(where));
+            }
+        } catch (java.io.IOException e) {
+            throw new CliFailure(ExitCodes.LOCAL_IO, "cannot read the checkpoint " + where + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliFailure(ExitCodes.FAILED, "interrupted");
+        }
+        String last = text.strip();
+        if (last.contains("\n")) last = last.substring(last.lastIndexOf('\n') + 1);
+        JsonNode n = root.client().postRaw("api/v1/audit/checkpoint/verify", "application/json",
+                last.getBytes(java.nio.charset.StandardCharsets.UTF_8)).json();
+        boolean ok = n.path("ok").asBoolean(false);
+        if (json.on) root.printJson(n);
+        else if (ok) root.out().println("audit chain holds the checkpoint: entry " + n.at("/checkpoint/seq").asText() + " of "
+                + n.at("/checkpoint/at").asText() + "; " + n.get("entries").asText() + " entries now");
+        if (!ok) throw new CliFailure(ExitCodes.AUDIT_BROKEN, "audit checkpoint not held: " + n.path("problem").asText());
         return ExitCodes.OK;
     }
 

@@ -146,6 +146,13 @@ public final class FleetControllerMain {
                 description = "life of API tokens created or rotated without a ttl of their own (1s..730d; default ${DEFAULT-VALUE})")
         String tokenTtl;
 
+        @Option(names = "--audit-checkpoint-interval", defaultValue = "10m",
+                description = "sign the audit chain's head at least this often, and after every rollout decision (default ${DEFAULT-VALUE})")
+        String checkpointInterval;
+
+        @Option(names = "--audit-checkpoint-webhook", description = "URL each signed audit checkpoint is POSTed to (kept outside this host)")
+        java.net.URI checkpointWebhook;
+
         @Option(names = "--failed-auth-limit", defaultValue = "10",
                 description = "failed authentications per source address and minute before it is refused with 429 (default ${DEFAULT-VALUE})")
         int failedAuthLimit;
@@ -195,6 +202,13 @@ public final class FleetControllerMain {
                 controller.close();
                 throw new StartupException("--kpi-retention " + kpiRetention + ": " + e.getMessage());
             }
+            try {
+                controller.checkpoints().interval(rsuota.fleet.domain.Durations.parse(checkpointInterval, "--audit-checkpoint-interval"));
+            } catch (rsuota.fleet.domain.FleetException | IllegalArgumentException e) {
+                controller.close();
+                throw new StartupException("--audit-checkpoint-interval " + checkpointInterval + ": " + e.getMessage());
+            }
+            if (checkpointWebhook != null) controller.checkpoints().sink(rsuota.fleet.audit.CheckpointWebhook.to(checkpointWebhook));
             try {
                 controller.authLimiter().maxFailures(failedAuthLimit);
             } catch (IllegalArgumentException e) {

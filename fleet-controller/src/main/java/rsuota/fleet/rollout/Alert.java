@@ -12,6 +12,8 @@ public record Alert(long id, Instant at, String kind, Long rolloutId, String dev
                     Instant deliveredAt, String delivery) {
     /** A unit ordered back did not confirm a healthy boot on the previous release by its deadline. */
     public static final String ROLLBACK_OVERDUE = "rollback_overdue";
+    /** The audit log does not hold the newest signed checkpoint (a deleted tail or a rewritten chain). */
+    public static final String AUDIT_MISMATCH = "audit_mismatch";
     /** A unit is flagged for a human (missed deadline, or it reported needs_investigation). */
     public static final String NEEDS_INVESTIGATION = "needs_investigation";
     /** A rule paused the rollout by itself. */

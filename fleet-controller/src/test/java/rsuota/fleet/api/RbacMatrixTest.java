@@ -141,6 +141,11 @@ class RbacMatrixTest {
             read("/api/v1/incidents", "/api/v1/incidents"),
             read("/api/v1/audit", "/api/v1/audit?limit=5"),
             read("/api/v1/audit/verify", "/api/v1/audit/verify"),
+            read("/api/v1/audit/checkpoint", "/api/v1/audit/checkpoint"),
+            new Endpoint("POST", "/api/v1/audit/checkpoint/verify", Role.VIEWER, null, () -> {
+                var c = rc.controller.checkpoints().take();
+                return json("/api/v1/audit/checkpoint/verify", c.json());
+            }),
             read("/api/v1/audit/export", "/api/v1/audit/export"),
             read("/metrics", "/metrics"),
             read("/api/v1/openapi.yaml", "/api/v1/openapi.yaml"),
