@@ -102,10 +102,15 @@ public final class ApiRoutes {
                     req.previousStable(), req.notes(), req.reason()));
             return Reply.created(RestViews.RestRelease.of(r, false));
         });
-        add("GET", "/api/v1/releases", VIEWER, false, 0, c ->
-                Reply.ok(Map.of("releases", s.releases().list().stream().map(r -> RestViews.RestRelease.of(r, false)).toList())));
-        add("GET", "/api/v1/releases/{version}", VIEWER, false, 0, c ->
-                Reply.ok(RestViews.RestRelease.of(s.releases().get(c.pathParam("version")), true)));
+        add("GET", "/api/v1/releases", VIEWER, false, 0, c -> {
+            List<Object> out = new ArrayList<>();
+            for (var r : s.releases().list()) out.add(RestViews.RestRelease.of(r, false, s.releases().withdrawal(r.version()).orElse(null)));
+            return Reply.ok(Map.of("releases", out));
+        });
+        add("GET", "/api/v1/releases/{version}", VIEWER, false, 0, c -> {
+            var r = s.releases().get(c.pathParam("version"));
+            return Reply.ok(RestViews.RestRelease.of(r, true, s.releases().withdrawal(r.version()).orElse(null)));
+        });
 
         add("POST", "/api/v1/cohorts", RELEASE_MANAGER, true, JSON_LIMIT, c -> {
             var req = c.json(RestRequests.CohortCreate.class);

@@ -35,10 +35,15 @@ public final class RestViews {
     }
 
     public record RestRelease(String version, String bundleUrl, String manifestDigest, List<String> compatible, long securityVersion,
-                              String previousStable, String notes, String signer, Instant createdAt, String createdBy, JsonNode manifest) {
+                              String previousStable, String notes, String signer, Instant createdAt, String createdBy, JsonNode manifest,
+                              rsuota.fleet.store.ReleaseRepository.Withdrawal withdrawn) {
         static RestRelease of(Release r, boolean withManifest) {
+            return of(r, withManifest, null);
+        }
+
+        static RestRelease of(Release r, boolean withManifest, rsuota.fleet.store.ReleaseRepository.Withdrawal w) {
             return new RestRelease(r.version(), r.bundleUrl(), r.manifestDigest(), r.compatible(), r.securityVersion(), r.previousStable(),
-                    r.notes(), r.signer(), r.createdAt(), r.createdBy(), withManifest ? parse(r.manifestJson()) : null);
+                    r.notes(), r.signer(), r.createdAt(), r.createdBy(), withManifest ? parse(r.manifestJson()) : null, w);
         }
     }
 

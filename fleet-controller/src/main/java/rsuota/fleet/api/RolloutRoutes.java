@@ -72,6 +72,14 @@ public final class RolloutRoutes {
                 default -> throw FleetException.invalid("format", "'" + format + "' is not md or json");
             };
         });
+        routes.add("POST", "/api/v1/releases/{version}/withdraw", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c -> {
+            String version = c.pathParam("version");
+            List<Long> touched = rollouts.withdraw(c.principal(), version, reason(c));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("release", version);
+            m.put("rollouts", touched);
+            return Reply.ok(m);
+        });
         routes.add("POST", "/api/v1/rollouts/{id}/extend", RELEASE_MANAGER, true, ApiRoutes.JSON_LIMIT, c -> {
             var req = c.json(RestRequests.Extend.class);
             return decided(rollouts.ifMatch(c.header("If-Match"), () -> rollouts.extend(c.principal(), c.pathLong("id"), req.by(), req.reason())), 200);

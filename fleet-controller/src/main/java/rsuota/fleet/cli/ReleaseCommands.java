@@ -81,6 +81,17 @@ final class ReleaseCommands {
         return ExitCodes.OK;
     }
 
+    @Command(name = "withdraw", description = "Take a release back: no rollout of it may start or resume, running ones pause, units that"
+            + " verified it but never activated it drop it; units running it stay (roll them back).")
+    int withdraw(@picocli.CommandLine.Parameters(paramLabel = "VERSION") String version,
+                 @Option(names = "--reason", required = true, description = "why, for the audit log") String reason,
+                 @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+        JsonNode n = root.client().postJson("api/v1/releases/" + Fleetctl.segment(version) + "/withdraw", java.util.Map.of("reason", reason)).json();
+        if (json.on) root.printJson(n);
+        else root.out().println("release " + version + " withdrawn; rollouts paused or held: " + n.get("rollouts"));
+        return ExitCodes.OK;
+    }
+
     @Command(name = "notes", description = "Release notes from the stored data: supported and blocked variants, the rollout plan with its rules.")
     int notes(@Parameters(paramLabel = "VERSION") String version,
               @Option(names = "--format", defaultValue = "md", description = "md or json (default ${DEFAULT-VALUE})") String format) throws CliFailure {

@@ -112,6 +112,11 @@ public final class ReleaseCatalog {
         return db.read(tx -> tx.releases().find(version)).orElseThrow(() -> FleetException.notFound("no release '" + version + "'"));
     }
 
+    /** Who withdrew {@code version}, when and why; empty while it stands. */
+    public java.util.Optional<rsuota.fleet.store.ReleaseRepository.Withdrawal> withdrawal(String version) throws FleetException {
+        return db.read(tx -> tx.releases().withdrawal(version));
+    }
+
     public List<Release> list() throws FleetException {
         return db.read(tx -> tx.releases().list());
     }

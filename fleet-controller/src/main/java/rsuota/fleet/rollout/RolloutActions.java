@@ -14,6 +14,7 @@ import rsuota.fleet.audit.AuditLog;
 import rsuota.fleet.domain.Cohort;
 import rsuota.fleet.domain.CohortMember;
 import rsuota.fleet.domain.Device;
+import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.domain.Incident;
 import rsuota.fleet.domain.Principal;
@@ -176,6 +177,25 @@ final class RolloutActions {
     }
 
     /** Orders {@code targets} back to the release's previous stable; returns the devices ordered. */
+    /** RELEASE_BLOCKED when {@code release} was withdrawn: nothing of it may {@code what} again. */
+    static void notWithdrawn(Tx tx, String release, String what) throws SQLException, FleetException {
+        var w = tx.releases().withdrawal(release);
+        if (w.isPresent()) {
+            throw new FleetException(ErrorCode.RELEASE_BLOCKED, "release " + release + " was withdrawn at " + w.get().at() + " by " + w.get().by()
+                    + " (" + w.get().reason() + "): no rollout of it may " + what, Map.of("release", release));
+        }
+    }
+
+    /**
+     * Orders back the units of a withdrawn release's rollout that verified it (or wait for a window)
+     * but never activated it and were not ordered back yet: they drop it. Returns their ids.
+     */
+    List<String> dropWithdrawn(Tx tx, Rollout r, List<DeviceProgress> devices, Instant now) throws SQLException, FleetException {
+        List<DeviceProgress> drop = devices.stream().filter(d -> d.dispatched() && d.active() && d.rollbackRev() == null && d.activatedAt() == null
+                && (DeploymentState.VERIFIED.is(d.deviceState()) || DeploymentState.AWAITING_WINDOW.is(d.deviceState()))).toList();
+        return drop.isEmpty() ? List.of() : orderRollback(tx, r, drop, now);
+    }
+
     List<String> orderRollback(Tx tx, Rollout r, List<DeviceProgress> targets, Instant now) throws SQLException, FleetException {
         Release release = release(tx, r.release());
         String stable = release.previousStable();

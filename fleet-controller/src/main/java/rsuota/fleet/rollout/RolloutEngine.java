@@ -91,6 +91,16 @@ public final class RolloutEngine {
         List<String> attention = new ArrayList<>();
 
         trackRollbacks(tx, r, devices, now, attention, out);
+        if (tx.releases().withdrawal(r.release()).isPresent()) {
+            // A withdrawn release: units that verified it since the withdrawal drop it too.
+            List<String> dropped = actions.dropWithdrawn(tx, r, devices, now);
+            if (!dropped.isEmpty()) {
+                actions.audit.append(tx, ENGINE, "rollout.withdrawn.drop", r.target(), "release " + r.release() + " withdrawn",
+                        Map.of("devices", dropped));
+                devices = repo.devices(id);
+            }
+            attention.add("release " + r.release() + " was withdrawn: roll back the units that run it, or leave them");
+        }
         if (r.state() == RolloutState.ROLLING_BACK) {
             repo.setAttention(r, attention);
             return out;

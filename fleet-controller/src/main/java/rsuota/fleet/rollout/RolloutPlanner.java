@@ -41,6 +41,7 @@ final class RolloutPlanner {
     static long insert(Tx tx, AuditLog audit, Principal who, Rollouts.NewRollout req, String release, String reason, double scale,
                        RolloutSettings settings, RuleSet rules, Instant now) throws SQLException, FleetException {
         Release r = RolloutActions.release(tx, release);
+        RolloutActions.notWithdrawn(tx, release, "be created");
         List<Rollouts.NewPhase> plan = req.phases() == null || req.phases().isEmpty() ? defaultPlan(tx, release, scale) : req.phases();
         if (plan.isEmpty()) throw FleetException.invalid("phases", "release " + release + " has no cohorts: create cohorts first or list phases");
         RolloutRepository repo = new RolloutRepository(tx);

@@ -401,11 +401,53 @@ public final class Rollouts {
     }
 
     private static void blockedBySev1(Tx tx, Rollout r, String what) throws SQLException, FleetException {
+        RolloutActions.notWithdrawn(tx, r.release(), what);
         List<String> sev1 = RolloutActions.openSev1(tx, r.release());
         if (!sev1.isEmpty()) {
             throw new FleetException(ErrorCode.RELEASE_BLOCKED, "release " + r.release() + " has open Sev1 incident(s) " + sev1
                     + ": no rollout of it may " + what + " until they are resolved", Map.of("incidents", sev1, "release", r.release()));
         }
+    }
+
+    /**
+     * Takes a release back (audited as release.withdraw): no rollout of it may be created, started or
+     * resumed again; running ones pause; units that verified it but never activated it are ordered
+     * back, so they drop it (the engine orders the ones still downloading as soon as they verify).
+     * Units already running it stay: roll them back explicitly. Returns the rollouts it touched.
+     */
+    public List<Long> withdraw(Principal who, String version, String reason) throws FleetException {
+        String v = Names.requireName(version, "version");
+        String why = Names.requireText(reason, "reason");
+        Instant now = Millis.now(clock);
+        List<Long> touched = db.write(tx -> {
+            RolloutActions.release(tx, v);
+            var was = tx.releases().withdrawal(v);
+            if (was.isPresent()) {
+                throw new FleetException(ErrorCode.ILLEGAL_TRANSITION, "release " + v + " was withdrawn already at " + was.get().at() + " by "
+                        + was.get().by(), Map.of("release", v));
+            }
+            tx.releases().withdraw(v, now, who.label(), why);
+            RolloutRepository repo = new RolloutRepository(tx);
+            List<Long> ids = new ArrayList<>();
+            Map<String, Object> dropped = new LinkedHashMap<>();
+            for (Rollout r : repo.list(v)) {
+                if (!r.state().active()) continue;
+                ids.add(r.id());
+                if (r.state() == RolloutState.RUNNING) {
+                    actions.pause(tx, r, PauseEvent.Cause.OPERATOR, List.of(), who, "release " + v + " withdrawn: " + why, now);
+                }
+                for (Phase p : repo.phases(r.id())) repo.dropQueued(r.id(), p.idx());
+                List<String> d = actions.dropWithdrawn(tx, repo.find(r.id()).orElseThrow(), repo.devices(r.id()), now);
+                if (!d.isEmpty()) dropped.put("rollout:" + r.id(), d);
+            }
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("rollouts", ids);
+            detail.put("dropped", dropped);
+            audit().append(tx, who, "release.withdraw", "release:" + v, why, detail);
+            return ids;
+        });
+        desiredWritten.run();
+        return touched;
     }
 
     private static Rollout rollout(Tx tx, long id) throws SQLException, FleetException {

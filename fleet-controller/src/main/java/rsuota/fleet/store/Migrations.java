@@ -292,7 +292,11 @@ public final class Migrations {
                     "ALTER TABLE tokens ADD COLUMN expires_at BIGINT",
                     "ALTER TABLE tokens ADD COLUMN last_used_at BIGINT",
                     "ALTER TABLE tokens ADD COLUMN revoked_at BIGINT",
-                    "ALTER TABLE tokens ADD COLUMN revoked_by TEXT")));
+                    "ALTER TABLE tokens ADD COLUMN revoked_by TEXT")),
+            new Migration(6, "release withdrawal: who took a release back, when and why", List.of(
+                    "ALTER TABLE releases ADD COLUMN withdrawn_at BIGINT",
+                    "ALTER TABLE releases ADD COLUMN withdrawn_by TEXT",
+                    "ALTER TABLE releases ADD COLUMN withdraw_reason TEXT")));
 
     public static int latest() {
         return ALL.get(ALL.size() - 1).version();

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -43,6 +44,31 @@ public final class ReleaseRepository {
             ps.setString(1, version);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Who withdrew a release, when and why. */
+    public record Withdrawal(Instant at, String by, String reason) {}
+
+    /** Marks a release withdrawn; false when it is withdrawn already (or does not exist). */
+    public boolean withdraw(String version, Instant at, String by, String reason) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE releases SET withdrawn_at = ?, withdrawn_by = ?, withdraw_reason = ? WHERE version = ? AND withdrawn_at IS NULL")) {
+            Sql.setMillis(ps, 1, at);
+            ps.setString(2, by);
+            ps.setString(3, reason);
+            ps.setString(4, version);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public Optional<Withdrawal> withdrawal(String version) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT withdrawn_at, withdrawn_by, withdraw_reason FROM releases WHERE version = ? AND withdrawn_at IS NOT NULL")) {
+            ps.setString(1, version);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Withdrawal(Sql.instant(rs, "withdrawn_at"), rs.getString("withdrawn_by"), rs.getString("withdraw_reason")))
+                        : Optional.empty();
             }
         }
     }

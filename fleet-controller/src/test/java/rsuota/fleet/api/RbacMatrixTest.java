@@ -116,6 +116,12 @@ class RbacMatrixTest {
             read("/api/v1/releases", "/api/v1/releases"),
             read("/api/v1/releases/{version}", "/api/v1/releases/2.4.0"),
             read("/api/v1/releases/{version}/notes", "/api/v1/releases/2.4.0/notes?format=md"),
+            new Endpoint("POST", "/api/v1/releases/{version}/withdraw", Role.RELEASE_MANAGER, "release.withdraw", () -> {
+                String v = "4.0." + n.incrementAndGet();
+                String name = Bundles.publish(Bundles.build(pki, dir.resolve("work"), v, "rsu-a1"), rc.artifacts());
+                rc.controller.releases().create(RbacMatrixTest.SETUP, new ReleaseCatalog.NewRelease(name, null, "2.3.0", null, null));
+                return json("/api/v1/releases/" + v + "/withdraw", "{\"reason\":\"matrix\"}");
+            }),
             new Endpoint("POST", "/api/v1/cohorts", Role.RELEASE_MANAGER, "cohort.create",
                     () -> json("/api/v1/cohorts", "{\"release\":\"2.4.0\",\"name\":\"wave-" + n.incrementAndGet() + "\",\"kind\":\"wave\"}")),
             read("/api/v1/cohorts", "/api/v1/cohorts?release=2.4.0"),
