@@ -294,22 +294,18 @@ public final class AgentDaemon implements AutoCloseable {
     }
 
     private boolean runningRelease(EngineState s, String digest) {
-        if (digest == null) return false;
-        try {
-            Slot booted = engine.parts().boot().booted();
-            EngineState.SlotRecord r = s.slot(booted.name());
-            return digest.equals(r.manifestDigest()) && SlotState.GOOD.is(r.status());
-        } catch (BootControlException e) {
-            return false;
-        }
+        return digest != null && runningGood(s, r -> digest.equals(r.manifestDigest()));
     }
 
     private boolean releaseRunning(EngineState s, String release) {
-        if (release == null) return false;
+        return release != null && runningGood(s, r -> release.equals(r.release()));
+    }
+
+    /** Whether the booted slot is committed good and its record matches {@code which}. */
+    private boolean runningGood(EngineState s, java.util.function.Predicate<EngineState.SlotRecord> which) {
         try {
-            Slot booted = engine.parts().boot().booted();
-            EngineState.SlotRecord r = s.slot(booted.name());
-            return release.equals(r.release()) && SlotState.GOOD.is(r.status());
+            EngineState.SlotRecord r = s.slot(engine.parts().boot().booted().name());
+            return which.test(r) && SlotState.GOOD.is(r.status());
         } catch (BootControlException e) {
             return false;
         }

@@ -5,12 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import rsuota.cli.ExitStatus;
 import rsuota.fleet.app.Controller;
 import rsuota.fleet.app.DataDir;
 import rsuota.fleet.app.StartupException;
@@ -24,30 +22,12 @@ import rsuota.fleet.app.StartupException;
 public final class FleetControllerMain {
 
     public static void main(String[] args) {
-        Logging.configure();
-        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
-        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-        System.exit(execute(args, out, err));
+        CliRunner.main(new FleetControllerMain(), ExitCodes.FLEET_CONTROLLER, "fleet-controller", StartupException.class, e -> ExitCodes.STARTUP, args);
     }
 
     /** Runs one command line and returns its exit code. {@code run} returns only when the server stops. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new FleetControllerMain());
-        ExitStatus.document(cl, ExitCodes.FLEET_CONTROLLER);
-        cl.setOut(out);
-        cl.setErr(err);
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof StartupException s) {
-                err.println("fleet-controller: " + s.getMessage());
-                err.flush();
-                return ExitCodes.STARTUP;
-            }
-            throw ex;
-        });
-        int code = cl.execute(args);
-        out.flush();
-        err.flush();
-        return code;
+        return CliRunner.execute(new FleetControllerMain(), ExitCodes.FLEET_CONTROLLER, "fleet-controller", StartupException.class, e -> ExitCodes.STARTUP, args, out, err);
     }
 
     @Command(name = "init", description = "Create a controller store in an empty data directory and print its first admin token (once).")

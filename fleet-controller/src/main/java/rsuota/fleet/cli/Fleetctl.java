@@ -7,12 +7,10 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import rsuota.cli.ExitStatus;
 
 /**
  * {@code fleetctl --url URL --token T <noun> <verb> ...}: the operator's command line. It talks only
@@ -49,30 +47,12 @@ public final class Fleetctl {
     }
 
     public static void main(String[] args) {
-        Logging.configure();
-        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
-        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-        System.exit(execute(args, out, err));
+        CliRunner.main(new Fleetctl(), ExitCodes.FLEETCTL, "fleetctl", CliFailure.class, e -> ((CliFailure) e).exitCode(), args);
     }
 
     /** Runs one command line and returns its exit code (tests call this in-process). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Fleetctl());
-        ExitStatus.document(cl, ExitCodes.FLEETCTL);
-        cl.setOut(out);
-        cl.setErr(err);
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof CliFailure f) {
-                err.println("fleetctl: " + f.getMessage());
-                err.flush();
-                return f.exitCode();
-            }
-            throw ex;
-        });
-        int code = cl.execute(args);
-        out.flush();
-        err.flush();
-        return code;
+        return CliRunner.execute(new Fleetctl(), ExitCodes.FLEETCTL, "fleetctl", CliFailure.class, e -> ((CliFailure) e).exitCode(), args, out, err);
     }
 
     ApiClient client() throws CliFailure {
