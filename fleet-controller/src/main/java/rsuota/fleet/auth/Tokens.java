@@ -26,6 +26,7 @@ import rsuota.fleet.store.Tx;
  * request. Every change is audited. docs/security.md has the threat table.
  */
 public final class Tokens {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Tokens.class);
     /** A token and its secret; the secret exists only in this value and is never stored. */
     public record Issued(TokenInfo info, String secret) {}
 
@@ -128,10 +129,15 @@ public final class Tokens {
             }
         }
         if (t.lastUsedAt() == null || !now.isBefore(t.lastUsedAt().plus(TOUCH_EVERY))) {
-            db.write(tx -> {
-                tx.tokens().touch(t.id(), now);
-                return null;
-            });
+            try {
+                db.write(tx -> {
+                    tx.tokens().touch(t.id(), now);
+                    return null;
+                });
+            } catch (FleetException e) {
+                // Bookkeeping only: a busy store must not refuse an authenticated request; the next use writes it.
+                log.warn("last use of token {} not recorded: {}", t.id(), e.getMessage());
+            }
         }
         return Optional.of(t.principal());
     }
