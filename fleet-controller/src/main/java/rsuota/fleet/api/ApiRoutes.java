@@ -103,9 +103,10 @@ public final class ApiRoutes {
             return Reply.created(RestViews.RestRelease.of(r, false));
         });
         add("GET", "/api/v1/releases", VIEWER, false, 0, c -> {
-            List<Object> out = new ArrayList<>();
-            for (var r : s.releases().list()) out.add(RestViews.RestRelease.of(r, false, s.releases().withdrawal(r.version()).orElse(null)));
-            return Reply.ok(Map.of("releases", out));
+            Paging paging = Paging.of(c);
+            List<RestViews.RestRelease> all = new ArrayList<>();
+            for (var r : s.releases().list()) all.add(RestViews.RestRelease.of(r, false, s.releases().withdrawal(r.version()).orElse(null)));
+            return Reply.ok(paging.page("releases", all, RestViews.RestRelease::version, Paging::textKey, r -> r));
         });
         add("GET", "/api/v1/releases/{version}", VIEWER, false, 0, c -> {
             var r = s.releases().get(c.pathParam("version"));
@@ -125,8 +126,11 @@ public final class ApiRoutes {
             body.put("excluded", created.excluded().stream().map(RestViews.RestExclusion::of).toList());
             return Reply.created(body);
         });
-        add("GET", "/api/v1/cohorts", VIEWER, false, 0, c ->
-                Reply.ok(Map.of("cohorts", s.cohorts().list(c.query("release")).stream().map(k -> RestViews.RestCohort.of(k, null)).toList())));
+        add("GET", "/api/v1/cohorts", VIEWER, false, 0, c -> {
+            Paging paging = Paging.of(c);
+            return Reply.ok(paging.page("cohorts", s.cohorts().list(c.query("release")), k -> k.id(), Paging::numericKey,
+                    k -> RestViews.RestCohort.of(k, null)));
+        });
         add("GET", "/api/v1/cohorts/{id}", VIEWER, false, 0, c -> {
             var d = s.cohorts().get(c.pathLong("id"));
             return Reply.ok(RestViews.RestCohort.of(d.cohort(), d.members()));

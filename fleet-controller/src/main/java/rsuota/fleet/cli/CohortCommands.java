@@ -77,7 +77,7 @@ final class CohortCommands {
     @Command(name = "list", description = "List cohorts.")
     int list(@Option(names = "--release", description = "only this release's cohorts") String release,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        JsonNode n = root.client().get("api/v1/cohorts" + (release == null ? "" : "?release=" + Fleetctl.segment(release))).json();
+        JsonNode n = root.client().getAll(new Fleetctl.Query("api/v1/cohorts").add("release", release).toString(), "cohorts");
         if (json.on) {
             root.printJson(n);
             return ExitCodes.OK;

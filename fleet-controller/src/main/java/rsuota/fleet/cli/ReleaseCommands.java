@@ -53,7 +53,7 @@ final class ReleaseCommands {
 
     @Command(name = "list", description = "List releases.")
     int list(@Mixin Fleetctl.JsonFlag json) throws CliFailure {
-        JsonNode n = root.client().get("api/v1/releases").json();
+        JsonNode n = root.client().getAll("api/v1/releases", "releases");
         if (json.on) {
             root.printJson(n);
             return ExitCodes.OK;

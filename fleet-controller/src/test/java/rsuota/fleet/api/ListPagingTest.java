@@ -50,6 +50,14 @@ class ListPagingTest {
         rc.close();
     }
 
+    static boolean released;
+
+    /** Releases 2.3.0 and 2.4.0, once for the class (the tests run in any order). */
+    static synchronized void releases() throws Exception {
+        if (!released) rc.releases("2.3.0", "2.4.0", dir.resolve("bundles"));
+        released = true;
+    }
+
     static String id(int i) {
         return String.format("d-%02d", i);
     }
@@ -95,7 +103,7 @@ class ListPagingTest {
 
     @Test
     void aCohortFilterListsItsMembersAndAnUnknownCohortIsRefusedNotEmpty() throws Exception {
-        rc.releases("2.3.0", "2.4.0", dir.resolve("bundles"));
+        releases();
         HttpResponse<String> created = rc.postJson("/api/v1/cohorts", rc.tokens.get(Role.RELEASE_MANAGER),
                 "{\"release\":\"2.4.0\",\"name\":\"paging\",\"kind\":\"canary\",\"members\":[\"d-11\",\"d-03\",\"d-07\"]}");
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
@@ -159,6 +167,18 @@ class ListPagingTest {
         assertThat(window.ids()).isEqualTo(byActor.ids());
         assertThat(walk("/api/v1/audit?to=" + before.plusMillis(1), "entries", 1000, e -> e.get("seq").asText()).ids())
                 .doesNotContainAnyElementsOf(byActor.ids());
+
+        releases();
+        Walk releases = walk("/api/v1/releases", "releases", 1, r -> r.get("version").asText());
+        assertThat(releases.ids()).containsExactly("2.3.0", "2.4.0");
+        assertThat(releases.pages()).containsExactly(1, 1);
+        for (String name : new String[] {"p-1", "p-2", "p-3"}) {
+            HttpResponse<String> made = rc.postJson("/api/v1/cohorts", rc.tokens.get(Role.RELEASE_MANAGER),
+                    "{\"release\":\"2.4.0\",\"name\":\"" + name + "\",\"kind\":\"wave\",\"members\":[]}");
+            assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+        }
+        Walk cohorts = walk("/api/v1/cohorts?release=2.4.0", "cohorts", 2, k -> k.get("id").asText());
+        assertThat(cohorts.ids()).hasSizeGreaterThanOrEqualTo(3).doesNotHaveDuplicates();
 
         Walk incidents = walk("/api/v1/incidents?release=2.4.0", "incidents", 2, i -> i.get("id").asText());
         assertThat(incidents.ids()).contains("PG-1", "PG-2", "PG-3").doesNotHaveDuplicates();
