@@ -107,6 +107,9 @@ public final class AuditCheckpoints {
     private volatile Consumer<Checkpoint> sink = c -> { };
     private volatile Duration interval = DEFAULT_INTERVAL;
     private Checkpoint last;
+    /** The newest entry {@link #takeIfDue} has looked at, and whether a rollout decision was among those since the last checkpoint. */
+    private long scanned;
+    private boolean decisionSeen;
 
     public AuditCheckpoints(Database db, Clock clock, Path dir) throws IOException {
         this.db = db;
@@ -146,12 +149,18 @@ public final class AuditCheckpoints {
      */
     public synchronized Checkpoint takeIfDue() throws FleetException {
         Instant now = Millis.now(clock);
-        long after = last == null ? 0 : last.seq();
-        List<AuditEntry> since = db.read(tx -> tx.audit().page(after, 10_000));
-        if (since.isEmpty()) return null;
-        boolean decision = since.stream().anyMatch(e -> e.action().startsWith("rollout."));
+        // Only the entries not looked at yet are read: the ticker calls this every second.
+        long after = Math.max(scanned, last == null ? 0 : last.seq());
+        List<AuditEntry> fresh = db.read(tx -> tx.audit().page(after, 10_000));
+        if (!fresh.isEmpty()) {
+            scanned = fresh.get(fresh.size() - 1).seq();
+            if (fresh.stream().anyMatch(e -> e.action().startsWith("rollout."))) decisionSeen = true;
+        }
+        if (scanned <= (last == null ? 0 : last.seq())) return null;
         boolean due = last == null || !now.isBefore(last.at().plus(interval));
-        return decision || due ? take() : null;
+        if (!decisionSeen && !due) return null;
+        decisionSeen = false;
+        return take();
     }
 
     /** Signs the chain's head now and writes it to every sink. */
