@@ -26,6 +26,7 @@ import rsuota.fleet.audit.AuditLog;
 import rsuota.fleet.audit.AuditTrail;
 import rsuota.fleet.auth.Tokens;
 import rsuota.fleet.api.FleetMetrics;
+import rsuota.fleet.api.Reply;
 import rsuota.fleet.api.RolloutRoutes;
 import rsuota.fleet.cohort.Cohorts;
 import rsuota.fleet.diag.Diagnostics;
@@ -149,6 +150,37 @@ public final class Controller implements AutoCloseable {
         metrics.add(new FleetMetrics(rolloutModule.rollouts(), ingest, publisher, () -> link));
         this.routes = new ApiRoutes(new ApiRoutes.Services(tokens, devices, releases, cohorts, incidents, auditTrail, metrics, checkpoints));
         RolloutRoutes.add(routes, rolloutModule.rollouts(), diagnostics);
+        // For a load balancer or systemd: no token, nothing but liveness and readiness.
+        routes.add("GET", "/healthz", null, false, 0, c -> Reply.ok(java.util.Map.of("status", "alive")));
+        routes.add("GET", "/readyz", null, false, 0, c -> readiness());
+    }
+
+    /**
+     * Ready when the store answers and, with a broker configured, the link is connected. This controller
+     * is the only one on its store, so its role is leader (docs/architecture.md; replicas are not built).
+     */
+    private Reply readiness() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        boolean ready = true;
+        try {
+            db.read(tx -> tx.count(rsuota.fleet.store.Table.AUDIT));
+            m.put("store", "ok");
+        } catch (FleetException | RuntimeException e) {
+            m.put("store", "unreachable: " + e.getMessage());
+            ready = false;
+        }
+        if (config.broker() instanceof BrokerMode.None) {
+            m.put("broker", "none");
+        } else {
+            ControllerLink l = link;
+            boolean up = l != null && l.connected();
+            m.put("broker", up ? "connected" : "disconnected");
+            ready &= up;
+        }
+        m.put("engine", config.tick() == null ? "off" : ticker != null && !ticker.isShutdown() ? "ticking" : "stopped");
+        m.put("role", "leader");
+        m.put("ready", ready);
+        return new Reply.Json(ready ? 200 : 503, m);
     }
 
     /** Opens the store (applying pending migrations) and loads the keyring; does not listen yet. */

@@ -154,6 +154,8 @@ class RbacMatrixTest {
             }),
             read("/api/v1/audit/export", "/api/v1/audit/export"),
             read("/metrics", "/metrics"),
+            new Endpoint("GET", "/healthz", null, null, () -> new Request("/healthz", null, null)),
+            new Endpoint("GET", "/readyz", null, null, () -> new Request("/readyz", null, null)),
             read("/api/v1/openapi.yaml", "/api/v1/openapi.yaml"),
             new Endpoint("POST", "/api/v1/rollouts", Role.RELEASE_MANAGER, "rollout.create",
                     () -> json("/api/v1/rollouts", "{\"release\":\"2.4.0\",\"phases\":[{\"cohortId\":" + freshCohort()
