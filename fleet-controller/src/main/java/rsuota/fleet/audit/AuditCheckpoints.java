@@ -209,18 +209,24 @@ public final class AuditCheckpoints {
         return new Result(true, null, v.entries(), c);
     }
 
-    /** The newest checkpoint this controller wrote locally, or null. */
+    /**
+     * The newest checkpoint this controller wrote locally that still parses, or null. The file is
+     * appended without fsync: a power cut can leave a torn last line (even bytes that are not UTF-8),
+     * which is skipped for the one before it rather than stopping the controller's start.
+     */
     Checkpoint newestWritten() throws IOException {
         Path f = dir.resolve("audit-checkpoints.jsonl");
         if (!Files.exists(f)) return null;
-        List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
-        if (lines.isEmpty()) return null;
-        try {
-            return Checkpoint.parse(lines.get(lines.size() - 1));
-        } catch (FleetException e) {
-            log.error("the newest local audit checkpoint in {} does not parse: {}", f, e.getMessage());
-            return null;
+        String[] lines = new String(Files.readAllBytes(f), StandardCharsets.UTF_8).split("\n");
+        for (int i = lines.length - 1; i >= 0; i--) {
+            if (lines[i].isBlank()) continue;
+            try {
+                return Checkpoint.parse(lines[i]);
+            } catch (FleetException e) {
+                log.warn("skipping a local audit checkpoint in {} that does not parse (torn by a power cut?): {}", f, e.getMessage());
+            }
         }
+        return null;
     }
 
     private String sign(String text) throws FleetException {

@@ -161,6 +161,25 @@ class AuditCheckpointTest {
     }
 
     @Test
+    void aTornLastCheckpointLineIsSkippedForTheOneBeforeItAndTheControllerStarts() throws Exception {
+        AuditCheckpoints.Checkpoint c = rc.controller.checkpoints().take();
+        sql("DELETE FROM audit WHERE seq = " + c.seq());
+        rc.controller.close();
+        // A power cut in the middle of the next append: half a line, and bytes that are not UTF-8.
+        Files.write(dir.resolve("data/audit-checkpoints.jsonl"), new byte[] {'{', '"', 'v', '"', ':', (byte) 0xC3, (byte) 0x28},
+                java.nio.file.StandardOpenOption.APPEND);
+        Controller again = Controller.open(new Controller.Config(rc.dataDir, null, "127.0.0.1", 0), rc.clock);
+        try {
+            assertThat(again.checkpoints().newest()).isEqualTo(c);
+            var alerts = again.database().read(tx -> new rsuota.fleet.rollout.AlertRepository(tx).undelivered());
+            assertThat(alerts).anySatisfy(a -> assertThat(a.kind()).isEqualTo("audit_mismatch"));
+        } finally {
+            again.close();
+            rc = null;
+        }
+    }
+
+    @Test
     void atStartTheNewestCheckpointIsHeldAgainstTheChainAndAMismatchRaisesAnAlert() throws Exception {
         AuditCheckpoints.Checkpoint c = rc.controller.checkpoints().take();
         sql("DELETE FROM audit WHERE seq = " + c.seq());
