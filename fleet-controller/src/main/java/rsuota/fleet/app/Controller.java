@@ -33,6 +33,8 @@ import rsuota.fleet.diag.Diagnostics;
 import rsuota.fleet.link.ControllerLink;
 import rsuota.fleet.link.DesiredStatePublisher;
 import rsuota.fleet.link.HiveMqEmbeddedBroker;
+import rsuota.fleet.pki.DeviceCa;
+import rsuota.wire.TlsMaterial;
 import rsuota.fleet.link.MqttBroker;
 import rsuota.fleet.link.TelemetryIngest;
 import rsuota.fleet.link.Transport;
@@ -81,11 +83,23 @@ public final class Controller implements AutoCloseable {
         /** No MQTT (tests that drive ingest and publishing by hand, an API-only instance). */
         record None() implements BrokerMode {}
 
-        /** HiveMQ CE in this JVM, listening on {@code host:port}. */
-        record Embedded(String host, int port) implements BrokerMode {}
+        /**
+         * HiveMQ CE in this JVM: a plain listener on loopback {@code host:port} (null host: none),
+         * and with {@code ca} a TLS listener on {@code tlsHost:tlsPort} that requires device
+         * certificates; the controller then connects over TLS with its own identity.
+         */
+        record Embedded(String host, int port, DeviceCa ca, String tlsHost, int tlsPort) implements BrokerMode {
+            public Embedded(String host, int port) {
+                this(host, port, null, null, 0);
+            }
+        }
 
-        /** An external broker, e.g. tcp://127.0.0.1:1883. */
-        record External(String uri) implements BrokerMode {}
+        /** An external broker, e.g. tcp://127.0.0.1:1883, or ssl://... with the controller's TLS identity. */
+        record External(String uri, TlsMaterial tls) implements BrokerMode {
+            public External(String uri) {
+                this(uri, null);
+            }
+        }
 
         static BrokerMode none() {
             return new None();
@@ -255,20 +269,42 @@ public final class Controller implements AutoCloseable {
             throw new StartupException("cannot read device snapshots: " + e.getMessage(), e);
         }
         String mqtt = null;
+        TlsMaterial tls = null;
         if (config.broker() instanceof BrokerMode.Embedded e) {
+            HiveMqEmbeddedBroker hive;
             try {
-                broker = HiveMqEmbeddedBroker.start(config.dir().root().resolve("broker"), e.host(), e.port());
+                hive = HiveMqEmbeddedBroker.start(config.dir().root().resolve("broker"),
+                        new HiveMqEmbeddedBroker.Listeners(e.host(), e.port(), e.ca(), e.tlsHost(), e.tlsPort()));
+                broker = hive;
             } catch (IOException ex) {
                 throw new StartupException(ex.getMessage(), ex);
             }
-            mqtt = broker.uri();
-            log.info("embedded MQTT broker listening on {}", mqtt);
+            log.info("embedded MQTT broker listening on {}", hive.tlsUri() == null ? hive.uri()
+                    : hive.tlsUri() + (e.host() == null ? "" : " and " + hive.uri()) + " (device certificates from " + e.ca().dir() + ")");
+            if (e.ca() != null) {
+                mqtt = hive.tlsUri();
+                DeviceCa.Identity me = e.ca().controller();
+                tls = new TlsMaterial(me.caCert(), me.cert(), me.key());
+            } else {
+                mqtt = broker.uri();
+            }
         } else if (config.broker() instanceof BrokerMode.External x) {
             mqtt = x.uri();
+            tls = x.tls();
         }
         if (mqtt != null) {
             String clientId = "rsu-fleet-controller-" + Integer.toHexString(config.dir().root().toAbsolutePath().toString().hashCode());
-            link = new ControllerLink(new ControllerLink.Config(mqtt, clientId, config.sharedGroup()), ingest);
+            javax.net.ssl.SSLContext ssl = null;
+            if (tls != null) {
+                try {
+                    ssl = tls.sslContext();
+                    // With a certificate the broker takes the CN as the identity and wants the client id to match it.
+                    clientId = DeviceCa.cnOf(rsuota.bundle.Pem.certificate(tls.cert()));
+                } catch (TlsMaterial.TlsFileException | rsuota.bundle.Pem.PemException | IOException ex) {
+                    throw new StartupException("controller's MQTT TLS identity: " + ex.getMessage(), ex);
+                }
+            }
+            link = new ControllerLink(new ControllerLink.Config(mqtt, clientId, config.sharedGroup(), ssl), ingest);
             link.onConnect(publisher::republishAll);
             transport.use(link);
             link.start();

@@ -96,6 +96,26 @@ public record DataDir(Path root) {
         }
     }
 
+    /** Where the fleet's device CA lives when the controller manages it ({@code fleet-controller device-ca init}). */
+    public Path deviceCa() {
+        return root.resolve("device-ca");
+    }
+
+    /**
+     * Records an action taken on the controller's host outside the API (the device CA's commands)
+     * in the audit log, with the actor {@code local:USER}.
+     */
+    public void auditLocal(String osUser, String action, String target, String reason, java.util.Map<String, ?> detail, Clock clock)
+            throws StartupException {
+        if (!initialised()) throw new StartupException(root + " holds no controller store: run 'fleet-controller init' first");
+        try (SqliteDatabase db = SqliteDatabase.open(store(), clock)) {
+            AuditLog audit = new AuditLog(clock);
+            db.write(tx -> audit.append(tx, new Principal("local:" + osUser, Role.ADMIN), action, target, reason, detail));
+        } catch (FleetException e) {
+            throw new StartupException("cannot record " + action + " in the audit log of " + root + ": " + e.getMessage(), e);
+        }
+    }
+
     private static void deleteStore(Path db) throws IOException {
         Files.deleteIfExists(db);
         Files.deleteIfExists(Path.of(db + "-wal"));

@@ -12,13 +12,15 @@ import picocli.CommandLine.Spec;
 import rsuota.fleet.app.Controller;
 import rsuota.fleet.app.DataDir;
 import rsuota.fleet.app.StartupException;
+import rsuota.fleet.pki.DeviceCa;
 
 /**
  * {@code fleet-controller init --data-dir DIR} and {@code fleet-controller run --data-dir DIR [--port 8080]}.
  */
 @Command(name = "fleet-controller", mixinStandardHelpOptions = true, version = "fleet-controller 0.1.0",
         description = "The RSU OTA fleet controller.",
-        subcommands = {FleetControllerMain.Init.class, FleetControllerMain.AdminToken.class, FleetControllerMain.Run.class})
+        subcommands = {FleetControllerMain.Init.class, FleetControllerMain.AdminToken.class, FleetControllerMain.Run.class,
+                DeviceCaCommands.Group.class, DeviceCaCommands.BrokerConfig.class})
 public final class FleetControllerMain {
 
     public static void main(String[] args) {
@@ -97,14 +99,33 @@ public final class FleetControllerMain {
         @Option(names = "--embedded-broker", description = "start an MQTT 5 broker (HiveMQ CE) inside the controller")
         boolean embeddedBroker;
 
-        @Option(names = "--mqtt-host", defaultValue = "127.0.0.1", description = "embedded broker bind address (default ${DEFAULT-VALUE})")
+        @Option(names = "--mqtt-host", defaultValue = "127.0.0.1", description = "embedded broker's plain listener: a loopback address only,"
+                + " it accepts anonymous clients (default ${DEFAULT-VALUE})")
         String mqttHost;
 
-        @Option(names = "--mqtt-port", defaultValue = "1883", description = "embedded broker port (default ${DEFAULT-VALUE})")
+        @Option(names = "--mqtt-port", defaultValue = "1883", description = "embedded broker's plain listener port (default ${DEFAULT-VALUE};"
+                + " with --mqtt-tls-port the plain listener is off unless --mqtt-host or --mqtt-port is given)")
         int mqttPort;
 
-        @Option(names = "--broker", description = "an external MQTT 5 broker, e.g. tcp://127.0.0.1:1883")
+        @Option(names = "--mqtt-tls-port", description = "embedded broker's TLS listener for units on the network: device certificates from"
+                + " DIR/device-ca required, each unit confined to its own topics (usually 8883)")
+        Integer mqttTlsPort;
+
+        @Option(names = "--mqtt-tls-host", defaultValue = "0.0.0.0", description = "TLS listener bind address (default ${DEFAULT-VALUE})")
+        String mqttTlsHost;
+
+        @Option(names = "--broker", description = "an external MQTT 5 broker, e.g. tcp://127.0.0.1:1883, or ssl://HOST:8883 with the controller's"
+                + " identity from DIR/device-ca (or --broker-ca/--broker-cert/--broker-key)")
         String broker;
+
+        @Option(names = "--broker-ca", paramLabel = "PEM", description = "CA of the external broker's certificate (default DIR/device-ca/ca.pem)")
+        Path brokerCa;
+
+        @Option(names = "--broker-cert", paramLabel = "PEM", description = "the controller's client certificate (CN = its client id; default DIR/device-ca/controller.pem)")
+        Path brokerCert;
+
+        @Option(names = "--broker-key", paramLabel = "PEM", description = "its PKCS#8 key (default DIR/device-ca/controller.key)")
+        Path brokerKey;
 
         @Option(names = "--shared-group", description = "MQTT 5 shared-subscription group, when several controllers share the device traffic")
         String sharedGroup;
@@ -147,11 +168,40 @@ public final class FleetControllerMain {
         @Option(names = "--device-link", description = "per-device link template NAME=URL (repeatable); placeholders as --link plus {device}")
         java.util.Map<String, String> deviceLinks;
 
+        private Controller.BrokerMode brokerMode() throws StartupException {
+            if (embeddedBroker && broker != null) throw new StartupException("give either --embedded-broker or --broker URL, not both");
+            DataDir d = new DataDir(dataDir);
+            if (embeddedBroker) {
+                if (mqttTlsPort == null) return new Controller.BrokerMode.Embedded(mqttHost, mqttPort);
+                DeviceCa ca = deviceCa(d, "--mqtt-tls-port");
+                var parsed = spec.commandLine().getParseResult();
+                boolean plain = parsed.hasMatchedOption("--mqtt-host") || parsed.hasMatchedOption("--mqtt-port");
+                return new Controller.BrokerMode.Embedded(plain ? mqttHost : null, mqttPort, ca, mqttTlsHost, mqttTlsPort);
+            }
+            if (mqttTlsPort != null) throw new StartupException("--mqtt-tls-port configures the embedded broker: add --embedded-broker");
+            if (broker == null) return new Controller.BrokerMode.None();
+            if (!broker.startsWith("ssl://")) {
+                if (brokerCa != null || brokerCert != null || brokerKey != null) {
+                    throw new StartupException("--broker-ca/--broker-cert/--broker-key need a TLS broker URL (ssl://HOST:8883), not " + broker);
+                }
+                return new Controller.BrokerMode.External(broker);
+            }
+            DeviceCa.Identity mine = brokerCa == null || brokerCert == null || brokerKey == null ? deviceCa(d, "--broker ssl://").controller() : null;
+            return new Controller.BrokerMode.External(broker, new rsuota.wire.TlsMaterial(brokerCa != null ? brokerCa : mine.caCert(),
+                    brokerCert != null ? brokerCert : mine.cert(), brokerKey != null ? brokerKey : mine.key()));
+        }
+
+        private static DeviceCa deviceCa(DataDir d, String flag) throws StartupException {
+            try {
+                return DeviceCa.open(d.deviceCa(), Clock.systemUTC());
+            } catch (DeviceCa.CaException e) {
+                throw new StartupException(flag + ": " + e.getMessage(), e);
+            }
+        }
+
         @Override
         public Integer call() throws StartupException, InterruptedException {
-            if (embeddedBroker && broker != null) throw new StartupException("give either --embedded-broker or --broker URL, not both");
-            Controller.BrokerMode mode = embeddedBroker ? new Controller.BrokerMode.Embedded(mqttHost, mqttPort)
-                    : broker != null ? new Controller.BrokerMode.External(broker) : new Controller.BrokerMode.None();
+            Controller.BrokerMode mode = brokerMode();
             java.time.Duration step;
             try {
                 step = rsuota.fleet.domain.Durations.parse(tick, "--tick");

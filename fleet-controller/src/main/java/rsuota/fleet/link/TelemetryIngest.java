@@ -46,11 +46,20 @@ public final class TelemetryIngest {
     /** Log the first refusals of each reason, then one in this many: a misconfigured fleet must not flood the log. */
     private static final long LOG_EVERY = 1000;
 
-    /** One message as it came off the broker. */
-    public record Message(String topic, byte[] payload) {}
+    /**
+     * One message as it came off the broker.
+     *
+     * @param sender the unit the broker authenticated as its publisher (the embedded broker's
+     *               {@code rsuota-sender} stamp), or null when the broker does not say
+     */
+    public record Message(String topic, byte[] payload, String sender) {
+        public Message(String topic, byte[] payload) {
+            this(topic, payload, null);
+        }
+    }
 
     /** Why a message was refused (stable names, exported as metric labels). */
-    public enum Refusal { BAD_TOPIC, UNKNOWN_LEAF, MALFORMED, DEVICE_MISMATCH, UNKNOWN_DEVICE, INVALID_IDENTITY, STORE }
+    public enum Refusal { BAD_TOPIC, UNKNOWN_LEAF, MALFORMED, DEVICE_MISMATCH, SENDER_MISMATCH, UNKNOWN_DEVICE, INVALID_IDENTITY, STORE }
 
     private final Database db;
     private final Clock clock;
@@ -141,6 +150,11 @@ public final class TelemetryIngest {
         Topics.DeviceTopic t = Topics.parse(m.topic());
         if (t == null) {
             refuse(Refusal.BAD_TOPIC, m.topic(), "not rsu/v1/dev/ID/LEAF with a valid device id");
+            return null;
+        }
+        if (m.sender() != null && !m.sender().equals(t.deviceId())) {
+            // The broker's permissions stop this already; a unit speaking for another must never reach a KPI window.
+            refuse(Refusal.SENDER_MISMATCH, m.topic(), "published by unit " + m.sender());
             return null;
         }
         try {
