@@ -162,6 +162,25 @@ public final class FleetControllerMain {
                 + " enables POST /api/v1/incidents/pagerduty (signature-checked, no token)")
         java.nio.file.Path pagerDutySecretFile;
 
+        @Option(names = "--oidc-issuer", paramLabel = "URL", description = "single sign-on: accept JWTs from this OpenID Connect issuer"
+                + " (exactly as tokens carry it in iss; its discovery document names the JWKS)")
+        java.net.URI oidcIssuer;
+
+        @Option(names = "--oidc-audience", paramLabel = "AUD", description = "what the tokens' aud must contain (the controller's client id at the provider)")
+        String oidcAudience;
+
+        @Option(names = "--oidc-jwks-url", paramLabel = "URL", description = "the provider's JWKS, when discovery is not available")
+        java.net.URI oidcJwks;
+
+        @Option(names = "--oidc-roles-claim", defaultValue = "groups", paramLabel = "CLAIM", description = "claim listing the user's groups (default ${DEFAULT-VALUE})")
+        String oidcRolesClaim;
+
+        @Option(names = "--oidc-role", paramLabel = "GROUP=ROLE", description = "a group that grants a role: viewer, operator, release-manager or admin (repeatable)")
+        java.util.Map<String, String> oidcRoles;
+
+        @Option(names = "--oidc-clock-skew", defaultValue = "60s", paramLabel = "DURATION", description = "tolerance on exp/nbf (0s..5m; default ${DEFAULT-VALUE})")
+        String oidcClockSkew;
+
         @Option(names = "--link", description = "pause-event link template NAME=URL (repeatable); placeholders {release} {rollout} {cohort} {from} {to}")
         java.util.Map<String, String> links;
 
@@ -189,6 +208,26 @@ public final class FleetControllerMain {
             DeviceCa.Identity mine = brokerCa == null || brokerCert == null || brokerKey == null ? deviceCa(d, "--broker ssl://").controller() : null;
             return new Controller.BrokerMode.External(broker, new rsuota.wire.TlsMaterial(brokerCa != null ? brokerCa : mine.caCert(),
                     brokerCert != null ? brokerCert : mine.cert(), brokerKey != null ? brokerKey : mine.key()));
+        }
+
+        private rsuota.fleet.auth.OidcVerifier.Config oidcConfig() throws StartupException {
+            if (oidcIssuer == null || oidcAudience == null || oidcRoles == null) {
+                throw new StartupException("single sign-on needs --oidc-issuer, --oidc-audience and at least one --oidc-role GROUP=ROLE");
+            }
+            java.util.Map<String, rsuota.fleet.domain.Role> map = new java.util.LinkedHashMap<>();
+            for (var e : oidcRoles.entrySet()) {
+                try {
+                    map.put(e.getKey(), rsuota.fleet.domain.Role.require(e.getValue(), "--oidc-role " + e.getKey()));
+                } catch (IllegalArgumentException | rsuota.fleet.domain.FleetException ex) {
+                    throw new StartupException("--oidc-role " + e.getKey() + "=" + e.getValue() + ": " + ex.getMessage());
+                }
+            }
+            try {
+                return new rsuota.fleet.auth.OidcVerifier.Config(oidcIssuer, oidcAudience, oidcJwks, oidcRolesClaim, map,
+                        rsuota.fleet.domain.Durations.parse(oidcClockSkew, "--oidc-clock-skew"));
+            } catch (IllegalArgumentException | rsuota.fleet.domain.FleetException e) {
+                throw new StartupException(e.getMessage());
+            }
         }
 
         private static DeviceCa deviceCa(DataDir d, String flag) throws StartupException {
@@ -250,6 +289,14 @@ public final class FleetControllerMain {
             } catch (rsuota.fleet.domain.FleetException | IllegalArgumentException e) {
                 controller.close();
                 throw new StartupException("--token-ttl " + tokenTtl + ": " + e.getMessage());
+            }
+            if (oidcIssuer != null || oidcAudience != null || oidcRoles != null) {
+                try {
+                    controller.tokens().oidc(rsuota.fleet.auth.OidcVerifier.create(oidcConfig(), Clock.systemUTC()));
+                } catch (java.io.IOException | StartupException e) {
+                    controller.close();
+                    throw e instanceof StartupException se ? se : new StartupException("--oidc-issuer " + oidcIssuer + ": " + e.getMessage(), e);
+                }
             }
             try {
                 controller.serve();
