@@ -25,7 +25,7 @@ import rsuota.cli.ExitStatus;
                 RunCommand.class, DiagCommand.class, ConfigCommand.class})
 public final class RsuAgent implements Callable<Integer> {
 
-    @Option(names = "--config", description = "agent configuration file (agent.conf)", scope = CommandLine.ScopeType.INHERIT)
+    @Option(names = "--config", paramLabel = "FILE", description = "agent configuration file (agent.conf)", scope = CommandLine.ScopeType.INHERIT)
     Path config;
 
     @CommandLine.Spec
