@@ -240,4 +240,10 @@ distinguished_name=dn
             return new rsuota.fixtures.cli.CommandLevels.Run(r.code(), r.out(), r.err());
         })).isEmpty();
     }
+
+    @Test
+    void readmeListsTheExitStatusesRsuBundleReturns() throws IOException {
+        assertThat(rsuota.fixtures.cli.ReadmeExitTable.problems(rsuota.fixtures.cli.ReadmeExitTable.projectReadme(), "rsu-bundle",
+                List.of(ExitCodes.values()))).isEmpty();
+    }
 }

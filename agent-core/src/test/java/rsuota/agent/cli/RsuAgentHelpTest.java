@@ -24,4 +24,10 @@ class RsuAgentHelpTest {
         assertThat(CommandLevels.paths(model)).contains(java.util.List.of("diag", "collect"), java.util.List.of("install"));
         assertThat(CommandLevels.helpProblems(model, RsuAgentHelpTest::cli)).isEmpty();
     }
+
+    @Test
+    void readmeListsTheExitStatusesRsuAgentReturns() throws java.io.IOException {
+        assertThat(rsuota.fixtures.cli.ReadmeExitTable.problems(rsuota.fixtures.cli.ReadmeExitTable.projectReadme(), "rsu-agent",
+                java.util.List.of(rsuota.agent.AgentExit.values()))).isEmpty();
+    }
 }

@@ -40,4 +40,11 @@ class CliLevelsHelpTest {
         assertThat(CommandLevels.paths(model)).contains(List.of("run"), List.of("admin-token"));
         assertThat(CommandLevels.helpProblems(model, CliLevelsHelpTest::controller)).isEmpty();
     }
+
+    @Test
+    void readmeListsTheExitStatusesOfFleetctlAndFleetController() throws java.io.IOException {
+        java.nio.file.Path readme = rsuota.fixtures.cli.ReadmeExitTable.projectReadme();
+        assertThat(rsuota.fixtures.cli.ReadmeExitTable.problems(readme, "fleetctl", ExitCodes.FLEETCTL)).isEmpty();
+        assertThat(rsuota.fixtures.cli.ReadmeExitTable.problems(readme, "fleet-controller", ExitCodes.FLEET_CONTROLLER)).isEmpty();
+    }
 }
