@@ -96,7 +96,8 @@ class PackageContentsTest {
         for (String f : List.of("/lib/systemd/system/rsu-agent.service", "/lib/systemd/system/rsu-agent-fallback.service", "/etc/rsu-agent/agent.conf", "/etc/rsu-agent/logging.properties",
                 "/usr/lib/sysusers.d/rsu-agent.conf", "/usr/lib/tmpfiles.d/rsu-agent.conf",
                 "/usr/share/polkit-1/rules.d/50-rsu-agent.rules", "/usr/share/doc/rsu-agent/copyright",
-                "/usr/share/doc/rsu-agent/changelog.gz", "/usr/share/doc/rsu-agent/README.Debian", "/usr/share/man/man1/rsu-agent.1.gz")) {
+                "/usr/share/doc/rsu-agent/changelog.gz", "/usr/share/doc/rsu-agent/README.Debian", "/usr/share/man/man1/rsu-agent.1.gz",
+                "/usr/share/man/man1/rsu-agent-install.1.gz", "/usr/share/bash-completion/completions/rsu-agent")) {
             assertFile(c, f, "-rw-r--r--");
         }
         assertThat(jars(c, "/usr/share/rsu-agent/lib/")).as("agent-core's jar and its runtime libraries, no fat jar")
@@ -114,7 +115,8 @@ class PackageContentsTest {
                 "/usr/lib/sysusers.d/fleet-controller.conf", "/usr/lib/tmpfiles.d/fleet-controller.conf",
                 "/usr/share/doc/fleet-controller/copyright", "/usr/share/doc/fleet-controller/changelog.gz",
                 "/usr/share/doc/fleet-controller/README.Debian", "/usr/share/man/man1/fleet-controller.1.gz",
-                "/usr/share/man/man1/fleetctl.1.gz")) {
+                "/usr/share/man/man1/fleetctl.1.gz", "/usr/share/man/man1/fleetctl-token-create.1.gz",
+                "/usr/share/bash-completion/completions/fleetctl", "/usr/share/bash-completion/completions/fleet-controller")) {
             assertFile(c, f, "-rw-r--r--");
         }
         assertThat(jars(c, "/usr/share/fleet-controller/lib/"))
