@@ -75,6 +75,38 @@ class SystemdUnitsTest {
         assertThat(missingScript.exit()).as(missingScript.toString()).isNotZero();
     }
 
+    /**
+     * The start limit must catch the slowest failing start too: 5 starts that each hang until
+     * TimeoutStartSec= (plus RestartSec= between them) must fit into StartLimitIntervalSec=, else the
+     * window slides on, the agent restarts forever and OnFailure= never runs.
+     */
+    @Test
+    void fiveStartsThatHangUntilTheirTimeoutStillReachTheStartLimit() throws IOException {
+        String agent = Files.readString(root.resolve("lib/systemd/system/rsu-agent.service"));
+        long interval = seconds(setting(agent, "StartLimitIntervalSec"));
+        long burst = Long.parseLong(setting(agent, "StartLimitBurst"));
+        long cycle = seconds(setting(agent, "TimeoutStartSec")) + seconds(setting(agent, "RestartSec"));
+        assertThat(interval).as("StartLimitIntervalSec vs %d starts of %d s", burst, cycle).isGreaterThan(burst * cycle);
+    }
+
+    static String setting(String unit, String key) {
+        Matcher m = Pattern.compile("(?m)^" + key + "=(\\S+)$").matcher(unit);
+        assertThat(m.find()).as(key + "= in the unit").isTrue();
+        return m.group(1);
+    }
+
+    /** systemd time spans as the units write them: 90s, 30min, 2h. */
+    static long seconds(String span) {
+        Matcher m = Pattern.compile("(\\d+)(s|min|h)").matcher(span);
+        assertThat(m.matches()).as("time span " + span).isTrue();
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "s" -> n;
+            case "min" -> n * 60;
+            default -> n * 3600;
+        };
+    }
+
     @Test
     void verifyWouldCatchAMissingLauncherAndATypo() throws IOException {
         Path units = root.resolve("lib/systemd/system");
