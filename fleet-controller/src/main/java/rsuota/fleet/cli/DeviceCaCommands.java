@@ -36,11 +36,11 @@ final class DeviceCaCommands {
         }
     }
 
-    @Command(name = "device-ca", description = "The fleet's device CA: MQTT client certificates for units and controllers, and their revocation.",
+    @Command(name = "device-ca", mixinStandardHelpOptions = true, description = "The fleet's device CA: MQTT client certificates for units and controllers, and their revocation.",
             subcommands = {Init.class, Issue.class, Revoke.class, ListCerts.class, Crl.class})
     static final class Group {}
 
-    @Command(name = "init", description = "Create the device CA in DIR/device-ca, with the broker's server certificate and the controller's identity.")
+    @Command(name = "init", mixinStandardHelpOptions = true, description = "Create the device CA in DIR/device-ca, with the broker's server certificate and the controller's identity.")
     static final class Init implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -73,7 +73,7 @@ final class DeviceCaCommands {
         }
     }
 
-    @Command(name = "issue", description = "Issue a client certificate whose CN is DEVICE_ID (the unit's MQTT client id) into --out.")
+    @Command(name = "issue", mixinStandardHelpOptions = true, description = "Issue a client certificate whose CN is DEVICE_ID (the unit's MQTT client id) into --out.")
     static final class Issue implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -107,7 +107,7 @@ final class DeviceCaCommands {
         }
     }
 
-    @Command(name = "revoke", description = "Revoke every certificate of DEVICE_ID: the broker refuses it at its next connect.")
+    @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke every certificate of DEVICE_ID: the broker refuses it at its next connect.")
     static final class Revoke implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -118,7 +118,7 @@ final class DeviceCaCommands {
         @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "the controller's data directory (holds device-ca/)")
         Path dataDir;
 
-        @Option(names = "--reason", required = true, description = "why, for the audit log (e.g. 'unit stolen from cabinet 12')")
+        @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "why, for the audit log (e.g. 'unit stolen from cabinet 12')")
         String reason;
 
         @Override
@@ -137,7 +137,7 @@ final class DeviceCaCommands {
         }
     }
 
-    @Command(name = "list", description = "Every certificate the device CA issued: serial, CN, role, expiry, revocation.")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Every certificate the device CA issued: serial, CN, role, expiry, revocation.")
     static final class ListCerts implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -161,7 +161,7 @@ final class DeviceCaCommands {
         }
     }
 
-    @Command(name = "crl", description = "Re-sign the CRL with a fresh next-update (OpenSSL-based brokers refuse every client once it passes; yearly).")
+    @Command(name = "crl", mixinStandardHelpOptions = true, description = "Re-sign the CRL with a fresh next-update (OpenSSL-based brokers refuse every client once it passes; yearly).")
     static final class Crl implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -182,11 +182,11 @@ final class DeviceCaCommands {
         }
     }
 
-    @Command(name = "broker-config", description = "Write the configuration of an external broker for this fleet's device identities.",
+    @Command(name = "broker-config", mixinStandardHelpOptions = true, description = "Write the configuration of an external broker for this fleet's device identities.",
             subcommands = {Mosquitto.class})
     static final class BrokerConfig {}
 
-    @Command(name = "mosquitto", description = "Write mosquitto.conf and its ACL: TLS with required device certificates (CN = user = client id),"
+    @Command(name = "mosquitto", mixinStandardHelpOptions = true, description = "Write mosquitto.conf and its ACL: TLS with required device certificates (CN = user = client id),"
             + " each unit confined to its own topics, the controllers to the device topics, the CRL checked.")
     static final class Mosquitto implements Callable<Integer> {
         @Spec
@@ -198,7 +198,7 @@ final class DeviceCaCommands {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory for mosquitto.conf and rsuota.acl")
         Path out;
 
-        @Option(names = "--port", defaultValue = "8883", description = "TLS listener port (default ${DEFAULT-VALUE})")
+        @Option(names = "--port", paramLabel = "PORT", defaultValue = "8883", description = "TLS listener port (default ${DEFAULT-VALUE})")
         int port;
 
         @Option(names = "--bind", defaultValue = "0.0.0.0", paramLabel = "ADDRESS", description = "TLS listener address (default ${DEFAULT-VALUE})")

@@ -32,15 +32,15 @@ public final class FleetControllerMain {
         return CliRunner.execute(new FleetControllerMain(), ExitCodes.FLEET_CONTROLLER, "fleet-controller", StartupException.class, e -> ExitCodes.STARTUP, args, out, err);
     }
 
-    @Command(name = "init", description = "Create a controller store in an empty data directory and print its first admin token (once).")
+    @Command(name = "init", mixinStandardHelpOptions = true, description = "Create a controller store in an empty data directory and print its first admin token (once).")
     static final class Init implements java.util.concurrent.Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--data-dir", required = true, description = "directory for the store, artifacts and keyring")
+        @Option(names = "--data-dir", paramLabel = "DIR", required = true, description = "directory for the store, artifacts and keyring")
         Path dataDir;
 
-        @Option(names = "--keyring", description = "PEM root certificate(s) to copy to DIR/keyring.pem")
+        @Option(names = "--keyring", paramLabel = "PEM", description = "PEM root certificate(s) to copy to DIR/keyring.pem")
         Path keyring;
 
         @Override
@@ -54,19 +54,19 @@ public final class FleetControllerMain {
         }
     }
 
-    @Command(name = "admin-token", description = "Break-glass: issue a new admin token from the host (needs write access to the data"
+    @Command(name = "admin-token", mixinStandardHelpOptions = true, description = "Break-glass: issue a new admin token from the host (needs write access to the data"
             + " directory), when every admin token expired or was revoked; audited as local:USER.")
     static final class AdminToken implements java.util.concurrent.Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--data-dir", required = true, description = "an initialised data directory")
+        @Option(names = "--data-dir", paramLabel = "DIR", required = true, description = "an initialised data directory")
         Path dataDir;
 
-        @Option(names = "--label", required = true, description = "names the new token's holder in the audit log (unique)")
+        @Option(names = "--label", paramLabel = "LABEL", required = true, description = "names the new token's holder in the audit log (unique)")
         String label;
 
-        @Option(names = "--reason", required = true, description = "why, for the audit log")
+        @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "why, for the audit log")
         String reason;
 
         @Override
@@ -78,43 +78,43 @@ public final class FleetControllerMain {
         }
     }
 
-    @Command(name = "run", description = "Serve the REST API, /metrics and /artifacts/.")
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Serve the REST API, /metrics and /artifacts/.")
     static final class Run implements java.util.concurrent.Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--data-dir", required = true, description = "an initialised data directory")
+        @Option(names = "--data-dir", paramLabel = "DIR", required = true, description = "an initialised data directory")
         Path dataDir;
 
-        @Option(names = "--port", defaultValue = "8080", description = "port (default ${DEFAULT-VALUE}; 0 picks a free one)")
+        @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080", description = "port (default ${DEFAULT-VALUE}; 0 picks a free one)")
         int port;
 
-        @Option(names = "--host", defaultValue = "127.0.0.1",
+        @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1",
                 description = "address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 to serve devices on the network)")
         String host;
 
-        @Option(names = "--keyring", description = "PEM trust anchors for release bundles (default DIR/keyring.pem)")
+        @Option(names = "--keyring", paramLabel = "PEM", description = "PEM trust anchors for release bundles (default DIR/keyring.pem)")
         Path keyring;
 
         @Option(names = "--embedded-broker", description = "start an MQTT 5 broker (HiveMQ CE) inside the controller")
         boolean embeddedBroker;
 
-        @Option(names = "--mqtt-host", defaultValue = "127.0.0.1", description = "embedded broker's plain listener: a loopback address only,"
+        @Option(names = "--mqtt-host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "embedded broker's plain listener: a loopback address only,"
                 + " it accepts anonymous clients (default ${DEFAULT-VALUE})")
         String mqttHost;
 
-        @Option(names = "--mqtt-port", defaultValue = "1883", description = "embedded broker's plain listener port (default ${DEFAULT-VALUE};"
+        @Option(names = "--mqtt-port", paramLabel = "PORT", defaultValue = "1883", description = "embedded broker's plain listener port (default ${DEFAULT-VALUE};"
                 + " with --mqtt-tls-port the plain listener is off unless --mqtt-host or --mqtt-port is given)")
         int mqttPort;
 
-        @Option(names = "--mqtt-tls-port", description = "embedded broker's TLS listener for units on the network: device certificates from"
+        @Option(names = "--mqtt-tls-port", paramLabel = "PORT", description = "embedded broker's TLS listener for units on the network: device certificates from"
                 + " DIR/device-ca required, each unit confined to its own topics (usually 8883)")
         Integer mqttTlsPort;
 
-        @Option(names = "--mqtt-tls-host", defaultValue = "0.0.0.0", description = "TLS listener bind address (default ${DEFAULT-VALUE})")
+        @Option(names = "--mqtt-tls-host", paramLabel = "HOST", defaultValue = "0.0.0.0", description = "TLS listener bind address (default ${DEFAULT-VALUE})")
         String mqttTlsHost;
 
-        @Option(names = "--broker", description = "an external MQTT 5 broker, e.g. tcp://127.0.0.1:1883, or ssl://HOST:8883 with the controller's"
+        @Option(names = "--broker", paramLabel = "URL", description = "an external MQTT 5 broker, e.g. tcp://127.0.0.1:1883, or ssl://HOST:8883 with the controller's"
                 + " identity from DIR/device-ca (or --broker-ca/--broker-cert/--broker-key)")
         String broker;
 
@@ -127,38 +127,38 @@ public final class FleetControllerMain {
         @Option(names = "--broker-key", paramLabel = "PEM", description = "its PKCS#8 key (default DIR/device-ca/controller.key)")
         Path brokerKey;
 
-        @Option(names = "--shared-group", description = "MQTT 5 shared-subscription group, when several controllers share the device traffic")
+        @Option(names = "--shared-group", paramLabel = "GROUP", description = "MQTT 5 shared-subscription group, when several controllers share the device traffic")
         String sharedGroup;
 
-        @Option(names = "--public-url", description = "URL devices and humans reach this controller at (bundle and upload URLs, links)")
+        @Option(names = "--public-url", paramLabel = "URL", description = "URL devices and humans reach this controller at (bundle and upload URLs, links)")
         String publicUrl;
 
-        @Option(names = "--tick", defaultValue = "1s", description = "rollout engine step interval (default ${DEFAULT-VALUE})")
+        @Option(names = "--tick", paramLabel = "DURATION", defaultValue = "1s", description = "rollout engine step interval (default ${DEFAULT-VALUE})")
         String tick;
 
-        @Option(names = "--alert-webhook", description = "URL alerts (e.g. overdue rollbacks) are POSTed to")
+        @Option(names = "--alert-webhook", paramLabel = "URL", description = "URL alerts (e.g. overdue rollbacks) are POSTed to")
         java.net.URI alertWebhook;
 
-        @Option(names = "--kpi-retention", defaultValue = "30d",
+        @Option(names = "--kpi-retention", paramLabel = "DURATION", defaultValue = "30d",
                 description = "how long KPI samples are kept, downsampled with age (1d..400d; cover the longest observation window; default ${DEFAULT-VALUE})")
         String kpiRetention;
 
-        @Option(names = "--token-ttl", defaultValue = "90d",
+        @Option(names = "--token-ttl", paramLabel = "DURATION", defaultValue = "90d",
                 description = "life of API tokens created or rotated without a ttl of their own (1s..730d; default ${DEFAULT-VALUE})")
         String tokenTtl;
 
-        @Option(names = "--audit-checkpoint-interval", defaultValue = "10m",
+        @Option(names = "--audit-checkpoint-interval", paramLabel = "DURATION", defaultValue = "10m",
                 description = "sign the audit chain's head at least this often, and after every rollout decision (default ${DEFAULT-VALUE})")
         String checkpointInterval;
 
-        @Option(names = "--audit-checkpoint-webhook", description = "URL each signed audit checkpoint is POSTed to (kept outside this host)")
+        @Option(names = "--audit-checkpoint-webhook", paramLabel = "URL", description = "URL each signed audit checkpoint is POSTed to (kept outside this host)")
         java.net.URI checkpointWebhook;
 
-        @Option(names = "--failed-auth-limit", defaultValue = "10",
+        @Option(names = "--failed-auth-limit", paramLabel = "N", defaultValue = "10",
                 description = "failed authentications per source address and minute before it is refused with 429 (default ${DEFAULT-VALUE})")
         int failedAuthLimit;
 
-        @Option(names = "--pagerduty-secret-file", description = "file holding the PagerDuty v3 webhook subscription's secret;"
+        @Option(names = "--pagerduty-secret-file", paramLabel = "FILE", description = "file holding the PagerDuty v3 webhook subscription's secret;"
                 + " enables POST /api/v1/incidents/pagerduty (signature-checked, no token)")
         java.nio.file.Path pagerDutySecretFile;
 
@@ -181,10 +181,10 @@ public final class FleetControllerMain {
         @Option(names = "--oidc-clock-skew", defaultValue = "60s", paramLabel = "DURATION", description = "tolerance on exp/nbf (0s..5m; default ${DEFAULT-VALUE})")
         String oidcClockSkew;
 
-        @Option(names = "--link", description = "pause-event link template NAME=URL (repeatable); placeholders {release} {rollout} {cohort} {from} {to}")
+        @Option(names = "--link", paramLabel = "NAME=URL", description = "pause-event link template NAME=URL (repeatable); placeholders {release} {rollout} {cohort} {from} {to}")
         java.util.Map<String, String> links;
 
-        @Option(names = "--device-link", description = "per-device link template NAME=URL (repeatable); placeholders as --link plus {device}")
+        @Option(names = "--device-link", paramLabel = "NAME=URL", description = "per-device link template NAME=URL (repeatable); placeholders as --link plus {device}")
         java.util.Map<String, String> deviceLinks;
 
         private Controller.BrokerMode brokerMode() throws StartupException {

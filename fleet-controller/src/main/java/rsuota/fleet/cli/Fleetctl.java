@@ -27,11 +27,11 @@ public final class Fleetctl {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--url", defaultValue = "${env:FLEETCTL_URL:-http://127.0.0.1:8080}",
+    @Option(names = "--url", paramLabel = "URL", defaultValue = "${env:FLEETCTL_URL:-http://127.0.0.1:8080}",
             description = "controller base URL (env FLEETCTL_URL; default ${DEFAULT-VALUE})")
     String url;
 
-    @Option(names = "--token", defaultValue = "${env:FLEETCTL_TOKEN}",
+    @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:FLEETCTL_TOKEN}",
             description = "bearer token (env FLEETCTL_TOKEN, which keeps it out of the process list)")
     String token;
 
@@ -40,11 +40,11 @@ public final class Fleetctl {
                     + " (env FLEETCTL_TOKEN_FILE; default ~/.config/rsu-ota/fleetctl-token)")
     Path tokenFile;
 
-    @Option(names = "--if-match", description = "a rollout's ETag (rollout show prints it): the decision applies only if the rollout "
+    @Option(names = "--if-match", paramLabel = "ETAG", description = "a rollout's ETag (rollout show prints it): the decision applies only if the rollout "
             + "has not changed since (else 412, exit 7)")
     String ifMatch;
 
-    @Option(names = "--timeout", defaultValue = "30", description = "seconds to wait for the controller (default ${DEFAULT-VALUE})")
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30", description = "seconds to wait for the controller (default ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
     /** The --json flag every verb carries. */

@@ -40,7 +40,7 @@ final class LoginCommand implements Callable<Integer> {
     @Option(names = "--client-id", required = true, paramLabel = "ID", description = "fleetctl's public client id at the provider")
     String clientId;
 
-    @Option(names = "--scope", defaultValue = "openid profile groups", description = "scopes to ask for (default '${DEFAULT-VALUE}')")
+    @Option(names = "--scope", paramLabel = "SCOPES", defaultValue = "openid profile groups", description = "scopes to ask for (default '${DEFAULT-VALUE}')")
     String scope;
 
     @Option(names = "--max-wait", defaultValue = "600", paramLabel = "SECONDS", description = "give up after this long without approval (default ${DEFAULT-VALUE})")
