@@ -101,7 +101,12 @@ public final class AgentDaemon implements AutoCloseable {
         AgentConfig.Link lk = config.link();
         if (lk.broker() != null) {
             LinkConfig lc = LinkConfig.device(lk.broker(), config.device().id());
-            if (lk.tlsCa() != null) lc = lc.withTls(new TlsFiles(lk.tlsCa(), lk.tlsCert(), lk.tlsKey()));
+            if (lk.tlsCa() != null) {
+                TlsFiles tls = new TlsFiles(lk.tlsCa(), lk.tlsCert(), lk.tlsKey());
+                String problem = tls.identityProblem(config.device().id());
+                if (problem != null) throw new AgentConfig.ConfigException(problem);
+                lc = lc.withTls(tls);
+            }
             this.link = new PahoMqttLink(lc, clock);
         } else {
             this.link = null;

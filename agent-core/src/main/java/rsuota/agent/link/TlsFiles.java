@@ -13,6 +13,29 @@ import rsuota.wire.TlsMaterial;
  */
 public record TlsFiles(Path caCert, Path clientCert, Path clientKey) {
 
+    /**
+     * Checks that the device certificate names {@code deviceId} as its CN: the broker takes the CN
+     * as the unit's identity and refuses a client id that differs (docs/security.md), so a mismatch
+     * would only show as endless refused connects. Returns null when it fits, else what is wrong.
+     */
+    public String identityProblem(String deviceId) {
+        try {
+            var cert = rsuota.bundle.Pem.certificate(clientCert);
+            var ldap = new javax.naming.ldap.LdapName(cert.getSubjectX500Principal().getName());
+            for (var rdn : ldap.getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    String cn = rdn.getValue().toString();
+                    return cn.equals(deviceId) ? null : "link.tls.cert " + clientCert + " is issued to '" + cn + "', but device.id is '" + deviceId
+                            + "': the broker only accepts a unit whose client id is its certificate's CN (issue one with"
+                            + " 'fleet-controller device-ca issue " + deviceId + "')";
+                }
+            }
+            return "link.tls.cert " + clientCert + " has no CN; the broker identifies a unit by its certificate's CN";
+        } catch (rsuota.bundle.Pem.PemException | java.io.IOException | javax.naming.InvalidNameException e) {
+            return "link.tls.cert " + clientCert + " cannot be read: " + e.getMessage();
+        }
+    }
+
     /** Builds a TLS context that trusts only {@code caCert} and presents the client certificate. */
     public SSLContext sslContext() throws AgentException {
         try {
