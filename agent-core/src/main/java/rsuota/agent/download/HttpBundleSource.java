@@ -145,11 +145,14 @@ public final class HttpBundleSource implements BundleSource {
         return new Fetched(buf, done, id);
     }
 
-    /** Bytes asked for at once under a cap: 100 ms of it, at least 64 KiB (so headers stay under 1 % of the bytes). */
+    /** Bytes asked for at once under a cap: {@link #PIECE_TIME} of it, at least 64 KiB (so headers stay under 1 % of the bytes). */
     private long piece() {
         long cap = throttle.cap().bytesPerSecond();
-        return cap == 0 ? MAX_PIECE : Math.min(MAX_PIECE, Math.max(MIN_PIECE, cap * Throttle.BURST.toMillis() / 1000));
+        return cap == 0 ? MAX_PIECE : Math.min(MAX_PIECE, Math.max(MIN_PIECE, cap * PIECE_TIME.toMillis() / 1000));
     }
+
+    /** A piece lasts this long at the cap: short enough that the link sees the cap at this grain. */
+    static final Duration PIECE_TIME = Duration.ofMillis(100);
 
     /** Smallest piece under a cap: one network read, and ~400 header bytes are under 1 % of it. */
     static final int MIN_PIECE = 64 * 1024;

@@ -12,9 +12,10 @@ import rsuota.wire.Bandwidth;
  * {@link #BURST} of it. The download pays for each piece before asking the server for it
  * ({@link #take}); a piece larger than what the bucket holds leaves it in debt, and the piece is
  * asked for only once the debt is paid. So by any instant at most {@code cap * t + cap * BURST}
- * bytes were asked for, and any 1-second window sees at most the cap, a tenth of a second's worth
- * and the one piece in flight at its start. Idle time refills the bucket only up to {@link #BURST},
- * so pauses between requests cost nothing of the average rate and buy no burst later.
+ * bytes were asked for, and any 1-second window sees at most the cap, a quarter second's worth
+ * and the one piece in flight at its start. The bucket starts empty; idle time refills it only up
+ * to {@link #BURST}, so short pauses between requests cost nothing of the average rate and buy
+ * no more than a quarter second's burst later.
  *
  * <p>The cap follows the schedule: when a window opens or closes the bucket is first filled at
  * the old cap up to that instant, then runs at the new one (debt carries over and is paid at the new
@@ -27,8 +28,13 @@ import rsuota.wire.Bandwidth;
  */
 public final class Throttle {
 
-    /** The bucket's depth in time at the current cap: absorbs scheduling jitter and request gaps, no more. */
-    public static final Duration BURST = Duration.ofMillis(100);
+    /**
+     * The bucket's depth in time at the current cap: absorbs a slow request, scheduling jitter on a
+     * busy box (the agent runs at Nice=10) and the gaps between requests, no more. At 100 ms a
+     * loaded 2-core box lost a fifth of the rate (scripts/bench neighbour); a second would allow
+     * a 2x second after any pause.
+     */
+    public static final Duration BURST = Duration.ofMillis(250);
 
     private static final long NANOS = 1_000_000_000L;
     /** Bounds the walk over schedule changes since the last read (a box that slept for weeks). */
@@ -46,7 +52,7 @@ public final class Throttle {
         this.clock = clock;
         this.last = clock.instant();
         enter(schedule.at(last));
-        this.tokens = capacity();
+        this.tokens = 0; // empty: a download starts at the cap, not with a burst
     }
 
     /**

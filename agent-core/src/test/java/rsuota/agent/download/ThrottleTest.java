@@ -13,7 +13,7 @@ import rsuota.wire.Bandwidth;
 
 /** The token bucket, driven by a settable clock: exact accounting, no sleeping. */
 class ThrottleTest {
-    static final long RATE = 100_000; // bytes/s: 10_000 bytes of burst (100 ms)
+    static final long RATE = 100_000; // bytes/s: 25_000 bytes of burst (250 ms)
 
     final SettableClock clock = new SettableClock(Instant.parse("2026-06-01T12:00:00Z"));
 
@@ -22,10 +22,9 @@ class ThrottleTest {
     }
 
     @Test
-    void startsWithOneBurstThenEveryByteCostsItsTimeExactly() {
+    void startsEmptyThenEveryByteCostsItsTimeExactly() {
         Throttle t = capped(RATE);
-        assertThat(t.burstBytes()).isEqualTo(10_000);
-        assertThat(t.take(10_000)).isZero();
+        assertThat(t.burstBytes()).isEqualTo(25_000);
         assertThat(t.tokens()).isZero();
         // 5000 bytes of debt at 100 kB/s: 50 ms before the next read.
         assertThat(t.take(5_000)).isEqualTo(50_000_000L);
@@ -40,23 +39,21 @@ class ThrottleTest {
     @Test
     void idleTimeBuysNoMoreThanOneBurst() {
         Throttle t = capped(RATE);
-        t.take(10_000);
         clock.advance(Duration.ofHours(3));
-        assertThat(t.tokens()).isEqualTo(10_000);
-        assertThat(t.take(10_001)).isEqualTo(10_000L); // one byte of debt = 10 us
+        assertThat(t.tokens()).isEqualTo(25_000);
+        assertThat(t.take(25_001)).isEqualTo(10_000L); // one byte of debt = 10 us
     }
 
     @Test
     void aClockSteppedBackGivesNoTokens() {
         Throttle t = capped(RATE);
-        t.take(10_000);
         clock.advance(Duration.ofMillis(-500));
         assertThat(t.tokens()).isZero();
         clock.advance(Duration.ofMillis(10));
         assertThat(t.tokens()).isEqualTo(1_000);
     }
 
-    /** A reader that reads as soon as allowed never gets more than cap + burst + one read into any 1-second window. */
+    /** A reader that pays before it reads never gets more than cap + burst + one read into any 1-second window. */
     @Test
     void noOneSecondWindowExceedsTheCapByMoreThanTheBurstAndOneRead() {
         Throttle t = capped(RATE);
@@ -65,15 +62,15 @@ class ThrottleTest {
         long start = clock.instant().toEpochMilli() * 1_000_000L;
         long total = 0;
         Instant end = clock.instant().plusSeconds(20);
+        // As HttpBundleSource does: pay for a piece, wait out the debt, then fetch it.
         for (int i = 0; i < 100_000 && clock.instant().isBefore(end); i++) {
-            long wait = t.take(0);
-            if (wait > 0) {
+            long wait = t.take(read);
+            for (int k = 0; wait > 0 && k < 1000; k++) {
                 clock.advance(Duration.ofNanos(wait));
-                continue;
+                wait = t.take(0);
             }
             reads.add(new long[] {nanos(clock.instant()) - start, read});
             total += read;
-            t.take(read);
         }
         long maxWindow = maxPerWindow(reads, 1_000_000_000L);
         assertThat(maxWindow).isLessThanOrEqualTo(RATE + t.burstBytes() + read);
@@ -88,7 +85,7 @@ class ThrottleTest {
         clock.set(Instant.parse("2026-06-01T21:59:59.950Z"));
         Throttle t = new Throttle(s, clock);
         assertThat(t.cap().bytesPerSecond()).isEqualTo(RATE);
-        // 30_000 bytes over the burst would cost 300 ms at the day cap; unlimited opens in 50 ms.
+        // 40_000 bytes from an empty bucket would cost 400 ms at the day cap; unlimited opens in 50 ms.
         assertThat(t.take(40_000)).isEqualTo(50_000_000L);
         clock.advance(Duration.ofMillis(50));
         assertThat(t.cap().isUnlimited()).isTrue();
@@ -107,11 +104,11 @@ class ThrottleTest {
                 List.of(BandwidthSchedule.parseRule("Mon 13:00-14:00 " + RATE, ZoneOffset.UTC)));
         clock.set(Instant.parse("2026-06-01T12:59:59Z")); // a Monday
         Throttle t = new Throttle(s, clock);
-        assertThat(t.burstBytes()).isEqualTo(100_000);
-        clock.advance(Duration.ofSeconds(1));
+        assertThat(t.burstBytes()).isEqualTo(250_000);
+        clock.advance(Duration.ofSeconds(1)); // a full bucket at 1 MB/s by 13:00, cut to the new cap's 25_000
         assertThat(t.cap().bytesPerSecond()).isEqualTo(RATE);
-        assertThat(t.tokens()).isEqualTo(10_000);
-        assertThat(t.take(20_000)).isEqualTo(100_000_000L);
+        assertThat(t.tokens()).isEqualTo(25_000);
+        assertThat(t.take(45_000)).isEqualTo(200_000_000L);
     }
 
     @Test
