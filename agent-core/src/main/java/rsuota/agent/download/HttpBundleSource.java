@@ -137,6 +137,8 @@ public final class HttpBundleSource implements BundleSource {
                 TimeUnit.NANOSECONDS.sleep(wait);
                 wait = throttle.take(0);
             }
+            // The schedule opened an unlimited stretch while this piece waited: take the rest at once.
+            if (throttle.cap().isUnlimited()) n = (int) Math.min(MAX_PIECE, length - done);
             Fetched f = fetchRange(offset + done, n, id, buf, done);
             id = f.identity();
             done += f.length();

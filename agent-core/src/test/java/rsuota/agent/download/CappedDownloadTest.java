@@ -3,6 +3,12 @@ package rsuota.agent.download;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import rsuota.fixtures.time.SettableClock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -54,6 +60,46 @@ class CappedDownloadTest {
             assertThat(worst).as("bytes sent in the worst 1-second window").isLessThanOrEqualTo(cap + burst + PIECE);
             assertThat(seconds).as("download time at the cap").isGreaterThanOrEqualTo((bundle.length - burst - PIECE) / (double) cap);
             assertThat(steady).as("steady rate on the link").isBetween(0.95 * cap, 1.05 * cap);
+        }
+    }
+
+    /**
+     * The clock reaches the schedule's unlimited window while a piece waits for its tokens: the cap
+     * lifts mid-download and the rest comes in one request. Time is the test's: the capped pieces
+     * move only when the clock is moved (the source sleeps at most until the boundary, then asks again).
+     */
+    @Test
+    void theCapLiftsMidDownloadWhenTheScheduleReachesItsUnlimitedWindow() throws Exception {
+        byte[] bundle = new byte[1024 * 1024];
+        new SplittableRandom(16).nextBytes(bundle);
+        SettableClock clock = new SettableClock(Instant.parse("2026-06-01T21:59:50Z"));
+        BandwidthSchedule night = new BandwidthSchedule(new Bandwidth(64 * 1024),
+                List.of(BandwidthSchedule.parseRule("22:00-05:00 unlimited", ZoneOffset.UTC)));
+        HttpBundleSource.Options d = HttpBundleSource.Options.defaults();
+        HttpBundleSource.Options options = new HttpBundleSource.Options(d.connectTimeout(), d.headerTimeout(), d.stallTimeout(), null, night, clock);
+        try (TimedRangeServer server = new TimedRangeServer(bundle);
+             HttpBundleSource src = new HttpBundleSource(server.uri(), options)) {
+            CompletableFuture<BundleSource.Fetched> f = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return src.fetch(0, bundle.length, null, null);
+                } catch (FetchException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            // The first 64 KiB piece costs a second at the day cap: it is asked for once the clock has moved that
+            // second (moved here 100 ms per poll, with 10 s to spare before 22:00).
+            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                if (!server.ranges().isEmpty()) return true;
+                clock.advance(Duration.ofMillis(100));
+                return false;
+            });
+            assertThat(clock.instant()).isBefore(Instant.parse("2026-06-01T21:59:55Z"));
+            assertThat(server.ranges()).containsExactly("0-65535");
+            // 22:00: the second piece is free, and it is the whole rest.
+            clock.set(Instant.parse("2026-06-01T22:00:00Z"));
+            BundleSource.Fetched got = f.get(10, TimeUnit.SECONDS);
+            assertThat(server.ranges()).containsExactly("0-65535", "65536-1048575");
+            assertThat(Arrays.equals(Arrays.copyOf(got.data(), got.length()), bundle)).isTrue();
         }
     }
 }

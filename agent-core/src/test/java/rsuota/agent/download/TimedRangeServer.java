@@ -32,6 +32,7 @@ final class TimedRangeServer implements AutoCloseable {
     private final Thread acceptor;
     private final List<long[]> timeline = new ArrayList<>(); // {System.nanoTime(), bytes}
     private final List<Socket> open = new ArrayList<>();
+    private final List<String> ranges = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     TimedRangeServer(byte[] body) throws IOException {
         this.body = body;
@@ -44,6 +45,11 @@ final class TimedRangeServer implements AutoCloseable {
 
     URI uri() {
         return URI.create("http://127.0.0.1:" + server.getLocalPort() + "/bundle.rsub");
+    }
+
+    /** The Range header of every request, as "A-B", in arrival order. */
+    List<String> ranges() {
+        return List.copyOf(ranges);
     }
 
     /** {nanoTime, bytes} per body write, in order. */
@@ -84,6 +90,7 @@ final class TimedRangeServer implements AutoCloseable {
                 }
                 int a = Integer.parseInt(m.group(1));
                 int b = Math.min(Integer.parseInt(m.group(2)), body.length - 1);
+                ranges.add(m.group(1) + "-" + m.group(2));
                 out.write(("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + a + "-" + b + "/" + body.length
                         + "\r\nContent-Length: " + (b - a + 1) + "\r\nETag: \"v1\"\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 for (int p = a; p <= b; p += WRITE) {
