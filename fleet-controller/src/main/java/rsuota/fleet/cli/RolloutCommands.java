@@ -30,6 +30,7 @@ final class RolloutCommands {
                @Option(names = "--silent-after", paramLabel = "DURATION", description = "a device unheard of this long counts as silent (default 20m)") String silentAfter,
                @Option(names = "--rollback-deadline", paramLabel = "DURATION", description = "time a device has to confirm a rollback (default 30m)") String rollbackDeadline,
                @Option(names = "--window", paramLabel = "WINDOW", description = "maintenance window sent to devices, e.g. 'Mon-Fri 01:00-04:00 Europe/Berlin'") String window,
+               @Option(names = "--bandwidth-cap", paramLabel = "RATE", description = "download cap sent to devices, replacing their own, e.g. 2Mbit/s or 256KiB/s") String bandwidthCap,
                @Option(names = "--rules", paramLabel = "FILE", description = "JSON file with pause rules {version, window, rules:[{rule, threshold, sustained, minDevices}]}") Path rules,
                @Option(names = "--scale", paramLabel = "FACTOR", description = "multiply default plan durations (the lab compresses time), (0,1]") Double scale,
                @Option(names = "--reason", paramLabel = "TEXT") String reason,
@@ -61,6 +62,7 @@ final class RolloutCommands {
         if (silentAfter != null) settings.put("silentAfter", silentAfter);
         if (rollbackDeadline != null) settings.put("rollbackDeadline", rollbackDeadline);
         if (window != null) settings.put("window", window);
+        if (bandwidthCap != null) settings.put("bandwidthCap", bandwidthCap);
         if (!settings.isEmpty()) body.put("settings", settings);
         if (rules != null) {
             try {
