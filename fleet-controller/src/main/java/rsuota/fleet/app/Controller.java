@@ -48,7 +48,6 @@ import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.incident.Incidents;
 import rsuota.fleet.release.ReleaseCatalog;
 import rsuota.fleet.store.Database;
-import rsuota.fleet.store.SqliteDatabase;
 
 /**
  * The composition root: store, services and HTTP server of one controller. Open it, add routes
@@ -93,7 +92,7 @@ public final class Controller implements AutoCloseable {
     }
 
     private final Clock clock;
-    private final SqliteDatabase db;
+    private final Database db;
     private final AuditLog auditLog;
     private final Tokens tokens;
     private final DeviceRegistry devices;
@@ -125,7 +124,7 @@ public final class Controller implements AutoCloseable {
 
     private final rsuota.fleet.audit.AuditCheckpoints checkpoints;
 
-    private Controller(Config config, Clock clock, SqliteDatabase db, List<X509Certificate> keyring) throws IOException {
+    private Controller(Config config, Clock clock, Database db, List<X509Certificate> keyring) throws IOException {
         this.config = config;
         this.clock = clock;
         this.db = db;
@@ -186,7 +185,7 @@ public final class Controller implements AutoCloseable {
     /** Opens the store (applying pending migrations) and loads the keyring; does not listen yet. */
     public static Controller open(Config config, Clock clock) throws StartupException {
         DataDir dir = config.dir();
-        if (!dir.initialised()) {
+        if (dir.storeSpec() instanceof rsuota.fleet.store.StoreSpec.Sqlite && !dir.initialised()) {
             throw new StartupException(dir.root() + " holds no controller store: run 'fleet-controller init --data-dir " + dir.root() + "' first");
         }
         Path keyringFile = config.keyring() != null ? config.keyring() : dir.keyring();
@@ -196,12 +195,7 @@ public final class Controller implements AutoCloseable {
         } catch (IOException e) {
             throw new StartupException("cannot create the artifact directory " + dir.artifacts() + ": " + e, e);
         }
-        SqliteDatabase db;
-        try {
-            db = SqliteDatabase.open(dir.store(), clock);
-        } catch (FleetException e) {
-            throw new StartupException(e.getMessage(), e);
-        }
+        Database db = dir.openStore(clock);
         Controller c;
         try {
             c = new Controller(config, clock, db, keyring);
@@ -247,7 +241,7 @@ public final class Controller implements AutoCloseable {
             throw new StartupException(e.getMessage(), e);
         }
         server = s;
-        log.info("controller listening on {} (store {}, artifacts {})", s.uri(), config.dir().store(), config.dir().artifacts());
+        log.info("controller listening on {} (store {}, artifacts {})", s.uri(), config.dir().describeStore(), config.dir().artifacts());
         try {
             int seeded = ingest.hydrate();
             if (seeded > 0) log.info("telemetry windows of {} devices rebuilt from their stored reports", seeded);

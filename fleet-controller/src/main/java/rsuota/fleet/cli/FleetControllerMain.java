@@ -30,6 +30,24 @@ public final class FleetControllerMain {
         return CliRunner.execute(new FleetControllerMain(), ExitCodes.FLEET_CONTROLLER, "fleet-controller", StartupException.class, e -> ExitCodes.STARTUP, args, out, err);
     }
 
+    /** {@code --db URL} and {@code --db-password-file FILE}: which store (SQLite in the data directory by default). */
+    static final class StoreOptions {
+        @Option(names = "--db", paramLabel = "URL", description = "a PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE"
+                + " (default: the SQLite file DIR/fleet.db); the password comes from --db-password-file or PGPASSWORD, never the URL")
+        String db;
+
+        @Option(names = "--db-password-file", paramLabel = "FILE", description = "file whose first line is the PostgreSQL password")
+        Path passwordFile;
+
+        DataDir dataDir(Path root) throws StartupException {
+            try {
+                return new DataDir(root, rsuota.fleet.store.StoreSpec.fromOptions(db, passwordFile, root.resolve("fleet.db"), System.getenv()));
+            } catch (IllegalArgumentException e) {
+                throw new StartupException(e.getMessage());
+            }
+        }
+    }
+
     @Command(name = "init", description = "Create a controller store in an empty data directory and print its first admin token (once).")
     static final class Init implements java.util.concurrent.Callable<Integer> {
         @Spec
@@ -41,12 +59,16 @@ public final class FleetControllerMain {
         @Option(names = "--keyring", description = "PEM root certificate(s) to copy to DIR/keyring.pem")
         Path keyring;
 
+        @picocli.CommandLine.Mixin
+        StoreOptions store = new StoreOptions();
+
         @Override
         public Integer call() throws StartupException {
-            String secret = new DataDir(dataDir).init(keyring, Clock.systemUTC());
+            DataDir dir = store.dataDir(dataDir);
+            String secret = dir.init(keyring, Clock.systemUTC());
             // The token alone on stdout, so that TOKEN=$(fleet-controller init ...) works; the note goes to stderr.
             spec.commandLine().getOut().println(secret);
-            spec.commandLine().getErr().println("# initialised " + dataDir.toAbsolutePath() + "; the admin token above ('"
+            spec.commandLine().getErr().println("# initialised " + dataDir.toAbsolutePath() + " (store " + dir.describeStore() + "); the admin token above ('"
                     + DataDir.INITIAL_ADMIN_LABEL + "') is shown only now");
             return ExitCodes.OK;
         }
@@ -67,9 +89,12 @@ public final class FleetControllerMain {
         @Option(names = "--reason", required = true, description = "why, for the audit log")
         String reason;
 
+        @picocli.CommandLine.Mixin
+        StoreOptions store = new StoreOptions();
+
         @Override
         public Integer call() throws StartupException {
-            String secret = new DataDir(dataDir).issueAdmin(label, reason, System.getProperty("user.name", "unknown"), Clock.systemUTC());
+            String secret = store.dataDir(dataDir).issueAdmin(label, reason, System.getProperty("user.name", "unknown"), Clock.systemUTC());
             spec.commandLine().getOut().println(secret);
             spec.commandLine().getErr().println("# admin token '" + label + "' issued in " + dataDir.toAbsolutePath() + "; shown only now");
             return ExitCodes.OK;
@@ -83,6 +108,9 @@ public final class FleetControllerMain {
 
         @Option(names = "--data-dir", required = true, description = "an initialised data directory")
         Path dataDir;
+
+        @picocli.CommandLine.Mixin
+        StoreOptions store = new StoreOptions();
 
         @Option(names = "--port", defaultValue = "8080", description = "port (default ${DEFAULT-VALUE}; 0 picks a free one)")
         int port;
@@ -173,7 +201,7 @@ public final class FleetControllerMain {
                             + " bytes; a PagerDuty webhook secret is longer (copy it from the subscription)");
                 }
             }
-            Controller controller = Controller.open(new Controller.Config(new DataDir(dataDir), keyring, host, port, mode, publicUrl, step,
+            Controller controller = Controller.open(new Controller.Config(store.dataDir(dataDir), keyring, host, port, mode, publicUrl, step,
                     lt, alertWebhook, sharedGroup), Clock.systemUTC());
             if (pagerDutySecret != null) controller.incidents().webhooks().pagerDutySecret(pagerDutySecret);
             try {
