@@ -40,9 +40,15 @@ public final class RunningController implements AutoCloseable {
 
     /** As above, with the controller's configuration adjusted by {@code customize} (webhook, links, broker). */
     public RunningController(TestPki pki, Path dir, java.util.function.UnaryOperator<Controller.Config> customize) throws Exception {
+        this(pki, dir, customize, StoreEngine.forControllers());
+    }
+
+    /** As above, on the store engine {@code engine} (a fresh SQLite file or PostgreSQL database). */
+    public RunningController(TestPki pki, Path dir, java.util.function.UnaryOperator<Controller.Config> customize, StoreEngine engine)
+            throws Exception {
         this.pki = pki;
         this.dir = dir;
-        this.dataDir = new DataDir(dir.resolve("data"));
+        this.dataDir = new DataDir(dir.resolve("data"), engine.fresh(dir.resolve("data"), "controller"));
         this.clock = new SettableClock(pki.now);
         Path keyring = dir.resolve("keyring.pem");
         Files.writeString(keyring, pem(pki));
