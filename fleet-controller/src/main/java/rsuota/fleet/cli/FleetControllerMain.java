@@ -18,7 +18,8 @@ import rsuota.fleet.app.StartupException;
  */
 @Command(name = "fleet-controller", mixinStandardHelpOptions = true, version = "fleet-controller 0.1.0",
         description = "The RSU OTA fleet controller.",
-        subcommands = {FleetControllerMain.Init.class, FleetControllerMain.AdminToken.class, FleetControllerMain.Run.class})
+        subcommands = {FleetControllerMain.Init.class, FleetControllerMain.AdminToken.class, FleetControllerMain.Run.class,
+                FleetControllerMain.MigrateStore.class})
 public final class FleetControllerMain {
 
     public static void main(String[] args) {
@@ -98,6 +99,59 @@ public final class FleetControllerMain {
             spec.commandLine().getOut().println(secret);
             spec.commandLine().getErr().println("# admin token '" + label + "' issued in " + dataDir.toAbsolutePath() + "; shown only now");
             return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "migrate-store", description = "Copy a SQLite store (a controller's data directory) into an empty PostgreSQL database,"
+            + " audit chain included, and verify the chain on the copy. Stop the controller first: writes made during the copy are not in it.")
+    static final class MigrateStore implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--from", required = true, paramLabel = "sqlite:DIR", description = "the data directory whose fleet.db is copied")
+        String from;
+
+        @Option(names = "--to", required = true, paramLabel = "URL", description = "postgresql://USER@HOST:PORT/DATABASE, an empty database")
+        String to;
+
+        @Option(names = "--db-password-file", paramLabel = "FILE", description = "file whose first line is the PostgreSQL password (else PGPASSWORD)")
+        Path passwordFile;
+
+        @Override
+        public Integer call() throws StartupException {
+            if (!from.startsWith("sqlite:")) {
+                throw new StartupException("--from '" + from + "': give sqlite:DIR, the data directory of the controller whose store is copied");
+            }
+            DataDir source = new DataDir(Path.of(from.substring("sqlite:".length())));
+            if (!source.initialised()) throw new StartupException("--from " + from + ": " + source.store() + " does not exist");
+            rsuota.fleet.store.StoreSpec target;
+            try {
+                target = rsuota.fleet.store.StoreSpec.fromOptions(to, passwordFile, null, System.getenv());
+            } catch (IllegalArgumentException e) {
+                throw new StartupException(e.getMessage().replace("--db", "--to"));
+            }
+            if (!(target instanceof rsuota.fleet.store.StoreSpec.Postgres)) throw new StartupException("--to must be a postgresql:// URL");
+            Clock clock = Clock.systemUTC();
+            try (rsuota.fleet.store.Database src = source.openStore(clock);
+                 rsuota.fleet.store.Database dst = target.open(clock)) {
+                java.util.Map<rsuota.fleet.store.Table, Long> copied = rsuota.fleet.store.StoreCopy.copy(src, dst);
+                PrintWriter out = spec.commandLine().getOut();
+                long total = 0;
+                for (var e : copied.entrySet()) {
+                    out.println(e.getKey().sqlName() + " " + e.getValue());
+                    total += e.getValue();
+                }
+                rsuota.fleet.audit.AuditVerification v = dst.read(rsuota.fleet.audit.AuditVerifier::verify);
+                if (!v.ok()) {
+                    throw new StartupException("copied " + total + " rows, but the audit chain on " + target.describe()
+                            + " does not verify at entry " + v.firstBroken() + ": " + v.problem());
+                }
+                spec.commandLine().getErr().println("# copied " + total + " rows from " + source.store() + " to " + target.describe()
+                        + "; audit chain ok: " + v.entries() + " entries, head " + v.head());
+                return ExitCodes.OK;
+            } catch (rsuota.fleet.domain.FleetException e) {
+                throw new StartupException("migrate-store: " + e.getMessage(), e);
+            }
         }
     }
 

@@ -78,8 +78,8 @@ public final class PostgresDatabase implements Database {
         cfg.setConnectionTimeout(CONNECT_TIMEOUT_MS);
         cfg.setValidationTimeout(2_000);
         cfg.setPoolName("store-" + location.database());
-        // Fail at once when the server is unreachable at start: the operator sees the cause, not a hang.
-        cfg.setInitializationFailTimeout(CONNECT_TIMEOUT_MS);
+        // One attempt at start: a wrong password or an unreachable server is reported at once, not after a wait.
+        cfg.setInitializationFailTimeout(1);
         cfg.addDataSourceProperty("connectTimeout", "5");
         cfg.addDataSourceProperty("socketTimeout", "60");
         cfg.addDataSourceProperty("ApplicationName", "rsu-fleet-controller");
@@ -151,7 +151,12 @@ public final class PostgresDatabase implements Database {
 
     @Override
     public int schemaVersion() throws FleetException {
-        return read(tx -> Migrator.currentVersion(tx.connection()));
+        return read(tx -> {
+            try (Statement st = tx.connection().createStatement(); var rs = st.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        });
     }
 
     @Override
