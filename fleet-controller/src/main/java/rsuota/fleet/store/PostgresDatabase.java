@@ -32,7 +32,7 @@ public final class PostgresDatabase implements Database {
     /** Advisory lock key held while migrating. */
     static final long MIGRATE_LOCK = 0x7273756f74610002L;
     /** How long a caller waits for a pooled connection (or a new one to an unreachable server). */
-    static final long CONNECT_TIMEOUT_MS = 5_000;
+    static final long CONNECT_TIMEOUT_MS = 3_000;
     /** How long a writer waits for another replica's write lock before STORE_BUSY. */
     static final int LOCK_TIMEOUT_MS = 5_000;
     static final int POOL_SIZE = 8;

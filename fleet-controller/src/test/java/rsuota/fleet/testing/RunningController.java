@@ -46,9 +46,15 @@ public final class RunningController implements AutoCloseable {
     /** As above, on the store engine {@code engine} (a fresh SQLite file or PostgreSQL database). */
     public RunningController(TestPki pki, Path dir, java.util.function.UnaryOperator<Controller.Config> customize, StoreEngine engine)
             throws Exception {
+        this(pki, dir, customize, engine.fresh(dir.resolve("data"), "controller"));
+    }
+
+    /** As above, on the given empty store (a PostgreSQL database on a cluster of the test's own). */
+    public RunningController(TestPki pki, Path dir, java.util.function.UnaryOperator<Controller.Config> customize,
+                             rsuota.fleet.store.StoreSpec store) throws Exception {
         this.pki = pki;
         this.dir = dir;
-        this.dataDir = new DataDir(dir.resolve("data"), engine.fresh(dir.resolve("data"), "controller"));
+        this.dataDir = new DataDir(dir.resolve("data"), store);
         this.clock = new SettableClock(pki.now);
         Path keyring = dir.resolve("keyring.pem");
         Files.writeString(keyring, pem(pki));
