@@ -275,11 +275,14 @@ public final class Controller implements AutoCloseable {
         if (mqtt != null) {
             String clientId = "rsu-fleet-controller-" + Integer.toHexString(config.dir().root().toAbsolutePath().toString().hashCode());
             link = new ControllerLink(new ControllerLink.Config(mqtt, clientId, config.sharedGroup()), ingest);
-            link.onConnect(publisher::republishAll);
+            // Only the leader re-publishes after a (re)connect; a follower that becomes leader later sends what is pending.
+            link.onConnect(() -> {
+                if (leadership.isLeader()) publisher.republishAll();
+            });
             transport.use(link);
             link.start();
         }
-        leadership.start(publisher::republishAll); // a new leader re-publishes every desired state
+        leadership.start(publisher::kick); // a new leader sends what is pending at once (what the old one sent stays sent)
         publisher.start();
         if (webhook != null) {
             try {
