@@ -45,6 +45,9 @@ final class DeviceCaCommands {
         @Spec
         CommandSpec spec;
 
+        @picocli.CommandLine.Mixin
+        FleetControllerMain.StoreOptions store = new FleetControllerMain.StoreOptions();
+
         @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "an initialised data directory")
         Path dataDir;
 
@@ -54,8 +57,13 @@ final class DeviceCaCommands {
 
         @Override
         public Integer call() throws StartupException {
-            DataDir d = new DataDir(dataDir);
-            if (!d.initialised()) throw new StartupException(dataDir + " holds no controller store: run 'fleet-controller init' first");
+            DataDir d = store.dataDir(dataDir);
+            // The store must be there before the CA is: every certificate issued is audited in it.
+            try (var db = d.openStore(Clock.systemUTC())) {
+                db.read(tx -> null);
+            } catch (rsuota.fleet.domain.FleetException e) {
+                throw new StartupException(d.describeStore() + ": " + e.getMessage(), e);
+            }
             java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
             if (brokerNames != null) names.addAll(brokerNames);
             names.add("localhost");
@@ -78,6 +86,9 @@ final class DeviceCaCommands {
         @Spec
         CommandSpec spec;
 
+        @picocli.CommandLine.Mixin
+        FleetControllerMain.StoreOptions store = new FleetControllerMain.StoreOptions();
+
         @Parameters(index = "0", paramLabel = "DEVICE_ID", description = "the unit's device id (or a controller replica's name with --controller)")
         String id;
 
@@ -95,7 +106,7 @@ final class DeviceCaCommands {
             DeviceCa ca = open(dataDir);
             try {
                 DeviceCa.Identity i = ca.issue(id, controller ? DeviceCa.ROLE_CONTROLLER : DeviceCa.ROLE_DEVICE, out);
-                new DataDir(dataDir).auditLocal(user(), "device_cert.issue", id, "certificate issued",
+                store.dataDir(dataDir).auditLocal(user(), "device_cert.issue", id, "certificate issued",
                         Map.of("serial", i.serial().toString(16), "role", controller ? DeviceCa.ROLE_CONTROLLER : DeviceCa.ROLE_DEVICE), Clock.systemUTC());
                 spec.commandLine().getOut().println(i.cert().toAbsolutePath());
                 spec.commandLine().getErr().println("# on the unit: link.tls.ca=" + i.caCert().getFileName() + " link.tls.cert=" + i.cert().getFileName()
@@ -112,6 +123,9 @@ final class DeviceCaCommands {
         @Spec
         CommandSpec spec;
 
+        @picocli.CommandLine.Mixin
+        FleetControllerMain.StoreOptions store = new FleetControllerMain.StoreOptions();
+
         @Parameters(index = "0", paramLabel = "DEVICE_ID", description = "the unit (or controller identity) to lock out")
         String id;
 
@@ -126,7 +140,7 @@ final class DeviceCaCommands {
             DeviceCa ca = open(dataDir);
             try {
                 List<java.math.BigInteger> serials = ca.revoke(id);
-                new DataDir(dataDir).auditLocal(user(), "device_cert.revoke", id, reason,
+                store.dataDir(dataDir).auditLocal(user(), "device_cert.revoke", id, reason,
                         Map.of("serials", serials.stream().map(s -> s.toString(16)).toList()), Clock.systemUTC());
                 spec.commandLine().getOut().println("revoked " + serials.size() + " certificate(s) of " + id + "; CRL " + ca.crl().toAbsolutePath()
                         + " re-signed (an external Mosquitto reads it at restart or SIGHUP)");

@@ -20,7 +20,7 @@ import rsuota.fleet.pki.DeviceCa;
 @Command(name = "fleet-controller", mixinStandardHelpOptions = true, version = "fleet-controller 0.1.0",
         description = "The RSU OTA fleet controller.",
         subcommands = {FleetControllerMain.Init.class, FleetControllerMain.AdminToken.class, FleetControllerMain.Run.class,
-                DeviceCaCommands.Group.class, DeviceCaCommands.BrokerConfig.class})
+                DeviceCaCommands.Group.class, DeviceCaCommands.BrokerConfig.class, FleetControllerMain.MigrateStore.class})
 public final class FleetControllerMain {
 
     public static void main(String[] args) {
@@ -30,6 +30,24 @@ public final class FleetControllerMain {
     /** Runs one command line and returns its exit code. {@code run} returns only when the server stops. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         return CliRunner.execute(new FleetControllerMain(), ExitCodes.FLEET_CONTROLLER, "fleet-controller", StartupException.class, e -> ExitCodes.STARTUP, args, out, err);
+    }
+
+    /** {@code --db URL} and {@code --db-password-file FILE}: which store (SQLite in the data directory by default). */
+    static final class StoreOptions {
+        @Option(names = "--db", paramLabel = "URL", description = "a PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE"
+                + " (default: the SQLite file DIR/fleet.db); the password comes from --db-password-file or PGPASSWORD, never the URL")
+        String db;
+
+        @Option(names = "--db-password-file", paramLabel = "FILE", description = "file whose first line is the PostgreSQL password")
+        Path passwordFile;
+
+        DataDir dataDir(Path root) throws StartupException {
+            try {
+                return new DataDir(root, rsuota.fleet.store.StoreSpec.fromOptions(db, passwordFile, root.resolve("fleet.db"), System.getenv()));
+            } catch (IllegalArgumentException e) {
+                throw new StartupException(e.getMessage());
+            }
+        }
     }
 
     @Command(name = "init", mixinStandardHelpOptions = true, description = "Create a controller store in an empty data directory and print its first admin token (once).")
@@ -43,12 +61,16 @@ public final class FleetControllerMain {
         @Option(names = "--keyring", paramLabel = "PEM", description = "PEM root certificate(s) to copy to DIR/keyring.pem")
         Path keyring;
 
+        @picocli.CommandLine.Mixin
+        StoreOptions store = new StoreOptions();
+
         @Override
         public Integer call() throws StartupException {
-            String secret = new DataDir(dataDir).init(keyring, Clock.systemUTC());
+            DataDir dir = store.dataDir(dataDir);
+            String secret = dir.init(keyring, Clock.systemUTC());
             // The token alone on stdout, so that TOKEN=$(fleet-controller init ...) works; the note goes to stderr.
             spec.commandLine().getOut().println(secret);
-            spec.commandLine().getErr().println("# initialised " + dataDir.toAbsolutePath() + "; the admin token above ('"
+            spec.commandLine().getErr().println("# initialised " + dataDir.toAbsolutePath() + " (store " + dir.describeStore() + "); the admin token above ('"
                     + DataDir.INITIAL_ADMIN_LABEL + "') is shown only now");
             return ExitCodes.OK;
         }
@@ -69,12 +91,68 @@ public final class FleetControllerMain {
         @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "why, for the audit log")
         String reason;
 
+        @picocli.CommandLine.Mixin
+        StoreOptions store = new StoreOptions();
+
         @Override
         public Integer call() throws StartupException {
-            String secret = new DataDir(dataDir).issueAdmin(label, reason, System.getProperty("user.name", "unknown"), Clock.systemUTC());
+            String secret = store.dataDir(dataDir).issueAdmin(label, reason, System.getProperty("user.name", "unknown"), Clock.systemUTC());
             spec.commandLine().getOut().println(secret);
             spec.commandLine().getErr().println("# admin token '" + label + "' issued in " + dataDir.toAbsolutePath() + "; shown only now");
             return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "migrate-store", mixinStandardHelpOptions = true, description = "Copy a SQLite store (a controller's data directory) into an empty PostgreSQL database,"
+            + " audit chain included, and verify the chain on the copy. Stop the controller first: writes made during the copy are not in it.")
+    static final class MigrateStore implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--from", required = true, paramLabel = "sqlite:DIR", description = "the data directory whose fleet.db is copied")
+        String from;
+
+        @Option(names = "--to", required = true, paramLabel = "URL", description = "postgresql://USER@HOST:PORT/DATABASE, an empty database")
+        String to;
+
+        @Option(names = "--db-password-file", paramLabel = "FILE", description = "file whose first line is the PostgreSQL password (else PGPASSWORD)")
+        Path passwordFile;
+
+        @Override
+        public Integer call() throws StartupException {
+            if (!from.startsWith("sqlite:")) {
+                throw new StartupException("--from '" + from + "': give sqlite:DIR, the data directory of the controller whose store is copied");
+            }
+            DataDir source = new DataDir(Path.of(from.substring("sqlite:".length())));
+            if (!source.initialised()) throw new StartupException("--from " + from + ": " + source.store() + " does not exist");
+            rsuota.fleet.store.StoreSpec target;
+            try {
+                target = rsuota.fleet.store.StoreSpec.fromOptions(to, passwordFile, null, System.getenv());
+            } catch (IllegalArgumentException e) {
+                throw new StartupException(e.getMessage().replace("--db", "--to"));
+            }
+            if (!(target instanceof rsuota.fleet.store.StoreSpec.Postgres)) throw new StartupException("--to must be a postgresql:// URL");
+            Clock clock = Clock.systemUTC();
+            try (rsuota.fleet.store.Database src = source.openStore(clock);
+                 rsuota.fleet.store.Database dst = target.open(clock)) {
+                java.util.Map<rsuota.fleet.store.Table, Long> copied = rsuota.fleet.store.StoreCopy.copy(src, dst);
+                PrintWriter out = spec.commandLine().getOut();
+                long total = 0;
+                for (var e : copied.entrySet()) {
+                    out.println(e.getKey().sqlName() + " " + e.getValue());
+                    total += e.getValue();
+                }
+                rsuota.fleet.audit.AuditVerification v = dst.read(rsuota.fleet.audit.AuditVerifier::verify);
+                if (!v.ok()) {
+                    throw new StartupException("copied " + total + " rows, but the audit chain on " + target.describe()
+                            + " does not verify at entry " + v.firstBroken() + ": " + v.problem());
+                }
+                spec.commandLine().getErr().println("# copied " + total + " rows from " + source.store() + " to " + target.describe()
+                        + "; audit chain ok: " + v.entries() + " entries, head " + v.head());
+                return ExitCodes.OK;
+            } catch (rsuota.fleet.domain.FleetException e) {
+                throw new StartupException("migrate-store: " + e.getMessage(), e);
+            }
         }
     }
 
@@ -85,6 +163,9 @@ public final class FleetControllerMain {
 
         @Option(names = "--data-dir", paramLabel = "DIR", required = true, description = "an initialised data directory")
         Path dataDir;
+
+        @picocli.CommandLine.Mixin
+        StoreOptions store = new StoreOptions();
 
         @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080", description = "port (default ${DEFAULT-VALUE}; 0 picks a free one)")
         int port;
@@ -262,7 +343,7 @@ public final class FleetControllerMain {
                             + " bytes; a PagerDuty webhook secret is longer (copy it from the subscription)");
                 }
             }
-            Controller controller = Controller.open(new Controller.Config(new DataDir(dataDir), keyring, host, port, mode, publicUrl, step,
+            Controller controller = Controller.open(new Controller.Config(store.dataDir(dataDir), keyring, host, port, mode, publicUrl, step,
                     lt, alertWebhook, sharedGroup), Clock.systemUTC());
             if (pagerDutySecret != null) controller.incidents().webhooks().pagerDutySecret(pagerDutySecret);
             try {
