@@ -15,6 +15,11 @@ final class LockCommand extends DeviceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Failure {
         AgentConfig c = config();
+        var daemon = daemon(c);
+        if (daemon.isPresent()) {
+            ask(daemon.get(), "lock", args("reason", reason), m -> { }).lines().forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
         try {
             new rsuota.agent.activation.TechnicianLock(c.stateDir()).lock(reason, System.getProperty("user.name"), clock.instant());
         } catch (IOException e) {

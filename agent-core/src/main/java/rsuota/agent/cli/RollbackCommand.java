@@ -17,6 +17,20 @@ final class RollbackCommand extends DeviceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Failure, InterruptedException, IOException, AgentException {
+        var daemon = daemon(config());
+        if (daemon.isPresent()) {
+            java.io.Console console = System.console();
+            if (!yes && console != null) {
+                String answer = console.readLine("Roll back to the other slot and reboot this unit? [y/N] ");
+                if (answer == null || !answer.trim().equalsIgnoreCase("y")) {
+                    daemon.get().close();
+                    spec.commandLine().getOut().println("rollback not confirmed; nothing changed");
+                    return 0;
+                }
+            }
+            ask(daemon.get(), "rollback", args("reason", reason), m -> { }).lines().forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
         return withEngine((engine, out) -> {
             java.io.Console console = System.console();
             if (!yes && console != null) {

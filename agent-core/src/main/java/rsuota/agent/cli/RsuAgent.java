@@ -21,7 +21,7 @@ import rsuota.cli.ExitStatus;
 @Command(name = "rsu-agent", mixinStandardHelpOptions = true, version = "rsu-agent 0.1.0",
         description = "RSU OTA device agent: install signed bundles to the inactive A/B slot, show status.",
         subcommands = {SimInitCommand.class, InstallCommand.class, StatusCommand.class, SlotsCommand.class,
-                ActivateCommand.class, RollbackCommand.class, LockCommand.class, UnlockCommand.class, HealthCommand.class,
+                ActivateCommand.class, RollbackCommand.class, CancelCommand.class, LockCommand.class, UnlockCommand.class, HealthCommand.class,
                 RunCommand.class, DiagCommand.class, ConfigCommand.class})
 public final class RsuAgent implements Callable<Integer> {
 

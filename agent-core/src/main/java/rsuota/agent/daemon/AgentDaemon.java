@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -92,6 +93,14 @@ public final class AgentDaemon implements AutoCloseable {
     private final DevWatchdog hardwareWatchdog;
     private volatile boolean running;
     private volatile Thread loop;
+    /** Control requests waiting for the loop to settle after their order; completed after the next engine run. */
+    private final java.util.Queue<CompletableFuture<EngineState>> settleWaiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile rsuota.agent.control.ControlServer control;
+
+    /** An order to the engine, run on the loop thread between two runs. */
+    interface EngineAction {
+        void run() throws IOException, AgentException;
+    }
 
     public AgentDaemon(AgentConfig config, Options options) throws IOException, AgentConfig.ConfigException, BootControlException {
         this.config = config;
@@ -177,6 +186,14 @@ public final class AgentDaemon implements AutoCloseable {
         }
         loop = new Thread(this::loop, "rsu-agent-" + config.device().id());
         loop.start();
+        try {
+            control = rsuota.agent.control.ControlServer.start(config.control().socket(),
+                    new rsuota.agent.control.ControlAccess(config.control().group()), config.device().id(),
+                    new DaemonControl(this, config, outbox, clock));
+        } catch (AgentException e) {
+            // Updates matter more than the technician's socket: run on, and say so where the technician looks.
+            log.error("no control socket: {}; rsu-agent commands on this unit will find the state directory locked", e.detail());
+        }
         loopWatchdog.start();
         try {
             notifier.ready();
@@ -196,7 +213,10 @@ public final class AgentDaemon implements AutoCloseable {
         try {
             while (running) {
                 loopWatchdog.beat();
+                List<CompletableFuture<EngineState>> due = new ArrayList<>();
+                for (CompletableFuture<EngineState> w = settleWaiters.poll(); w != null; w = settleWaiters.poll()) due.add(w);
                 EngineState s = engine.run();
+                for (CompletableFuture<EngineState> w : due) w.complete(s);
                 if (led != null) led.show(StatusLights.ledStatus(s.state()));
                 publishIfChanged(s);
                 if (engine.rebootRequested()) {
@@ -218,7 +238,39 @@ public final class AgentDaemon implements AutoCloseable {
         } catch (RuntimeException e) {
             // a bug: stop beating so systemd restarts the agent; the state on disk is consistent
             log.error("agent loop failed", e);
+        } finally {
+            // whoever still waits gets where the engine stands (a reboot: "rebooting")
+            for (CompletableFuture<EngineState> w = settleWaiters.poll(); w != null; w = settleWaiters.poll()) w.complete(engine.state());
         }
+    }
+
+    /** Completes with the engine's state once the loop has run it to rest after now (a wake-up is queued). */
+    CompletableFuture<EngineState> nextSettle() {
+        CompletableFuture<EngineState> f = new CompletableFuture<>();
+        settleWaiters.add(f);
+        tasks.add(() -> { });
+        if (!running) f.complete(engine.state());
+        return f;
+    }
+
+    /**
+     * Runs {@code action} on the loop thread; the future completes with the state once the loop has
+     * run the engine to rest after it, or exceptionally with the action's AgentException.
+     */
+    CompletableFuture<EngineState> actThenSettle(EngineAction action) {
+        CompletableFuture<EngineState> f = new CompletableFuture<>();
+        tasks.add(() -> {
+            try {
+                action.run();
+                settleWaiters.add(f);
+            } catch (AgentException e) {
+                f.completeExceptionally(e);
+            } catch (IOException e) {
+                f.completeExceptionally(AgentException.io(null, e));
+            }
+        });
+        if (!running) f.complete(engine.state());
+        return f;
     }
 
     private String lastPublished;
@@ -371,6 +423,8 @@ public final class AgentDaemon implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        // after the loop: the requests it settled get their replies before the socket goes
+        if (control != null) control.close();
         loopWatchdog.close();
         scheduler.shutdownNow();
         if (reporter != null) reporter.close();
@@ -381,6 +435,7 @@ public final class AgentDaemon implements AutoCloseable {
 
     /** Abandons everything without a clean shutdown (lab: a power cut). */
     public void kill() {
+        if (control != null) control.close();
         running = false;
         Thread t = loop;
         if (t != null) t.interrupt();
