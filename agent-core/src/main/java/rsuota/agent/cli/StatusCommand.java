@@ -28,7 +28,7 @@ final class StatusCommand extends DeviceCommand implements Callable<Integer> {
         Optional<ControlClient> daemon = daemon(c);
         if (watch) {
             if (daemon.isPresent()) {
-                ask(daemon.get(), "watch", Map.of(), m -> printChange(out, asMap(m.path("status"))));
+                ask(daemon.get(), "watch", Map.of(), m -> printChange(out, asMap(m.path("status")))).lines().forEach(out::println);
                 return 0;
             }
             while (true) { // until Ctrl-C, like tail -f

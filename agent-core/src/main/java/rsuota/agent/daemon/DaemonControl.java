@@ -106,6 +106,7 @@ final class DaemonControl implements ControlServer.Handler {
             }
             Thread.sleep(POLL_MS);
         }
+        call.reply(List.of("the daemon is stopping; watch ended"), status());
     }
 
     private void install(Call call) throws ControlFailure, IOException, InterruptedException {
