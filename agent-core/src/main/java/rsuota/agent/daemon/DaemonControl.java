@@ -287,7 +287,7 @@ final class DaemonControl implements ControlServer.Handler {
         EngineState s = engine.state();
         String release = s.target() != null ? s.target().release() : s.order() != null ? s.order().release() : null;
         try {
-            events.emit(new EventSink.Draft("local_action", s.state().reported(), release, null, d));
+            events.emit(new EventSink.Draft(rsuota.wire.MqttEvent.LOCAL_ACTION, s.state().reported(), release, null, d));
         } catch (IOException e) {
             log.error("local action {} by {} not recorded for the controller: {}", action, call.peer().actor(), e.toString());
         }
