@@ -2,6 +2,9 @@ package rsuota.agent.daemon;
 
 import rsuota.wire.SlotState;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import rsuota.agent.activation.TechnicianLock;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -184,6 +187,10 @@ public final class AgentDaemon implements AutoCloseable {
             outbox.startPublishing(link);
             reporter.start();
         }
+        if (Files.exists(heldFile()) && new TechnicianLock(config.stateDir()).locallyManaged().isEmpty()
+                && new TechnicianLock(config.stateDir()).holdReason().isEmpty()) {
+            releaseHeld(); // unlocked while the daemon was stopped
+        }
         loop = new Thread(this::loop, "rsu-agent-" + config.device().id());
         loop.start();
         try {
@@ -296,6 +303,7 @@ public final class AgentDaemon implements AutoCloseable {
     /** Maps the controller's desired state onto engine orders; runs on the loop thread (or immediately for a new order). */
     void onDesired(MqttDesiredState d) {
         log.info("desired rev {}: {} {}", d.rev(), d.action(), d.release());
+        if (heldByTechnician(d)) return;
         EngineState s = engine.state();
         // The bundle being worked on: the verified header's, or (before the header is in) the order's.
         String current = s.target() != null ? s.target().manifestDigest() : s.order() != null ? s.order().manifestDigest() : null;
@@ -342,6 +350,86 @@ public final class AgentDaemon implements AutoCloseable {
                     log.error("rollback rev {} not persisted: {}", d.rev(), e.toString());
                 }
             });
+        }
+    }
+
+    /** Where a desired state a technician's hold kept back waits (its wire form), applied at unlock. */
+    private Path heldFile() {
+        return config.stateDir().resolve(HELD_FILE);
+    }
+
+    static final String HELD_FILE = "desired.held.json";
+
+    /**
+     * The technician's word over the controller's (docs/operations.md, "A technician on the unit"):
+     * while a local install made the unit locally managed, no controller order changes it; while a
+     * technician lock holds, no controller rollback runs (activations wait as the lock is an
+     * inhibitor). A held order is kept on disk and reported as an alert, never dropped silently;
+     * {@link #releaseHeld} applies it once the technician unlocks.
+     */
+    private boolean heldByTechnician(MqttDesiredState d) {
+        TechnicianLock tl = new TechnicianLock(config.stateDir());
+        String code;
+        Map<String, String> detail = new LinkedHashMap<>();
+        detail.put("rev", Long.toString(d.rev()));
+        detail.put("action", d.action().name().toLowerCase(java.util.Locale.ROOT));
+        var managed = tl.locallyManaged();
+        if (managed.isPresent()) {
+            code = "LOCALLY_MANAGED";
+            detail.put("by", "technician:" + managed.get().by());
+            detail.put("since", String.valueOf(managed.get().at()));
+            detail.put("message", "a technician installed " + managed.get().source() + " on this unit; the controller's order waits for 'rsu-agent unlock'");
+        } else if (d.action() == Action.ROLLBACK && tl.holdReason().isPresent()) {
+            code = "TECHNICIAN_LOCKED";
+            detail.put("message", tl.holdReason().get() + "; the controller's rollback waits for 'rsu-agent unlock'");
+            try {
+                tl.current().ifPresent(l -> {
+                    detail.put("by", "technician:" + l.by());
+                    detail.put("since", String.valueOf(l.at()));
+                });
+            } catch (IOException e) {
+                detail.put("by", "unknown");
+            }
+        } else {
+            return false;
+        }
+        try {
+            rsuota.hal.storage.DurableFiles.writeAtomically(heldFile(), rsuota.wire.WireCodec.encode(d));
+        } catch (IOException e) {
+            log.error("held desired rev {} not kept on disk: {}", d.rev(), e.toString());
+        }
+        log.warn("desired rev {} held: {}: {}", d.rev(), code, detail.get("message"));
+        try {
+            outbox.emit(new rsuota.agent.report.EventSink.Draft("alert", null, d.release(), code, detail));
+        } catch (IOException e) {
+            log.error("alert {} not recorded: {}", code, e.toString());
+        }
+        return true;
+    }
+
+    /** Applies the desired state a technician's hold kept back, once nothing holds it (unlock, or a start after an offline unlock). */
+    void releaseHeld() {
+        Path f = heldFile();
+        if (!Files.exists(f)) return;
+        MqttDesiredState d;
+        try {
+            d = rsuota.wire.WireCodec.decode(Files.readAllBytes(f), MqttDesiredState.class);
+        } catch (IOException | rsuota.wire.WireException e) {
+            log.error("held desired state {} unreadable, dropped: {}", f, e.toString());
+            deleteQuietly(f);
+            return;
+        }
+        if (heldByTechnician(d)) return; // still held (locked again meanwhile): kept
+        deleteQuietly(f);
+        log.info("desired rev {} released by the technician's unlock", d.rev());
+        tasks.add(() -> onDesired(d));
+    }
+
+    private static void deleteQuietly(Path f) {
+        try {
+            Files.deleteIfExists(f);
+        } catch (IOException e) {
+            log.warn("cannot remove {}: {}", f, e.toString());
         }
     }
 

@@ -124,6 +124,8 @@ final class DaemonControl implements ControlServer.Handler {
             } catch (AgentException e) {
                 throw ControlFailure.of(e);
             }
+            // the unit is the technician's now: the controller's orders wait for unlock
+            new TechnicianLock(config.stateDir()).markLocallyManaged(call.peer().user(), clock.instant(), source);
         }
         report(call, "install", r.arg("reason"), Map.of("source", source, "downloadOnly", Boolean.toString(downloadOnly)));
         long started = System.nanoTime();
@@ -200,6 +202,7 @@ final class DaemonControl implements ControlServer.Handler {
             throw new ControlFailure("STATE", rsuota.agent.AgentExit.STATE, "cannot remove the lock: " + e.getMessage());
         }
         if (was) report(call, "unlock", call.request().arg("reason"), Map.of());
+        daemon.releaseHeld();
         call.reply(List.of(was ? "unlocked" : "was not locked"), status());
     }
 

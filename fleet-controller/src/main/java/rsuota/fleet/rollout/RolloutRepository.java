@@ -27,7 +27,7 @@ public final class RolloutRepository {
             + "window_ends_at, gate_met_at, ended_at, approved_by";
     private static final String D_COLUMNS = "rollout_id, device_id, phase_idx, corridor, release, active, rev, dispatched_at, held, "
             + "device_state, state_reason, state_at, last_report_at, activated_at, rollback_kind, rollback_reason, rollback_rev, "
-            + "rollback_at, rollback_deadline, rollback_result, overdue_at";
+            + "rollback_at, rollback_deadline, rollback_result, overdue_at, local_state, local_by, local_since, local_reason";
 
     private final Connection c;
 
@@ -292,6 +292,12 @@ public final class RolloutRepository {
     }
 
     /** Writes what a device reported (see {@code RolloutProgress}). */
+    /** Sets (or with null clears) a technician's hold on a device of a rollout. */
+    public void local(long rolloutId, String deviceId, DeviceProgress.Local l) throws SQLException {
+        update("UPDATE rollout_devices SET local_state = ?, local_by = ?, local_since = ?, local_reason = ? WHERE rollout_id = ? AND device_id = ?",
+                l == null ? null : l.state(), l == null ? null : l.by(), l == null ? null : l.since(), l == null ? null : l.reason(), rolloutId, deviceId);
+    }
+
     public void report(DeviceProgress d) throws SQLException {
         update("UPDATE rollout_devices SET device_state = ?, state_reason = ?, state_at = ?, last_report_at = ?, activated_at = ?, "
                         + "rollback_kind = ?, rollback_reason = ?, rollback_result = ? WHERE rollout_id = ? AND device_id = ?",
@@ -323,7 +329,9 @@ public final class RolloutRepository {
                         rs.getString("state_reason"), Sql.instant(rs, "state_at"), Sql.instant(rs, "last_report_at"),
                         Sql.instant(rs, "activated_at"), rs.getString("rollback_kind"), rs.getString("rollback_reason"),
                         Sql.longOrNull(rs, "rollback_rev"), Sql.instant(rs, "rollback_at"), Sql.instant(rs, "rollback_deadline"),
-                        rs.getString("rollback_result"), Sql.instant(rs, "overdue_at")));
+                        rs.getString("rollback_result"), Sql.instant(rs, "overdue_at"), rs.getString("local_state") == null ? null
+                        : new DeviceProgress.Local(rs.getString("local_state"), rs.getString("local_by"), Sql.instant(rs, "local_since"),
+                        rs.getString("local_reason"))));
             }
             return out;
         }

@@ -296,7 +296,12 @@ public final class Migrations {
             new Migration(6, "release withdrawal: who took a release back, when and why", List.of(
                     "ALTER TABLE releases ADD COLUMN withdrawn_at BIGINT",
                     "ALTER TABLE releases ADD COLUMN withdrawn_by TEXT",
-                    "ALTER TABLE releases ADD COLUMN withdraw_reason TEXT")));
+                    "ALTER TABLE releases ADD COLUMN withdraw_reason TEXT")),
+            new Migration(7, "technician on the unit: a rollout's device locked_by_technician or locally_managed, by whom, since when, why", List.of(
+                    "ALTER TABLE rollout_devices ADD COLUMN local_state TEXT",
+                    "ALTER TABLE rollout_devices ADD COLUMN local_by TEXT",
+                    "ALTER TABLE rollout_devices ADD COLUMN local_since BIGINT",
+                    "ALTER TABLE rollout_devices ADD COLUMN local_reason TEXT")));
 
     public static int latest() {
         return ALL.get(ALL.size() - 1).version();
