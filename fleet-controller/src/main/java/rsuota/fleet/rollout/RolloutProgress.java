@@ -34,21 +34,20 @@ public final class RolloutProgress {
                                      Map<String, String> detail, Instant at, Instant now) throws SQLException {
         RolloutRepository repo = new RolloutRepository(tx);
         List<DeviceProgress> rows = repo.activeFor(deviceId);
-        for (DeviceProgress d : rows) {
-            DeviceProgress.Local next = switch (action) {
-                case "lock" -> d.local() != null && DeviceProgress.LOCALLY_MANAGED.equals(d.local().state()) ? d.local()
-                        : new DeviceProgress.Local(DeviceProgress.LOCKED_BY_TECHNICIAN, actor, at, reason);
-                case "install" -> new DeviceProgress.Local(DeviceProgress.LOCALLY_MANAGED, actor, at,
-                        reason != null ? reason : "installed " + detail.getOrDefault("source", "a bundle") + " on the unit");
-                case "unlock" -> null;
-                default -> d.local();
-            };
-            if (!java.util.Objects.equals(next, d.local())) repo.local(d.rolloutId(), deviceId, next);
-        }
+        String who = actor == null || actor.isBlank() ? "technician:unknown" : actor;
+        DeviceProgress.Local had = repo.hold(deviceId);
+        DeviceProgress.Local next = switch (action) {
+            case "lock" -> had != null && DeviceProgress.LOCALLY_MANAGED.equals(had.state()) ? had
+                    : new DeviceProgress.Local(DeviceProgress.LOCKED_BY_TECHNICIAN, who, at, reason);
+            case "install" -> new DeviceProgress.Local(DeviceProgress.LOCALLY_MANAGED, who, at,
+                    reason != null ? reason : "installed " + detail.getOrDefault("source", "a bundle") + " on the unit");
+            case "unlock" -> null;
+            default -> had;
+        };
+        if (!java.util.Objects.equals(next, had)) repo.hold(deviceId, next);
         Map<String, Object> auditDetail = new LinkedHashMap<>(detail);
         auditDetail.put("device", deviceId);
         auditDetail.put("rollouts", rows.stream().map(DeviceProgress::rolloutId).toList());
-        String who = actor == null || actor.isBlank() ? "technician:unknown" : actor;
         audit.append(tx, new Principal(who, rsuota.fleet.domain.Role.VIEWER), "device.local_action." + action, "device:" + deviceId,
                 reason == null ? who + " " + action + " on the unit" : reason, auditDetail);
     }

@@ -297,11 +297,15 @@ public final class Migrations {
                     "ALTER TABLE releases ADD COLUMN withdrawn_at BIGINT",
                     "ALTER TABLE releases ADD COLUMN withdrawn_by TEXT",
                     "ALTER TABLE releases ADD COLUMN withdraw_reason TEXT")),
-            new Migration(7, "technician on the unit: a rollout's device locked_by_technician or locally_managed, by whom, since when, why", List.of(
-                    "ALTER TABLE rollout_devices ADD COLUMN local_state TEXT",
-                    "ALTER TABLE rollout_devices ADD COLUMN local_by TEXT",
-                    "ALTER TABLE rollout_devices ADD COLUMN local_since BIGINT",
-                    "ALTER TABLE rollout_devices ADD COLUMN local_reason TEXT")));
+            new Migration(7, "technician on the unit: locked_by_technician or locally_managed, by whom, since when, why (every rollout sees it)", List.of(
+                    """
+                    CREATE TABLE technician_holds (
+                        device_id TEXT PRIMARY KEY,
+                        state TEXT NOT NULL,
+                        held_by TEXT NOT NULL,
+                        since BIGINT,
+                        reason TEXT
+                    )""")));
 
     public static int latest() {
         return ALL.get(ALL.size() - 1).version();
