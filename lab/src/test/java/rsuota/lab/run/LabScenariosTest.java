@@ -100,6 +100,22 @@ class LabScenariosTest {
     }
 
     @Test
+    void aTechniciansLockHoldsTheControllersRollbackUntilTheUnlock() throws Exception {
+        RunReport r = run("technician-lock-holds-rollback");
+        Instant unlockedAt = r.timeline().stream().filter(e -> e.kind().equals("step") && e.text().startsWith("unlock:"))
+                .map(Timeline.Event::at).findFirst().orElseThrow(() -> new AssertionError("the unlock step did not run"));
+        Instant c01Back = firstRollingBack(r, "rsu-c01");
+        Instant w01Back = firstRollingBack(r, "rsu-w01");
+        assertThat(w01Back).as("an unlocked unit rolls back at once").isNotNull().isBefore(unlockedAt);
+        assertThat(c01Back).as("the locked unit only after its technician's unlock").isNotNull().isAfter(unlockedAt);
+    }
+
+    static Instant firstRollingBack(RunReport r, String device) {
+        return r.timeline().stream().filter(e -> e.kind().equals("device") && e.subject().equals(device) && e.text().contains("rolling_back"))
+                .map(Timeline.Event::at).findFirst().orElse(null);
+    }
+
+    @Test
     void networkDropsDuringDownloadAndActivationStayWithinTheByteBound() throws Exception {
         RunReport r = run("network-drops");
         RunReport.Bundle b = bundle(r, "2.0");
