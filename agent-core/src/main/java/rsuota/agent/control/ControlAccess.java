@@ -8,8 +8,9 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Who may use the control socket: root, and members of the control group ({@code control.group},
- * {@code rsu-tech}), whether it is their primary or a supplementary group. The socket file's mode
+ * Who may use the control socket: root, the daemon's own account (the packaged launcher runs
+ * state-changing commands started by root as that account), and members of the control group
+ * ({@code control.group}, {@code rsu-tech}), whether it is their primary or a supplementary group. The socket file's mode
  * (0660, that group) already keeps others out; this check is the daemon's own, so a socket whose
  * mode someone widened still refuses them. Membership comes from the system's databases through
  * {@code getent} (files, LDAP, whatever NSS is configured with).
@@ -30,7 +31,7 @@ public final class ControlAccess {
 
     /** Empty when {@code peer} may use the socket, else why not (the line the technician reads). */
     public Optional<String> refusal(Peer peer) {
-        if ("root".equals(peer.user()) || group.equals(peer.group())) return Optional.empty();
+        if ("root".equals(peer.user()) || peer.user().equals(System.getProperty("user.name")) || group.equals(peer.group())) return Optional.empty();
         Optional<List<String>> entry = getent("group", group);
         if (entry.isEmpty()) {
             return Optional.of("user '" + peer.user() + "' is not root, and the group '" + group

@@ -99,12 +99,21 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private static void setGroup(Path socket, String group) throws IOException {
+    /**
+     * The packaged unit needs no chown: /run/rsu-agent is setgid rsu-tech (tmpfiles.d), so the socket
+     * is born in that group. Elsewhere the daemon sets it, which needs root or membership; failing
+     * that, the socket stays usable by root and the daemon's account only, and the log says so.
+     */
+    private static void setGroup(Path socket, String group) {
         try {
             GroupPrincipal g = FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
-            Files.getFileAttributeView(socket, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(g);
+            PosixFileAttributeView view = Files.getFileAttributeView(socket, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+            if (!view.readAttributes().group().equals(g)) view.setGroup(g);
         } catch (UserPrincipalNotFoundException e) {
             log.warn("group {} does not exist: only root can use the control socket {} (the rsu-agent package creates the group)", group, socket);
+        } catch (IOException e) {
+            log.warn("cannot give the control socket {} the group {} ({}): make its directory setgid {} or the daemon's account a member",
+                    socket, group, e.toString(), group);
         }
     }
 
