@@ -160,13 +160,13 @@ public final class ControlServer implements AutoCloseable {
             hello.put("user", peer.user());
             out.write((ControlProtocol.line(hello) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            String line = readLine(in);
-            if (line == null) return;
             ControlProtocol.Request req;
             try {
+                String line = readLine(in);
+                if (line == null) return;
                 req = ControlProtocol.parseRequest(line);
             } catch (ControlFailure f) {
-                refuse(c, null, f);
+                refuse(c, null, f); // inside the try-with-resources: the channel is still open
                 return;
             }
             Call call = new Call(peer, req, out, () -> open);
@@ -176,8 +176,6 @@ public final class ControlServer implements AutoCloseable {
             } catch (ControlFailure f) {
                 call.send(ControlProtocol.error(req.id(), f));
             }
-        } catch (ControlFailure f) {
-            refuse(c, null, f);
         } catch (IOException e) {
             // the client went away (Ctrl-C detaches) or the daemon is closing: nothing to answer
             log.debug("control connection ended: {}", e.toString());
@@ -204,13 +202,33 @@ public final class ControlServer implements AutoCloseable {
         return b.size() == 0 ? null : b.toString(StandardCharsets.UTF_8);
     }
 
+    /**
+     * Answers with the refusal and closes. A Unix socket closed with unread bytes resets, and the
+     * peer may lose the answer with them, so what the client still sends is read and dropped first,
+     * for at most {@link #DRAIN_MS}.
+     */
     private static void refuse(SocketChannel c, Long id, ControlFailure f) {
         try (c) {
             Channels.newOutputStream(c).write((ControlProtocol.line(ControlProtocol.error(id, f)) + "\n").getBytes(StandardCharsets.UTF_8));
+            c.shutdownOutput();
+            c.configureBlocking(false);
+            java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(64 * 1024);
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(DRAIN_MS);
+            while (System.nanoTime() < deadline) {
+                sink.clear();
+                int n = c.read(sink);
+                if (n < 0) break;
+                if (n == 0) Thread.sleep(10);
+            }
         } catch (IOException e) {
             log.debug("refusal not delivered: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
+
+    /** How long a refused client may go on sending before the socket closes under it. */
+    static final long DRAIN_MS = 2000;
 
     /** Stops accepting, lets the handlers finish their replies briefly, removes the socket file. */
     @Override

@@ -42,28 +42,19 @@ class TechnicianOnALiveBoxTest {
     FaultProxy proxy;
     DaemonProcess daemon;
 
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = RsuAgent.run(args, new PrintWriter(o, true), new PrintWriter(e, true));
-        return new Run(code, o.toString(), e.toString());
-    }
-
-    Run agent(String... args) {
+    RsuAgentCliTest.Run agent(String... args) {
         String[] all = new String[args.length + 2];
         all[0] = "--config";
         all[1] = conf.toString();
         System.arraycopy(args, 0, all, 2, args.length);
-        return cli(all);
+        return RsuAgentCliTest.cli(all);
     }
 
     @BeforeEach
     void unit() throws Exception {
         Path ca = tmp.resolve("ca.pem");
         Files.writeString(ca, TestPki.pem("CERTIFICATE", PKI.root.cert().getEncoded()));
-        Run r = cli("sim-init", tmp.resolve("rsu-9").toString(), "--variant", "rsu-a1", "--slot-size", "4MiB", "--keyring", ca.toString(),
+        RsuAgentCliTest.Run r = RsuAgentCliTest.cli("sim-init", tmp.resolve("rsu-9").toString(), "--variant", "rsu-a1", "--slot-size", "4MiB", "--keyring", ca.toString(),
                 "--release", "1.2.0");
         assertThat(r.code()).as(r.err()).isZero();
         conf = tmp.resolve("rsu-9/agent.conf");
@@ -90,7 +81,7 @@ class TechnicianOnALiveBoxTest {
     }
 
     JsonNode status() throws Exception {
-        Run st = agent("status", "--json");
+        RsuAgentCliTest.Run st = agent("status", "--json");
         assertThat(st.code()).as(st.err()).isZero();
         return JSON.readTree(st.out());
     }
@@ -101,49 +92,49 @@ class TechnicianOnALiveBoxTest {
         JsonNode st = status();
         assertThat(st.path("daemon").asBoolean()).as("answered by the daemon").isTrue();
         assertThat(st.path("state").asText()).isEqualTo("idle");
-        Run human = agent("status");
+        RsuAgentCliTest.Run human = agent("status");
         assertThat(human.out()).contains("state:    idle").contains("slot A:   good      1.2.0").contains("(running)");
-        Run slots = agent("slots", "--json");
+        RsuAgentCliTest.Run slots = agent("slots", "--json");
         assertThat(JSON.readTree(slots.out()).get(0).path("release").asText()).isEqualTo("1.2.0");
 
-        Run lock = agent("lock", "--reason", "radio swap");
+        RsuAgentCliTest.Run lock = agent("lock", "--reason", "radio swap");
         assertThat(lock.code()).as(lock.err()).isZero();
         assertThat(lock.out()).contains("locked: activations are held until 'rsu-agent unlock' (radio swap)");
         assertThat(Files.readString(tmp.resolve("rsu-9/state/technician.lock"))).contains("radio swap").contains("\"by\" : \"root\"");
         assertThat(agent("unlock", "--reason", "done").out()).contains("unlocked");
         assertThat(agent("unlock").out()).contains("was not locked");
 
-        Run health = agent("health", "--json");
+        RsuAgentCliTest.Run health = agent("health", "--json");
         assertThat(health.code()).as(health.err()).isZero();
         assertThat(JSON.readTree(health.out()).path("healthy").asBoolean()).isTrue();
 
         Path diag = tmp.resolve("diag.tar.gz");
-        Run d = agent("diag", "collect", "-o", diag.toString());
+        RsuAgentCliTest.Run d = agent("diag", "collect", "-o", diag.toString());
         assertThat(d.code()).as(d.err()).isZero();
         assertThat(Files.size(diag)).isGreaterThan(100);
         try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(diag))) {
             assertThat(in.readAllBytes().length).as("a whole gzip stream came through the socket").isGreaterThan(512);
         }
 
-        Run nothing = agent("cancel");
+        RsuAgentCliTest.Run nothing = agent("cancel");
         assertThat(nothing.code()).isEqualTo(AgentExit.FAILED.code());
         assertThat(nothing.err().trim()).startsWith("NOTHING_TO_CANCEL: ");
 
         // The USB-stick case: a file, while the daemon holds the state directory. Before: LOCKED, exit 5.
-        Run install = agent("install", bundle.toString(), "--download-only");
+        RsuAgentCliTest.Run install = agent("install", bundle.toString(), "--download-only");
         assertThat(install.code()).as(install.err()).isZero();
         assertThat(install.out()).contains("verified: release 2.4.0 on slot B (download only").contains("payload " + (24 * CHUNK - 100) + " bytes");
         assertThat(status().path("state").asText()).isEqualTo("verified");
 
-        Run rollback = agent("rollback", "--reason", "wrong bundle", "--yes");
+        RsuAgentCliTest.Run rollback = agent("rollback", "--reason", "wrong bundle", "--yes");
         assertThat(rollback.code()).as(rollback.err()).isZero();
         assertThat(rollback.out()).contains("never activated");
-        Run again = agent("activate", "--now");
+        RsuAgentCliTest.Run again = agent("activate", "--now");
         assertThat(again.code()).isEqualTo(3);
         assertThat(again.err().trim()).startsWith("NOTHING_TO_ACTIVATE: ");
 
         assertThat(agent("install", bundle.toString(), "--download-only").code()).isZero();
-        Run activate = agent("activate", "--now", "--reason", "field test");
+        RsuAgentCliTest.Run activate = agent("activate", "--now", "--reason", "field test");
         assertThat(activate.code()).as(activate.err()).isZero();
         assertThat(activate.out()).contains("trial boot of slot B set (3 tries); rebooting");
         // the daemon stops for the reboot, as on a box
@@ -159,7 +150,7 @@ class TechnicianOnALiveBoxTest {
     void installThroughTheDaemonStreamsProgressAsJsonLines() throws Exception {
         startDaemon();
         proxy.throttleAll(512 * 1024);
-        Run r = agent("install", url(), "--download-only", "--json");
+        RsuAgentCliTest.Run r = agent("install", url(), "--download-only", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         List<JsonNode> lines = new ArrayList<>();
         for (String l : r.out().lines().toList()) lines.add(JSON.readTree(l));
@@ -188,12 +179,12 @@ class TechnicianOnALiveBoxTest {
     void killDashNineOfTheDaemonDuringASocketInstallResumesAfterTheRestart() throws Exception {
         startDaemon();
         proxy.throttleAll(128 * 1024);
-        CompletableFuture<Run> first = CompletableFuture.supplyAsync(() -> agent("install", url(), "--download-only"));
+        CompletableFuture<RsuAgentCliTest.Run> first = CompletableFuture.supplyAsync(() -> agent("install", url(), "--download-only"));
         Path journal = tmp.resolve("rsu-9/state/download.journal");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(journal) && Files.readAllLines(journal).size() >= 2);
         daemon.kill(); // SIGKILL mid-download
         assertThat(daemon.process.exitValue()).isEqualTo(137);
-        Run cut = first.get(30, TimeUnit.SECONDS);
+        RsuAgentCliTest.Run cut = first.get(30, TimeUnit.SECONDS);
         assertThat(cut.code()).isEqualTo(AgentExit.FAILED.code());
         assertThat(cut.err().trim()).startsWith("DAEMON_GONE: ");
         assertThat(socket).as("the killed daemon's socket file stays behind").exists();
@@ -201,7 +192,7 @@ class TechnicianOnALiveBoxTest {
 
         proxy.stopThrottling();
         startDaemon(); // replaces the stale socket file; the engine resumes the install on its own
-        Run resumed = agent("install", url(), "--download-only");
+        RsuAgentCliTest.Run resumed = agent("install", url(), "--download-only");
         assertThat(resumed.code()).as(resumed.err()).isZero();
         assertThat(resumed.out()).contains("verified: release 2.4.0 on slot B");
         JsonNode st = status();
@@ -229,12 +220,12 @@ class TechnicianOnALiveBoxTest {
 
         Files.copy(bundle, tmp.resolve("www/c.rsub"));
         proxy.throttleAll(64 * 1024);
-        CompletableFuture<Run> second = CompletableFuture.supplyAsync(() -> agent("install", proxy.uri() + "/c.rsub", "--download-only"));
+        CompletableFuture<RsuAgentCliTest.Run> second = CompletableFuture.supplyAsync(() -> agent("install", proxy.uri() + "/c.rsub", "--download-only"));
         await().atMost(Duration.ofSeconds(60)).until(() -> status().path("state").asText().equals("downloading"));
-        Run cancel = agent("cancel", "--reason", "wrong stick");
+        RsuAgentCliTest.Run cancel = agent("cancel", "--reason", "wrong stick");
         assertThat(cancel.code()).as(cancel.err()).isZero();
         assertThat(cancel.out()).contains("cancelled: the install stopped");
-        Run cancelled = second.get(30, TimeUnit.SECONDS);
+        RsuAgentCliTest.Run cancelled = second.get(30, TimeUnit.SECONDS);
         assertThat(cancelled.code()).isEqualTo(AgentExit.FAILED.code());
         assertThat(cancelled.err().trim()).startsWith("CANCELLED: ");
         assertThat(status().path("state").asText()).isEqualTo("idle");
