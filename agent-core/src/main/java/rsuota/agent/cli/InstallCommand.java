@@ -46,6 +46,8 @@ final class InstallCommand extends DeviceCommand implements Callable<Integer> {
                 printer.note("resuming the interrupted install of " + src + " (" + s.state().reported() + ")");
             } else {
                 engine.order(new EngineState.Order(src, null, null, 0, downloadOnly, null));
+                // as through the daemon: the unit is the technician's until unlock (the daemon keeps the controller's orders back)
+                new rsuota.agent.activation.TechnicianLock(c.stateDir()).markLocallyManaged(System.getProperty("user.name"), clock.instant(), src);
             }
             printer.follow(engine);
             EngineState end;

@@ -66,6 +66,7 @@ class RsuAgentCliTest {
         Path b = new BundleBuilder(tmp).signedBy(PKI, PKI.signer).image("rootfs", 200_000).chunkSize(64 * 1024).build("b.rsub");
         Run inst = cli("--config", conf.toString(), "install", b.toString(), "--download-only");
         assertThat(inst.code()).as(inst.err()).isZero();
+        assertThat(tmp.resolve("rsu-7/state/" + rsuota.agent.activation.TechnicianLock.MANAGED_FILE)).as("locally managed until unlock").exists();
         Run st = cli("--config", conf.toString(), "status", "--json");
         JsonNode j = new ObjectMapper().readTree(st.out());
         assertThat(j.get("state").asText()).isEqualTo("verified");
