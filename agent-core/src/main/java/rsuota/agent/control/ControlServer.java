@@ -72,7 +72,12 @@ public final class ControlServer implements AutoCloseable {
      */
     public static ControlServer start(Path socket, ControlAccess access, String deviceId, Handler handler) throws AgentException {
         try {
-            Files.createDirectories(socket.toAbsolutePath().getParent());
+            Path dir = socket.toAbsolutePath().getParent();
+            if (!Files.isDirectory(dir)) {
+                // not made here: its owner, group and mode are the package's (tmpfiles.d: 2750 rsu-agent:rsu-tech)
+                throw new AgentException(AgentError.BAD_CONFIG, "the control socket's directory " + dir
+                        + " does not exist (the rsu-agent package makes /run/rsu-agent at boot: systemd-tmpfiles --create)");
+            }
             if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
                 BasicFileAttributes a = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                 if (!a.isOther()) {

@@ -157,5 +157,8 @@ class ControlServerTest {
         assertThatThrownBy(() -> ControlServer.start(plain, new ControlAccess("rsu-tech"), "rsu-3", call -> { }))
                 .isInstanceOf(AgentException.class).hasMessageContaining("exists and is not a socket");
         assertThat(ControlClient.connect(tmp.resolve("absent.sock"))).isEmpty();
+        assertThatThrownBy(() -> ControlServer.start(tmp.resolve("no-run-dir/control.sock"), new ControlAccess("rsu-tech"), "rsu-4", call -> { }))
+                .isInstanceOf(AgentException.class).hasMessageContaining("does not exist").hasMessageContaining("systemd-tmpfiles");
+        assertThat(tmp.resolve("no-run-dir")).as("the package's directory is not made by the daemon").doesNotExist();
     }
 }
