@@ -26,6 +26,7 @@ final class ActivateCommand extends DeviceCommand implements Callable<Integer> {
         }
         return withEngine((engine, out) -> {
             engine.activate(window, null, now);
+            reportLocal(config(), "activate", reason, window == null ? java.util.Map.of("now", Boolean.toString(now)) : java.util.Map.of("window", window));
             return afterActivationStep(engine, engine.run(), out);
         });
     }

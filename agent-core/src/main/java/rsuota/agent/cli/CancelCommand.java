@@ -21,6 +21,7 @@ final class CancelCommand extends DeviceCommand implements Callable<Integer> {
         }
         return withEngine((engine, out) -> {
             out.println(engine.cancel("cancelled by technician:" + System.getProperty("user.name") + (reason != null ? ": " + reason : "")));
+            reportLocal(config(), "cancel", reason, java.util.Map.of());
             return 0;
         });
     }

@@ -92,6 +92,34 @@ abstract class DeviceCommand {
         }
     }
 
+    /**
+     * Without a daemon, a local action still reaches the controller: it goes into the unit's outbox
+     * (the caller holds the state-directory lock, so no daemon writes it now), and the daemon sends it
+     * when it next runs. The actor is this process's user. A failure to record it is said on stderr;
+     * the action itself is done.
+     */
+    void reportLocal(AgentConfig c, String action, String reason, Map<String, String> detail) {
+        Map<String, String> d = new LinkedHashMap<>(detail);
+        d.put("actor", "technician:" + System.getProperty("user.name"));
+        d.put("action", action);
+        if (reason != null && !reason.isBlank()) d.put("reason", reason);
+        try (rsuota.agent.report.Outbox outbox = rsuota.agent.report.Outbox.open(
+                rsuota.agent.report.OutboxConfig.in(c.stateDir().resolve("outbox")), c.device().id(), clock)) {
+            outbox.emit(new rsuota.agent.report.EventSink.Draft(rsuota.wire.MqttEvent.LOCAL_ACTION, null, null, null, d));
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("note: " + action + " done, but not recorded for the controller: " + e.getMessage());
+        }
+    }
+
+    /** {@link #reportLocal} for a command that does not otherwise take the state-directory lock (lock, unlock). */
+    void reportLocalIfFree(AgentConfig c, String action, String reason) {
+        try (FileLock l = lockState(c)) {
+            reportLocal(c, action, reason, Map.of());
+        } catch (Failure | IOException busy) {
+            // a daemon without its socket holds the directory: it is running, and the lock file speaks for itself
+        }
+    }
+
     static Failure failure(ControlFailure f) {
         return new Failure(f.exit(), f.line());
     }

@@ -48,6 +48,7 @@ final class InstallCommand extends DeviceCommand implements Callable<Integer> {
                 engine.order(new EngineState.Order(src, null, null, 0, downloadOnly, null));
                 // as through the daemon: the unit is the technician's until unlock (the daemon keeps the controller's orders back)
                 new rsuota.agent.activation.TechnicianLock(c.stateDir()).markLocallyManaged(System.getProperty("user.name"), clock.instant(), src);
+                reportLocal(c, "install", reason, java.util.Map.of("source", src, "downloadOnly", Boolean.toString(downloadOnly)));
             }
             printer.follow(engine);
             EngineState end;

@@ -25,6 +25,7 @@ final class LockCommand extends DeviceCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new Failure(AgentExit.STATE, "STATE: cannot write the lock: " + e.getMessage());
         }
+        reportLocalIfFree(c, "lock", reason);
         spec.commandLine().getOut().println("locked: activations are held until 'rsu-agent unlock' (" + reason + ")");
         return 0;
     }

@@ -43,6 +43,7 @@ final class RollbackCommand extends DeviceCommand implements Callable<Integer> {
                 }
             }
             engine.rollback(reason);
+            reportLocal(config(), "rollback", reason, java.util.Map.of());
             EngineState end = engine.run();
             if (end.state() == UpdateState.ROLLED_BACK && !engine.rebootRequested()) {
                 // the new release never ran here: its activation is called off, nothing to reboot

@@ -21,6 +21,7 @@ final class UnlockCommand extends DeviceCommand implements Callable<Integer> {
         }
         try {
             boolean was = new rsuota.agent.activation.TechnicianLock(c.stateDir()).unlock();
+            if (was) reportLocalIfFree(c, "unlock", reason);
             spec.commandLine().getOut().println(was ? "unlocked" : "was not locked");
         } catch (IOException e) {
             throw new Failure(AgentExit.STATE, "STATE: cannot remove the lock: " + e.getMessage());
