@@ -180,7 +180,19 @@ public enum AgentError {
     /** The command id was seen before (a replay). */
     ALREADY_SEEN(false, AgentExit.FAILED),
     /** The handler threw an unchecked exception: a bug, reported instead of crashing. */
-    HANDLER_CRASHED(false, AgentExit.FAILED);
+    HANDLER_CRASHED(false, AgentExit.FAILED),
+
+    // --- The daemon's control socket (rsuota.agent.control: rsu-agent talking to the running daemon).
+    /** The caller is neither root nor in the control group (control.group, rsu-tech). */
+    PERMISSION_DENIED(false, AgentExit.DENIED),
+    /** A request the daemon cannot take: not JSON, unknown op, missing argument, another protocol version. */
+    BAD_REQUEST(false, AgentExit.USAGE),
+    /** The daemon stopped, or the socket broke, before its reply; the action may still go on in a restarted daemon. */
+    DAEMON_GONE(true, AgentExit.FAILED),
+    /** The install was cancelled (rsu-agent cancel) before it was verified. */
+    CANCELLED(false, AgentExit.FAILED),
+    /** Cancel was asked for while nothing was downloading or waiting for a window. */
+    NOTHING_TO_CANCEL(false, AgentExit.FAILED);
 
     private static final Map<String, AgentError> BY_WIRE =
             Arrays.stream(values()).collect(Collectors.toUnmodifiableMap(AgentError::wire, Function.identity()));

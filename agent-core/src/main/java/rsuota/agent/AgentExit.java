@@ -15,7 +15,9 @@ public enum AgentExit implements ExitStatus {
     FAILED(3, "install, activate, rollback or health check failed (CODE: message on stderr)"),
     CONFIG(4, "configuration unusable"),
     LOCKED(5, "another rsu-agent holds the state directory"),
-    STATE(6, "state or boot environment unreadable");
+    STATE(6, "state or boot environment unreadable"),
+    /** The running daemon's control socket refuses this user (PERMISSION_DENIED: message on stderr). */
+    DENIED(7, "not allowed: the running daemon accepts root and members of its control group (rsu-tech)");
 
     private final int code;
     private final String meaning;

@@ -12,7 +12,7 @@ import java.util.Map;
  * @param deviceId sender
  * @param seq      1, 2, 3, ... per device
  * @param at       device time of the event
- * @param type     transition | error | alert | cmd_ack
+ * @param type     transition | error | alert | cmd_ack | local_action
  * @param state    for a transition, the {@link DeploymentState} after it (its wire name; any other word
  *                 is refused); for a cmd_ack, the command's outcome (done, refused, failed)
  * @param release  release concerned, or null
@@ -22,6 +22,10 @@ import java.util.Map;
 public record MqttEvent(String schema, String deviceId, long seq, Instant at, String type, String state,
                         String release, String reason, Map<String, String> detail) {
     public static final String SCHEMA = "rsu.event/1";
+    /** A technician's action on the unit (docs/protocol.md, "Local actions"): detail.actor, detail.action, detail.reason. */
+    public static final String LOCAL_ACTION = "local_action";
+    /** What a local_action's detail.action may say. */
+    public static final java.util.Set<String> LOCAL_ACTIONS = java.util.Set.of("install", "activate", "rollback", "cancel", "lock", "unlock");
 
     public MqttEvent {
         detail = detail == null ? Map.of() : Map.copyOf(detail);

@@ -136,6 +136,12 @@ public final class WireCodec {
             require(e.deviceId() != null && Topics.DEVICE_ID.matcher(e.deviceId()).matches(), "deviceId is invalid");
             require(e.type() != null, "type is missing");
             if ("transition".equals(e.type())) knownState(e.state(), "state");
+            if (MqttEvent.LOCAL_ACTION.equals(e.type())) {
+                String actor = e.detail().get("actor");
+                require(actor != null && actor.matches("technician:[A-Za-z0-9._-]{1,64}"), "local_action needs detail.actor technician:USER");
+                require(MqttEvent.LOCAL_ACTIONS.contains(e.detail().get("action")), "local_action's detail.action must be one of "
+                        + MqttEvent.LOCAL_ACTIONS);
+            }
         } else if (v instanceof MqttState s) {
             require(s.deviceId() != null && Topics.DEVICE_ID.matcher(s.deviceId()).matches(), "deviceId is invalid");
             require(s.heartbeatAt() != null, "heartbeatAt is missing");

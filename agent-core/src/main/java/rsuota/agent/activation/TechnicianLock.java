@@ -26,6 +26,11 @@ import java.util.Optional;
 public final class TechnicianLock implements Inhibitor {
 
     public static final String FILE = "technician.lock";
+    /** Written by a local install: the unit is the technician's until unlock (docs/operations.md, "A technician on the unit"). */
+    public static final String MANAGED_FILE = "locally-managed.json";
+
+    /** A local install made the unit locally managed: by whom, when, from where. */
+    public record Managed(String by, Instant at, String source) {}
 
     /** @param by who locked (user name or badge), @param at when */
     public record Lock(String reason, String by, Instant at) {}
@@ -38,10 +43,34 @@ public final class TechnicianLock implements Inhibitor {
             .build();
 
     private final Path file;
+    private final Path managed;
 
     /** @param stateDir the agent's state directory (created on first lock) */
     public TechnicianLock(Path stateDir) {
         this.file = stateDir.resolve(FILE);
+        this.managed = stateDir.resolve(MANAGED_FILE);
+    }
+
+    /** Marks the unit locally managed (a technician installed on it): the controller's orders wait for unlock. */
+    public void markLocallyManaged(String by, Instant at, String source) throws IOException {
+        DurableFiles.writeAtomically(managed, MAPPER.writeValueAsBytes(new Managed(by, at, source)));
+    }
+
+    /** Whether a local install made the unit locally managed; an unreadable marker counts (someone meant it). */
+    public Optional<Managed> locallyManaged() {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(managed);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of(new Managed("unknown", null, "unreadable " + managed + ": " + e.getMessage()));
+        }
+        try {
+            return Optional.of(MAPPER.readValue(bytes, Managed.class));
+        } catch (IOException e) {
+            return Optional.of(new Managed("unknown", null, "unreadable " + managed));
+        }
     }
 
     public Path file() {
@@ -55,9 +84,10 @@ public final class TechnicianLock implements Inhibitor {
         DurableFiles.writeAtomically(file, MAPPER.writeValueAsBytes(new Lock(reason.strip(), by.strip(), at)));
     }
 
-    /** Removes the lock; returns whether there was one. */
+    /** Removes the lock and the locally-managed mark; returns whether there was either. */
     public boolean unlock() throws IOException {
-        return DurableFiles.delete(file);
+        boolean locked = DurableFiles.delete(file);
+        return DurableFiles.delete(managed) | locked;
     }
 
     /** The current lock, or empty. Throws when the file exists but cannot be read or parsed. */

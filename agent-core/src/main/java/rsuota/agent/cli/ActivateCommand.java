@@ -13,12 +13,20 @@ import rsuota.agent.AgentException;
 final class ActivateCommand extends DeviceCommand implements Callable<Integer> {
     @Option(names = "--now", description = "as soon as no inhibitor holds, ignoring the device's windows") boolean now;
     @Option(names = "--window", paramLabel = "WINDOW", description = "narrow to a window, e.g. \"Mon-Fri 01:00-04:00 Europe/Berlin\"") String window;
+    @Option(names = "--reason", paramLabel = "TEXT", description = "why (reported to the controller with your user name)") String reason;
 
     @Override
     public Integer call() throws Failure, InterruptedException, IOException, AgentException {
         if (now && window != null) throw new CommandLine.ParameterException(spec.commandLine(), "give --now or --window, not both");
+        var daemon = daemon(config());
+        if (daemon.isPresent()) {
+            ask(daemon.get(), "activate", args("now", now, "window", window, "reason", reason), m -> { }).lines()
+                    .forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
         return withEngine((engine, out) -> {
             engine.activate(window, null, now);
+            reportLocal(config(), "activate", reason, window == null ? java.util.Map.of("now", Boolean.toString(now)) : java.util.Map.of("window", window));
             return afterActivationStep(engine, engine.run(), out);
         });
     }

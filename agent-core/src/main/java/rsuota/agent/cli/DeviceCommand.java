@@ -9,8 +9,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine;
+import rsuota.agent.control.ControlClient;
+import rsuota.agent.control.ControlFailure;
+import rsuota.agent.control.Outcomes;
 import rsuota.agent.AgentException;
 import rsuota.agent.AgentExit;
 import rsuota.agent.config.AgentConfig;
@@ -21,7 +28,6 @@ import rsuota.agent.update.CrashHook;
 import rsuota.agent.update.EngineState;
 import rsuota.agent.update.StatusView;
 import rsuota.agent.update.UpdateEngine;
-import rsuota.agent.update.UpdateState;
 import rsuota.hal.boot.BootControlException;
 
 /**
@@ -57,23 +63,89 @@ abstract class DeviceCommand {
 
     /** Shared ending of install/activate/rollback: a reboot was requested, or activation waits, or it failed. */
     static int afterActivationStep(UpdateEngine engine, EngineState end, PrintWriter out) throws Failure {
-        if (engine.rebootRequested()) {
-            if (end.state() == UpdateState.ROLLING_BACK) {
-                out.printf("rollback to slot %s set; rebooting%n", end.activation().previousSlot());
-            } else {
-                out.printf("verified: release %s on slot %s%ntrial boot of slot %s set (%d tries); rebooting%n", end.target().release(),
-                        end.target().slot(), end.target().slot(), engine.parts().bootTries());
-            }
+        try {
+            Outcomes.afterActivationStep(engine, end, engine.waitingFor()).forEach(out::println);
             return 0;
+        } catch (ControlFailure f) {
+            throw failure(f);
         }
-        if (end.state() == UpdateState.AWAITING_WINDOW) {
-            out.printf("verified: release %s on slot %s; activation is waiting: %s%n", end.target().release(), end.target().slot(),
-                    engine.waitingFor());
-            return 0;
-        }
-        EngineState.ErrorRecord e = end.lastError();
-        throw new Failure(AgentExit.FAILED, (e == null ? "FAILED" : e.code()) + ": " + (e == null ? end.state().reported() : e.message()));
     }
+
+    /**
+     * The running daemon, or empty when none runs (no socket file, nobody listening): the command then
+     * works on the state directory itself. A daemon that refuses this user is a failure, not a fallback.
+     */
+    static Optional<ControlClient> daemon(AgentConfig c) throws Failure {
+        try {
+            return ControlClient.connect(c.control().socket());
+        } catch (ControlFailure f) {
+            throw failure(f);
+        }
+    }
+
+    /** One request to the daemon; its failure becomes the same stderr line and exit status as without a daemon. */
+    static ControlClient.Reply ask(ControlClient d, String op, Map<String, String> args, Consumer<JsonNode> onMessage) throws Failure {
+        try (d) {
+            return d.call(op, args, onMessage);
+        } catch (ControlFailure f) {
+            throw failure(f);
+        }
+    }
+
+    /**
+     * Without a daemon, a local action still reaches the controller: it goes into the unit's outbox
+     * (the caller holds the state-directory lock, so no daemon writes it now), and the daemon sends it
+     * when it next runs. The actor is this process's user. A failure to record it is said on stderr;
+     * the action itself is done.
+     */
+    void reportLocal(AgentConfig c, String action, String reason, Map<String, String> detail) {
+        Map<String, String> d = new LinkedHashMap<>(detail);
+        d.put("actor", "technician:" + System.getProperty("user.name"));
+        d.put("action", action);
+        if (reason != null && !reason.isBlank()) d.put("reason", reason);
+        try (rsuota.agent.report.Outbox outbox = rsuota.agent.report.Outbox.open(
+                rsuota.agent.report.OutboxConfig.in(c.stateDir().resolve("outbox")), c.device().id(), clock)) {
+            outbox.emit(new rsuota.agent.report.EventSink.Draft(rsuota.wire.MqttEvent.LOCAL_ACTION, null, null, null, d));
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("note: " + action + " done, but not recorded for the controller: " + e.getMessage());
+        }
+    }
+
+    /** {@link #reportLocal} for a command that does not otherwise take the state-directory lock (lock, unlock). */
+    void reportLocalIfFree(AgentConfig c, String action, String reason) {
+        try (FileLock l = lockState(c)) {
+            reportLocal(c, action, reason, Map.of());
+        } catch (Failure | IOException busy) {
+            // a daemon without its socket holds the directory: it is running, and the lock file speaks for itself
+        }
+    }
+
+    static Failure failure(ControlFailure f) {
+        return new Failure(f.exit(), f.line());
+    }
+
+    /** Arguments of a request: the non-null ones, as strings. */
+    static Map<String, String> args(Object... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < kv.length; i += 2) if (kv[i + 1] != null) m.put((String) kv[i], String.valueOf(kv[i + 1]));
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> asMap(JsonNode n) {
+        return JSON.convertValue(n, Map.class);
+    }
+
+    /** One compact JSON line (--json streams). */
+    static String line(Object o) {
+        try {
+            return LINE.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final ObjectMapper LINE = new ObjectMapper();
 
     static Map<String, Object> readStatus(AgentConfig c) throws Failure {
         try {

@@ -11,7 +11,11 @@ final class Failure extends Exception {
     final int code;
 
     Failure(AgentExit exit, String message) {
+        this(exit.code(), message);
+    }
+
+    Failure(int code, String message) {
         super(message);
-        this.code = exit.code();
+        this.code = code;
     }
 }

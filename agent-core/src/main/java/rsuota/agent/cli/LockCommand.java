@@ -15,11 +15,17 @@ final class LockCommand extends DeviceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Failure {
         AgentConfig c = config();
+        var daemon = daemon(c);
+        if (daemon.isPresent()) {
+            ask(daemon.get(), "lock", args("reason", reason), m -> { }).lines().forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
         try {
             new rsuota.agent.activation.TechnicianLock(c.stateDir()).lock(reason, System.getProperty("user.name"), clock.instant());
         } catch (IOException e) {
             throw new Failure(AgentExit.STATE, "STATE: cannot write the lock: " + e.getMessage());
         }
+        reportLocalIfFree(c, "lock", reason);
         spec.commandLine().getOut().println("locked: activations are held until 'rsu-agent unlock' (" + reason + ")");
         return 0;
     }

@@ -17,6 +17,20 @@ final class RollbackCommand extends DeviceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Failure, InterruptedException, IOException, AgentException {
+        var daemon = daemon(config());
+        if (daemon.isPresent()) {
+            java.io.Console console = System.console();
+            if (!yes && console != null) {
+                String answer = console.readLine("Roll back to the other slot and reboot this unit? [y/N] ");
+                if (answer == null || !answer.trim().equalsIgnoreCase("y")) {
+                    daemon.get().close();
+                    spec.commandLine().getOut().println("rollback not confirmed; nothing changed");
+                    return 0;
+                }
+            }
+            ask(daemon.get(), "rollback", args("reason", reason), m -> { }).lines().forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
         return withEngine((engine, out) -> {
             java.io.Console console = System.console();
             if (!yes && console != null) {
@@ -29,6 +43,7 @@ final class RollbackCommand extends DeviceCommand implements Callable<Integer> {
                 }
             }
             engine.rollback(reason);
+            reportLocal(config(), "rollback", reason, java.util.Map.of());
             EngineState end = engine.run();
             if (end.state() == UpdateState.ROLLED_BACK && !engine.rebootRequested()) {
                 // the new release never ran here: its activation is called off, nothing to reboot

@@ -25,7 +25,7 @@ import rsuota.cli.ExitStatus;
                 + " (trust anchors), /var/lib/rsu-agent (state), /usr/share/doc/rsu-agent/README.Debian (setup, technicians, board notes).",
                 "RSU_AGENT_JAVA_OPTS: extra JVM flags; RSU_AGENT_NO_CDS=1: no class-data-sharing archive."},
         subcommands = {SimInitCommand.class, InstallCommand.class, StatusCommand.class, SlotsCommand.class,
-                ActivateCommand.class, RollbackCommand.class, LockCommand.class, UnlockCommand.class, HealthCommand.class,
+                ActivateCommand.class, RollbackCommand.class, CancelCommand.class, LockCommand.class, UnlockCommand.class, HealthCommand.class,
                 RunCommand.class, DiagCommand.class, ConfigCommand.class})
 public final class RsuAgent implements Callable<Integer> {
 

@@ -54,7 +54,9 @@ final class SimInitCommand extends DeviceCommand implements Callable<Integer> {
                     "slot.a=" + FileSlotStorage.SIMULATED_A, "slot.b=" + FileSlotStorage.SIMULATED_B,
                     "system.release=" + release,
                     "download.retry.base=1s", "download.retry.max=1m", "download.retry.maxFailures=10",
-                    "download.stallTimeout=30s", "");
+                    "download.stallTimeout=30s",
+                    "# the daemon's control socket: beside this file, so that several simulated units run side by side",
+                    "control.socket=control.sock", "");
             rsuota.hal.storage.DurableFiles.writeAtomically(conf, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException | BootControlException e) {
             throw new Failure(AgentExit.STATE, "sim-init: cannot create " + dir + ": " + e.getMessage());

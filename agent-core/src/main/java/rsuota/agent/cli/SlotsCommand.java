@@ -17,7 +17,9 @@ final class SlotsCommand extends DeviceCommand implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     public Integer call() throws Failure {
         AgentConfig c = config();
-        List<Map<String, Object>> slots = (List<Map<String, Object>>) readStatus(c).get("slots");
+        var daemon = daemon(c);
+        Map<String, Object> st = daemon.isPresent() ? asMap(ask(daemon.get(), "slots", Map.of(), m -> { }).result()) : readStatus(c);
+        List<Map<String, Object>> slots = (List<Map<String, Object>>) st.get("slots");
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(toJson(slots));

@@ -34,7 +34,7 @@ import rsuota.wire.Bandwidth;
 public record AgentConfig(Path file, Device device, Path keyring, Path stateDir, boolean clockTrusted, boolean strictSignatures,
                           Duration rollbackBudget,
                           Boot boot, Slots slots, Download download, Link link, Leds leds, App app, Path watchdogDevice,
-                          ActivationConfig activation, HealthConfig health, LateLink controllerLink, List<Setting> settings) {
+                          ActivationConfig activation, HealthConfig health, LateLink controllerLink, Control control, List<Setting> settings) {
 
     /** The unit: {@code device.*}. */
     public record Device(String id, String variant, String region, String corridor, String site, List<String> tags) {}
@@ -59,6 +59,12 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
 
     /** Status LEDs: {@code led.*} GPIO numbers, null when absent. */
     public record Leds(Integer activityPin, Integer faultPin) {}
+
+    /**
+     * The daemon's control socket: {@code control.*}. The daemon listens on {@code socket} (mode 0660,
+     * group {@code group}) and serves root and the group's members; the CLI goes through it when it answers.
+     */
+    public record Control(Path socket, String group) {}
 
     /** The roadside application: {@code app.*}. */
     public record App(String unit, String version) {}
@@ -126,6 +132,14 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
         if (leds.faultPin() != null && leds.activityPin() == null) rd.error("led.fault.pin", "", "needs led.activity.pin");
         App app = new App(rd.string("app.unit", "rsu-app.service"), emptyToNull(rd.string("app.version", "")));
         Path watchdog = rd.path("watchdog.device", null, false);
+        Control control = new Control(rd.path("control.socket", "/run/rsu-agent/control.sock", false), rd.string("control.group", "rsu-tech"));
+        if (control.group().isBlank()) rd.error("control.group", "", "must name a group (the technicians', e.g. rsu-tech)");
+        // sun_path holds 108 bytes with its NUL; a longer path fails only when the daemon binds it.
+        if (control.socket() == null) {
+            rd.error("control.socket", "", "must name the socket's path (default /run/rsu-agent/control.sock)");
+        } else if (control.socket().toString().getBytes(StandardCharsets.UTF_8).length > 107) {
+            rd.error("control.socket", control.socket().toString(), "is longer than a Unix socket path may be (107 bytes); choose a shorter one");
+        }
         Duration budget = rd.duration("rollback.budget", "15m");
         boolean clockTrusted = rd.bool("clock.trusted", false);
         boolean strict = rd.bool("bundle.strict", false);
@@ -153,7 +167,7 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
                     : rd.errors.size() + " problems:\n  " + String.join("\n  ", rd.errors)));
         }
         return new AgentConfig(file.toAbsolutePath(), device, keyring, stateDir, clockTrusted, strict, budget, boot, slots, download, link, leds, app,
-                watchdog, activation, health, controllerLink, settings(p));
+                watchdog, activation, health, controllerLink, control, settings(p));
     }
 
     private static String emptyToNull(String s) {

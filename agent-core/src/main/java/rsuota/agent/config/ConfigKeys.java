@@ -100,6 +100,9 @@ public final class ConfigKeys {
             new Key("health.kpi.maxLagMedianMs", "", "health", "kpi probe: highest lag median that passes (absent: the Go/No-Go value)"),
             new Key("health.kpi.maxLagP95Ms", "", "health", "kpi probe: highest lag p95 that passes (absent: the Go/No-Go value)"),
             new Key("health.kpi.maxDroppedRatio", "", "health", "kpi probe: highest dropped ratio that passes (absent: the Go/No-Go value)"),
+            new Key("control.socket", "/run/rsu-agent/control.sock", "agent",
+                    "the daemon's control socket: rsu-agent commands go through it while the daemon runs"),
+            new Key("control.group", "rsu-tech", "agent", "group whose members (besides root) may use the control socket"),
             new Key("app.unit", "rsu-app.service", "app", "the roadside application's systemd unit (diagnostics)"),
             new Key("app.version", "", "app", "the application's version reported upstream (absent: the running release)"));
 

@@ -2,6 +2,9 @@ package rsuota.agent.daemon;
 
 import rsuota.wire.SlotState;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import rsuota.agent.activation.TechnicianLock;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -92,6 +96,14 @@ public final class AgentDaemon implements AutoCloseable {
     private final DevWatchdog hardwareWatchdog;
     private volatile boolean running;
     private volatile Thread loop;
+    /** Control requests waiting for the loop to settle after their order; completed after the next engine run. */
+    private final java.util.Queue<CompletableFuture<EngineState>> settleWaiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile rsuota.agent.control.ControlServer control;
+
+    /** An order to the engine, run on the loop thread between two runs. */
+    interface EngineAction {
+        void run() throws IOException, AgentException;
+    }
 
     public AgentDaemon(AgentConfig config, Options options) throws IOException, AgentConfig.ConfigException, BootControlException {
         this.config = config;
@@ -180,8 +192,20 @@ public final class AgentDaemon implements AutoCloseable {
             outbox.startPublishing(link);
             reporter.start();
         }
+        if (Files.exists(heldFile()) && new TechnicianLock(config.stateDir()).locallyManaged().isEmpty()
+                && new TechnicianLock(config.stateDir()).holdReason().isEmpty()) {
+            releaseHeld(); // unlocked while the daemon was stopped
+        }
         loop = new Thread(this::loop, "rsu-agent-" + config.device().id());
         loop.start();
+        try {
+            control = rsuota.agent.control.ControlServer.start(config.control().socket(),
+                    new rsuota.agent.control.ControlAccess(config.control().group()), config.device().id(),
+                    new DaemonControl(this, config, outbox, clock));
+        } catch (AgentException e) {
+            // Updates matter more than the technician's socket: run on, and say so where the technician looks.
+            log.error("no control socket: {}; rsu-agent commands on this unit will find the state directory locked", e.detail());
+        }
         loopWatchdog.start();
         try {
             notifier.ready();
@@ -201,7 +225,10 @@ public final class AgentDaemon implements AutoCloseable {
         try {
             while (running) {
                 loopWatchdog.beat();
+                List<CompletableFuture<EngineState>> due = new ArrayList<>();
+                for (CompletableFuture<EngineState> w = settleWaiters.poll(); w != null; w = settleWaiters.poll()) due.add(w);
                 EngineState s = engine.run();
+                for (CompletableFuture<EngineState> w : due) w.complete(s);
                 if (led != null) led.show(StatusLights.ledStatus(s.state()));
                 publishIfChanged(s);
                 if (engine.rebootRequested()) {
@@ -223,7 +250,39 @@ public final class AgentDaemon implements AutoCloseable {
         } catch (RuntimeException e) {
             // a bug: stop beating so systemd restarts the agent; the state on disk is consistent
             log.error("agent loop failed", e);
+        } finally {
+            // whoever still waits gets where the engine stands (a reboot: "rebooting")
+            for (CompletableFuture<EngineState> w = settleWaiters.poll(); w != null; w = settleWaiters.poll()) w.complete(engine.state());
         }
+    }
+
+    /** Completes with the engine's state once the loop has run it to rest after now (a wake-up is queued). */
+    CompletableFuture<EngineState> nextSettle() {
+        CompletableFuture<EngineState> f = new CompletableFuture<>();
+        settleWaiters.add(f);
+        tasks.add(() -> { });
+        if (!running) f.complete(engine.state());
+        return f;
+    }
+
+    /**
+     * Runs {@code action} on the loop thread; the future completes with the state once the loop has
+     * run the engine to rest after it, or exceptionally with the action's AgentException.
+     */
+    CompletableFuture<EngineState> actThenSettle(EngineAction action) {
+        CompletableFuture<EngineState> f = new CompletableFuture<>();
+        tasks.add(() -> {
+            try {
+                action.run();
+                settleWaiters.add(f);
+            } catch (AgentException e) {
+                f.completeExceptionally(e);
+            } catch (IOException e) {
+                f.completeExceptionally(AgentException.io(null, e));
+            }
+        });
+        if (!running) f.complete(engine.state());
+        return f;
     }
 
     private String lastPublished;
@@ -249,6 +308,7 @@ public final class AgentDaemon implements AutoCloseable {
     /** Maps the controller's desired state onto engine orders; runs on the loop thread (or immediately for a new order). */
     void onDesired(MqttDesiredState d) {
         log.info("desired rev {}: {} {}", d.rev(), d.action(), d.release());
+        if (heldByTechnician(d)) return;
         EngineState s = engine.state();
         // The bundle being worked on: the verified header's, or (before the header is in) the order's.
         String current = s.target() != null ? s.target().manifestDigest() : s.order() != null ? s.order().manifestDigest() : null;
@@ -296,6 +356,86 @@ public final class AgentDaemon implements AutoCloseable {
                     log.error("rollback rev {} not persisted: {}", d.rev(), e.toString());
                 }
             });
+        }
+    }
+
+    /** Where a desired state a technician's hold kept back waits (its wire form), applied at unlock. */
+    private Path heldFile() {
+        return config.stateDir().resolve(HELD_FILE);
+    }
+
+    static final String HELD_FILE = "desired.held.json";
+
+    /**
+     * The technician's word over the controller's (docs/operations.md, "A technician on the unit"):
+     * while a local install made the unit locally managed, no controller order changes it; while a
+     * technician lock holds, no controller rollback runs (activations wait as the lock is an
+     * inhibitor). A held order is kept on disk and reported as an alert, never dropped silently;
+     * {@link #releaseHeld} applies it once the technician unlocks.
+     */
+    private boolean heldByTechnician(MqttDesiredState d) {
+        TechnicianLock tl = new TechnicianLock(config.stateDir());
+        String code;
+        Map<String, String> detail = new LinkedHashMap<>();
+        detail.put("rev", Long.toString(d.rev()));
+        detail.put("action", d.action().name().toLowerCase(java.util.Locale.ROOT));
+        var managed = tl.locallyManaged();
+        if (managed.isPresent()) {
+            code = "LOCALLY_MANAGED";
+            detail.put("by", "technician:" + managed.get().by());
+            detail.put("since", String.valueOf(managed.get().at()));
+            detail.put("message", "a technician installed " + managed.get().source() + " on this unit; the controller's order waits for 'rsu-agent unlock'");
+        } else if (d.action() == Action.ROLLBACK && tl.holdReason().isPresent()) {
+            code = "TECHNICIAN_LOCKED";
+            detail.put("message", tl.holdReason().get() + "; the controller's rollback waits for 'rsu-agent unlock'");
+            try {
+                tl.current().ifPresent(l -> {
+                    detail.put("by", "technician:" + l.by());
+                    detail.put("since", String.valueOf(l.at()));
+                });
+            } catch (IOException e) {
+                detail.put("by", "unknown");
+            }
+        } else {
+            return false;
+        }
+        try {
+            rsuota.hal.storage.DurableFiles.writeAtomically(heldFile(), rsuota.wire.WireCodec.encode(d));
+        } catch (IOException e) {
+            log.error("held desired rev {} not kept on disk: {}", d.rev(), e.toString());
+        }
+        log.warn("desired rev {} held: {}: {}", d.rev(), code, detail.get("message"));
+        try {
+            outbox.emit(new rsuota.agent.report.EventSink.Draft("alert", null, d.release(), code, detail));
+        } catch (IOException e) {
+            log.error("alert {} not recorded: {}", code, e.toString());
+        }
+        return true;
+    }
+
+    /** Applies the desired state a technician's hold kept back, once nothing holds it (unlock, or a start after an offline unlock). */
+    void releaseHeld() {
+        Path f = heldFile();
+        if (!Files.exists(f)) return;
+        MqttDesiredState d;
+        try {
+            d = rsuota.wire.WireCodec.decode(Files.readAllBytes(f), MqttDesiredState.class);
+        } catch (IOException | rsuota.wire.WireException e) {
+            log.error("held desired state {} unreadable, dropped: {}", f, e.toString());
+            deleteQuietly(f);
+            return;
+        }
+        if (heldByTechnician(d)) return; // still held (locked again meanwhile): kept
+        deleteQuietly(f);
+        log.info("desired rev {} released by the technician's unlock", d.rev());
+        tasks.add(() -> onDesired(d));
+    }
+
+    private static void deleteQuietly(Path f) {
+        try {
+            Files.deleteIfExists(f);
+        } catch (IOException e) {
+            log.warn("cannot remove {}: {}", f, e.toString());
         }
     }
 
@@ -377,6 +517,8 @@ public final class AgentDaemon implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        // after the loop: the requests it settled get their replies before the socket goes
+        if (control != null) control.close();
         loopWatchdog.close();
         scheduler.shutdownNow();
         if (reporter != null) reporter.close();
@@ -387,6 +529,7 @@ public final class AgentDaemon implements AutoCloseable {
 
     /** Abandons everything without a clean shutdown (lab: a power cut). */
     public void kill() {
+        if (control != null) control.close();
         running = false;
         Thread t = loop;
         if (t != null) t.interrupt();

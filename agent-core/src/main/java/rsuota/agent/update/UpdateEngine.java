@@ -70,6 +70,8 @@ public final class UpdateEngine {
     private final EngineEvents events;
     private volatile EngineState state;
     private volatile EngineState.Order replacement;
+    /** Why the download in flight is to stop at its next chunk ({@link #requestCancel}), or null. */
+    private volatile String cancelRequested;
     private volatile String waitingFor;
 
     public UpdateEngine(Path stateDir, Parts parts) throws IOException, BootControlException {
@@ -145,7 +147,42 @@ public final class UpdateEngine {
 
     /** Whether a newer order waits to replace the download in flight (polled between chunks). */
     boolean replacementWaiting() {
-        return replacement != null;
+        return replacement != null || cancelRequested != null;
+    }
+
+    /**
+     * Asks the download in flight (PENDING, DOWNLOADING) to stop at its next chunk; the thread in
+     * {@link #run} persists the cancellation (back to IDLE). For a caller beside a running engine
+     * (the daemon's control socket); one that holds the engine alone calls {@link #cancel}.
+     */
+    public void requestCancel(String reason) {
+        cancelRequested = reason;
+    }
+
+    /**
+     * Cancels now, for a caller that holds the engine alone (nothing in {@link #run}): an install
+     * (PENDING, DOWNLOADING) goes back to IDLE, its journal dropped, the half-written slot stays
+     * marked bad; an activation waiting for its window is called off (back to VERIFIED). Anything
+     * else is NOTHING_TO_CANCEL. Returns what it did.
+     */
+    public synchronized String cancel(String reason) throws IOException, AgentException {
+        UpdateState s = state.state();
+        switch (s) {
+            case PENDING, DOWNLOADING -> {
+                String what = state.target() != null ? "release " + state.target().release() : state.order().source();
+                transition(UpdateEvent.CANCEL, st -> st, Map.of("reason", reason));
+                downloads.discard();
+                return "cancelled: the install of " + what + " stopped; the unit keeps running its current release";
+            }
+            case AWAITING_WINDOW -> {
+                EngineState.Order o = state.order();
+                transition(UpdateEvent.CANCEL, st -> st.withActivation(null).withOrder(o == null ? null : downloadOnly(o)), Map.of("reason", reason));
+                return "cancelled: the activation of release " + state.target().release() + " is called off; it stays verified on slot "
+                        + state.target().slot();
+            }
+            default -> throw new AgentException(AgentError.NOTHING_TO_CANCEL, "the agent is " + s.reported()
+                    + "; nothing is downloading or waiting for its window");
+        }
     }
 
     /**
@@ -161,6 +198,7 @@ public final class UpdateEngine {
         if (!UpdateTransitions.allowed(s, UpdateEvent.ORDER)) {
             throw new AgentException(AgentError.BUSY, "the agent is " + s.reported() + "; a new install can start once it settles");
         }
+        cancelRequested = null;
         downloads.clearProgress();
         // A new order starts a new activation: the last one's record (committed, rolled back) must not
         // read as "activation already ordered" once this release is verified.
@@ -303,7 +341,10 @@ public final class UpdateEngine {
                     case ROLLING_BACK -> trial.rollingBack();
                     default -> false;
                 };
-                if (!progressed) return state;
+                if (!progressed) {
+                    cancelRequested = null; // asked for too late: the download had already finished
+                    return state;
+                }
             } catch (AgentException e) {
                 fail(e.wireCode(), e.detail());
             } catch (IOException e) {
@@ -340,8 +381,10 @@ public final class UpdateEngine {
     private synchronized void cancelToReplacement() throws InterruptedException {
         EngineState.Order next = replacement;
         replacement = null;
+        String why = cancelRequested;
+        cancelRequested = null;
         try {
-            transition(UpdateEvent.CANCEL, st -> st, Map.of("reason", "replaced by a newer order"));
+            transition(UpdateEvent.CANCEL, st -> st, Map.of("reason", next == null && why != null ? why : "replaced by a newer order"));
             downloads.discard();
             if (next != null) transition(UpdateEvent.ORDER, st -> st.withOrder(next).withTarget(null).withError(null).withActivation(null), null);
         } catch (IOException e) {

@@ -66,6 +66,7 @@ class RsuAgentCliTest {
         Path b = new BundleBuilder(tmp).signedBy(PKI, PKI.signer).image("rootfs", 200_000).chunkSize(64 * 1024).build("b.rsub");
         Run inst = cli("--config", conf.toString(), "install", b.toString(), "--download-only");
         assertThat(inst.code()).as(inst.err()).isZero();
+        assertThat(tmp.resolve("rsu-7/state/" + rsuota.agent.activation.TechnicianLock.MANAGED_FILE)).as("locally managed until unlock").exists();
         Run st = cli("--config", conf.toString(), "status", "--json");
         JsonNode j = new ObjectMapper().readTree(st.out());
         assertThat(j.get("state").asText()).isEqualTo("verified");
@@ -147,11 +148,15 @@ class RsuAgentCliTest {
     }
 
     @Test
-    void technicianLockShowsAsAnInhibitorAndHealthRunsProbes() {
+    void technicianLockShowsAsAnInhibitorAndHealthRunsProbes() throws Exception {
         assertThat(cli("--config", conf.toString(), "lock", "--reason", "radio swap").out()).contains("locked");
         assertThat(tmp.resolve("rsu-7/state/technician.lock")).exists();
         assertThat(cli("--config", conf.toString(), "unlock").out()).contains("unlocked");
         assertThat(cli("--config", conf.toString(), "unlock").out()).contains("was not locked");
+        // no daemon: the local actions wait in the unit's outbox for the daemon to send them
+        String outbox = Files.readString(tmp.resolve("rsu-7/state/outbox/" + rsuota.agent.report.Outbox.LOG_FILE));
+        assertThat(outbox).contains("\"type\":\"local_action\"").contains("\"action\":\"lock\"").contains("\"action\":\"unlock\"")
+                .contains("\"reason\":\"radio swap\"").contains("\"actor\":\"technician:" + System.getProperty("user.name") + "\"");
         Run h = cli("--config", conf.toString(), "health");
         assertThat(h.code()).isZero();
         assertThat(h.out()).contains("no health probes configured");

@@ -50,6 +50,8 @@ class ProtocolDocTest {
                 CommandDispatcher.TYPE, CommandDispatcher.DONE, null, null, Map.of(CommandDispatcher.CMD_ID, "c-7f3e",
                 CommandDispatcher.CMD_TYPE, DiagnosticsCommand.TYPE, "bytes", "412733", "requests", "4", "resumes", "1",
                 "sha256", "9b1c0e5f2d7a3c4b6e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d", "truncated", "false")));
+        m.put("event-local-action", new MqttEvent(MqttEvent.SCHEMA, "rsu-0042", 1201, Instant.parse("2026-11-27T11:20:03.118Z"), "local_action",
+                "idle", null, null, Map.of("action", "lock", "actor", "technician:jdoe", "reason", "radio swap")));
         m.put("event-dropped", new MqttEvent(MqttEvent.SCHEMA, "rsu-0042", 2210, Instant.parse("2026-11-29T06:00:00Z"), "telemetry",
                 null, null, null, Map.of("cpu", "0.31", Outbox.DROPPED_SEQS, "2101-2150,2152")));
         m.put("state", new MqttState(MqttState.SCHEMA, "rsu-0042",

@@ -88,7 +88,12 @@ public final class ApiRoutes {
                     l -> l.device().record().id(), l -> RestViews.RestDevice.of(l.device(), l.deploymentState(), l.flags())));
         });
         add("GET", "/api/v1/devices/{id}", VIEWER, false, 0, c ->
-                Reply.ok(RestViews.RestDevice.of(s.devices().get(c.pathParam("id")))));
+                Reply.ok(RestViews.RestDevice.of(s.devices().get(c.pathParam("id")), s.devices().technicianHold(c.pathParam("id")))));
+        add("GET", "/api/v1/devices/{id}/events", VIEWER, false, 0, c -> {
+            Paging paging = Paging.of(c);
+            return Reply.ok(paging.answer("events", s.devices().history(c.pathParam("id"), paging.afterNumber(), paging.limit() + 1),
+                    e -> e.seq(), e -> RestViews.RestDeviceEvent.of(e)));
+        });
         add("POST", "/api/v1/devices/import", RELEASE_MANAGER, true, IMPORT_LIMIT, c -> {
             InventoryFormat f = InventoryFormat.guess(c.query("format")).or(() -> InventoryFormat.guess(c.contentType()))
                     .orElseThrow(() -> FleetException.invalid("format", "send Content-Type text/csv or application/json (or ?format=csv|json)"));

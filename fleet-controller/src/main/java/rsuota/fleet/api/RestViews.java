@@ -22,15 +22,30 @@ public final class RestViews {
 
     public record RestDevice(String id, String variant, String region, String corridor, String site, List<String> tags,
                              Instant lastSeen, JsonNode reportedState, Instant createdAt, Instant updatedAt, String deploymentState,
-                             List<String> flags) {
-        static RestDevice of(Device d) {
-            return of(d, null, List.of());
+                             List<String> flags, RestTechnicianHold technician) {
+        static RestDevice of(Device d, rsuota.fleet.rollout.DeviceProgress.Local hold) {
+            RestDevice v = of(d, null, List.of());
+            return new RestDevice(v.id(), v.variant(), v.region(), v.corridor(), v.site(), v.tags(), v.lastSeen(), v.reportedState(), v.createdAt(),
+                    v.updatedAt(), v.deploymentState(), v.flags(), hold == null ? null : new RestTechnicianHold(hold.state(), hold.by(), hold.since(),
+                    hold.reason()));
         }
 
         static RestDevice of(Device d, String deploymentState, List<String> flags) {
             var r = d.record();
             return new RestDevice(r.id(), r.variant(), r.region(), r.corridor(), r.site(), r.tags(), d.lastSeen(),
-                    d.reportedState() == null ? null : parse(d.reportedState()), d.createdAt(), d.updatedAt(), deploymentState, flags);
+                    d.reportedState() == null ? null : parse(d.reportedState()), d.createdAt(), d.updatedAt(), deploymentState, flags, null);
+        }
+    }
+
+    /** A technician's hold on the unit: locked_by_technician or locally_managed, by technician:USER, since, why. */
+    public record RestTechnicianHold(String state, String by, Instant since, String reason) {}
+
+    /** One event of a unit's history, as it reported it (detail as sent). */
+    public record RestDeviceEvent(long seq, Instant at, Instant receivedAt, String type, String state, String release, String reason,
+                                  JsonNode detail) {
+        static RestDeviceEvent of(rsuota.fleet.store.DeviceEventRepository.StoredEvent e) {
+            return new RestDeviceEvent(e.seq(), e.at(), e.receivedAt(), e.type(), e.state(), e.release(), e.reason(),
+                    e.detail() == null ? null : parse(e.detail()));
         }
     }
 

@@ -218,7 +218,9 @@ final class RolloutCommands {
             out.println("  devices: succeeded " + b.path("succeeded").asInt() + "  in progress " + b.path("in_progress").asInt() + "  queued "
                     + b.path("queued").asInt() + "  failed " + b.path("failed").asInt() + "  rollback pending " + b.path("rollback_pending").asInt()
                     + "  rolled back " + b.path("rolled_back").asInt() + "  needs investigation " + b.path("needs_investigation").asInt()
-                    + "  silent " + b.path("silent").asInt());
+                    + "  silent " + b.path("silent").asInt()
+                    + (b.path("locked_by_technician").asInt() + b.path("locally_managed").asInt() > 0 ? "  locked by technician "
+                    + b.path("locked_by_technician").asInt() + "  locally managed " + b.path("locally_managed").asInt() : ""));
             if (p.path("state").asText().equals("pending")) continue;
             Table t = new Table("  RULE", "VERDICT", "OBSERVED", "THRESHOLD", "SAMPLE", "SUSTAIN", "BREACH-SINCE");
             for (JsonNode k : p.path("kpis")) {
@@ -233,7 +235,9 @@ final class RolloutCommands {
                 out.println("  " + d.path("device").asText() + ": " + d.path("bucket").asText() + " (" + Fleetctl.text(d, "state")
                         + (d.hasNonNull("reason") ? " " + d.get("reason").asText() : "") + ")"
                         + (d.hasNonNull("rollbackResult") ? " rollback " + d.get("rollbackResult").asText() : d.hasNonNull("rollback") ? " rollback " + d.get("rollback").asText() : "")
-                        + (d.path("overdue").asBoolean() ? " OVERDUE" : ""));
+                        + (d.path("overdue").asBoolean() ? " OVERDUE" : "")
+                        + (d.hasNonNull("localBy") ? " by " + d.get("localBy").asText() + " since " + Fleetctl.text(d, "localSince")
+                        + (d.hasNonNull("localReason") ? ": " + d.get("localReason").asText() : "") : ""));
             }
         }
         for (JsonNode e : n.path("pauses")) {

@@ -122,4 +122,15 @@ public final class DeviceRegistry {
     public Device get(String id) throws FleetException {
         return db.read(tx -> tx.devices().find(id)).orElseThrow(() -> FleetException.notFound("no device '" + id + "'"));
     }
+
+    /** A technician's hold on the unit (locked_by_technician, locally_managed), or null. */
+    public rsuota.fleet.rollout.DeviceProgress.Local technicianHold(String id) throws FleetException {
+        return db.read(tx -> new rsuota.fleet.rollout.RolloutRepository(tx).hold(id));
+    }
+
+    /** The unit's history: its events by seq after {@code afterSeq} (transitions, alerts, acks, a technician's local actions). */
+    public java.util.List<rsuota.fleet.store.DeviceEventRepository.StoredEvent> history(String id, long afterSeq, int limit) throws FleetException {
+        get(id);
+        return db.read(tx -> tx.events().events(id, afterSeq, limit));
+    }
 }

@@ -265,7 +265,11 @@ public final class TelemetryIngest {
                 log.warn("device {}: event seq {} arrived with {} earlier seq number(s) not seen (a re-send may still fill them)",
                         d.deviceId, e.seq(), st.skipped());
             }
-            if ("cmd_ack".equals(e.type())) {
+            if (MqttEvent.LOCAL_ACTION.equals(e.type())) {
+                // kept in the unit's history (above); the policy's holds and the audit log from here
+                RolloutProgress.onLocalAction(tx, audit, d.deviceId, e.detail().get("action"), e.detail().get("actor"), e.detail().get("reason"),
+                        e.detail(), e.at(), now);
+            } else if ("cmd_ack".equals(e.type())) {
                 String cmd = e.detail().get("commandId");
                 if (cmd != null) tx.commands().acked(cmd, d.deviceId, e.detail().getOrDefault("result", e.state()), now);
             } else {

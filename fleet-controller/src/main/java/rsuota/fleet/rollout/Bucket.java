@@ -22,15 +22,25 @@ public enum Bucket {
     /** Missed its rollback deadline, or reported needs_investigation: a human must look at it. */
     NEEDS_INVESTIGATION,
     /** Dispatched and unsettled, but not heard from for longer than the silence timeout. */
-    SILENT;
+    SILENT,
+    /** A technician locked the unit: neither silent nor failed, out of the phase's sample until unlocked. */
+    LOCKED_BY_TECHNICIAN,
+    /** A technician installed another release on the unit: the rollout leaves it alone until unlocked. */
+    LOCALLY_MANAGED;
+
+    /** The technician's buckets: out of the rollout's hands, counted neither for nor against a phase. */
+    public boolean local() {
+        return this == LOCKED_BY_TECHNICIAN || this == LOCALLY_MANAGED;
+    }
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);
     }
 
     public static Bucket of(DeviceProgress d, Instant now, Duration silentAfter) {
-        if (!d.dispatched()) return QUEUED;
+        if (!d.dispatched() && d.local() == null) return QUEUED;
         if (d.flagged()) return NEEDS_INVESTIGATION;
+        if (d.local() != null) return DeviceProgress.LOCALLY_MANAGED.equals(d.local().state()) ? LOCALLY_MANAGED : LOCKED_BY_TECHNICIAN;
         if (d.rollbackKind() != null) {
             // Honest counts: rolled back only once the unit confirmed a health-committed boot on the previous release
             // (or an operator who looked at it cleared its flag).

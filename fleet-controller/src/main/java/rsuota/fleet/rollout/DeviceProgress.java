@@ -16,11 +16,22 @@ import java.time.Instant;
  * @param rollbackResult "healthy" (confirmed a health-committed boot on the previous release), "needs_investigation"
  *                       (missed its deadline, or reported so) or "cleared" (an operator cleared the flag, with a reason)
  * @param overdueAt      when the missed rollback deadline raised an alert
+ * @param local          a technician's hold on the unit ({@link Local}), or null
  */
 public record DeviceProgress(long rolloutId, String deviceId, int phaseIdx, String corridor, String release, boolean active,
                              Long rev, Instant dispatchedAt, boolean held, String deviceState, String stateReason, Instant stateAt,
                              Instant lastReportAt, Instant activatedAt, String rollbackKind, String rollbackReason, Long rollbackRev,
-                             Instant rollbackAt, Instant rollbackDeadline, String rollbackResult, Instant overdueAt) {
+                             Instant rollbackAt, Instant rollbackDeadline, String rollbackResult, Instant overdueAt, Local local) {
+
+    /** The policy's two holds (docs/operations.md, "A technician on the unit"). */
+    public static final String LOCKED_BY_TECHNICIAN = "locked_by_technician";
+    public static final String LOCALLY_MANAGED = "locally_managed";
+
+    /**
+     * A technician's hold, from the unit's local_action events: {@code state} is
+     * {@value #LOCKED_BY_TECHNICIAN} or {@value #LOCALLY_MANAGED}; {@code by} is technician:USER.
+     */
+    public record Local(String state, String by, Instant since, String reason) {}
 
     public boolean dispatched() {
         return rev != null;

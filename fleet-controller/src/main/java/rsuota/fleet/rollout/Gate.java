@@ -33,7 +33,8 @@ public record Gate(boolean met, List<String> unmet, Map<Bucket, Integer> buckets
         }
         if (n.get(Bucket.QUEUED) > 0) unmet.add(n.get(Bucket.QUEUED) + " device(s) not dispatched yet");
         if (n.get(Bucket.IN_PROGRESS) > 0) unmet.add(n.get(Bucket.IN_PROGRESS) + " device(s) still in progress");
-        int total = devices.size();
+        // a unit a technician holds is out of the sample: judged neither success, failure nor silence
+        int total = devices.size() - n.get(Bucket.LOCKED_BY_TECHNICIAN) - n.get(Bucket.LOCALLY_MANAGED);
         int ok = n.get(Bucket.SUCCEEDED);
         if (total > 0 && (double) ok / total < p.criteria().minSuccessRatio()) {
             unmet.add("success " + ok + "/" + total + " is below " + p.criteria().minSuccessRatio());
@@ -75,7 +76,7 @@ public record Gate(boolean met, List<String> unmet, Map<Bucket, Integer> buckets
             if (v instanceof Verdict.Breach) bad.add("rule " + rule + " is breached");
         });
         g.unmet().stream().filter(u -> u.contains("over the whole observation window")).forEach(bad::add);
-        int total = n.values().stream().mapToInt(Integer::intValue).sum();
+        int total = n.entrySet().stream().filter(e -> !e.getKey().local()).mapToInt(Map.Entry::getValue).sum();
         int failed = n.get(Bucket.FAILED) + n.get(Bucket.ROLLED_BACK) + n.get(Bucket.ROLLBACK_PENDING) + n.get(Bucket.NEEDS_INVESTIGATION);
         if (failed > p.criteria().maxFailed()) bad.add(failed + " device(s) failed or rolled back (at most " + p.criteria().maxFailed() + ")");
         if (n.get(Bucket.QUEUED) + n.get(Bucket.IN_PROGRESS) > 0) bad.add((n.get(Bucket.QUEUED) + n.get(Bucket.IN_PROGRESS)) + " device(s) not decided yet");

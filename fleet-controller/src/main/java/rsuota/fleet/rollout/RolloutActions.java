@@ -91,7 +91,8 @@ final class RolloutActions {
         int n = 0;
         for (DeviceProgress d : devices) {
             if (n >= budget) break;
-            if (d.phaseIdx() != p.idx() || d.dispatched() || !d.active() || d.deviceState() != null) continue;
+            // a unit a technician holds gets no order: the controller never overwrites a local action
+            if (d.phaseIdx() != p.idx() || d.dispatched() || !d.active() || d.deviceState() != null || d.local() != null) continue;
             if (!Topics.DEVICE_ID.matcher(d.deviceId()).matches()) {
                 // An imported id that cannot be an MQTT topic level can never receive an order: say so, never skip silently.
                 repo.failedLocally(r.id(), d.deviceId(), "DEVICE_ID_NOT_ADDRESSABLE", now);

@@ -253,6 +253,12 @@ public final class RolloutEngine {
                 continue;
             }
             if (d.rollbackResult() != null) continue;
+            if (d.local() != null) {
+                // the unit holds the rollback for its technician (and said so): not overdue, it waits for the unlock
+                attention.add("device " + d.deviceId() + " is " + d.local().state() + " by " + d.local().by() + " since " + d.local().since()
+                        + ": its rollback waits for the technician's unlock");
+                continue;
+            }
             if (!now.isBefore(d.rollbackDeadline()) && d.overdueAt() == null) {
                 repo.overdue(r.id(), d.deviceId(), now);
                 repo.rollbackResult(r.id(), d.deviceId(), "needs_investigation");

@@ -4,6 +4,7 @@ import rsuota.wire.DeploymentState;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import rsuota.fleet.audit.AuditLog;
@@ -21,6 +22,35 @@ public final class RolloutProgress {
 
     /** Who changes a unit's flag from what it reports. */
     static final Principal TELEMETRY = Principal.system("telemetry");
+
+    /**
+     * A technician's action on the unit (a {@code local_action} event), folded into the unit's rows of
+     * active rollouts and recorded in the audit log with the technician as the actor. A lock makes
+     * the unit {@code locked_by_technician}; a local install makes it {@code locally_managed}
+     * (the stronger: a later lock does not hide it); unlock ends either. The rollout neither counts
+     * such a unit as silent or failed nor dispatches to it (operations.md, "A technician on the unit").
+     */
+    public static void onLocalAction(Tx tx, AuditLog audit, String deviceId, String action, String actor, String reason,
+                                     Map<String, String> detail, Instant at, Instant now) throws SQLException {
+        RolloutRepository repo = new RolloutRepository(tx);
+        List<DeviceProgress> rows = repo.activeFor(deviceId);
+        String who = actor == null || actor.isBlank() ? "technician:unknown" : actor;
+        DeviceProgress.Local had = repo.hold(deviceId);
+        DeviceProgress.Local next = switch (action) {
+            case "lock" -> had != null && DeviceProgress.LOCALLY_MANAGED.equals(had.state()) ? had
+                    : new DeviceProgress.Local(DeviceProgress.LOCKED_BY_TECHNICIAN, who, at, reason);
+            case "install" -> new DeviceProgress.Local(DeviceProgress.LOCALLY_MANAGED, who, at,
+                    reason != null ? reason : "installed " + detail.getOrDefault("source", "a bundle") + " on the unit");
+            case "unlock" -> null;
+            default -> had;
+        };
+        if (!java.util.Objects.equals(next, had)) repo.hold(deviceId, next);
+        Map<String, Object> auditDetail = new LinkedHashMap<>(detail);
+        auditDetail.put("device", deviceId);
+        auditDetail.put("rollouts", rows.stream().map(DeviceProgress::rolloutId).toList());
+        audit.append(tx, new Principal(who, rsuota.fleet.domain.Role.VIEWER), "device.local_action." + action, "device:" + deviceId,
+                reason == null ? who + " " + action + " on the unit" : reason, auditDetail);
+    }
 
     /**
      * @param state   reported deployment state (null: a report without one, e.g. a heartbeat)
@@ -66,7 +96,7 @@ public final class RolloutProgress {
             }
             DeviceProgress next = new DeviceProgress(d.rolloutId(), d.deviceId(), d.phaseIdx(), d.corridor(), d.release(), d.active(),
                     d.rev(), d.dispatchedAt(), d.held(), deviceState, stateReason, stateAt, now, activatedAt, rollbackKind, rollbackReason,
-                    d.rollbackRev(), d.rollbackAt(), d.rollbackDeadline(), rollbackResult, d.overdueAt());
+                    d.rollbackRev(), d.rollbackAt(), d.rollbackDeadline(), rollbackResult, d.overdueAt(), d.local());
             repo.report(next);
             if (d.flagged() != next.flagged()) {
                 Map<String, Object> detail = new LinkedHashMap<>();

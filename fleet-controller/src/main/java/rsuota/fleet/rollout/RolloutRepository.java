@@ -27,7 +27,12 @@ public final class RolloutRepository {
             + "window_ends_at, gate_met_at, ended_at, approved_by";
     private static final String D_COLUMNS = "rollout_id, device_id, phase_idx, corridor, release, active, rev, dispatched_at, held, "
             + "device_state, state_reason, state_at, last_report_at, activated_at, rollback_kind, rollback_reason, rollback_rev, "
-            + "rollback_at, rollback_deadline, rollback_result, overdue_at";
+            + "rollback_at, rollback_deadline, rollback_result, overdue_at, "
+            // a technician's hold belongs to the unit, not to one rollout: every rollout's row shows it, even rows made after it
+            + "(SELECT h.state FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_state, "
+            + "(SELECT h.held_by FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_by, "
+            + "(SELECT h.since FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_since, "
+            + "(SELECT h.reason FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_reason";
 
     private final Connection c;
 
@@ -292,6 +297,26 @@ public final class RolloutRepository {
     }
 
     /** Writes what a device reported (see {@code RolloutProgress}). */
+    /** A technician's hold on the unit, or null. */
+    public DeviceProgress.Local hold(String deviceId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT state, held_by, since, reason FROM technician_holds WHERE device_id = ?")) {
+            ps.setString(1, deviceId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new DeviceProgress.Local(rs.getString("state"), rs.getString("held_by"), Sql.instant(rs, "since"),
+                        rs.getString("reason")) : null;
+            }
+        }
+    }
+
+    /** Sets (or with null ends) a technician's hold on the unit. */
+    public void hold(String deviceId, DeviceProgress.Local l) throws SQLException {
+        update("DELETE FROM technician_holds WHERE device_id = ?", deviceId);
+        if (l != null) {
+            update("INSERT INTO technician_holds (device_id, state, held_by, since, reason) VALUES (?, ?, ?, ?, ?)", deviceId, l.state(), l.by(),
+                    l.since(), l.reason());
+        }
+    }
+
     public void report(DeviceProgress d) throws SQLException {
         update("UPDATE rollout_devices SET device_state = ?, state_reason = ?, state_at = ?, last_report_at = ?, activated_at = ?, "
                         + "rollback_kind = ?, rollback_reason = ?, rollback_result = ? WHERE rollout_id = ? AND device_id = ?",
@@ -324,7 +349,9 @@ public final class RolloutRepository {
                         rs.getString("state_reason"), Sql.instant(rs, "state_at"), Sql.instant(rs, "last_report_at"),
                         Sql.instant(rs, "activated_at"), rs.getString("rollback_kind"), rs.getString("rollback_reason"),
                         Sql.longOrNull(rs, "rollback_rev"), Sql.instant(rs, "rollback_at"), Sql.instant(rs, "rollback_deadline"),
-                        rs.getString("rollback_result"), Sql.instant(rs, "overdue_at")));
+                        rs.getString("rollback_result"), Sql.instant(rs, "overdue_at"), rs.getString("local_state") == null ? null
+                        : new DeviceProgress.Local(rs.getString("local_state"), rs.getString("local_by"), Sql.instant(rs, "local_since"),
+                        rs.getString("local_reason"))));
             }
             return out;
         }

@@ -70,7 +70,8 @@ final class RolloutStatusReader {
             List<RolloutStatus.DeviceView> dv = mine.stream().map(d -> new RolloutStatus.DeviceView(d.deviceId(), d.corridor(),
                     Bucket.of(d, now, r.settings().silentAfter()).wire(), d.deviceState(), d.stateReason(), d.rev(), d.dispatchedAt(),
                     d.lastReportAt(), d.activatedAt(), d.held(), d.rollbackKind(), d.rollbackResult(), d.rollbackDeadline(),
-                    d.overdueAt() != null)).toList();
+                    d.overdueAt() != null, d.local() == null ? null : d.local().by(), d.local() == null ? null : d.local().since(),
+                    d.local() == null ? null : d.local().reason())).toList();
             String cohortName = tx.cohorts().find(p.cohortId()).map(Cohort::name).orElse(p.name());
             views.add(new RolloutStatus.PhaseView(p.idx(), p.name(), p.cohortId(), cohortName, p.state().wire(), Durations.format(p.observation()),
                     p.approval().wire(), p.criteria(), p.startedAt(), p.windowEndsAt(), p.gateMetAt(), p.endedAt(), p.approvedBy(), buckets,

@@ -307,6 +307,15 @@ public final class Migrations {
                       acquired_at BIGINT NOT NULL,
                       renewed_at BIGINT NOT NULL,
                       expires_at BIGINT NOT NULL
+                    )""")),
+            new Migration(8, "technician on the unit: locked_by_technician or locally_managed, by whom, since when, why (every rollout sees it)", List.of(
+                    """
+                    CREATE TABLE technician_holds (
+                        device_id VARCHAR(128) PRIMARY KEY,
+                        state VARCHAR(32) NOT NULL,
+                        held_by TEXT NOT NULL,
+                        since BIGINT,
+                        reason TEXT
                     )""")));
 
     public static int latest() {

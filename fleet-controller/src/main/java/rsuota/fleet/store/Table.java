@@ -6,7 +6,8 @@ public enum Table {
     TOKENS("tokens"), INCIDENTS("incidents"), AUDIT("audit"),
     DEVICE_EVENTS("device_events"), DEVICE_LINKS("device_links"), DESIRED_STATES("desired_states"), COMMANDS("commands"),
     ROLLOUTS("rollouts"), ROLLOUT_PHASES("rollout_phases"), ROLLOUT_DEVICES("rollout_devices"), RULE_TIMERS("rule_timers"),
-    PAUSE_EVENTS("pause_events"), ALERTS("alerts"), DIAGNOSTICS("diagnostics"), KPI_SAMPLES("kpi_samples");
+    PAUSE_EVENTS("pause_events"), ALERTS("alerts"), DIAGNOSTICS("diagnostics"), KPI_SAMPLES("kpi_samples"),
+    TECHNICIAN_HOLDS("technician_holds");
 
     private final String sqlName;
 

@@ -107,6 +107,7 @@ class RbacMatrixTest {
             new Endpoint("POST", SELF_ROTATE, Role.VIEWER, "token.rotate", () -> json(SELF_ROTATE, "{\"reason\":\"matrix\"}")),
             read("/api/v1/devices", "/api/v1/devices"),
             read("/api/v1/devices/{id}", "/api/v1/devices/dev-0"),
+            read("/api/v1/devices/{id}/events", "/api/v1/devices/dev-0/events"),
             new Endpoint("POST", "/api/v1/devices/import", Role.RELEASE_MANAGER, "device.import",
                     () -> new Request("/api/v1/devices/import", "text/csv", "id,variant,region\nimp-" + n.incrementAndGet() + ",rsu-a1,east\n")),
             new Endpoint("POST", "/api/v1/releases", Role.RELEASE_MANAGER, "release.create", () -> {

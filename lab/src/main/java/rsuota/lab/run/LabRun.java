@@ -60,7 +60,7 @@ public final class LabRun {
         try {
             r.bench.setUp();
             r.watch = new FleetWatch(r.bench, r.clock, r.timeline);
-            r.schedule = new StepSchedule(s, new Steps(r.bench.controller(), r.bench.fleet(), r.bench.rolloutIds(), r.bench.cohorts()), r.clock,
+            r.schedule = new StepSchedule(s, new Steps(r.bench.controller(), r.bench.fleet(), r.bench.rolloutIds(), r.bench.cohorts(), r.bench.built()), r.clock,
                     r.timeline, r.bench.rollouts());
             List<String> failures = r.play();
             return r.report(started, failures);

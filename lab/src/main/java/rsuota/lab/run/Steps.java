@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import rsuota.lab.control.LabController;
+import rsuota.lab.control.Releases;
 import rsuota.lab.control.Rest;
 import rsuota.lab.device.SimulatedDevice;
 import rsuota.lab.scenario.Step;
@@ -22,12 +23,14 @@ final class Steps {
     private final Fleet fleet;
     private final Map<String, Long> rolloutIds;
     private final List<RunReport.Cohort> cohorts;
+    private final Map<String, Releases.Built> built;
 
-    Steps(LabController controller, Fleet fleet, Map<String, Long> rolloutIds, List<RunReport.Cohort> cohorts) {
+    Steps(LabController controller, Fleet fleet, Map<String, Long> rolloutIds, List<RunReport.Cohort> cohorts, Map<String, Releases.Built> built) {
         this.controller = controller;
         this.fleet = fleet;
         this.rolloutIds = rolloutIds;
         this.cohorts = cohorts;
+        this.built = built;
     }
 
     static String releaseOf(Step.Action a) {
@@ -45,6 +48,11 @@ final class Steps {
     /** Performs one step; returns what it did, in words. */
     String apply(Step st) throws IOException {
         Step.Action a = st.action();
+        if (a instanceof Step.Technician t) {
+            List<String> said = new java.util.ArrayList<>();
+            for (SimulatedDevice d : fleet.select(st.devices())) said.add(d.id() + ": " + technician(t, d));
+            return "technician: rsu-agent " + t.command() + (t.release() != null ? " " + t.release() + ".rsub" : "") + " (" + String.join("; ", said) + ")";
+        }
         if (a.onDevices()) {
             List<SimulatedDevice> targets = fleet.select(st.devices());
             for (SimulatedDevice d : targets) applyToDevice(a, d);
@@ -100,6 +108,26 @@ final class Steps {
         op.post("/api/v1/incidents", body);
         return "incident " + x.id() + " (" + x.severity() + ", " + x.state() + ")" + (x.release() == null ? "" : " against " + x.release())
                 + (x.title() == null ? "" : ": " + x.title());
+    }
+
+    /** The real rsu-agent CLI with the unit's config: it reaches the running daemon through its control socket. */
+    private String technician(Step.Technician t, SimulatedDevice d) throws IOException {
+        List<String> args = new java.util.ArrayList<>(List.of("--config", d.dir().resolve("agent.conf").toString(), t.command()));
+        if (t.command().equals("install")) {
+            Releases.Built b = built.get(t.release());
+            if (b == null) throw new IOException("no built bundle of release " + t.release());
+            args.add(b.bundle().toString());
+            args.add("--download-only");
+        }
+        if (t.command().equals("activate")) args.add("--now");
+        if (t.command().equals("rollback")) args.add("--yes");
+        if (t.reason() != null) args.addAll(List.of("--reason", t.reason()));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int rc = rsuota.agent.cli.RsuAgent.run(args.toArray(String[]::new), new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+        if (rc != 0) throw new IOException("rsu-agent " + t.command() + " on " + d.id() + " exited " + rc + ": " + err.toString().trim());
+        String text = out.toString().trim();
+        return text.isEmpty() ? "ok" : text.lines().reduce((x, y) -> y).orElse(text);
     }
 
     private String rollout(String release) {

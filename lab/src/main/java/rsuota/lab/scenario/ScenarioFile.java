@@ -34,7 +34,8 @@ public final class ScenarioFile {
     /** The scenarios shipped with the lab, in the order the docs list them. */
     public static final List<String> BUNDLED = List.of("demo", "happy-path", "network-drops", "kpi-degradation", "boot-failure", "health-failure",
             "sev1-incident", "power-cuts", "incompatible-variant", "offline-device", "handover-power-cut", "rollback-after-completion",
-            "rollback-needs-investigation", "inconclusive-hold", "outlier-device", "variant-slice", "control-group", "restart-mid-window", "offline-corridor");
+            "rollback-needs-investigation", "inconclusive-hold", "outlier-device", "variant-slice", "control-group", "restart-mid-window", "offline-corridor",
+            "technician-while-paused", "technician-lock-holds-rollback");
 
     private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 

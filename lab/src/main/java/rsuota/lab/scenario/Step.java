@@ -51,7 +51,7 @@ public record Step(String id, Trigger trigger, Duration delay, Scenario.Targets 
 
     /** What a step does. */
     public sealed interface Action permits Cut, Stall, Throttle, Partition, Heal, Flap, PowerCut, PowerOff, PowerOn, Start, Advance, Pause,
-            Resume, Rollback, Incident, Degrade, Extend, Clear, RestartController {
+            Resume, Rollback, Incident, Degrade, Extend, Clear, RestartController, Technician {
         /** The "do" word of the scenario file. */
         String verb();
 
@@ -164,6 +164,18 @@ public record Step(String id, Trigger trigger, Duration delay, Scenario.Targets 
     /** Operator clears a unit's needs_investigation flag. */
     public record Clear(String release, String device, String reason) implements Action {
         public String verb() { return "clear"; }
+    }
+
+    /**
+     * A technician at the unit types {@code rsu-agent COMMAND} (lock, unlock, install, activate, rollback, cancel)
+     * while its daemon runs: the real CLI, through the daemon's control socket. {@code release}: for install, the
+     * lab's signed bundle of that release, as a file (the USB stick), installed download-only.
+     */
+    public record Technician(String command, String release, String reason) implements Action {
+        public static final java.util.Set<String> COMMANDS = java.util.Set.of("lock", "unlock", "install", "activate", "rollback", "cancel");
+
+        public String verb() { return "technician"; }
+        public boolean onDevices() { return true; }
     }
 
     /** The controller process stops (its embedded broker with it) and starts again over its data after {@code off}. */

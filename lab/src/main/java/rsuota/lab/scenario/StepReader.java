@@ -106,10 +106,23 @@ final class StepReader {
             case "extend" -> new Step.Extend(names.release(s), s.requiredDuration("by"), s.requiredText("reason"));
             case "clear" -> new Step.Clear(names.release(s), s.requiredText("device"), s.requiredText("reason"));
             case "restart-controller" -> new Step.RestartController(s.duration("off", Duration.ofSeconds(1)));
+            case "technician" -> {
+                String command = s.requiredText("command");
+                if (!Step.Technician.COMMANDS.contains(command)) {
+                    throw s.error("command", "'" + command + "' is not one of " + new java.util.TreeSet<>(Step.Technician.COMMANDS));
+                }
+                // any release of the scenario: the stick may carry one no rollout ships (Steps refuses one that was not built)
+                String release = command.equals("install") ? s.requiredText("release") : null;
+                String reason = s.text("reason", null);
+                if ((command.equals("lock") || command.equals("rollback")) && reason == null) {
+                    throw s.error("reason", "is required for rsu-agent " + command);
+                }
+                yield new Step.Technician(command, release, reason);
+            }
             case "incident" -> new Step.Incident(s.requiredText("incident"), s.text("severity", "sev1"), s.text("state", "open"),
                     s.text("release", null), s.text("title", null));
             default -> throw s.error("do", "'" + verb + "' is not an action (cut, stall, throttle, partition, heal, flap, power-cut, power-off, "
-                    + "power-on, start, advance, pause, resume, rollback, incident, degrade, extend, clear, restart-controller)");
+                    + "power-on, start, advance, pause, resume, rollback, incident, degrade, extend, clear, restart-controller, technician)");
         };
     }
 }

@@ -76,6 +76,46 @@ class LabScenariosTest {
     }
 
     @Test
+    void aTechnicianLocksAndInstallsFromAFileWhileTheRolloutIsPausedAndTheControllerLeavesBothAlone() throws Exception {
+        RunReport r = run("technician-while-paused");
+        JsonNode st = rollout(r, "2.0");
+        String me = "technician:" + System.getProperty("user.name");
+        JsonNode p01 = deviceViews(st).stream().filter(d -> d.path("device").asText().equals("rsu-p01")).findFirst().orElseThrow();
+        JsonNode p02 = deviceViews(st).stream().filter(d -> d.path("device").asText().equals("rsu-p02")).findFirst().orElseThrow();
+        assertThat(p01.path("bucket").asText()).isEqualTo("locally_managed");
+        assertThat(p01.path("localBy").asText()).isEqualTo(me);
+        assertThat(p01.path("localReason").asText()).isEqualTo("field test of 2.1, ticket 4711");
+        assertThat(p01.hasNonNull("localSince")).isTrue();
+        assertThat(p02.path("bucket").asText()).isEqualTo("locked_by_technician");
+        assertThat(p02.path("localBy").asText()).isEqualTo(me);
+        assertThat(p02.path("localReason").asText()).isEqualTo("radio swap");
+        // the controller never ordered them anything: a local action is not overwritten
+        assertThat(p01.hasNonNull("dispatchedAt")).isFalse();
+        assertThat(p02.hasNonNull("dispatchedAt")).isFalse();
+        assertThat(st.path("phases").get(1).path("buckets").path("silent").asInt()).isZero();
+        assertThat(st.path("phases").get(1).path("buckets").path("failed").asInt()).isZero();
+        assertThat(r.audit()).filteredOn(e -> e.path("action").asText().startsWith("device.local_action."))
+                .extracting(e -> e.path("action").asText() + " by " + e.path("actor").asText())
+                .containsExactly("device.local_action.lock by " + me, "device.local_action.install by " + me);
+    }
+
+    @Test
+    void aTechniciansLockHoldsTheControllersRollbackUntilTheUnlock() throws Exception {
+        RunReport r = run("technician-lock-holds-rollback");
+        Instant unlockedAt = r.timeline().stream().filter(e -> e.kind().equals("step") && e.text().startsWith("unlock:"))
+                .map(Timeline.Event::at).findFirst().orElseThrow(() -> new AssertionError("the unlock step did not run"));
+        Instant c01Back = firstRollingBack(r, "rsu-c01");
+        Instant w01Back = firstRollingBack(r, "rsu-w01");
+        assertThat(w01Back).as("an unlocked unit rolls back at once").isNotNull().isBefore(unlockedAt);
+        assertThat(c01Back).as("the locked unit only after its technician's unlock").isNotNull().isAfter(unlockedAt);
+    }
+
+    static Instant firstRollingBack(RunReport r, String device) {
+        return r.timeline().stream().filter(e -> e.kind().equals("device") && e.subject().equals(device) && e.text().contains("rolling_back"))
+                .map(Timeline.Event::at).findFirst().orElse(null);
+    }
+
+    @Test
     void networkDropsDuringDownloadAndActivationStayWithinTheByteBound() throws Exception {
         RunReport r = run("network-drops");
         RunReport.Bundle b = bundle(r, "2.0");

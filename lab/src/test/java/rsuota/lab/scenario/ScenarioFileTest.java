@@ -57,6 +57,8 @@ class ScenarioFileTest {
             "unknown release    | \"do\": \"start\", \"release\": \"2.0\" | \"do\": \"start\", \"release\": \"9.9\"              | '9.9' has no rollout",
             "unknown device     | \"do\": \"start\", \"release\": \"2.0\" | \"do\": \"cut\", \"devices\": [\"rsu-9\"]          | 'rsu-9' is not in the fleet",
             "no devices         | \"do\": \"start\", \"release\": \"2.0\" | \"do\": \"power-cut\"                                | timeline[0].devices is required",
+            "technician command | \"do\": \"start\", \"release\": \"2.0\" | \"do\": \"technician\", \"devices\": \"all\", \"command\": \"reboot\" | timeline[0].command 'reboot' is not one of [activate, cancel, install, lock, rollback, unlock]",
+            "lock without reason | \"do\": \"start\", \"release\": \"2.0\" | \"do\": \"technician\", \"devices\": \"all\", \"command\": \"lock\" | timeline[0].reason is required for rsu-agent lock",
             "small chunks       | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"chunkSize\": \"16KiB\"     | chunkSize must be within 64KiB..64MiB",
             "bad profile        | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"profile\": {\"bootHangs\": true} | releases[0].profile has unknown field(s) [bootHangs]",
     })
