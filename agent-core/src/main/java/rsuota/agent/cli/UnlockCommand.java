@@ -9,7 +9,7 @@ import rsuota.agent.config.AgentConfig;
 /** Releases the technician lock. */
 @Command(name = "unlock", mixinStandardHelpOptions = true, description = "Release the technician lock.")
 final class UnlockCommand extends DeviceCommand implements Callable<Integer> {
-    @picocli.CommandLine.Option(names = "--reason", description = "why (reported to the controller with your user name)") String reason;
+    @picocli.CommandLine.Option(names = "--reason", paramLabel = "TEXT", description = "why (reported to the controller with your user name)") String reason;
 
     @Override
     public Integer call() throws Failure {
