@@ -119,6 +119,12 @@ public final class ControlClient implements AutoCloseable {
      */
     public Reply call(String op, Map<String, String> args, Consumer<JsonNode> onMessage) throws ControlFailure {
         long id = nextId++;
+        String technician = System.getenv("RSU_AGENT_TECHNICIAN");
+        if (technician != null && !technician.isBlank() && !args.containsKey(ControlServer.ON_BEHALF_OF)) {
+            // Set by the packaged launcher under sudo; the daemon believes it only from root or its own account.
+            args = new java.util.LinkedHashMap<>(args);
+            args.put(ControlServer.ON_BEHALF_OF, technician.strip());
+        }
         try {
             out.write((ControlProtocol.line(ControlProtocol.request(id, op, args)) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();

@@ -174,6 +174,7 @@ public final class ControlServer implements AutoCloseable {
                 refuse(c, null, f); // inside the try-with-resources: the channel is still open
                 return;
             }
+            peer = onBehalf(peer, req.arg(ON_BEHALF_OF));
             Call call = new Call(peer, req, out, () -> open);
             try {
                 handler.handle(call);
@@ -191,6 +192,23 @@ public final class ControlServer implements AutoCloseable {
         } finally {
             workers.remove(Thread.currentThread());
         }
+    }
+
+    /** Request argument naming the technician a launcher acts for (sudo: the packaged launcher runs as the service account). */
+    public static final String ON_BEHALF_OF = "onBehalfOf";
+    private static final java.util.regex.Pattern UNIX_USER = java.util.regex.Pattern.compile("[a-z_][a-z0-9_.-]{0,31}");
+
+    /**
+     * The technician a privileged peer acts for: root, or the daemon's own account (which the
+     * packaged launcher switches to under sudo), may name the user it acts for, and that user is
+     * then the actor reported upstream. Anyone else's claim is ignored: they are who the kernel
+     * says. Those two accounts can write the state directory anyway, so believing them gives
+     * nothing away.
+     */
+    static Peer onBehalf(Peer peer, String claimed) {
+        if (claimed == null || !UNIX_USER.matcher(claimed).matches()) return peer;
+        boolean privileged = peer.user().equals("root") || peer.user().equals(System.getProperty("user.name"));
+        return privileged ? new Peer(claimed, peer.group()) : peer;
     }
 
     /** A line of at most {@link ControlProtocol#MAX_LINE} bytes, or null at end of stream. */

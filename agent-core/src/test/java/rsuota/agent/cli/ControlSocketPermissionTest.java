@@ -134,13 +134,34 @@ class ControlSocketPermissionTest {
         assertThat(unlock.out()).contains("unlocked");
     }
 
+    @Test
+    void onlyRootOrTheServiceAccountMayNameTheTechnicianItActsFor() throws Exception {
+        // The packaged launcher under sudo: root (here) names the sudo user, and the lock is theirs.
+        Run lock = asWith(java.util.Map.of("RSU_AGENT_TECHNICIAN", "alice"), List.of("--reuid=0", "--regid=0", "--keep-groups"), "lock", "--reason", "sudo");
+        assertThat(lock.code()).as(lock.out()).isZero();
+        assertThat(Files.readString(dir.resolve("rsu-p/state/technician.lock"))).contains("\"by\" : \"alice\"");
+        assertThat(as(List.of("--reuid=0", "--regid=0", "--keep-groups"), "unlock").out()).contains("unlocked");
+        // A member of the group cannot pass as someone else: the kernel's word stands.
+        Run member = asWith(java.util.Map.of("RSU_AGENT_TECHNICIAN", "alice"), List.of("--reuid=" + MEMBER, "--regid=nogroup", "--init-groups"),
+                "lock", "--reason", "x");
+        assertThat(member.code()).as(member.out()).isZero();
+        assertThat(Files.readString(dir.resolve("rsu-p/state/technician.lock"))).contains("\"by\" : \"" + MEMBER + "\"").doesNotContain("alice");
+        assertThat(as(List.of("--reuid=" + MEMBER, "--regid=nogroup", "--init-groups"), "unlock").out()).contains("unlocked");
+    }
+
     /** rsu-agent as another user: setpriv switches before the JVM starts. */
     static Run as(List<String> who, String... args) throws Exception {
+        return asWith(java.util.Map.of(), who, args);
+    }
+
+    static Run asWith(java.util.Map<String, String> env, List<String> who, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("setpriv"));
         cmd.addAll(who);
         cmd.addAll(List.of(DaemonProcess.java(), "-cp", classpath.toString(), RsuAgent.class.getName(), "--config", conf.toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).directory(dir.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(dir.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return new Run(p.exitValue(), out);
