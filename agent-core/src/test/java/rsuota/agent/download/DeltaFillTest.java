@@ -43,7 +43,7 @@ import rsuota.hal.storage.FileSlotStorage;
  * what it serves; and every bad input of the format is refused with its code, nothing of it
  * trusted on slot B.
  */
-class DeltaFillTest {
+public class DeltaFillTest {
     static final TestPki PKI = new TestPki();
     static final Chunking CDC = Chunking.DEFAULT;
     static final int SLOT = 4 * 1024 * 1024;
@@ -78,7 +78,7 @@ class DeltaFillTest {
     }
 
     /** Compressible text like the files of an image: words from a small vocabulary. */
-    static byte[] text(Random r, int size) {
+    public static byte[] text(Random r, int size) {
         String[] words = {"lib", "usr", "share", "roadside", "unit", "update", "signal", "phase", "config", "0x1f", "int", "return",
                 "void", "static", "const", "char", "struct", "if", "else", "for", "while", "error", "ok", "main"};
         StringBuilder sb = new StringBuilder(size + 16);
