@@ -165,6 +165,17 @@ public class DeltaFillTest {
     }
 
     @Test
+    void aManifestLongerThanTheFirstHeaderRequestIsFetchedInFull() throws Exception {
+        Path img = www.resolve("small-chunks.img");
+        Files.write(img, newImage);
+        Path b = new BundleBuilder(www).signedBy(PKI, PKI.signer).imageFile("rootfs", img).format2(new Chunking(1024, 2048, 65536))
+                .build("small-chunks.rsub");
+        assertThat(BundleHeader.read(b).payloadOffset()).as("header").isGreaterThan(3L * SlotFiller.FIRST_HEADER_FETCH);
+        install(b, new DownloadHook() { });
+        assertThat(slot(Slot.B, newImage.length)).isEqualTo(newImage);
+    }
+
+    @Test
     void aKillMidDownloadCostsAtMostOneMaximalChunkFetchedAgain() throws Exception {
         Path b = bundle("kill.rsub", newImage);
         Manifest m = BundleHeader.read(b).manifest();
