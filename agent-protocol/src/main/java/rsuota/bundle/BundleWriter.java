@@ -72,6 +72,12 @@ public final class BundleWriter {
      */
     public static Manifest writeV2(Release r, List<ImageSource> images, Chunking chunking, int level,
                                    Function<byte[], byte[]> signer, Path out) throws IOException, BundleException {
+        return writeV2(r, images, chunking, level, ChunkCodec.DEFAULT_PREFIX, signer, out);
+    }
+
+    /** As above, with each chunk compressed against up to {@code prefix} image bytes before it (0: alone). */
+    public static Manifest writeV2(Release r, List<ImageSource> images, Chunking chunking, int level, int prefix,
+                                   Function<byte[], byte[]> signer, Path out) throws IOException, BundleException {
         Path abs = out.toAbsolutePath();
         Path spool = abs.resolveSibling("." + abs.getFileName() + ".chunks");
         try (FileChannel sp = FileChannel.open(spool, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
@@ -85,11 +91,13 @@ public final class BundleWriter {
                 List<String> ids = new ArrayList<>();
                 List<ManifestImage.Stored> stored = new ArrayList<>();
                 long start = sp.position();
+                PrefixWindow window = new PrefixWindow(prefix);
                 try (FileChannel ch = FileChannel.open(src.file(), StandardOpenOption.READ)) {
                     long read = chunking.split(ch, size, (at, buf, off, len) -> {
                         image.update(buf, off, len);
                         ids.add(Sha256.of(buf, off, len));
-                        int zl = codec.compress(buf, off, len, z, level);
+                        int zl = codec.compress(buf, off, len, z, level, window.bytes());
+                        window.append(buf, off, len);
                         stored.add(new ManifestImage.Stored(len, zl, Sha256.of(z, 0, zl)));
                         ByteBuffer bb = ByteBuffer.wrap(z, 0, zl);
                         while (bb.hasRemaining()) sp.write(bb);
@@ -97,7 +105,7 @@ public final class BundleWriter {
                     if (read != size) throw new IOException(src.file() + " changed size while it was being read");
                 }
                 out2.add(new ManifestImage(src.slotClass(), offset, size, Sha256.hex(image.digest()), chunking.max(), ids,
-                        new ManifestImage.Cdc(chunking.min(), chunking.avg(), "zstd", stored)));
+                        new ManifestImage.Cdc(chunking.min(), chunking.avg(), "zstd", prefix, stored)));
                 offset += sp.position() - start;
             }
             Manifest m = new Manifest(r.release(), r.securityVersion(), r.compatible(), new LinkedHashMap<>(r.components()),

@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
 public final class ManifestCodec {
     private ManifestCodec() {}
 
+    /** Largest dictionary prefix: a unit holds this many bytes to decode a chunk. */
+    static final int MAX_PREFIX = 8 * 1024 * 1024;
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
 
@@ -155,6 +157,7 @@ public final class ManifestCodec {
         ManifestImage.Cdc cdc = im.cdc();
         require(cdc.stored() != null, where + ".cdc.stored", "is missing");
         require("zstd".equals(cdc.compression()), where + ".cdc.compression", "must be \"zstd\"");
+        require(cdc.prefix() >= 0 && cdc.prefix() <= MAX_PREFIX, where + ".cdc.prefix", cdc.prefix() + " is outside 0.." + MAX_PREFIX);
         try {
             new Chunking(cdc.min(), cdc.avg(), im.chunkSize());
         } catch (IllegalArgumentException e) {

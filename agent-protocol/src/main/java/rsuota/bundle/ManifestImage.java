@@ -36,9 +36,12 @@ public record ManifestImage(String slotClass, long offset, long size, String sha
      * @param avg         the chunker's average; with {@code min} and {@code chunkSize} it lets a unit cut
      *                    its active slot the same way ({@link Chunking})
      * @param compression "zstd"
+     * @param prefix      each chunk is compressed with up to this many image bytes before it as a raw zstd
+     *                    dictionary (0: none). A unit writes chunks in order, so it always holds them, fetched or
+     *                    reused; it buys back most of what compressing 64 KiB chunks alone loses to whole-image zstd
      * @param stored      per chunk, in order: uncompressed length, stored (compressed) length, SHA-256 of the stored bytes
      */
-    public record Cdc(int min, int avg, String compression, List<Stored> stored) {
+    public record Cdc(int min, int avg, String compression, int prefix, List<Stored> stored) {
         public Cdc {
             stored = stored == null ? null : List.copyOf(stored);
         }

@@ -43,6 +43,7 @@ public final class PayloadVerifier {
         byte[] z = new byte[l.maxStoredLength()];
         byte[] raw = new byte[l.maxLength()];
         MessageDigest image = Sha256.newDigest();
+        PrefixWindow window = new PrefixWindow(im.cdc().prefix());
         try (ChunkCodec codec = new ChunkCodec()) {
             for (int c = 0; c < l.count(); c++) {
                 ByteBuffer bb = ByteBuffer.wrap(z, 0, l.storedLength(c));
@@ -58,7 +59,8 @@ public final class PayloadVerifier {
                     throw new BundleException(Reason.CHUNK_HASH_MISMATCH, where + " (payload bytes " + l.storedOffset(c) + ".."
                             + (l.storedOffset(c) + l.storedLength(c) - 1) + "): SHA-256 " + got + " differs from the signed " + l.storedSha256(c));
                 }
-                codec.decompress(z, 0, l.storedLength(c), raw, l.length(c), l.identity(c), where);
+                codec.decompress(z, 0, l.storedLength(c), raw, l.length(c), l.identity(c), where, window.bytes());
+                window.append(raw, 0, l.length(c));
                 image.update(raw, 0, l.length(c));
                 done += l.storedLength(c);
                 if (progress != null) progress.update(done, total);

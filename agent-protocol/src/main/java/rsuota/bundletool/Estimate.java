@@ -22,7 +22,8 @@ import rsuota.bundle.Sha256;
 /**
  * {@code rsu-bundle estimate --from OLD NEW.rsub}: the bytes a unit running OLD (an image, or the
  * bundle it was installed from) fetches for NEW, as the agent decides: a chunk whose identity OLD
- * holds is copied from the active slot, every other one is fetched in its stored (compressed) form.
+ * holds is copied from the active slot, and so is a second occurrence of a chunk in NEW; every other
+ * one is fetched in its stored (compressed) form.
  */
 @Command(name = "estimate", mixinStandardHelpOptions = true,
         description = "Print the bytes a unit running OLD (image or bundle) would fetch to install NEW (format 2).")
@@ -48,9 +49,12 @@ final class Estimate implements Callable<Integer> {
             for (ManifestImage im : m.images()) {
                 if (!oldIsBundle && im.compressed()) old.addAll(identities(from, im));
                 ChunkLayout l = ChunkLayout.of(im);
+                Set<String> seen = new HashSet<>();
                 for (int c = 0; c < l.count(); c++) {
                     total++;
-                    if (im.compressed() && old.contains(l.identity(c))) {
+                    // a chunk the unit holds, or one it wrote earlier in this install (it occurs twice), is copied
+                    boolean twin = im.compressed() && m.images().size() == 1 && !seen.add(l.identity(c));
+                    if (im.compressed() && (old.contains(l.identity(c)) || twin)) {
                         reuse += l.length(c);
                     } else {
                         fetch += l.storedLength(c);

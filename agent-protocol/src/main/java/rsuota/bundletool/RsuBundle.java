@@ -99,6 +99,7 @@ public final class RsuBundle implements Callable<Integer> {
         @Option(names = "--chunk-min", defaultValue = "16KiB", description = "format 2: smallest chunk (default ${DEFAULT-VALUE})") String chunkMin;
         @Option(names = "--chunk-avg", defaultValue = "64KiB", description = "format 2: average chunk, a power of two (default ${DEFAULT-VALUE})") String chunkAvg;
         @Option(names = "--chunk-max", defaultValue = "256KiB", description = "format 2: largest chunk (default ${DEFAULT-VALUE})") String chunkMax;
+        @Option(names = "--prefix", defaultValue = "256KiB", description = "format 2: image bytes before each chunk used as its zstd dictionary, 0 for none (default ${DEFAULT-VALUE})") String prefix;
         @Option(names = "--level", defaultValue = "" + rsuota.bundle.ChunkCodec.DEFAULT_LEVEL, description = "format 2: zstd level 1..22 (default ${DEFAULT-VALUE})") int level;
         @Option(names = "--key", description = "signer private key, PKCS#8 PEM") Path key;
         @Option(names = "--cert", description = "signer certificate, PEM") Path cert;
@@ -148,7 +149,7 @@ public final class RsuBundle implements Callable<Integer> {
             try {
                 BundleWriter.Release rel = new BundleWriter.Release(release, securityVersion, compatible, comps, clock.instant());
                 Manifest m = format == 1 ? BundleWriter.write(rel, sources, chunk, signer, out)
-                        : BundleWriter.writeV2(rel, sources, chunking, level, signer, out);
+                        : BundleWriter.writeV2(rel, sources, chunking, level, (int) ByteSizes.parse(prefix), signer, out);
                 spec.commandLine().getOut().printf("wrote %s: release %s, %d image(s), %d bytes of payload, %s%n", out,
                         m.release(), m.images().size(), m.payloadSize(), unsigned ? "UNSIGNED" : "signed");
                 return ExitCodes.OK.code();

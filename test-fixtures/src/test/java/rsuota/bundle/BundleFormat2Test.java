@@ -98,7 +98,7 @@ public class BundleFormat2Test {
         st.set(0, new ManifestImage.Stored(first.length() + 1, first.storedLength(), first.storedSha256()));
         Manifest bad = new Manifest(m.release(), m.securityVersion(), m.compatible(), m.components(), m.createdAt(),
                 List.of(new ManifestImage(im.slotClass(), 0, im.size(), im.sha256(), im.chunkSize(), im.chunks(),
-                        new ManifestImage.Cdc(im.cdc().min(), im.cdc().avg(), "zstd", st))));
+                        new ManifestImage.Cdc(im.cdc().min(), im.cdc().avg(), "zstd", im.cdc().prefix(), st))));
         assertThatThrownBy(() -> ManifestCodec.decode(ManifestCodec.encode(bad))).isInstanceOfSatisfying(BundleException.class, e -> {
             assertThat(e.reason()).isEqualTo(Reason.MALFORMED_MANIFEST);
             assertThat(e.getMessage()).contains("lengths add up to");

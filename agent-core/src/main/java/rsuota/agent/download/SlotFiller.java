@@ -105,8 +105,11 @@ public final class SlotFiller {
     /** Chunks fetched with one Range request: adjacent in the payload. */
     private record Run(List<Todo> chunks, long offset, int length, int buffer) {}
 
-    /** A chunk copied from the active slot. */
-    private record Reuse(Todo chunk, ActiveSlotIndex.Entry from) {}
+    /**
+     * A chunk copied from where the unit already holds it: the active slot (a chunk of the running
+     * release), or the target slot itself (a chunk that occurs twice in the new image, written first).
+     */
+    private record Reuse(Todo chunk, ActiveSlotIndex.Entry from, boolean fromTarget) {}
 
     /**
      * Writes every chunk the journal does not name into the target slot: copied from the active
@@ -160,6 +163,8 @@ public final class SlotFiller {
                 index = ActiveSlotIndex.open(target.storage(), target.active(), target.journalDir(), images.get(0).chunking(), notes);
                 activeCh = target.storage().openForRead(target.active());
             }
+            int maxPrefix = layouts.stream().mapToInt(l -> l.compressed() ? l.image().cdc().prefix() : 0).max().orElse(0);
+            Prefix prefix = new Prefix(slot, maxPrefix);
             List<Object> plan = plan(layouts, journal, index, runCap);
             listener.progress(src.bytesFetched(), journal.verifiedChunks());
             readBack.advance(journal);
@@ -176,7 +181,7 @@ public final class SlotFiller {
                     byte[] buf = bufs[run.buffer()];
                     checkRun(src, h, run, buf);
                     for (Todo t : run.chunks()) {
-                        write(slot, journal, codec, t, buf, (int) (t.l().storedOffset(t.chunk()) - run.offset()), raw);
+                        write(slot, journal, codec, prefix, t, buf, (int) (t.l().storedOffset(t.chunk()) - run.offset()), raw);
                         tally[0]++;
                         flush.add(t);
                     }
@@ -184,21 +189,23 @@ public final class SlotFiller {
                     Reuse r = (Reuse) plan.get(k);
                     Todo t = r.chunk();
                     int len = t.l().length(t.chunk());
-                    if (readFully(activeCh, r.from().offset(), raw, len) && Sha256.of(raw, 0, len).equals(t.l().identity(t.chunk()))) {
+                    if (readFully(r.fromTarget() ? slot : activeCh, r.from().offset(), raw, len)
+                            && Sha256.of(raw, 0, len).equals(t.l().identity(t.chunk()))) {
                         writeChunk(slot, t.l().offset(t.chunk()), raw, len);
                         journal.append(t.image(), t.chunk());
                         hook.at("chunk-reused:" + t.image() + ":" + t.chunk());
                         tally[1]++;
                         reusedBytes[0] += len;
                     } else {
-                        notes.add(new FillReport.Note(AgentError.REUSED_CHUNK_CHANGED, t.where() + ": the active slot's bytes at " + r.from().offset()
-                                + " no longer hash to the index's identity; fetched instead, the index is rebuilt next time"));
-                        index.invalidate();
+                        notes.add(new FillReport.Note(AgentError.REUSED_CHUNK_CHANGED, t.where() + ": the " + (r.fromTarget() ? "target" : "active")
+                                + " slot's bytes at " + r.from().offset() + " no longer hash to the chunk's identity; fetched instead"
+                                + (r.fromTarget() ? "" : ", the index is rebuilt next time")));
+                        if (!r.fromTarget()) index.invalidate();
                         byte[] one = new byte[t.l().storedLength(t.chunk())];
                         Run single = new Run(List.of(t), t.l().storedOffset(t.chunk()), one.length, -1);
                         retrying.run(() -> fetchRun(src, h, single, one), t.where());
                         checkRun(src, h, single, one);
-                        write(slot, journal, codec, t, one, 0, raw);
+                        write(slot, journal, codec, prefix, t, one, 0, raw);
                         tally[0]++;
                     }
                     flush.add(t);
@@ -266,13 +273,14 @@ public final class SlotFiller {
     }
 
     /** Decompresses (format 2) and checks one fetched chunk, writes it and names it in the journal. */
-    private void write(FileChannel slot, DownloadJournal journal, ChunkCodec codec, Todo t, byte[] buf, int at, byte[] raw)
+    private void write(FileChannel slot, DownloadJournal journal, ChunkCodec codec, Prefix prefix, Todo t, byte[] buf, int at, byte[] raw)
             throws AgentException, IOException {
         ChunkLayout l = t.l();
         int c = t.chunk();
         if (l.compressed()) {
             try {
-                codec.decompress(buf, at, l.storedLength(c), raw, l.length(c), l.identity(c), t.where());
+                codec.decompress(buf, at, l.storedLength(c), raw, l.length(c), l.identity(c), t.where(),
+                        prefix.before(l.offset(c), l.image().cdc().prefix()));
             } catch (rsuota.bundle.BundleException e) {
                 throw new AgentException(AgentError.of(e.reason()), e.getMessage());
             }
@@ -283,9 +291,32 @@ public final class SlotFiller {
         journal.append(t.image(), c);
     }
 
+    /** Reads the image bytes just before a chunk back from the target slot: its dictionary (format 2 {@code prefix}). */
+    private static final class Prefix {
+        private final FileChannel slot;
+        private final byte[] full;
+
+        Prefix(FileChannel slot, int max) {
+            this.slot = slot;
+            this.full = new byte[max];
+        }
+
+        /** The {@code min(size, offset)} bytes before {@code offset}; every chunk before it is written (chunks go in order). */
+        byte[] before(long offset, int size) throws IOException {
+            int n = (int) Math.min(size, offset);
+            if (n == 0) return null;
+            byte[] b = n == full.length ? full : new byte[n];
+            if (!readFully(slot, offset - n, b, n)) throw new IOException("slot ended before offset " + offset);
+            return b;
+        }
+    }
+
     /** Chunks to write, in slot order: reused from the active slot where the index has them, else fetched in runs. */
     private static List<Object> plan(List<ChunkLayout> layouts, DownloadJournal journal, ActiveSlotIndex index, int runCap) {
         List<Object> plan = new ArrayList<>();
+        // chunks of the new image already on the target slot (done) or written before this one (fetched):
+        // a second occurrence is copied from there
+        java.util.Map<String, ActiveSlotIndex.Entry> onTarget = new java.util.HashMap<>();
         List<Todo> run = new ArrayList<>();
         long runStart = 0;
         long runEnd = 0;
@@ -293,16 +324,30 @@ public final class SlotFiller {
         for (int i = 0; i < layouts.size(); i++) {
             ChunkLayout l = layouts.get(i);
             for (int c = 0; c < l.count(); c++) {
-                if (journal.isDone(i, c)) continue;
+                boolean dedup = l.compressed() && layouts.size() == 1;
+                if (journal.isDone(i, c)) {
+                    if (dedup) onTarget.putIfAbsent(l.identity(c), new ActiveSlotIndex.Entry(l.offset(c), l.length(c)));
+                    continue;
+                }
                 Todo t = new Todo(i, c, l);
                 ActiveSlotIndex.Entry from = index == null ? null : index.find(l.identity(c));
+                ActiveSlotIndex.Entry twin = from == null && dedup ? onTarget.get(l.identity(c)) : null;
+                if (twin != null) {
+                    if (!run.isEmpty()) {
+                        plan.add(new Run(List.copyOf(run), runStart, (int) (runEnd - runStart), runs++ % 2));
+                        run.clear();
+                    }
+                    plan.add(new Reuse(t, twin, true));
+                    continue;
+                }
+                if (dedup) onTarget.putIfAbsent(l.identity(c), new ActiveSlotIndex.Entry(l.offset(c), l.length(c)));
                 boolean extend = from == null && !run.isEmpty() && l.storedOffset(c) == runEnd && runEnd + l.storedLength(c) - runStart <= runCap;
                 if (!run.isEmpty() && !extend) {
                     plan.add(new Run(List.copyOf(run), runStart, (int) (runEnd - runStart), runs++ % 2));
                     run.clear();
                 }
                 if (from != null && from.length() == l.length(c)) {
-                    plan.add(new Reuse(t, from));
+                    plan.add(new Reuse(t, from, false));
                     continue;
                 }
                 if (run.isEmpty()) runStart = l.storedOffset(c);

@@ -131,7 +131,7 @@ public class DeltaFillTest {
                 (at, buf, off, len) -> have.add(Sha256.of(buf, off, len)));
         long fetch = 0;
         var l = rsuota.bundle.ChunkLayout.of(im);
-        for (int c = 0; c < l.count(); c++) if (!have.contains(l.identity(c))) fetch += l.storedLength(c);
+        for (int c = 0; c < l.count(); c++) if (have.add(l.identity(c))) fetch += l.storedLength(c);
         return fetch;
     }
 
@@ -162,6 +162,22 @@ public class DeltaFillTest {
         assertThat(r.bytesFetched()).isEqualTo(m.payloadSize());
         assertThat(m.payloadSize()).as("compressed").isLessThan(newImage.length / 2);
         assertThat(r.chunksReused()).isZero();
+    }
+
+    @Test
+    void aChunkThatOccursTwiceInTheNewImageIsFetchedOnceAndCopiedOnTheSlot() throws Exception {
+        byte[] fresh = text(new Random(21), 400_000);
+        byte[] twice = new byte[oldImage.length + 2 * fresh.length];
+        System.arraycopy(oldImage, 0, twice, 0, oldImage.length);
+        System.arraycopy(fresh, 0, twice, oldImage.length, fresh.length);
+        System.arraycopy(fresh, 0, twice, oldImage.length + fresh.length, fresh.length);
+        putOnSlot(Slot.A, oldImage);
+        Path b = bundle("twice.rsub", twice);
+        FillReport r = install(b, new DownloadHook() { });
+        assertThat(slot(Slot.B, twice.length)).isEqualTo(twice);
+        assertThat(r.bytesFetched()).isEqualTo(estimate(b, slot(Slot.A, SLOT)));
+        long freshStored = BundleHeader.read(b).manifest().payloadSize() * fresh.length / twice.length;
+        assertThat(r.bytesFetched()).as("the repeated 400 KB once, not twice").isLessThan(freshStored * 3 / 2);
     }
 
     @Test
@@ -289,7 +305,7 @@ public class DeltaFillTest {
         byte[] claimed = new byte[1000];
         Path b = tampered("bomb.rsub", m -> new Manifest(m.release(), m.securityVersion(), m.compatible(), m.components(), m.createdAt(),
                 List.of(new ManifestImage("rootfs", 0, claimed.length, Sha256.of(claimed), CDC.max(), List.of(Sha256.of(claimed)),
-                        new ManifestImage.Cdc(CDC.min(), CDC.avg(), "zstd", List.of(new ManifestImage.Stored(claimed.length, zl, Sha256.of(stored))))))),
+                        new ManifestImage.Cdc(CDC.min(), CDC.avg(), "zstd", 0, List.of(new ManifestImage.Stored(claimed.length, zl, Sha256.of(stored))))))),
                 stored);
         byte[] before = new byte[1000];
         java.util.Arrays.fill(before, (byte) 0xEE);
