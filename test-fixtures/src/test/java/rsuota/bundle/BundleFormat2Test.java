@@ -87,6 +87,31 @@ public class BundleFormat2Test {
                 e -> assertThat(e.reason()).isEqualTo(Reason.CHUNK_HASH_MISMATCH));
     }
 
+    /** No single byte of a format 2 bundle can change and still verify: header, manifest, signature or stored chunks. */
+    @Test
+    void everyFlippedByteOfAFormat2BundleIsRefusedWithAReason() throws Exception {
+        Path img = tmp.resolve("flip.img");
+        Files.write(img, text(new Random(6), 300_000));
+        Path b = new BundleBuilder(tmp).signedBy(PKI, PKI.signer).imageFile("rootfs", img).format2(Chunking.DEFAULT).build("f.rsub");
+        byte[] good = Files.readAllBytes(b);
+        BundleVerifier v = new BundleVerifier(VerifyOptions.of(PKI.keyring()).withVariant("rsu-a1"));
+        Random r = new Random(8);
+        Set<Reason> seen = java.util.EnumSet.noneOf(Reason.class);
+        for (int i = 0; i < 120; i++) {
+            byte[] bad = good.clone();
+            int at = i % 2 == 0 ? r.nextInt((int) BundleHeader.read(b).payloadOffset()) : r.nextInt(bad.length);
+            bad[at] ^= (byte) (1 + r.nextInt(255));
+            Path p = Files.write(tmp.resolve("bad.rsub"), bad);
+            try {
+                v.verifyFile(p, null);
+                throw new AssertionError("byte " + at + " changed and the bundle still verified");
+            } catch (BundleException e) {
+                seen.add(e.reason());
+            }
+        }
+        assertThat(seen).contains(Reason.CHUNK_HASH_MISMATCH, Reason.SIGNATURE_INVALID);
+    }
+
     @Test
     void aManifestWhoseStoredLengthsDoNotCoverTheImageIsMalformed() throws Exception {
         Path img = tmp.resolve("rootfs.img");

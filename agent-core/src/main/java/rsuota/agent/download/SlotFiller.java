@@ -364,8 +364,32 @@ public final class SlotFiller {
         return -1;
     }
 
+    /**
+     * Fetches a run in one request; after a transient failure the retries fetch it chunk by chunk,
+     * keeping the chunks that arrived, so a link whose connections die sooner than a run lasts still
+     * makes progress, and a cut costs at most one chunk more.
+     */
     private java.util.concurrent.Callable<BundleSource.Fetched> fetchTask(BundleSource src, VerifiedHeader h, Run run, byte[][] bufs) {
-        return () -> retrying.run(() -> fetchRun(src, h, run, bufs[run.buffer()]), describe(run));
+        byte[] buf = bufs[run.buffer()];
+        int[] piecesDone = {-1}; // -1: whole run not tried yet
+        return () -> retrying.run(() -> {
+            if (piecesDone[0] < 0 || run.chunks().size() == 1) {
+                try {
+                    return fetchRun(src, h, run, buf);
+                } catch (FetchException e) {
+                    if (e.isTransient()) piecesDone[0] = 0;
+                    throw e;
+                }
+            }
+            while (piecesDone[0] < run.chunks().size()) {
+                Todo t = run.chunks().get(piecesDone[0]);
+                Run one = new Run(List.of(t), t.l().storedOffset(t.chunk()), t.l().storedLength(t.chunk()), -1);
+                BundleSource.Fetched f = fetchRun(src, h, one, new byte[one.length()]);
+                System.arraycopy(f.data(), 0, buf, (int) (one.offset() - run.offset()), one.length());
+                piecesDone[0]++;
+            }
+            return new BundleSource.Fetched(buf, run.length(), h.identity());
+        }, describe(run));
     }
 
     private static String describe(Run run) {

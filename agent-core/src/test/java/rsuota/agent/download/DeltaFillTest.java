@@ -181,6 +181,27 @@ public class DeltaFillTest {
     }
 
     @Test
+    void connectionCutsEvery100KBAreResumedWithinTheBoundOfCompressedBytes() throws Exception {
+        Path b = bundle("cuts.rsub", newImage);
+        Manifest m = BundleHeader.read(b).manifest();
+        try (rsuota.fixtures.net.FaultProxy proxy = rsuota.fixtures.net.FaultProxy.start(server.port())) {
+            proxy.cutEvery(100_000, rsuota.fixtures.net.Close.RST);
+            SlotFiller f = new SlotFiller(new BundleVerifier(VerifyOptions.of(PKI.keyring()).withVariant("rsu-a1")),
+                    new DownloadTarget(storage, Slot.B, state, Slot.A), new RetryPolicy(Duration.ofMillis(1), Duration.ofMillis(5), 50),
+                    d -> { }, new SplittableRandom(7), new DownloadHook() { });
+            try (BundleSource src = BundleSource.open(proxy.uri() + "/cuts.rsub", HttpBundleSource.Options.defaults())) {
+                VerifiedHeader h = f.fetchHeader(src, null);
+                FillReport r = f.fill(src, h, (x, y) -> { }, () -> false);
+                long cuts = proxy.counters().cuts();
+                assertThat(cuts).as("the link was cut").isGreaterThan(5);
+                // each cut costs at most the range in flight: one maximal chunk
+                assertThat(r.bytesFetched()).isLessThanOrEqualTo(m.payloadSize() + cuts * CDC.max());
+            }
+        }
+        assertThat(slot(Slot.B, newImage.length)).isEqualTo(newImage);
+    }
+
+    @Test
     void aManifestLongerThanTheFirstHeaderRequestIsFetchedInFull() throws Exception {
         Path img = www.resolve("small-chunks.img");
         Files.write(img, newImage);
