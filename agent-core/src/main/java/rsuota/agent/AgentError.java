@@ -98,7 +98,8 @@ public enum AgentError {
     CHUNK_INFLATE_LIMIT(false, AgentExit.FAILED),
     /**
      * The persisted index of the active slot names bytes outside the slot (or is unreadable); it is
-     * discarded and rebuilt from the slot, and the install goes on. Reported in the fill's notes.
+     * discarded and rebuilt from the slot, and the install goes on (if the slot cannot be read or the
+     * index not written, without reuse: every chunk is fetched). Reported in the fill's notes.
      */
     ACTIVE_INDEX_INVALID(false, AgentExit.FAILED),
     /**

@@ -160,8 +160,15 @@ public final class SlotFiller {
             }
             ActiveSlotIndex index = null;
             if (compressed && target.active() != null && target.active() != target.slot()) {
-                index = ActiveSlotIndex.open(target.storage(), target.active(), target.journalDir(), images.get(0).chunking(), notes);
-                activeCh = target.storage().openForRead(target.active());
+                try {
+                    index = ActiveSlotIndex.open(target.storage(), target.active(), target.journalDir(), images.get(0).chunking(), notes);
+                    activeCh = target.storage().openForRead(target.active());
+                } catch (IOException e) {
+                    // Reuse saves bytes; it is never worth failing the install for: fetch everything instead.
+                    index = null;
+                    notes.add(new FillReport.Note(AgentError.ACTIVE_INDEX_INVALID, "the active slot " + target.active()
+                            + " cannot be indexed (" + e.getMessage() + "); every chunk is fetched"));
+                }
             }
             int maxPrefix = layouts.stream().mapToInt(l -> l.compressed() ? l.image().cdc().prefix() : 0).max().orElse(0);
             Prefix prefix = new Prefix(slot, maxPrefix);

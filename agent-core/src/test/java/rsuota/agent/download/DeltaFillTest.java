@@ -269,6 +269,17 @@ public class DeltaFillTest {
     }
 
     @Test
+    void anActiveSlotThatCannotBeReadCostsTheReuseNotTheInstall() throws Exception {
+        Path b = bundle("noread.rsub", newImage);
+        Files.delete(tmp.resolve(FileSlotStorage.SIMULATED_A)); // the running slot's device is gone
+        FillReport r = install(b, new DownloadHook() { });
+        assertThat(r.noted(AgentError.ACTIVE_INDEX_INVALID)).as("%s", r.notes()).isTrue();
+        assertThat(r.notes().get(0).message()).contains("cannot be indexed");
+        assertThat(r.bytesFetched()).isEqualTo(BundleHeader.read(b).manifest().payloadSize());
+        assertThat(slot(Slot.B, newImage.length)).isEqualTo(newImage);
+    }
+
+    @Test
     void aReusedChunkWhoseActiveBytesChangedIsFetchedInsteadAndTheIndexDropped() throws Exception {
         putOnSlot(Slot.A, oldImage);
         Path b = bundle("chg.rsub", newImage);
