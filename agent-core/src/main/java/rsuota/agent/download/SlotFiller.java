@@ -285,11 +285,12 @@ public final class SlotFiller {
         ChunkLayout l = t.l();
         int c = t.chunk();
         if (l.compressed()) {
+            byte[] dict = prefix.before(l.offset(c), l.image().cdc().prefix());
             try {
-                codec.decompress(buf, at, l.storedLength(c), raw, l.length(c), l.identity(c), t.where(),
-                        prefix.before(l.offset(c), l.image().cdc().prefix()));
+                codec.decompress(buf, at, l.storedLength(c), raw, l.length(c), l.identity(c), t.where(), dict);
             } catch (rsuota.bundle.BundleException e) {
-                throw new AgentException(AgentError.of(e.reason()), e.getMessage());
+                throw new AgentException(AgentError.of(e.reason()), e.getMessage() + (dict == null ? "" : " (decoded against the "
+                        + dict.length + " bytes before it on slot " + target.slot() + "; a medium that changed them fails the same way)"));
             }
             writeChunk(slot, l.offset(c), raw, l.length(c));
         } else {
