@@ -18,6 +18,8 @@ ensure_built() {
     echo "$(basename "$0"): build of $module failed; run 'mvn -B -pl $module -am install' to see why" >&2
     exit 70
   fi
+  # Maven leaves a jar whose contents did not change untouched (reproducible builds), so it would look stale forever.
+  touch "$jar"
 }
 
 # classpath MODULE: the module jar and its runtime libraries.

@@ -12,8 +12,18 @@ import java.util.List;
  */
 record BuiltPackages(Path dir, String version) {
 
-    /** One package: its name, its .deb, its unit, and the paths its maintainer scripts own. */
-    record Deb(String name, Path file, String unit, List<String> stateDirs, List<String> conffiles) {}
+    /**
+     * One package: its name, its .deb, its service unit, the paths its maintainer scripts own, and
+     * its other units (started by the service's dependencies, never enabled).
+     */
+    record Deb(String name, Path file, String unit, List<String> stateDirs, List<String> conffiles, List<String> otherUnits) {
+        /** Every unit file the package ships, the service first. */
+        List<String> units() {
+            List<String> all = new java.util.ArrayList<>(List.of(unit));
+            all.addAll(otherUnits);
+            return all;
+        }
+    }
 
     static BuiltPackages fromBuild() {
         Path dir = Path.of(System.getProperty("deb.dir", "target"));
@@ -28,12 +38,12 @@ record BuiltPackages(Path dir, String version) {
     Deb agent() {
         return new Deb("rsu-agent", dir.resolve("rsu-agent_" + version + "_all.deb"), "rsu-agent.service",
                 List.of("/var/lib/rsu-agent", "/var/cache/rsu-agent", "/run/rsu-agent"),
-                List.of("/etc/rsu-agent/agent.conf", "/etc/rsu-agent/logging.properties"));
+                List.of("/etc/rsu-agent/agent.conf", "/etc/rsu-agent/logging.properties"), List.of("rsu-agent-fallback.service"));
     }
 
     Deb controller() {
         return new Deb("fleet-controller", dir.resolve("fleet-controller_" + version + "_all.deb"), "fleet-controller.service",
-                List.of("/var/lib/fleet-controller"), List.of("/etc/default/fleet-controller"));
+                List.of("/var/lib/fleet-controller"), List.of("/etc/default/fleet-controller"), List.of());
     }
 
     List<Deb> both() {

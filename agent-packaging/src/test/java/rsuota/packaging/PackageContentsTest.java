@@ -85,14 +85,19 @@ class PackageContentsTest {
         }
     }
 
+    /** The one executable outside /usr/bin: run by rsu-agent-fallback.service, not by people (so no manual page). */
+    static final String FALLBACK_SCRIPT = "/usr/lib/rsu-agent/rsu-agent-fallback";
+
     @Test
     void agentFilesModesAndOwners() throws IOException {
         Map<String, Entry> c = contents(BUILT.agent().file());
         assertFile(c, "/usr/bin/rsu-agent", "-rwxr-xr-x");
-        for (String f : List.of("/lib/systemd/system/rsu-agent.service", "/etc/rsu-agent/agent.conf", "/etc/rsu-agent/logging.properties",
+        assertFile(c, FALLBACK_SCRIPT, "-rwxr-xr-x");
+        for (String f : List.of("/lib/systemd/system/rsu-agent.service", "/lib/systemd/system/rsu-agent-fallback.service", "/etc/rsu-agent/agent.conf", "/etc/rsu-agent/logging.properties",
                 "/usr/lib/sysusers.d/rsu-agent.conf", "/usr/lib/tmpfiles.d/rsu-agent.conf",
                 "/usr/share/polkit-1/rules.d/50-rsu-agent.rules", "/usr/share/doc/rsu-agent/copyright",
-                "/usr/share/doc/rsu-agent/changelog.gz", "/usr/share/doc/rsu-agent/README.Debian", "/usr/share/man/man1/rsu-agent.1.gz")) {
+                "/usr/share/doc/rsu-agent/changelog.gz", "/usr/share/doc/rsu-agent/README.Debian", "/usr/share/man/man1/rsu-agent.1.gz",
+                "/usr/share/man/man1/rsu-agent-install.1.gz", "/usr/share/bash-completion/completions/rsu-agent")) {
             assertFile(c, f, "-rw-r--r--");
         }
         assertThat(jars(c, "/usr/share/rsu-agent/lib/")).as("agent-core's jar and its runtime libraries, no fat jar")
@@ -110,7 +115,8 @@ class PackageContentsTest {
                 "/usr/lib/sysusers.d/fleet-controller.conf", "/usr/lib/tmpfiles.d/fleet-controller.conf",
                 "/usr/share/doc/fleet-controller/copyright", "/usr/share/doc/fleet-controller/changelog.gz",
                 "/usr/share/doc/fleet-controller/README.Debian", "/usr/share/man/man1/fleet-controller.1.gz",
-                "/usr/share/man/man1/fleetctl.1.gz")) {
+                "/usr/share/man/man1/fleetctl.1.gz", "/usr/share/man/man1/fleetctl-token-create.1.gz",
+                "/usr/share/bash-completion/completions/fleetctl", "/usr/share/bash-completion/completions/fleet-controller")) {
             assertFile(c, f, "-rw-r--r--");
         }
         assertThat(jars(c, "/usr/share/fleet-controller/lib/"))
@@ -123,8 +129,11 @@ class PackageContentsTest {
         for (BuiltPackages.Deb d : BUILT.both()) {
             Path root = tmp.resolve(d.name());
             Command.run("dpkg-deb", "-x", d.file().toString(), root.toString()).ok();
-            assertThat(root.resolve("lib/systemd/system/" + d.unit())).hasSameBinaryContentAs(BuiltPackages.systemdDir().resolve(d.unit()));
+            for (String unit : d.units()) {
+                assertThat(root.resolve("lib/systemd/system/" + unit)).hasSameBinaryContentAs(BuiltPackages.systemdDir().resolve(unit));
+            }
         }
+        assertThat(tmp.resolve("rsu-agent" + FALLBACK_SCRIPT)).hasSameBinaryContentAs(BuiltPackages.systemdDir().resolve("rsu-agent-fallback"));
     }
 
     /** Owned by root, directories 0755, nothing in /var or /run (the postinst creates those with their owners). */
@@ -175,7 +184,7 @@ class PackageContentsTest {
         for (Entry e : c.values()) {
             if (!e.owner().equals("root/root")) problems.add(e.path() + " owned by " + e.owner());
             if (e.mode().startsWith("d") && !e.mode().equals("drwxr-xr-x")) problems.add(e.path() + " dir mode " + e.mode());
-            if (e.mode().startsWith("-") && !e.mode().equals("-rw-r--r--") && !e.path().startsWith("/usr/bin/")) {
+            if (e.mode().startsWith("-") && !e.mode().equals("-rw-r--r--") && !e.path().startsWith("/usr/bin/") && !e.path().equals(FALLBACK_SCRIPT)) {
                 problems.add(e.path() + " mode " + e.mode());
             }
             if (e.path().startsWith("/var") || e.path().startsWith("/run")) problems.add(e.path() + " shipped in the package");

@@ -42,11 +42,69 @@ class SystemdUnitsTest {
     @Test
     void verifyPassesWithoutAWord() {
         for (BuiltPackages.Deb d : BUILT.both()) {
-            Command.Result r = Command.run("systemd-analyze", "verify", "--root=" + root, "--man=false", d.unit());
-            assertThat(r.exit()).as(r.toString()).isZero();
-            // Unknown keys and bad values are only warnings with exit 0: any output is a failure here.
-            assertThat(r.err() + r.out()).as(r.toString()).isBlank();
+            for (String unit : d.units()) {
+                Command.Result r = Command.run("systemd-analyze", "verify", "--root=" + root, "--man=false", unit);
+                assertThat(r.exit()).as(r.toString()).isZero();
+                // Unknown keys and bad values are only warnings with exit 0: any output is a failure here.
+                assertThat(r.err() + r.out()).as(r.toString()).isBlank();
+            }
         }
+    }
+
+    /**
+     * The agent's failure path: OnFailure= names a unit of the same package (verify says nothing of
+     * an OnFailure= unit that does not exist, hence the explicit check), and that unit's ExecStart is
+     * the packaged script (verify fails when it is missing).
+     */
+    @Test
+    void theAgentFailsOverToTheFallbackUnitAndItsScript() throws IOException {
+        Path units = root.resolve("lib/systemd/system");
+        String agent = Files.readString(units.resolve("rsu-agent.service"));
+        assertThat(agent).containsPattern("(?m)^StartLimitIntervalSec=").containsPattern("(?m)^StartLimitBurst=");
+        Matcher onFailure = Pattern.compile("(?m)^OnFailure=(\\S+)$").matcher(agent);
+        assertThat(onFailure.find()).as("rsu-agent.service has OnFailure=").isTrue();
+        assertThat(BUILT.agent().otherUnits()).contains(onFailure.group(1));
+        assertThat(units.resolve(onFailure.group(1))).isRegularFile();
+        String fallback = Files.readString(units.resolve(onFailure.group(1)));
+        assertThat(fallback).contains("ExecStart=/usr/lib/rsu-agent/rsu-agent-fallback --config /etc/rsu-agent/agent.conf")
+                .doesNotContainPattern("(?m)^\\[Install\\]");
+        assertThat(root.resolve("usr/lib/rsu-agent/rsu-agent-fallback")).isExecutable();
+        Files.writeString(units.resolve("broken-fallback.service"), fallback.replace("/usr/lib/rsu-agent/rsu-agent-fallback",
+                "/usr/lib/rsu-agent/rsu-agent-fallbak"));
+        Command.Result missingScript = Command.run("systemd-analyze", "verify", "--root=" + root, "--man=false", "broken-fallback.service");
+        assertThat(missingScript.exit()).as(missingScript.toString()).isNotZero();
+    }
+
+    /**
+     * The start limit must catch the slowest failing start too: 5 starts that each hang until
+     * TimeoutStartSec= (plus RestartSec= between them) must fit into StartLimitIntervalSec=, else the
+     * window slides on, the agent restarts forever and OnFailure= never runs.
+     */
+    @Test
+    void fiveStartsThatHangUntilTheirTimeoutStillReachTheStartLimit() throws IOException {
+        String agent = Files.readString(root.resolve("lib/systemd/system/rsu-agent.service"));
+        long interval = seconds(setting(agent, "StartLimitIntervalSec"));
+        long burst = Long.parseLong(setting(agent, "StartLimitBurst"));
+        long cycle = seconds(setting(agent, "TimeoutStartSec")) + seconds(setting(agent, "RestartSec"));
+        assertThat(interval).as("StartLimitIntervalSec vs %d starts of %d s", burst, cycle).isGreaterThan(burst * cycle);
+    }
+
+    static String setting(String unit, String key) {
+        Matcher m = Pattern.compile("(?m)^" + key + "=(\\S+)$").matcher(unit);
+        assertThat(m.find()).as(key + "= in the unit").isTrue();
+        return m.group(1);
+    }
+
+    /** systemd time spans as the units write them: 90s, 30min, 2h. */
+    static long seconds(String span) {
+        Matcher m = Pattern.compile("(\\d+)(s|min|h)").matcher(span);
+        assertThat(m.matches()).as("time span " + span).isTrue();
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "s" -> n;
+            case "min" -> n * 60;
+            default -> n * 3600;
+        };
     }
 
     @Test
@@ -66,15 +124,15 @@ class SystemdUnitsTest {
     @Test
     void securityScoreIsTheOneRecordedInTheDocs() {
         String doc = BuiltPackages.read(BuiltPackages.projectRoot().resolve("docs/packaging.md"));
-        for (BuiltPackages.Deb d : BUILT.both()) {
-            Command.Result r = Command.run("systemd-analyze", "security", "--offline=true", "--root=" + root, d.unit());
+        for (String unit : BUILT.both().stream().flatMap(d -> d.units().stream()).toList()) {
+            Command.Result r = Command.run("systemd-analyze", "security", "--offline=true", "--root=" + root, unit);
             Matcher m = EXPOSURE.matcher(r.out() + r.err());
             assertThat(m.find()).as(r.toString()).isTrue();
             double score = Double.parseDouble(m.group(1));
-            assertThat(score).as(d.unit() + " exposure").isLessThanOrEqualTo(2.5);
+            assertThat(score).as(unit + " exposure").isLessThanOrEqualTo(2.5);
             // docs/packaging.md has a row "| rsu-agent.service | 1.7 | OK |": change the unit, update the row.
-            assertThat(doc).as("docs/packaging.md records " + d.unit() + " at " + m.group(1))
-                    .containsPattern("\\| `?" + Pattern.quote(d.unit()) + "`? \\| " + Pattern.quote(m.group(1)) + " \\| " + m.group(2) + " \\|");
+            assertThat(doc).as("docs/packaging.md records " + unit + " at " + m.group(1))
+                    .containsPattern("\\| `?" + Pattern.quote(unit) + "`? \\| " + Pattern.quote(m.group(1)) + " \\| " + m.group(2) + " \\|");
         }
     }
 }

@@ -30,7 +30,7 @@ import rsuota.bundle.Sha256;
 final class Estimate implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @Option(names = "--from", required = true, paramLabel = "OLD", description = "the running image, or the bundle it came from") Path from;
-    @Parameters(index = "0", paramLabel = "NEW.rsub") Path bundle;
+    @Parameters(index = "0", paramLabel = "NEW.rsub", description = "the bundle to install") Path bundle;
 
     @Override
     public Integer call() throws RsuBundle.Failure {

@@ -89,23 +89,23 @@ public final class RsuBundle implements Callable<Integer> {
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Build a bundle from images, signed or --unsigned.")
     static final class Create implements Callable<Integer> {
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-        @Option(names = "--release", required = true, description = "release version, e.g. 2.4.0") String release;
-        @Option(names = "--security-version", required = true, description = "anti-downgrade counter (>= 0)") long securityVersion;
-        @Option(names = "--compatible", required = true, description = "a variant id this release supports (repeatable)") List<String> compatible;
-        @Option(names = "--component", description = "NAME=VERSION, e.g. baseImage=2.4.0 (repeatable)") List<String> components = new ArrayList<>();
-        @Option(names = "--image", required = true, description = "SLOTCLASS=PATH, e.g. rootfs=rootfs.img (repeatable)") List<String> images;
-        @Option(names = "--format", defaultValue = "2", description = "bundle format: 2 = content-defined zstd chunks, 1 = fixed-size raw chunks (default ${DEFAULT-VALUE})") int format;
-        @Option(names = "--chunk-size", defaultValue = "4MiB", description = "format 1: chunk size, e.g. 4MiB, 512KiB (default ${DEFAULT-VALUE})") String chunkSize;
-        @Option(names = "--chunk-min", defaultValue = "16KiB", description = "format 2: smallest chunk (default ${DEFAULT-VALUE})") String chunkMin;
-        @Option(names = "--chunk-avg", defaultValue = "64KiB", description = "format 2: average chunk, a power of two (default ${DEFAULT-VALUE})") String chunkAvg;
-        @Option(names = "--chunk-max", defaultValue = "256KiB", description = "format 2: largest chunk (default ${DEFAULT-VALUE})") String chunkMax;
-        @Option(names = "--prefix", defaultValue = "256KiB", description = "format 2: image bytes before each chunk used as its zstd dictionary, 0 for none (default ${DEFAULT-VALUE})") String prefix;
-        @Option(names = "--level", defaultValue = "" + rsuota.bundle.ChunkCodec.DEFAULT_LEVEL, description = "format 2: zstd level 1..22 (default ${DEFAULT-VALUE})") int level;
-        @Option(names = "--key", description = "signer private key, PKCS#8 PEM") Path key;
-        @Option(names = "--cert", description = "signer certificate, PEM") Path cert;
-        @Option(names = "--chain", description = "intermediate certificate PEM to include (repeatable)") List<Path> chain = new ArrayList<>();
+        @Option(names = "--release", paramLabel = "VERSION", required = true, description = "release version, e.g. 2.4.0") String release;
+        @Option(names = "--security-version", paramLabel = "N", required = true, description = "anti-downgrade counter (>= 0)") long securityVersion;
+        @Option(names = "--compatible", paramLabel = "VARIANT", required = true, description = "a variant id this release supports (repeatable)") List<String> compatible;
+        @Option(names = "--component", paramLabel = "NAME=VERSION", description = "NAME=VERSION, e.g. baseImage=2.4.0 (repeatable)") List<String> components = new ArrayList<>();
+        @Option(names = "--image", paramLabel = "SLOTCLASS=PATH", required = true, description = "SLOTCLASS=PATH, e.g. rootfs=rootfs.img (repeatable)") List<String> images;
+        @Option(names = "--format", paramLabel = "1|2", defaultValue = "2", description = "bundle format: 2 = content-defined zstd chunks, 1 = fixed-size raw chunks (default ${DEFAULT-VALUE})") int format;
+        @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "4MiB", description = "format 1: chunk size, e.g. 4MiB, 512KiB (default ${DEFAULT-VALUE})") String chunkSize;
+        @Option(names = "--chunk-min", paramLabel = "SIZE", defaultValue = "16KiB", description = "format 2: smallest chunk (default ${DEFAULT-VALUE})") String chunkMin;
+        @Option(names = "--chunk-avg", paramLabel = "SIZE", defaultValue = "64KiB", description = "format 2: average chunk, a power of two (default ${DEFAULT-VALUE})") String chunkAvg;
+        @Option(names = "--chunk-max", paramLabel = "SIZE", defaultValue = "256KiB", description = "format 2: largest chunk (default ${DEFAULT-VALUE})") String chunkMax;
+        @Option(names = "--prefix", paramLabel = "SIZE", defaultValue = "256KiB", description = "format 2: image bytes before each chunk used as its zstd dictionary, 0 for none (default ${DEFAULT-VALUE})") String prefix;
+        @Option(names = "--level", paramLabel = "N", defaultValue = "" + rsuota.bundle.ChunkCodec.DEFAULT_LEVEL, description = "format 2: zstd level 1..22 (default ${DEFAULT-VALUE})") int level;
+        @Option(names = "--key", paramLabel = "PEM", description = "signer private key, PKCS#8 PEM") Path key;
+        @Option(names = "--cert", paramLabel = "PEM", description = "signer certificate, PEM") Path cert;
+        @Option(names = "--chain", paramLabel = "PEM", description = "intermediate certificate PEM to include (repeatable)") List<Path> chain = new ArrayList<>();
         @Option(names = "--unsigned", description = "write no signature (sign the manifest elsewhere, then attach-signature)") boolean unsigned;
-        @Option(names = "-o", required = true, description = "output bundle") Path out;
+        @Option(names = "-o", paramLabel = "FILE", required = true, description = "output bundle") Path out;
 
         @Override
         public Integer call() throws Failure {
@@ -174,7 +174,7 @@ public final class RsuBundle implements Callable<Integer> {
     static final class ManifestCmd implements Callable<Integer> {
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
         @Parameters(index = "0", paramLabel = "BUNDLE") Path bundle;
-        @Option(names = "-o", required = true, description = "output file") Path out;
+        @Option(names = "-o", paramLabel = "FILE", required = true, description = "output file") Path out;
 
         @Override
         public Integer call() throws Failure {
@@ -187,7 +187,7 @@ public final class RsuBundle implements Callable<Integer> {
     @Command(name = "signature", mixinStandardHelpOptions = true, description = "Export the CMS SignedData (DER).")
     static final class SignatureCmd implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "BUNDLE") Path bundle;
-        @Option(names = "-o", required = true, description = "output file") Path out;
+        @Option(names = "-o", paramLabel = "FILE", required = true, description = "output file") Path out;
 
         @Override
         public Integer call() throws Failure {
@@ -203,7 +203,7 @@ public final class RsuBundle implements Callable<Integer> {
     static final class AttachSignature implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "BUNDLE") Path bundle;
         @Parameters(index = "1", paramLabel = "SIG.der") Path sig;
-        @Option(names = "-o", required = true, description = "output bundle") Path out;
+        @Option(names = "-o", paramLabel = "FILE", required = true, description = "output bundle") Path out;
 
         @Override
         public Integer call() throws Failure {
@@ -280,9 +280,9 @@ public final class RsuBundle implements Callable<Integer> {
             description = "Verify signature, signer chain, policy, and every payload chunk. Prints OK and the release.")
     static final class Verify implements Callable<Integer> {
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-        @Option(names = "--keyring", required = true, description = "trust anchors (PEM, one or more root certificates)") Path keyring;
-        @Option(names = "--variant", description = "refuse unless the bundle supports this variant") String variant;
-        @Option(names = "--min-security-version", defaultValue = "0", description = "refuse bundles below this security version") long floor;
+        @Option(names = "--keyring", paramLabel = "PEM", required = true, description = "trust anchors (PEM, one or more root certificates)") Path keyring;
+        @Option(names = "--variant", paramLabel = "VARIANT", description = "refuse unless the bundle supports this variant") String variant;
+        @Option(names = "--min-security-version", paramLabel = "N", defaultValue = "0", description = "refuse bundles below this security version") long floor;
         @Option(names = "--untrusted-clock", description = "do not use this machine's clock (a device without RTC/NTP)") boolean untrustedClock;
         @Option(names = "--strict", description = "refuse signatures not in canonical form (unsigned CMS attributes, high-S ECDSA)") boolean strict;
         @Parameters(index = "0", paramLabel = "BUNDLE") Path bundle;

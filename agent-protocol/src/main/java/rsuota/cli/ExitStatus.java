@@ -7,8 +7,8 @@ import java.util.Map;
 import picocli.CommandLine;
 
 /**
- * One exit status of a command-line tool and what it means. The three tools ({@code rsu-agent},
- * {@code rsu-bundle}, {@code fleetctl}) share one convention so a script reads them alike:
+ * One exit status of a command-line tool and what it means. The four tools ({@code rsu-agent},
+ * {@code rsu-bundle}, {@code fleetctl}, {@code fleet-controller}) share one convention so a script reads them alike:
  * {@value #OK} success, {@value #INTERNAL} internal error (a bug, or nothing more specific fits),
  * {@value #USAGE} bad command line (picocli's own code), and 3 upwards for the failures each tool
  * tells apart. Numbers above 2 are per tool (they were released that way and scripts test them), so
@@ -35,11 +35,22 @@ public interface ExitStatus {
 
     record Listed(int code, String meaning) implements ExitStatus {}
 
-    /** Sets the {@code --help} footer of {@code cl}'s top command to list every status, in numeric order. */
+    /**
+     * Sets the {@code --help} footer of {@code cl} and of every subcommand below it to list every
+     * status, in numeric order: {@code fleetctl token create --help} shows the same table as
+     * {@code fleetctl --help}, and man pages generated from the model carry it on every page.
+     */
     static void document(CommandLine cl, List<? extends ExitStatus> statuses) {
         Map<String, String> list = new LinkedHashMap<>();
         statuses.stream().sorted(Comparator.comparingInt(ExitStatus::code))
                 .forEach(s -> list.put(String.format("%3d", s.code()), s.meaning()));
+        footer(cl, list, 0);
+    }
+
+    private static void footer(CommandLine cl, Map<String, String> list, int depth) {
+        // our trees are three levels deep; the bound only guards against a model that contains itself
+        if (depth > 8) throw new IllegalStateException("command tree deeper than 8 levels at " + cl.getCommandName());
         cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(list);
+        for (CommandLine sub : cl.getSubcommands().values()) footer(sub, list, depth + 1);
     }
 }

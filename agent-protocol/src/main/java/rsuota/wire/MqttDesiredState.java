@@ -1,5 +1,6 @@
 package rsuota.wire;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 
 /**
@@ -16,8 +17,18 @@ import java.time.Instant;
  * @param window         maintenance window narrowing the device's own, e.g. "Mon-Fri 01:00-04:00 Europe/Berlin", or null
  * @param rolloutId      the rollout this order belongs to (reported back in events), or null
  * @param issuedAt       when the controller wrote it
+ * @param bandwidthCap   the rollout's download cap in bytes per second ({@link Bandwidth}'s range), replacing the
+ *                       unit's own cap and schedule for this download; null (and then absent from the JSON, so
+ *                       agents that predate it still read every uncapped order): the unit's own
  */
 public record MqttDesiredState(String schema, long rev, String release, String bundleUrl, String manifestDigest,
-                               Action action, Instant activateAfter, String window, String rolloutId, Instant issuedAt) {
+                               Action action, Instant activateAfter, String window, String rolloutId, Instant issuedAt,
+                               @JsonInclude(JsonInclude.Include.NON_NULL) Long bandwidthCap) {
     public static final String SCHEMA = "rsu.desired/1";
+
+    /** An order without a bandwidth cap of its own. */
+    public MqttDesiredState(String schema, long rev, String release, String bundleUrl, String manifestDigest,
+                            Action action, Instant activateAfter, String window, String rolloutId, Instant issuedAt) {
+        this(schema, rev, release, bundleUrl, manifestDigest, action, activateAfter, window, rolloutId, issuedAt, null);
+    }
 }

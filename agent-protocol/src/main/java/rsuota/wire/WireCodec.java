@@ -123,6 +123,10 @@ public final class WireCodec {
                 require(d.bundleUrl() != null && !d.bundleUrl().isBlank(), "bundleUrl is missing");
                 require(d.manifestDigest() != null && d.manifestDigest().matches("[0-9a-f]{64}"), "manifestDigest must be 64 hex digits");
             }
+            if (d.bandwidthCap() != null) {
+                String p = Bandwidth.problem(d.bandwidthCap());
+                require(p == null, "bandwidthCap: " + p);
+            }
         } else if (v instanceof MqttCommand c) {
             require(c.id() != null && !c.id().isBlank() && c.id().length() <= 128, "id is missing or too long");
             require(c.type() != null && !c.type().isBlank(), "type is missing");

@@ -30,6 +30,38 @@ class WireCodecTest {
         assertThat(WireCodec.decode(WireCodec.encode(e), MqttEvent.class)).isEqualTo(e);
     }
 
+    @Test
+    void aRolloutsBandwidthCapTravelsAsBytesPerSecondAndAnOrderWithoutOneOmitsTheField() throws Exception {
+        MqttDesiredState capped = WireCodec.decode(desired(",\"bandwidthCap\":262144").getBytes(StandardCharsets.UTF_8), MqttDesiredState.class);
+        assertThat(capped.bandwidthCap()).isEqualTo(262_144L);
+        String json = new String(WireCodec.encode(capped), StandardCharsets.UTF_8);
+        assertThat(json).contains("\"bandwidthCap\":262144");
+        assertThat(WireCodec.decode(json.getBytes(StandardCharsets.UTF_8), MqttDesiredState.class)).isEqualTo(capped);
+        MqttDesiredState uncapped = WireCodec.decode(desired("").getBytes(StandardCharsets.UTF_8), MqttDesiredState.class);
+        assertThat(uncapped.bandwidthCap()).isNull();
+        // Agents that predate the field refuse unknown fields: an uncapped order must not carry it, not even as null.
+        assertThat(new String(WireCodec.encode(uncapped), StandardCharsets.UTF_8)).doesNotContain("bandwidthCap");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "16383", "1250000001"})
+    void aBandwidthCapOutsideItsRangeIsInvalidNamingTheField(String cap) {
+        WireException ex = catchThrowableOfType(WireException.class,
+                () -> WireCodec.decode(desired(",\"bandwidthCap\":" + cap).getBytes(StandardCharsets.UTF_8), MqttDesiredState.class));
+        assertThat(ex).isNotNull();
+        assertThat(ex.code()).isEqualTo(WireException.Code.INVALID);
+        assertThat(ex.getMessage()).contains("bandwidthCap").contains(cap + " bytes/s").contains("16384");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"2Mbit/s\"", "262144.5", "true"})
+    void aBandwidthCapThatIsNotAnIntegerIsMalformed(String cap) {
+        WireException ex = catchThrowableOfType(WireException.class,
+                () -> WireCodec.decode(desired(",\"bandwidthCap\":" + cap).getBytes(StandardCharsets.UTF_8), MqttDesiredState.class));
+        assertThat(ex).as(cap).isNotNull();
+        assertThat(ex.code()).isEqualTo(WireException.Code.MALFORMED);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
             ",\"rev\":4",                                  // duplicate key

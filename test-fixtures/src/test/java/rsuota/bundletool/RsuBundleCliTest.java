@@ -260,4 +260,21 @@ distinguished_name=dn
             assertThat(help).as("--help lists exit %d", x.code()).contains(" " + x.code() + " " + x.meaning() + " ");
         }
     }
+
+    /** --help at every level of the picocli model, with names (not {@code <arg0>}) for every parameter. */
+    @Test
+    void everyCommandAnswersHelpWithNamedLabels() {
+        picocli.CommandLine model = new picocli.CommandLine(new RsuBundle());
+        assertThat(rsuota.fixtures.cli.CommandLevels.paths(model)).hasSizeGreaterThan(6);
+        assertThat(rsuota.fixtures.cli.CommandLevels.helpProblems(model, args -> {
+            Run r = cli(args);
+            return new rsuota.fixtures.cli.CommandLevels.Run(r.code(), r.out(), r.err());
+        })).isEmpty();
+    }
+
+    @Test
+    void readmeListsTheExitStatusesRsuBundleReturns() throws IOException {
+        assertThat(rsuota.fixtures.cli.ReadmeExitTable.problems(rsuota.fixtures.cli.ReadmeExitTable.projectReadme(), "rsu-bundle",
+                List.of(ExitCodes.values()))).isEmpty();
+    }
 }

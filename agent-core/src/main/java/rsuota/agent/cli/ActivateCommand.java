@@ -12,7 +12,7 @@ import rsuota.agent.AgentException;
         description = "Activate the verified release: inside a maintenance window (the device's, or --window), or --now.")
 final class ActivateCommand extends DeviceCommand implements Callable<Integer> {
     @Option(names = "--now", description = "as soon as no inhibitor holds, ignoring the device's windows") boolean now;
-    @Option(names = "--window", description = "narrow to a window, e.g. \"Mon-Fri 01:00-04:00 Europe/Berlin\"") String window;
+    @Option(names = "--window", paramLabel = "WINDOW", description = "narrow to a window, e.g. \"Mon-Fri 01:00-04:00 Europe/Berlin\"") String window;
 
     @Override
     public Integer call() throws Failure, InterruptedException, IOException, AgentException {

@@ -13,7 +13,7 @@ import rsuota.agent.config.AgentConfig;
 @Command(name = "collect", mixinStandardHelpOptions = true,
         description = "Write a .tar.gz of agent logs, journal excerpts, state files and the config (secrets redacted).")
 final class DiagCollectCommand extends DeviceCommand implements Callable<Integer> {
-    @Option(names = "-o", required = true, description = "output file (.tar.gz)") Path out;
+    @Option(names = "-o", paramLabel = "FILE", required = true, description = "output file (.tar.gz)") Path out;
 
     @Override
     public Integer call() throws Failure {

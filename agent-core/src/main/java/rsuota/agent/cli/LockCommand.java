@@ -10,7 +10,7 @@ import rsuota.agent.config.AgentConfig;
 /** Holds activations while a technician works on the unit. */
 @Command(name = "lock", mixinStandardHelpOptions = true, description = "Hold activations on this unit (technician on site).")
 final class LockCommand extends DeviceCommand implements Callable<Integer> {
-    @Option(names = "--reason", required = true) String reason;
+    @Option(names = "--reason", paramLabel = "TEXT", required = true) String reason;
 
     @Override
     public Integer call() throws Failure {

@@ -12,7 +12,7 @@ import rsuota.agent.update.UpdateState;
 @Command(name = "rollback", mixinStandardHelpOptions = true,
         description = "Return to the previous release on the other slot (asks for confirmation on a terminal).")
 final class RollbackCommand extends DeviceCommand implements Callable<Integer> {
-    @Option(names = "--reason", required = true, description = "why (recorded and reported)") String reason;
+    @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "why (recorded and reported)") String reason;
     @Option(names = "--yes", description = "do not ask for confirmation") boolean yes;
 
     @Override

@@ -20,12 +20,16 @@ import rsuota.cli.ExitStatus;
  */
 @Command(name = "rsu-agent", mixinStandardHelpOptions = true, version = "rsu-agent 0.1.0",
         description = "RSU OTA device agent: install signed bundles to the inactive A/B slot, show status.",
+        footerHeading = "%nFiles and environment:%n",
+        footer = {"/etc/rsu-agent/agent.conf (configuration; RSU_AGENT_CONFIG names another default), /etc/rsu-agent/keyring.pem"
+                + " (trust anchors), /var/lib/rsu-agent (state), /usr/share/doc/rsu-agent/README.Debian (setup, technicians, board notes).",
+                "RSU_AGENT_JAVA_OPTS: extra JVM flags; RSU_AGENT_NO_CDS=1: no class-data-sharing archive."},
         subcommands = {SimInitCommand.class, InstallCommand.class, StatusCommand.class, SlotsCommand.class,
                 ActivateCommand.class, RollbackCommand.class, LockCommand.class, UnlockCommand.class, HealthCommand.class,
                 RunCommand.class, DiagCommand.class, ConfigCommand.class})
 public final class RsuAgent implements Callable<Integer> {
 
-    @Option(names = "--config", description = "agent configuration file (agent.conf)", scope = CommandLine.ScopeType.INHERIT)
+    @Option(names = "--config", paramLabel = "FILE", description = "agent configuration file (agent.conf)", scope = CommandLine.ScopeType.INHERIT)
     Path config;
 
     @CommandLine.Spec

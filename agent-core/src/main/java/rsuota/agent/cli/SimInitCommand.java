@@ -20,16 +20,16 @@ import rsuota.hal.storage.FileSlotStorage;
         description = "Create a simulated RSU in DIR: config, two slot files, simulated bootloader; prints DIR/agent.conf.")
 final class SimInitCommand extends DeviceCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR") Path dir;
-    @Option(names = "--variant", required = true, description = "device variant, e.g. rsu-a1") String variant;
-    @Option(names = "--slot-size", required = true, description = "size of each slot, e.g. 64MiB") String slotSize;
-    @Option(names = "--keyring", required = true, description = "trust anchors (PEM) the device verifies bundles with") Path keyring;
-    @Option(names = "--release", defaultValue = "1.0.0", description = "release the simulated box runs (default ${DEFAULT-VALUE})") String release;
-    @Option(names = "--device-id", description = "device id (default: the directory name)") String deviceId;
-    @Option(names = "--running-image", paramLabel = "FILE",
+    @Option(names = "--variant", paramLabel = "VARIANT", required = true, description = "device variant, e.g. rsu-a1") String variant;
+    @Option(names = "--slot-size", paramLabel = "SIZE", required = true, description = "size of each slot, e.g. 64MiB") String slotSize;
+    @Option(names = "--keyring", paramLabel = "PEM", required = true, description = "trust anchors (PEM) the device verifies bundles with") Path keyring;
+    @Option(names = "--release", paramLabel = "VERSION", defaultValue = "1.0.0", description = "release the simulated box runs (default ${DEFAULT-VALUE})") String release;
+    @Option(names = "--device-id", paramLabel = "DEVICE-ID", description = "device id (default: the directory name)") String deviceId;
+    @Option(names = "--running-image", paramLabel = "IMAGE",
             description = "the image the simulated box runs: written into its running slot A, so that installs reuse its chunks as on a real unit")
     Path runningImage;
-    @Option(names = "--region", defaultValue = "") String region;
-    @Option(names = "--corridor", defaultValue = "") String corridor;
+    @Option(names = "--region", paramLabel = "REGION", defaultValue = "") String region;
+    @Option(names = "--corridor", paramLabel = "CORRIDOR", defaultValue = "") String corridor;
 
     @Override
     public Integer call() throws Failure {

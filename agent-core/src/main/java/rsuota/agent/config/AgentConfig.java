@@ -15,8 +15,11 @@ import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.time.ZoneId;
 import rsuota.agent.activation.ActivationConfig;
+import rsuota.agent.download.BandwidthSchedule;
 import rsuota.agent.health.HealthConfig;
+import rsuota.wire.Bandwidth;
 
 /**
  * The agent's configuration file ({@code agent.conf}, Java properties) as one typed tree, parsed and
@@ -43,9 +46,13 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
     /** The A/B slots: {@code slot.a}, {@code slot.b}, {@code system.release}. */
     public record Slots(Path a, Path b, String systemRelease) {}
 
-    /** Bundle downloads: {@code download.*}; the TLS paths are null without a private CA. */
+    /**
+     * Bundle downloads: {@code download.*}; the TLS paths are null without a private CA.
+     *
+     * @param bandwidth {@code download.bandwidth} and {@code download.bandwidth.window.<n>}: the cap by time of day
+     */
     public record Download(Duration retryBase, Duration retryMax, int retryMaxFailures, Duration stallTimeout, Path tlsCa, Path tlsCert,
-                           Path tlsKey) {}
+                           Path tlsKey, BandwidthSchedule bandwidth) {}
 
     /** The controller link: {@code link.*}; {@code broker} null means no link. */
     public record Link(String broker, Duration heartbeat, Path tlsCa, Path tlsCert, Path tlsKey) {}
@@ -106,7 +113,8 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
         Slots slots = new Slots(rd.path("slot.a", null, true), rd.path("slot.b", null, true), rd.string("system.release", "unknown"));
         Download download = new Download(rd.duration("download.retry.base", "1s"), rd.duration("download.retry.max", "5m"),
                 rd.integer("download.retry.maxFailures", 10, 1, 1000), rd.duration("download.stallTimeout", "30s"),
-                rd.path("download.tls.ca", null, false), rd.path("download.tls.cert", null, false), rd.path("download.tls.key", null, false));
+                rd.path("download.tls.ca", null, false), rd.path("download.tls.cert", null, false), rd.path("download.tls.key", null, false),
+                rd.bandwidth());
         if (download.tlsCert() != null && download.tlsKey() == null) rd.error("download.tls.key", "", "is required with download.tls.cert");
         String broker = rd.string("link.broker", "");
         Link link = new Link(broker.isBlank() ? null : broker, rd.duration("link.heartbeat", "60s"), rd.path("link.tls.ca", null, false),
@@ -252,6 +260,40 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
             if (v.equalsIgnoreCase("false")) return false;
             error(k, v, "must be true or false");
             return def;
+        }
+
+        /** {@code download.bandwidth} (the cap outside every window) and its numbered time-of-day rules, in number order. */
+        BandwidthSchedule bandwidth() {
+            Bandwidth otherwise = Bandwidth.unlimited();
+            String v = string("download.bandwidth", "unlimited");
+            try {
+                otherwise = Bandwidth.parse(v);
+            } catch (IllegalArgumentException e) {
+                error("download.bandwidth", v, e.getMessage());
+            }
+            // Windows that name no zone use activation.zone, as maintenance windows do (a bad zone is reported there).
+            ZoneId zone = ZoneId.of("UTC");
+            try {
+                String z = string("activation.zone", "");
+                if (!z.isEmpty()) zone = ZoneId.of(z);
+            } catch (java.time.DateTimeException e) {
+                // reported by the activation section
+            }
+            java.util.TreeMap<Integer, String> rules = new java.util.TreeMap<>();
+            String prefix = "download.bandwidth.window.";
+            for (String k : p.stringPropertyNames()) {
+                if (k.startsWith(prefix) && k.substring(prefix.length()).matches("[0-9]{1,6}")) rules.put(Integer.parseInt(k.substring(prefix.length())), k);
+            }
+            List<BandwidthSchedule.Rule> parsed = new ArrayList<>();
+            for (String k : rules.values()) {
+                String rule = string(k, "");
+                try {
+                    parsed.add(BandwidthSchedule.parseRule(rule, zone));
+                } catch (IllegalArgumentException e) {
+                    error(k, rule, e.getMessage() + " (form: [DAYS] HH:MM-HH:MM [ZONE] CAP, e.g. 'daily 22:00-05:00 unlimited')");
+                }
+            }
+            return new BandwidthSchedule(otherwise, parsed);
         }
 
         Duration duration(String k, String def) {

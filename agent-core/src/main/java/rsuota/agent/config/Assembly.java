@@ -119,7 +119,7 @@ public final class Assembly {
             throw new AgentConfig.ConfigException(c.file() + ": keyring " + c.keyring() + ": " + e.getMessage());
         }
         HttpBundleSource.Options http = new HttpBundleSource.Options(HttpBundleSource.Options.defaults().connectTimeout(),
-                HttpBundleSource.Options.defaults().headerTimeout(), c.download().stallTimeout(), downloadTls(c));
+                HttpBundleSource.Options.defaults().headerTimeout(), c.download().stallTimeout(), downloadTls(c), c.download().bandwidth(), clock);
         ActivationConfig act = c.activation();
         HealthConfig health = c.health();
         if (controllerReachable != null) c.controllerLink().bind(controllerReachable);

@@ -101,7 +101,12 @@ public final class AgentDaemon implements AutoCloseable {
         AgentConfig.Link lk = config.link();
         if (lk.broker() != null) {
             LinkConfig lc = LinkConfig.device(lk.broker(), config.device().id());
-            if (lk.tlsCa() != null) lc = lc.withTls(new TlsFiles(lk.tlsCa(), lk.tlsCert(), lk.tlsKey()));
+            if (lk.tlsCa() != null) {
+                TlsFiles tls = new TlsFiles(lk.tlsCa(), lk.tlsCert(), lk.tlsKey());
+                String problem = tls.identityProblem(config.device().id());
+                if (problem != null) throw new AgentConfig.ConfigException(problem);
+                lc = lc.withTls(tls);
+            }
             this.link = new PahoMqttLink(lc, clock);
         } else {
             this.link = null;
@@ -256,7 +261,7 @@ public final class AgentDaemon implements AutoCloseable {
                     // Paused, resumed or re-sent: the same bundle under a newer rev. Adopt it; never start the download again.
                     try {
                         log.info("desired rev {}: {}", d.rev(), engine.adopt(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(),
-                                d.rev(), !activate, d.rolloutId(), d.window(), d.activateAfter())));
+                                d.rev(), !activate, d.rolloutId(), d.window(), d.activateAfter(), d.bandwidthCap())));
                     } catch (IOException | AgentException e) {
                         log.error("desired rev {} not adopted: {}", d.rev(), e.toString());
                     }
@@ -265,7 +270,7 @@ public final class AgentDaemon implements AutoCloseable {
                 if (runningRelease(s, d.manifestDigest())) return;
                 try {
                     engine.order(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(), d.rev(), !activate, d.rolloutId(),
-                            d.window(), d.activateAfter()));
+                            d.window(), d.activateAfter(), d.bandwidthCap()));
                 } catch (IOException | AgentException e) {
                     log.warn("order of rev {} refused: {}", d.rev(), e.getMessage());
                 }
@@ -279,7 +284,8 @@ public final class AgentDaemon implements AutoCloseable {
                 } catch (AgentException e) {
                     if (e.code() == AgentError.NO_PREVIOUS_SLOT && d.bundleUrl() != null) {
                         try {
-                            engine.order(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(), d.rev(), false, d.rolloutId()));
+                            engine.order(new EngineState.Order(d.bundleUrl(), d.release(), d.manifestDigest(), d.rev(), false, d.rolloutId(),
+                                    null, null, d.bandwidthCap()));
                         } catch (IOException | AgentException e2) {
                             log.warn("reinstall for rollback rev {} refused: {}", d.rev(), e2.getMessage());
                         }

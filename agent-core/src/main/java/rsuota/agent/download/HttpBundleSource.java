@@ -41,13 +41,26 @@ public final class HttpBundleSource implements BundleSource {
      *                       {@link #MIN_BYTES_PER_SECOND} over this long is abandoned (like curl's
      *                       --speed-limit/--speed-time; a slow drip must not hold a download forever)
      * @param sslContext     TLS trust (null = JDK default trust store)
+     * @param bandwidth      the cap on body bytes read, by time of day ({@link Throttle}); unlimited: no throttle
+     * @param clock          the throttle's time (the schedule's hours and the token bucket)
      */
-    public record Options(Duration connectTimeout, Duration headerTimeout, Duration stallTimeout, javax.net.ssl.SSLContext sslContext) {
+    public record Options(Duration connectTimeout, Duration headerTimeout, Duration stallTimeout, javax.net.ssl.SSLContext sslContext,
+                          BandwidthSchedule bandwidth, java.time.Clock clock) {
         /** 1 KiB/s: slower than the worst cellular link that still makes progress worth keeping. */
         public static final long MIN_BYTES_PER_SECOND = 1024;
 
+        /** Without a bandwidth cap. */
+        public Options(Duration connectTimeout, Duration headerTimeout, Duration stallTimeout, javax.net.ssl.SSLContext sslContext) {
+            this(connectTimeout, headerTimeout, stallTimeout, sslContext, BandwidthSchedule.unlimited(), java.time.Clock.systemUTC());
+        }
+
         public static Options defaults() {
             return new Options(Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(30), null);
+        }
+
+        /** The same, capped by {@code schedule} (a rollout's own cap replaces the unit's). */
+        public Options withBandwidth(BandwidthSchedule schedule) {
+            return new Options(connectTimeout, headerTimeout, stallTimeout, sslContext, schedule, clock);
         }
     }
 
@@ -66,10 +79,15 @@ public final class HttpBundleSource implements BundleSource {
     private final Options options;
     private final HttpClient client;
     private final AtomicLong fetched = new AtomicLong();
+    /** Null when uncapped; one bucket for the whole source, so a debt carries over from one range request to the next. */
+    private final Throttle throttle;
 
     public HttpBundleSource(URI uri, Options options) {
         this.uri = uri;
         this.options = options;
+        boolean capped = options.bandwidth() != null
+                && (!options.bandwidth().otherwise().isUnlimited() || !options.bandwidth().rules().isEmpty());
+        this.throttle = capped ? new Throttle(options.bandwidth(), options.clock()) : null;
         HttpClient.Builder b = HttpClient.newBuilder()
                 .connectTimeout(options.connectTimeout())
                 // NORMAL follows up to 5 redirects (jdk.httpclient.redirects.retrylimit); a loop ends as a 3xx below.
@@ -95,11 +113,62 @@ public final class HttpBundleSource implements BundleSource {
 
     @Override
     public Fetched fetch(long offset, int length, Identity expected, byte[] into) throws FetchException, InterruptedException {
+        if (throttle != null) return fetchCapped(offset, length, expected, into);
+        return fetchRange(offset, length, expected, into, 0);
+    }
+
+    /**
+     * Bandwidth cap hook ({@link Throttle}). The range is fetched as consecutive pieces of at most
+     * {@link #piece} bytes, each paid for in the token bucket before it is asked for: what the
+     * server may send is bounded by what was asked, so the cap holds on the link itself, whatever
+     * the kernel's receive buffer or an HTTP/2 window would let through. A failed piece fails the
+     * fetch like an uncapped one (the caller retries the range; bytes already paid stay paid).
+     */
+    private Fetched fetchCapped(long offset, int length, Identity expected, byte[] into) throws FetchException, InterruptedException {
+        byte[] buf = into != null && into.length >= length ? into : new byte[length];
+        int done = 0;
+        Identity id = expected;
+        // Bounded: every piece moves at least one byte forward or ends the loop.
+        while (done < length) {
+            int n = (int) Math.min(piece(), length - done);
+            long wait = throttle.take(n);
+            // A wait is cut at the next schedule change; ask again until the piece is paid. Bounded by MAX_WAITS.
+            for (int i = 0; wait > 0 && i < MAX_WAITS; i++) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+                wait = throttle.take(0);
+            }
+            // The schedule opened an unlimited stretch while this piece waited: take the rest at once.
+            if (throttle.cap().isUnlimited()) n = (int) Math.min(MAX_PIECE, length - done);
+            Fetched f = fetchRange(offset + done, n, id, buf, done);
+            id = f.identity();
+            done += f.length();
+            if (f.length() < n) break; // the bundle ends here
+        }
+        return new Fetched(buf, done, id);
+    }
+
+    /** Bytes asked for at once under a cap: {@link #PIECE_TIME} of it, at least 64 KiB (so headers stay under 1 % of the bytes). */
+    private long piece() {
+        long cap = throttle.cap().bytesPerSecond();
+        return cap == 0 ? MAX_PIECE : Math.min(MAX_PIECE, Math.max(MIN_PIECE, cap * PIECE_TIME.toMillis() / 1000));
+    }
+
+    /** A piece lasts this long at the cap: short enough that the link sees the cap at this grain. */
+    static final Duration PIECE_TIME = Duration.ofMillis(100);
+
+    /** Smallest piece under a cap: one network read, and ~400 header bytes are under 1 % of it. */
+    static final int MIN_PIECE = 64 * 1024;
+    /** Largest piece (and the piece while the schedule is unlimited): 4 MiB, a chunk. */
+    static final int MAX_PIECE = 4 * 1024 * 1024;
+    /** Waits for one piece: a schedule that changes every minute for a day, well past any real wait. */
+    private static final int MAX_WAITS = 1440;
+
+    private Fetched fetchRange(long offset, int length, Identity expected, byte[] into, int at) throws FetchException, InterruptedException {
         HttpRequest req = HttpRequest.newBuilder(uri)
                 .header("Range", "bytes=" + offset + "-" + (offset + length - 1))
                 .timeout(options.headerTimeout())
                 .GET().build();
-        RangeSubscriber sub = new RangeSubscriber(into != null && into.length >= length ? into : new byte[length], length, fetched);
+        RangeSubscriber sub = new RangeSubscriber(into != null && into.length >= at + length ? into : new byte[length], at, length, fetched);
         HeaderCheck check = new HeaderCheck(offset, length, expected);
         CompletableFuture<HttpResponse<Void>> f = client.sendAsync(req, info -> {
             check.inspect(info);
@@ -299,6 +368,7 @@ public final class HttpBundleSource implements BundleSource {
     private static final class RangeSubscriber implements HttpResponse.BodySubscriber<Void> {
         final byte[] buf;
         final int capacity;
+        final int at;
         final AtomicLong fetched;
         final CompletableFuture<Void> done = new CompletableFuture<>();
         volatile int received;
@@ -308,8 +378,9 @@ public final class HttpBundleSource implements BundleSource {
         volatile FetchException error;
         private volatile Flow.Subscription subscription;
 
-        RangeSubscriber(byte[] buf, int capacity, AtomicLong fetched) {
+        RangeSubscriber(byte[] buf, int at, int capacity, AtomicLong fetched) {
             this.buf = buf;
+            this.at = at;
             this.capacity = capacity;
             this.fetched = fetched;
         }
@@ -339,7 +410,7 @@ public final class HttpBundleSource implements BundleSource {
                     done.complete(null);
                     return;
                 }
-                bb.get(buf, received, n);
+                bb.get(buf, at + received, n);
                 received += n;
             }
             lastProgress = System.nanoTime();

@@ -1,54 +1,47 @@
 package rsuota.agent.link;
 
-import java.io.IOException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
-import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import rsuota.agent.AgentError;
 import rsuota.agent.AgentException;
-import rsuota.bundle.Pem;
+import rsuota.wire.TlsMaterial;
 
 /**
  * The device's TLS material as PEM files: the private CA that signed the broker's certificate,
- * the device certificate (optionally followed by its chain) and its PKCS#8 key. Only the JDK's
- * providers are used (no BouncyCastle provider: ~20 MB RSS, FIELD-NOTES).
+ * the device certificate (optionally followed by its chain; its CN is the device id, which the
+ * broker checks against the client id) and its PKCS#8 key. Built by {@link TlsMaterial}.
  */
 public record TlsFiles(Path caCert, Path clientCert, Path clientKey) {
+
+    /**
+     * Checks that the device certificate names {@code deviceId} as its CN: the broker takes the CN
+     * as the unit's identity and refuses a client id that differs (docs/security.md), so a mismatch
+     * would only show as endless refused connects. Returns null when it fits, else what is wrong.
+     */
+    public String identityProblem(String deviceId) {
+        try {
+            var cert = rsuota.bundle.Pem.certificate(clientCert);
+            var ldap = new javax.naming.ldap.LdapName(cert.getSubjectX500Principal().getName());
+            for (var rdn : ldap.getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    String cn = rdn.getValue().toString();
+                    return cn.equals(deviceId) ? null : "link.tls.cert " + clientCert + " is issued to '" + cn + "', but device.id is '" + deviceId
+                            + "': the broker only accepts a unit whose client id is its certificate's CN (issue one with"
+                            + " 'fleet-controller device-ca issue " + deviceId + "')";
+                }
+            }
+            return "link.tls.cert " + clientCert + " has no CN; the broker identifies a unit by its certificate's CN";
+        } catch (rsuota.bundle.Pem.PemException | java.io.IOException | javax.naming.InvalidNameException e) {
+            return "link.tls.cert " + clientCert + " cannot be read: " + e.getMessage();
+        }
+    }
 
     /** Builds a TLS context that trusts only {@code caCert} and presents the client certificate. */
     public SSLContext sslContext() throws AgentException {
         try {
-            List<X509Certificate> cas = Pem.certificates(caCert);
-            List<X509Certificate> chain = Pem.certificates(clientCert);
-            PrivateKey key = Pem.privateKey(clientKey);
-            // In-memory stores only: nothing key-related is written anywhere.
-            char[] pass = new char[0];
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            ks.setKeyEntry("device", key, pass, chain.toArray(new X509Certificate[0]));
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(ks, pass);
-            KeyStore ts = KeyStore.getInstance("PKCS12");
-            ts.load(null, null);
-            for (int i = 0; i < cas.size(); i++) ts.setCertificateEntry("ca" + i, cas.get(i));
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(ts);
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-            return ctx;
-        } catch (Pem.PemException e) {
-            throw new AgentException(AgentError.BAD_CONFIG, "TLS files: " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new AgentException(AgentError.BAD_CONFIG, "TLS files cannot be read: " + e, e);
-        } catch (GeneralSecurityException e) {
-            throw new AgentException(AgentError.BAD_CONFIG,
-                    "TLS key " + clientKey + " does not fit certificate " + clientCert + " or CA " + caCert + ": " + e.getMessage(), e);
+            return new TlsMaterial(caCert, clientCert, clientKey).sslContext();
+        } catch (TlsMaterial.TlsFileException e) {
+            throw new AgentException(AgentError.BAD_CONFIG, e.getMessage(), e);
         }
     }
 }

@@ -13,11 +13,14 @@ import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rsuota.agent.download.BandwidthSchedule;
 import rsuota.agent.download.BundleSource;
+import rsuota.agent.download.HttpBundleSource;
 import rsuota.agent.download.DownloadTarget;
 import rsuota.agent.download.SlotFiller;
 import rsuota.agent.download.VerifiedHeader;
 import rsuota.bundle.BundleVerifier;
+import rsuota.wire.Bandwidth;
 import rsuota.bundle.VerifyOptions;
 import rsuota.hal.boot.BootControlException;
 import rsuota.hal.boot.Slot;
@@ -76,7 +79,7 @@ final class DownloadSteps {
         EngineState.Order o = engine.state().order();
         Slot target = slots.inactive();
         SlotFiller filler = filler(target);
-        try (BundleSource src = BundleSource.open(o.source(), parts.http())) {
+        try (BundleSource src = BundleSource.open(o.source(), http(o))) {
             VerifiedHeader h = filler.fetchHeader(src, o.manifestDigest());
             if (engine.replacementWaiting()) throw new SlotFiller.Cancelled();
             var m = h.manifest().manifest();
@@ -112,7 +115,7 @@ final class DownloadSteps {
         // bytes fetched accumulate over restarts of the same download (progress.json) and include the header
         Progress before = progress;
         long base = before != null && t.release().equals(before.release()) && before.bytesFetched() > 0 ? before.bytesFetched() : t.headerBytes();
-        try (BundleSource src = BundleSource.open(engine.state().order().source(), parts.http())) {
+        try (BundleSource src = BundleSource.open(engine.state().order().source(), http(engine.state().order()))) {
             var report = filler.fill(src, h, (fetched, verified) -> onProgress(new Progress(t.release(), base + fetched, verified,
                     t.chunksTotal(), t.payloadBytes())), engine::replacementWaiting);
             log.info("slot {} filled: {} chunks ({} bytes) fetched, {} chunks ({} bytes) copied from the active slot", target,
@@ -123,6 +126,12 @@ final class DownloadSteps {
                 new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.VERIFIED.wire())), Map.of("slot", target.name()));
         // progress.json stays: it tells status how many bytes this install fetched.
         SlotFiller.deleteJournal(dir);
+    }
+
+    /** The HTTP options for this order: a rollout's bandwidth cap replaces the unit's cap and schedule. */
+    private HttpBundleSource.Options http(EngineState.Order o) {
+        if (o.bandwidthCap() == null) return parts.http();
+        return parts.http().withBandwidth(BandwidthSchedule.constant(new Bandwidth(o.bandwidthCap())));
     }
 
     /** The download into {@code target}, verifying against the keyring, variant and the current security floor. */

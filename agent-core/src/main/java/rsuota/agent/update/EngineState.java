@@ -33,11 +33,17 @@ public record EngineState(UpdateState state, Order order, Target target, Map<Str
      * @param rev            desired-state rev (0 for local orders)
      * @param downloadOnly   stop at VERIFIED
      * @param rolloutId      rollout this order belongs to, or null
+     * @param bandwidthCap   the rollout's download cap in bytes/s, replacing the unit's cap and schedule; null: the unit's
      */
     public record Order(String source, String release, String manifestDigest, long rev, boolean downloadOnly, String rolloutId,
-                        String window, Instant activateAfter) {
+                        String window, Instant activateAfter, Long bandwidthCap) {
         public Order(String source, String release, String manifestDigest, long rev, boolean downloadOnly, String rolloutId) {
-            this(source, release, manifestDigest, rev, downloadOnly, rolloutId, null, null);
+            this(source, release, manifestDigest, rev, downloadOnly, rolloutId, null, null, null);
+        }
+
+        public Order(String source, String release, String manifestDigest, long rev, boolean downloadOnly, String rolloutId,
+                     String window, Instant activateAfter) {
+            this(source, release, manifestDigest, rev, downloadOnly, rolloutId, window, activateAfter, null);
         }
     }
 

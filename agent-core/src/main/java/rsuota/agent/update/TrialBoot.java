@@ -83,7 +83,8 @@ final class TrialBoot {
             // rollback as done (the controller waits for it) and keep the verified slot unbootable.
             engine.transition(UpdateEvent.ROLLBACK, st -> st.withActivation(null).withOrder(st.order() == null ? null
                     : new EngineState.Order(st.order().source(), st.order().release(), st.order().manifestDigest(), st.order().rev(),
-                    true, st.order().rolloutId())), Map.of("reason", reason), "never_activated");
+                    true, st.order().rolloutId(), st.order().window(), st.order().activateAfter(), st.order().bandwidthCap())),
+                    Map.of("reason", reason), "never_activated");
             return;
         }
         if (s == UpdateState.ROLLING_BACK) return; // already on its way

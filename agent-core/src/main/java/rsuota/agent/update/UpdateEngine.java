@@ -248,14 +248,15 @@ public final class UpdateEngine {
             }
             default -> {
                 amend(state.withOrder(new EngineState.Order(have.source(), have.release(), have.manifestDigest(), o.rev(), have.downloadOnly(),
-                        have.rolloutId(), have.window(), have.activateAfter())));
+                        have.rolloutId(), have.window(), have.activateAfter(), o.bandwidthCap())));
                 return "rev " + o.rev() + " taken while " + s.reported() + " (too late to change the activation)";
             }
         }
     }
 
     private static EngineState.Order downloadOnly(EngineState.Order o) {
-        return new EngineState.Order(o.source(), o.release(), o.manifestDigest(), o.rev(), true, o.rolloutId(), o.window(), o.activateAfter());
+        return new EngineState.Order(o.source(), o.release(), o.manifestDigest(), o.rev(), true, o.rolloutId(), o.window(), o.activateAfter(),
+                o.bandwidthCap());
     }
 
     /**

@@ -97,6 +97,36 @@ class AgentConfigTest {
     }
 
     @Test
+    void theBandwidthCapAndItsTimeOfDayRulesAreOneSchedule() throws Exception {
+        AgentConfig c = AgentConfig.load(write(GOOD + """
+                activation.zone=Europe/Berlin
+                download.bandwidth=2Mbit/s
+                download.bandwidth.window.1=22:00-05:00 unlimited
+                download.bandwidth.window.2=Mon-Fri 07:00-09:00 UTC 64KiB/s
+                """));
+        var s = c.download().bandwidth();
+        assertThat(s.otherwise().bytesPerSecond()).isEqualTo(250_000);
+        assertThat(s.rules()).hasSize(2);
+        assertThat(s.rules().get(0).window().zone()).isEqualTo(java.time.ZoneId.of("Europe/Berlin"));
+        assertThat(s.at(java.time.Instant.parse("2026-06-01T22:30:00Z")).cap().isUnlimited()).isTrue(); // 00:30 in Berlin
+        assertThat(s.at(java.time.Instant.parse("2026-06-01T08:00:00Z")).cap().bytesPerSecond()).isEqualTo(65_536);
+        assertThat(AgentConfig.load(write(GOOD)).download().bandwidth().otherwise().isUnlimited()).isTrue();
+    }
+
+    @Test
+    void badBandwidthValuesAreRefusedNamingTheKey() throws Exception {
+        Path f = write(GOOD + """
+                download.bandwidth=2 Mb/s
+                download.bandwidth.window.1=22:00-05:00
+                download.bandwidth.window.2=22:00-05:00 1kbit/s
+                """);
+        assertThatThrownBy(() -> AgentConfig.load(f)).isInstanceOf(AgentConfig.ConfigException.class)
+                .hasMessageContaining("download.bandwidth=2 Mb/s: '2 Mb/s': unknown unit 'Mb'")
+                .hasMessageContaining("download.bandwidth.window.1=22:00-05:00: ")
+                .hasMessageContaining("download.bandwidth.window.2=22:00-05:00 1kbit/s: cap '1kbit/s' is 125 bytes/s; a cap must be between 16384");
+    }
+
+    @Test
     void theDocumentedTableIsTheKeyTable() {
         DocBlock.check(Path.of("..", "docs", "configuration.md"), "config-keys", ConfigKeys.markdownTable());
     }

@@ -19,7 +19,7 @@ public final class ErrorStatus {
             case TOO_MANY_FAILED_AUTHENTICATIONS -> 429;
             case RANGE_NOT_SATISFIABLE -> 416;
             case INCOMPATIBLE_VARIANT, BUNDLE_REJECTED -> 422;
-            case STORE_BUSY -> 503;
+            case STORE_BUSY, NOT_LEADER -> 503;
             case STORE_FAILURE, INTERNAL -> 500;
         };
     }

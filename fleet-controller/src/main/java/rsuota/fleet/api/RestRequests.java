@@ -31,7 +31,7 @@ public final class RestRequests {
 
     public record PhaseSpec(Long cohortId, String cohort, String name, String observation, String approval, Criteria criteria) {}
 
-    public record Settings(Integer corridorCap, String silentAfter, String rollbackDeadline, String window, String activateDelay) {}
+    public record Settings(Integer corridorCap, String silentAfter, String rollbackDeadline, String window, String activateDelay, String bandwidthCap) {}
 
     /**
      * One pause rule: threshold is a ratio (0..1) for availability, dropped and rollback rules, a duration ("2s") for lag rules.

@@ -175,7 +175,17 @@ public final class RolloutRoutes {
             Duration deadline = Durations.optional(s.rollbackDeadline(), d.rollbackDeadline(), "settings.rollbackDeadline");
             Duration delay = s.activateDelay() == null ? null : Durations.parse(s.activateDelay(), "settings.activateDelay");
             String window = rsuota.fleet.domain.Names.optionalText(s.window(), "settings.window");
-            settings = typed("settings", () -> new RolloutSettings(s.corridorCap(), silent, deadline, window, delay));
+            Long cap = null;
+            if (s.bandwidthCap() != null) {
+                try {
+                    rsuota.wire.Bandwidth b = rsuota.wire.Bandwidth.parse(s.bandwidthCap());
+                    cap = b.isUnlimited() ? null : b.bytesPerSecond();
+                } catch (IllegalArgumentException e) {
+                    throw FleetException.invalid("settings.bandwidthCap", e.getMessage());
+                }
+            }
+            Long bandwidthCap = cap;
+            settings = typed("settings", () -> new RolloutSettings(s.corridorCap(), silent, deadline, window, delay, bandwidthCap));
         }
         return new Rollouts.NewRollout(req.release(), phases, settings, req.rules() == null ? null : rules(req.rules()), req.scale(), req.reason());
     }

@@ -33,6 +33,8 @@ import rsuota.fleet.diag.Diagnostics;
 import rsuota.fleet.link.ControllerLink;
 import rsuota.fleet.link.DesiredStatePublisher;
 import rsuota.fleet.link.HiveMqEmbeddedBroker;
+import rsuota.fleet.pki.DeviceCa;
+import rsuota.wire.TlsMaterial;
 import rsuota.fleet.link.MqttBroker;
 import rsuota.fleet.link.TelemetryIngest;
 import rsuota.fleet.link.Transport;
@@ -48,7 +50,6 @@ import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.incident.Incidents;
 import rsuota.fleet.release.ReleaseCatalog;
 import rsuota.fleet.store.Database;
-import rsuota.fleet.store.SqliteDatabase;
 
 /**
  * The composition root: store, services and HTTP server of one controller. Open it, add routes
@@ -81,11 +82,23 @@ public final class Controller implements AutoCloseable {
         /** No MQTT (tests that drive ingest and publishing by hand, an API-only instance). */
         record None() implements BrokerMode {}
 
-        /** HiveMQ CE in this JVM, listening on {@code host:port}. */
-        record Embedded(String host, int port) implements BrokerMode {}
+        /**
+         * HiveMQ CE in this JVM: a plain listener on loopback {@code host:port} (null host: none),
+         * and with {@code ca} a TLS listener on {@code tlsHost:tlsPort} that requires device
+         * certificates; the controller then connects over TLS with its own identity.
+         */
+        record Embedded(String host, int port, DeviceCa ca, String tlsHost, int tlsPort) implements BrokerMode {
+            public Embedded(String host, int port) {
+                this(host, port, null, null, 0);
+            }
+        }
 
-        /** An external broker, e.g. tcp://127.0.0.1:1883. */
-        record External(String uri) implements BrokerMode {}
+        /** An external broker, e.g. tcp://127.0.0.1:1883, or ssl://... with the controller's TLS identity. */
+        record External(String uri, TlsMaterial tls) implements BrokerMode {
+            public External(String uri) {
+                this(uri, null);
+            }
+        }
 
         static BrokerMode none() {
             return new None();
@@ -93,7 +106,7 @@ public final class Controller implements AutoCloseable {
     }
 
     private final Clock clock;
-    private final SqliteDatabase db;
+    private final Database db;
     private final AuditLog auditLog;
     private final Tokens tokens;
     private final DeviceRegistry devices;
@@ -110,6 +123,9 @@ public final class Controller implements AutoCloseable {
     private final Diagnostics diagnostics;
     private final DesiredStatePublisher publisher;
     private final SwitchableTransport transport = new SwitchableTransport();
+    private final rsuota.fleet.lead.Leadership leadership;
+    /** A dead leader's lease expires after this; another replica takes over within it plus one renewal (ttl / 5). */
+    public static final Duration LEASE_TTL = Duration.ofSeconds(10);
     private ApiServer server;
     private MqttBroker broker;
     private ControllerLink link;
@@ -125,7 +141,7 @@ public final class Controller implements AutoCloseable {
 
     private final rsuota.fleet.audit.AuditCheckpoints checkpoints;
 
-    private Controller(Config config, Clock clock, SqliteDatabase db, List<X509Certificate> keyring) throws IOException {
+    private Controller(Config config, Clock clock, Database db, List<X509Certificate> keyring) throws IOException {
         this.config = config;
         this.clock = clock;
         this.db = db;
@@ -139,15 +155,20 @@ public final class Controller implements AutoCloseable {
         this.auditTrail = new AuditTrail(db);
         this.checkpoints = new rsuota.fleet.audit.AuditCheckpoints(db, clock, config.dir().root());
         this.ingest = new TelemetryIngest(db, clock, window);
-        this.publisher = new DesiredStatePublisher(db, clock, transport);
+        this.leadership = db instanceof rsuota.fleet.store.PostgresDatabase
+                ? rsuota.fleet.lead.Leadership.lease(db, replicaId(config), Clock.systemUTC(), LEASE_TTL)
+                : rsuota.fleet.lead.Leadership.sole();
+        // Only the leader dispatches: a follower's publisher sees no transport.
+        this.publisher = new DesiredStatePublisher(db, clock, new LeaderOnly(transport, leadership));
         this.webhook = config.alertWebhook() == null ? null
                 : new WebhookAlerts(config.alertWebhook(), db, clock, auditLog, WebhookAlerts.Retry.DEFAULT);
         AlertSink alerts = webhook == null ? AlertSink.NONE : webhook;
-        this.rolloutModule = new RolloutModule(db, auditLog, clock, window, config.links(), this::publicUrl, alerts, publisher::kick);
+        this.rolloutModule = new RolloutModule(db, new rsuota.fleet.lead.FencedDatabase(db, leadership), auditLog, clock, window, config.links(), this::publicUrl, alerts, publisher::kick);
         this.diagnostics = new Diagnostics(db, auditLog, clock, config.dir().root().resolve("diagnostics"), this::publicUrl,
                 Diagnostics.DEFAULT_TTL, publisher::kick);
         Metrics metrics = new Metrics(db, counters);
         metrics.add(new FleetMetrics(rolloutModule.rollouts(), ingest, publisher, () -> link));
+        metrics.add(out -> leadershipMetrics(out));
         this.routes = new ApiRoutes(new ApiRoutes.Services(tokens, devices, releases, cohorts, incidents, auditTrail, metrics, checkpoints));
         RolloutRoutes.add(routes, rolloutModule.rollouts(), diagnostics);
         // For a load balancer or systemd: no token, nothing but liveness and readiness.
@@ -178,7 +199,10 @@ public final class Controller implements AutoCloseable {
             ready &= up;
         }
         m.put("engine", config.tick() == null ? "off" : ticker != null && !ticker.isShutdown() ? "ticking" : "stopped");
-        m.put("role", "leader");
+        m.put("role", leadership.role());
+        if (leadership.token() > 0) m.put("fencingToken", leadership.token());
+        Duration age = leadership.leaseAge();
+        if (age != null) m.put("leaseAgeSeconds", age.toMillis() / 1000.0);
         m.put("ready", ready);
         return new Reply.Json(ready ? 200 : 503, m);
     }
@@ -186,7 +210,7 @@ public final class Controller implements AutoCloseable {
     /** Opens the store (applying pending migrations) and loads the keyring; does not listen yet. */
     public static Controller open(Config config, Clock clock) throws StartupException {
         DataDir dir = config.dir();
-        if (!dir.initialised()) {
+        if (dir.storeSpec() instanceof rsuota.fleet.store.StoreSpec.Sqlite && !dir.initialised()) {
             throw new StartupException(dir.root() + " holds no controller store: run 'fleet-controller init --data-dir " + dir.root() + "' first");
         }
         Path keyringFile = config.keyring() != null ? config.keyring() : dir.keyring();
@@ -196,12 +220,7 @@ public final class Controller implements AutoCloseable {
         } catch (IOException e) {
             throw new StartupException("cannot create the artifact directory " + dir.artifacts() + ": " + e, e);
         }
-        SqliteDatabase db;
-        try {
-            db = SqliteDatabase.open(dir.store(), clock);
-        } catch (FleetException e) {
-            throw new StartupException(e.getMessage(), e);
-        }
+        Database db = dir.openStore(clock);
         Controller c;
         try {
             c = new Controller(config, clock, db, keyring);
@@ -209,6 +228,7 @@ public final class Controller implements AutoCloseable {
             db.close();
             throw new StartupException(e.getMessage(), e);
         }
+        if (c.leadership instanceof rsuota.fleet.lead.Leadership.Lease lease) lease.renewOnce(); // a lone replica leads at once
         c.checkNewestCheckpoint();
         return c;
     }
@@ -247,7 +267,7 @@ public final class Controller implements AutoCloseable {
             throw new StartupException(e.getMessage(), e);
         }
         server = s;
-        log.info("controller listening on {} (store {}, artifacts {})", s.uri(), config.dir().store(), config.dir().artifacts());
+        log.info("controller listening on {} (store {}, artifacts {})", s.uri(), config.dir().describeStore(), config.dir().artifacts());
         try {
             int seeded = ingest.hydrate();
             if (seeded > 0) log.info("telemetry windows of {} devices rebuilt from their stored reports", seeded);
@@ -255,24 +275,50 @@ public final class Controller implements AutoCloseable {
             throw new StartupException("cannot read device snapshots: " + e.getMessage(), e);
         }
         String mqtt = null;
+        TlsMaterial tls = null;
         if (config.broker() instanceof BrokerMode.Embedded e) {
+            HiveMqEmbeddedBroker hive;
             try {
-                broker = HiveMqEmbeddedBroker.start(config.dir().root().resolve("broker"), e.host(), e.port());
+                hive = HiveMqEmbeddedBroker.start(config.dir().root().resolve("broker"),
+                        new HiveMqEmbeddedBroker.Listeners(e.host(), e.port(), e.ca(), e.tlsHost(), e.tlsPort()));
+                broker = hive;
             } catch (IOException ex) {
                 throw new StartupException(ex.getMessage(), ex);
             }
-            mqtt = broker.uri();
-            log.info("embedded MQTT broker listening on {}", mqtt);
+            log.info("embedded MQTT broker listening on {}", hive.tlsUri() == null ? hive.uri()
+                    : hive.tlsUri() + (e.host() == null ? "" : " and " + hive.uri()) + " (device certificates from " + e.ca().dir() + ")");
+            if (e.ca() != null) {
+                mqtt = hive.tlsUri();
+                DeviceCa.Identity me = e.ca().controller();
+                tls = new TlsMaterial(me.caCert(), me.cert(), me.key());
+            } else {
+                mqtt = broker.uri();
+            }
         } else if (config.broker() instanceof BrokerMode.External x) {
             mqtt = x.uri();
+            tls = x.tls();
         }
         if (mqtt != null) {
             String clientId = "rsu-fleet-controller-" + Integer.toHexString(config.dir().root().toAbsolutePath().toString().hashCode());
-            link = new ControllerLink(new ControllerLink.Config(mqtt, clientId, config.sharedGroup()), ingest);
-            link.onConnect(publisher::republishAll);
+            javax.net.ssl.SSLContext ssl = null;
+            if (tls != null) {
+                try {
+                    ssl = tls.sslContext();
+                    // With a certificate the broker takes the CN as the identity and wants the client id to match it.
+                    clientId = DeviceCa.cnOf(rsuota.bundle.Pem.certificate(tls.cert()));
+                } catch (TlsMaterial.TlsFileException | rsuota.bundle.Pem.PemException | IOException ex) {
+                    throw new StartupException("controller's MQTT TLS identity: " + ex.getMessage(), ex);
+                }
+            }
+            link = new ControllerLink(new ControllerLink.Config(mqtt, clientId, config.sharedGroup(), ssl), ingest);
+            // Only the leader re-publishes after a (re)connect; a follower that becomes leader later sends what is pending.
+            link.onConnect(() -> {
+                if (leadership.isLeader()) publisher.republishAll();
+            });
             transport.use(link);
             link.start();
         }
+        leadership.start(publisher::kick); // a new leader sends what is pending at once (what the old one sent stays sent)
         publisher.start();
         if (webhook != null) {
             try {
@@ -315,6 +361,7 @@ public final class Controller implements AutoCloseable {
     }
 
     private void tickQuietly() {
+        if (!leadership.isLeader()) return; // followers serve the API and ingest; the leader runs the engine
         try {
             compactIfDue(clock.instant());
         } catch (FleetException | RuntimeException e) {
@@ -449,11 +496,53 @@ public final class Controller implements AutoCloseable {
                 }
             }
             publisher.close();
+            leadership.close(); // gives the lease up: another replica takes over at once
             if (link != null) link.close();
             if (broker != null) broker.close();
             if (server != null) server.close();
         } finally {
             db.close();
+        }
+    }
+
+    /** Leader or follower (and the lease) of this controller; the sole controller on SQLite always leads. */
+    public rsuota.fleet.lead.Leadership leadership() {
+        return leadership;
+    }
+
+    private static String replicaId(Config config) {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "unknown-host";
+        }
+        return host + "/" + ProcessHandle.current().pid() + "/" + Integer.toHexString(new java.security.SecureRandom().nextInt());
+    }
+
+    private void leadershipMetrics(StringBuilder out) {
+        out.append("# HELP rsuota_controller_leader 1 when this replica runs the rollout engine and dispatch (holds the leader lease).\n");
+        out.append("# TYPE rsuota_controller_leader gauge\n");
+        out.append("rsuota_controller_leader ").append(leadership.isLeader() ? 1 : 0).append('\n');
+        Duration age = leadership.leaseAge();
+        if (age != null) {
+            out.append("# HELP rsuota_controller_lease_age_seconds Time since the leader last renewed the lease, as this replica read it.\n");
+            out.append("# TYPE rsuota_controller_lease_age_seconds gauge\n");
+            out.append("rsuota_controller_lease_age_seconds ").append(age.toMillis() / 1000.0).append('\n');
+            out.append("# HELP rsuota_controller_fencing_token The fencing token this replica leads with (0: follower).\n");
+            out.append("# TYPE rsuota_controller_fencing_token gauge\n");
+            out.append("rsuota_controller_fencing_token ").append(leadership.token()).append('\n');
+        }
+    }
+
+    /** The publisher's transport while this replica leads; a follower's publisher sees no connection and sends nothing. */
+    private record LeaderOnly(Transport transport, rsuota.fleet.lead.Leadership leadership) implements Transport {
+        public java.util.concurrent.CompletableFuture<Void> publish(String topic, byte[] payload, boolean retained) {
+            return transport.publish(topic, payload, retained);
+        }
+
+        public boolean connected() {
+            return leadership.isLeader() && transport.connected();
         }
     }
 

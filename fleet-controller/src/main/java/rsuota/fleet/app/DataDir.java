@@ -10,7 +10,11 @@ import rsuota.fleet.auth.Tokens;
 import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
+import rsuota.fleet.store.Database;
+import rsuota.fleet.store.PostgresDatabase;
 import rsuota.fleet.store.SqliteDatabase;
+import rsuota.fleet.store.StoreSpec;
+import rsuota.fleet.store.Table;
 
 /**
  * The controller's data directory:
@@ -19,10 +23,43 @@ import rsuota.fleet.store.SqliteDatabase;
  *   DIR/artifacts/     bundles served at /artifacts/
  *   DIR/keyring.pem    the fleet's trust anchors (root certificates) that release bundles must chain to
  * </pre>
+ * With a PostgreSQL store ({@code --db postgresql://...}) the store lives in that database instead of
+ * DIR/fleet.db; artifacts, keyring and checkpoints stay in DIR.
  */
-public record DataDir(Path root) {
+public record DataDir(Path root, StoreSpec storeSpec) {
     /** Label of the token {@link #init} prints. */
     public static final String INITIAL_ADMIN_LABEL = "initial-admin";
+
+    /** The default: the SQLite store DIR/fleet.db. */
+    public DataDir(Path root) {
+        this(root, new StoreSpec.Sqlite(root.resolve("fleet.db")));
+    }
+
+    /** Names the store in logs: the SQLite file or the PostgreSQL URL (without password). */
+    public String describeStore() {
+        return storeSpec.describe();
+    }
+
+    /**
+     * Opens the store of an initialised data directory (applying pending migrations).
+     *
+     * @throws StartupException when there is no store yet (naming the init command) or it cannot be opened
+     */
+    public Database openStore(Clock clock) throws StartupException {
+        try {
+            if (storeSpec instanceof StoreSpec.Postgres pg) {
+                if (PostgresDatabase.probeVersion(pg.location(), pg.password()) == 0) {
+                    throw new StartupException(pg.location() + " holds no controller store: run 'fleet-controller init --data-dir " + root
+                            + " --db " + pg.location() + "' first");
+                }
+            } else if (!initialised()) {
+                throw new StartupException(root + " holds no controller store: run 'fleet-controller init --data-dir " + root + "' first");
+            }
+            return storeSpec.open(clock);
+        } catch (FleetException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
+    }
 
     public Path store() {
         return root.resolve("fleet.db");
@@ -48,6 +85,7 @@ public record DataDir(Path root) {
      * @param keyring optional keyring file copied to DIR/keyring.pem
      */
     public String init(Path keyring, Clock clock) throws StartupException {
+        if (storeSpec instanceof StoreSpec.Postgres) return initPostgres(keyring, clock);
         if (initialised()) {
             throw new StartupException(root + " already holds a controller store (" + store().getFileName()
                     + "): refusing to initialise it again. Its admin token was printed when it was created; "
@@ -80,6 +118,31 @@ public record DataDir(Path root) {
         }
     }
 
+    private String initPostgres(Path keyring, Clock clock) throws StartupException {
+        try {
+            Files.createDirectories(artifacts());
+            String secret;
+            try (Database db = storeSpec.open(clock)) {
+                Tokens tokens = new Tokens(db, new AuditLog(clock));
+                // One transaction: the emptiness check and the first token, so two inits at once cannot both succeed.
+                secret = db.write(tx -> {
+                    if (tx.count(Table.TOKENS) > 0 || tx.count(Table.AUDIT) > 0) return null;
+                    return tokens.issue(tx, Principal.system("init"), Role.ADMIN, INITIAL_ADMIN_LABEL, "controller initialised").secret();
+                });
+            }
+            if (secret == null) {
+                throw new StartupException(describeStore() + " already holds a controller store: refusing to initialise it again. "
+                        + "Its admin token was printed when it was created; issue more with 'fleetctl token create', or name an empty database");
+            }
+            if (keyring != null) Files.copy(keyring, keyring(), StandardCopyOption.REPLACE_EXISTING);
+            return secret;
+        } catch (IOException e) {
+            throw new StartupException("cannot initialise " + root + ": " + e, e);
+        } catch (FleetException e) {
+            throw new StartupException("cannot initialise " + describeStore() + ": " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Break-glass: a new admin token issued by someone who can write this data directory (root or
      * the controller's service user on its host), for when every admin token expired or was revoked.
@@ -87,12 +150,30 @@ public record DataDir(Path root) {
      * running controller (SQLite serialises the write).
      */
     public String issueAdmin(String label, String reason, String osUser, Clock clock) throws StartupException {
-        if (!initialised()) throw new StartupException(root + " holds no controller store: run 'fleet-controller init' first");
-        try (SqliteDatabase db = SqliteDatabase.open(store(), clock)) {
+        try (Database db = openStore(clock)) {
             Tokens tokens = new Tokens(db, new AuditLog(clock));
             return tokens.create(new Principal("local:" + osUser, Role.ADMIN), Role.ADMIN, label, reason).secret();
         } catch (FleetException e) {
             throw new StartupException("cannot issue an admin token in " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Where the fleet's device CA lives when the controller manages it ({@code fleet-controller device-ca init}). */
+    public Path deviceCa() {
+        return root.resolve("device-ca");
+    }
+
+    /**
+     * Records an action taken on the controller's host outside the API (the device CA's commands)
+     * in the audit log, with the actor {@code local:USER}.
+     */
+    public void auditLocal(String osUser, String action, String target, String reason, java.util.Map<String, ?> detail, Clock clock)
+            throws StartupException {
+        try (Database db = openStore(clock)) {
+            AuditLog audit = new AuditLog(clock);
+            db.write(tx -> audit.append(tx, new Principal("local:" + osUser, Role.ADMIN), action, target, reason, detail));
+        } catch (FleetException e) {
+            throw new StartupException("cannot record " + action + " in the audit log of " + root + ": " + e.getMessage(), e);
         }
     }
 

@@ -114,6 +114,14 @@ public final class Tokens {
      * (never the presented secret) and what to do.
      */
     public Optional<Principal> authenticate(String presented) throws FleetException {
+        if (presented != null && OidcVerifier.looksLikeJwt(presented)) {
+            OidcVerifier v = oidc;
+            if (v == null) {
+                throw new FleetException(ErrorCode.UNAUTHENTICATED, "this is a JWT, but this controller accepts no single sign-on tokens"
+                        + " (start it with --oidc-issuer); use an API token");
+            }
+            return Optional.of(v.authenticate(presented));
+        }
         if (presented == null || presented.isEmpty() || presented.length() > TokenSecret.MAX_LENGTH) return Optional.empty();
         String hash = TokenSecret.hash(presented);
         Optional<TokenInfo> found = db.read(tx -> tx.tokens().findByHash(hash));
@@ -140,6 +148,13 @@ public final class Tokens {
             }
         }
         return Optional.of(t.principal());
+    }
+
+    private volatile OidcVerifier oidc;
+
+    /** Also accept JWTs from the site's OpenID Connect provider (null: API tokens only). */
+    public void oidc(OidcVerifier verifier) {
+        this.oidc = verifier;
     }
 
     /** Revokes a token by id (audited as token.revoke); its next request gets 401. */

@@ -48,7 +48,12 @@ public final class ControllerBench {
 
     private ControllerBench() {}
 
-    record Args(String api, String token, String broker, int devices, int intervalS, int warmupS, long pid, Path bundle, int sustainedS) {}
+    /**
+     * @param pids every replica's process (CPU and RSS are summed); {@code apis} every replica's URL (messages absorbed are summed),
+     *             the first one also takes the bench's API calls
+     */
+    record Args(String api, String token, String broker, int devices, int intervalS, int warmupS, List<Long> pids, Path bundle, int sustainedS,
+                List<String> apis) {}
 
     public static void main(String[] argv) throws Exception {
         rsuota.fleet.cli.Logging.configure();
@@ -56,7 +61,8 @@ public final class ControllerBench {
         for (int i = 0; i + 1 < argv.length; i += 2) a.put(argv[i].replaceFirst("^--", ""), argv[i + 1]);
         Args args = new Args(a.get("api"), a.get("token"), a.get("broker"), Integer.parseInt(a.getOrDefault("devices", "10000")),
                 Integer.parseInt(a.getOrDefault("interval", "10")), Integer.parseInt(a.getOrDefault("warmup", "40")),
-                Long.parseLong(a.get("controller-pid")), Path.of(a.get("bundle")), Integer.parseInt(a.getOrDefault("sustained", "30")));
+                java.util.Arrays.stream(a.get("controller-pid").split(",")).map(Long::parseLong).toList(), Path.of(a.get("bundle")),
+                Integer.parseInt(a.getOrDefault("sustained", "30")), List.of(a.getOrDefault("apis", a.get("api")).split(",")));
         run(args);
     }
 
@@ -108,14 +114,14 @@ public final class ControllerBench {
         long rollout = post(args, "api/v1/rollouts", Map.of("release", version, "phases", List.of(Map.of("cohortId", cohort, "observation", "1h")),
                 "rules", rules, "reason", "bench")).get("id").asLong();
         post(args, "api/v1/rollouts/" + rollout + "/start", Map.of("reason", "bench"));
-        long[] cpu0 = cpu(args.pid());
+        long[] cpu0 = cpu(args.pids());
         long msgs0 = stateMessages(args);
         long w0 = System.nanoTime();
         Thread.sleep(args.warmupS() * 1000L);
-        long[] cpu1 = cpu(args.pid());
+        long[] cpu1 = cpu(args.pids());
         long msgs1 = stateMessages(args);
         double steadyS = (System.nanoTime() - w0) / 1e9;
-        long rssSteady = rssKiB(args.pid(), "VmRSS");
+        long rssSteady = rssKiB(args.pids(), "VmRSS");
         JsonNode st = get(args, "api/v1/rollouts/" + rollout);
         int dispatched = st.get("phases").get(0).get("devices").size();
 
@@ -132,7 +138,7 @@ public final class ControllerBench {
             Thread.sleep(200);
         }
         reporter.interrupt();
-        long rssPeak = rssKiB(args.pid(), "VmHWM");
+        long rssPeak = rssKiB(args.pids(), "VmHWM");
         for (MqttAsyncClient c : clients) {
             try {
                 c.disconnect().waitForCompletion(5000);
@@ -143,6 +149,7 @@ public final class ControllerBench {
         }
         double cpuS = ((cpu1[0] + cpu1[1]) - (cpu0[0] + cpu0[1])) / (double) cpu1[2];
         System.out.println("devices=" + args.devices());
+        System.out.println("replicas=" + args.pids().size());
         System.out.println("report_interval_s=" + args.intervalS());
         System.out.println("registered_all_s=" + fmt(registerS));
         System.out.println("dispatched=" + dispatched);
@@ -218,11 +225,15 @@ public final class ControllerBench {
         return n;
     }
 
+    /** State messages absorbed by all replicas together (each takes its share of the shared subscription). */
     private static long stateMessages(Args a) throws Exception {
-        for (String line : send(a, HttpRequest.newBuilder(URI.create(a.api() + "/metrics")).GET()).split("\n")) {
-            if (line.startsWith("rsuota_mqtt_messages_total{kind=\"state\"}")) return Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+        long n = 0;
+        for (String api : a.apis()) {
+            for (String line : send(a, HttpRequest.newBuilder(URI.create(api + "/metrics")).GET()).split("\n")) {
+                if (line.startsWith("rsuota_mqtt_messages_total{kind=\"state\"}")) n += Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+            }
         }
-        return 0;
+        return n;
     }
 
     private static JsonNode get(Args a, String path) throws Exception {
@@ -241,18 +252,28 @@ public final class ControllerBench {
         return r.body();
     }
 
-    /** utime, stime (clock ticks) and ticks per second of a process, from /proc. */
-    private static long[] cpu(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12]), 100};
+    /** utime, stime (clock ticks, summed over the processes) and ticks per second, from /proc. */
+    private static long[] cpu(List<Long> pids) throws IOException {
+        long u = 0;
+        long s = 0;
+        for (long pid : pids) {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            u += Long.parseLong(f[11]);
+            s += Long.parseLong(f[12]);
+        }
+        return new long[] {u, s, 100};
     }
 
-    private static long rssKiB(long pid, String field) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+    /** One field of /proc/PID/status in KiB, summed over the processes. */
+    private static long rssKiB(List<Long> pids, String field) throws IOException {
+        long sum = 0;
+        for (long pid : pids) {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith(field + ":")) sum += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
         }
-        return -1;
+        return sum;
     }
 
     private static String fmt(double v) {

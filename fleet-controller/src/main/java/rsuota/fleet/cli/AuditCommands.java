@@ -10,17 +10,17 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "audit", description = "The hash-chained audit log.")
+@Command(name = "audit", mixinStandardHelpOptions = true, description = "The hash-chained audit log.")
 final class AuditCommands {
     @ParentCommand
     Fleetctl root;
 
-    @Command(name = "list", description = "List entries.")
-    int list(@Option(names = "--after", defaultValue = "0", description = "entries after this seq") long after,
-             @Option(names = "--limit", defaultValue = "100", description = "at most this many (1..1000)") int limit,
-             @Option(names = "--from", description = "entries at or after this time (ISO-8601, e.g. 2026-12-04T10:00:00Z)") String from,
-             @Option(names = "--to", description = "entries before this time") String to,
-             @Option(names = "--actor", description = "only this actor (a token label, system:rollout-engine, ...)") String actor,
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List entries.")
+    int list(@Option(names = "--after", paramLabel = "SEQ", defaultValue = "0", description = "entries after this seq") long after,
+             @Option(names = "--limit", paramLabel = "N", defaultValue = "100", description = "at most this many (1..1000)") int limit,
+             @Option(names = "--from", paramLabel = "TIME", description = "entries at or after this time (ISO-8601, e.g. 2026-12-04T10:00:00Z)") String from,
+             @Option(names = "--to", paramLabel = "TIME", description = "entries before this time") String to,
+             @Option(names = "--actor", paramLabel = "ACTOR", description = "only this actor (a token label, system:rollout-engine, ...)") String actor,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         JsonNode n = root.client().get(new Fleetctl.Query("api/v1/audit").add("after", after).add("limit", limit).add("from", from)
                 .add("to", to).add("actor", actor).toString()).json();
@@ -38,7 +38,7 @@ final class AuditCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "verify", description = "Check the hash chain (exit 11 naming the first broken entry); with --checkpoint, also that"
+    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Check the hash chain (exit 11 naming the first broken entry); with --checkpoint, also that"
             + " the chain still holds a signed checkpoint kept elsewhere (a deleted tail or a rewritten chain: exit 11).")
     int verify(@Option(names = "--checkpoint", paramLabel = "FILE|URL",
                        description = "a checkpoint (JSON, or JSON lines: the last one) from the journal, the webhook's store, or a file") String checkpoint,
@@ -84,8 +84,8 @@ final class AuditCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "export", description = "Write every entry as JSON lines (to stdout or --output).")
-    int export(@Option(names = {"-o", "--output"}, description = "file to write") Path output,
+    @Command(name = "export", mixinStandardHelpOptions = true, description = "Write every entry as JSON lines (to stdout or --output).")
+    int export(@Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "file to write") Path output,
                @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         // JSON lines are already JSON; --json is accepted so that every verb takes it.
         String lines = root.client().get("api/v1/audit/export").body();

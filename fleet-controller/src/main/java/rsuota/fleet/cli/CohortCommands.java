@@ -10,22 +10,22 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "cohort", description = "Cohorts: which devices get a release in which stage.")
+@Command(name = "cohort", mixinStandardHelpOptions = true, description = "Cohorts: which devices get a release in which stage.")
 final class CohortCommands {
     @ParentCommand
     Fleetctl root;
 
-    @Command(name = "create", description = "Create a cohort from explicit --device ids or from a filter (--region, --corridor, --variant, --tag, --size-cap).")
-    int create(@Option(names = "--release", required = true) String release,
-               @Option(names = "--name", required = true, description = "e.g. canary, pilot, wave-1") String name,
-               @Option(names = "--kind", required = true, description = "canary, pilot or wave") String kind,
-               @Option(names = "--device", description = "an explicit member (repeatable)") List<String> devices,
-               @Option(names = "--region") String region,
-               @Option(names = "--corridor") String corridor,
-               @Option(names = "--variant") String variant,
-               @Option(names = "--tag", description = "a tag every member must carry (repeatable)") List<String> tags,
-               @Option(names = "--size-cap", description = "most members") Integer sizeCap,
-               @Option(names = "--reason", description = "why, for the audit log") String reason,
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a cohort from explicit --device ids or from a filter (--region, --corridor, --variant, --tag, --size-cap).")
+    int create(@Option(names = "--release", paramLabel = "VERSION", required = true) String release,
+               @Option(names = "--name", paramLabel = "NAME", required = true, description = "e.g. canary, pilot, wave-1") String name,
+               @Option(names = "--kind", paramLabel = "KIND", required = true, description = "canary, pilot or wave") String kind,
+               @Option(names = "--device", paramLabel = "DEVICE", description = "an explicit member (repeatable)") List<String> devices,
+               @Option(names = "--region", paramLabel = "REGION") String region,
+               @Option(names = "--corridor", paramLabel = "CORRIDOR") String corridor,
+               @Option(names = "--variant", paramLabel = "VARIANT") String variant,
+               @Option(names = "--tag", paramLabel = "TAG", description = "a tag every member must carry (repeatable)") List<String> tags,
+               @Option(names = "--size-cap", paramLabel = "N", description = "most members") Integer sizeCap,
+               @Option(names = "--reason", paramLabel = "TEXT", description = "why, for the audit log") String reason,
                @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("release", release);
@@ -59,10 +59,10 @@ final class CohortCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "add", description = "Add devices to a cohort (all or none).")
+    @Command(name = "add", mixinStandardHelpOptions = true, description = "Add devices to a cohort (all or none).")
     int add(@Parameters(index = "0", paramLabel = "COHORT-ID") long cohortId,
             @Parameters(index = "1..*", paramLabel = "DEVICE", arity = "1..*") List<String> devices,
-            @Option(names = "--reason", description = "why, for the audit log") String reason,
+            @Option(names = "--reason", paramLabel = "TEXT", description = "why, for the audit log") String reason,
             @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("devices", devices);
@@ -74,8 +74,8 @@ final class CohortCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "list", description = "List cohorts.")
-    int list(@Option(names = "--release", description = "only this release's cohorts") String release,
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List cohorts.")
+    int list(@Option(names = "--release", paramLabel = "VERSION", description = "only this release's cohorts") String release,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         JsonNode n = root.client().getAll(new Fleetctl.Query("api/v1/cohorts").add("release", release).toString(), "cohorts");
         if (json.on) {

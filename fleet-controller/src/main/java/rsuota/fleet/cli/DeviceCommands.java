@@ -11,20 +11,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "device", description = "Registered devices.")
+@Command(name = "device", mixinStandardHelpOptions = true, description = "Registered devices.")
 final class DeviceCommands {
     @ParentCommand
     Fleetctl root;
 
-    @Command(name = "list", description = "List devices in id order (GET /api/v1/devices); every page unless --limit or --after.")
-    int list(@Option(names = "--cohort", description = "members of this cohort (id)") Long cohort,
-             @Option(names = "--variant") String variant,
-             @Option(names = "--region") String region,
-             @Option(names = "--corridor") String corridor,
-             @Option(names = "--state", description = "reported deployment state (activated, rolled_back, ...) or a rollout's flag"
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List devices in id order (GET /api/v1/devices); every page unless --limit or --after.")
+    int list(@Option(names = "--cohort", paramLabel = "COHORT-ID", description = "members of this cohort (id)") Long cohort,
+             @Option(names = "--variant", paramLabel = "VARIANT") String variant,
+             @Option(names = "--region", paramLabel = "REGION") String region,
+             @Option(names = "--corridor", paramLabel = "CORRIDOR") String corridor,
+             @Option(names = "--state", paramLabel = "STATE", description = "reported deployment state (activated, rolled_back, ...) or a rollout's flag"
                      + " (needs_investigation, rollback_pending)") String state,
-             @Option(names = "--limit", description = "one page of at most this many (1..1000)") Integer limit,
-             @Option(names = "--after", description = "the page after this device id (a previous page's next)") String after,
+             @Option(names = "--limit", paramLabel = "N", description = "one page of at most this many (1..1000)") Integer limit,
+             @Option(names = "--after", paramLabel = "DEVICE", description = "the page after this device id (a previous page's next)") String after,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Fleetctl.Query q = new Fleetctl.Query("api/v1/devices").add("cohort", cohort).add("variant", variant).add("region", region)
                 .add("corridor", corridor).add("state", state);
@@ -46,7 +46,7 @@ final class DeviceCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "show", description = "Show one device.")
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one device.")
     int show(@Parameters(paramLabel = "DEVICE") String id, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         JsonNode d = root.client().get("api/v1/devices/" + Fleetctl.segment(id)).json();
         if (json.on) {
@@ -60,10 +60,10 @@ final class DeviceCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "import", description = "Import an inventory file (CSV with a header line, or JSON); all rows or none.")
+    @Command(name = "import", mixinStandardHelpOptions = true, description = "Import an inventory file (CSV with a header line, or JSON); all rows or none.")
     int importFile(@Parameters(paramLabel = "FILE") Path file,
-                   @Option(names = "--format", description = "csv or json (default: from the file name)") String format,
-                   @Option(names = "--reason", description = "why, for the audit log") String reason,
+                   @Option(names = "--format", paramLabel = "FORMAT", description = "csv or json (default: from the file name)") String format,
+                   @Option(names = "--reason", paramLabel = "TEXT", description = "why, for the audit log") String reason,
                    @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         String f = format != null ? format.toLowerCase(Locale.ROOT) : file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json") ? "json" : "csv";
         if (!f.equals("csv") && !f.equals("json")) throw new CliFailure(ExitCodes.USAGE, "--format must be csv or json");
@@ -81,12 +81,12 @@ final class DeviceCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "diag", description = "Ask a device for a diagnostics bundle and download it when it arrives.")
+    @Command(name = "diag", mixinStandardHelpOptions = true, description = "Ask a device for a diagnostics bundle and download it when it arrives.")
     int diag(@Parameters(paramLabel = "DEVICE") String id,
-             @Option(names = {"-o", "--output"}, description = "where to write the bundle (default diagnostics-DEVICE-ID.bundle)") Path output,
-             @Option(names = "--wait", defaultValue = "600", description = "seconds to wait for the upload (default ${DEFAULT-VALUE}; 0: do not wait)") int wait,
-             @Option(names = "--interval", defaultValue = "2", description = "seconds between checks (default ${DEFAULT-VALUE})") int interval,
-             @Option(names = "--reason", description = "why, for the audit log") String reason,
+             @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "where to write the bundle (default diagnostics-DEVICE-ID.bundle)") Path output,
+             @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "600", description = "seconds to wait for the upload (default ${DEFAULT-VALUE}; 0: do not wait)") int wait,
+             @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "2", description = "seconds between checks (default ${DEFAULT-VALUE})") int interval,
+             @Option(names = "--reason", paramLabel = "TEXT", description = "why, for the audit log") String reason,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
         if (reason != null) body.put("reason", reason);

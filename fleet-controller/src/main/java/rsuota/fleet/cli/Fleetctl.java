@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,24 +22,29 @@ import picocli.CommandLine.Spec;
 @Command(name = "fleetctl", mixinStandardHelpOptions = true, version = "fleetctl 0.1.0",
         description = "Operate an RSU OTA fleet controller through its REST API.",
         subcommands = {TokenCommands.class, DeviceCommands.class, ReleaseCommands.class, CohortCommands.class,
-                IncidentCommands.class, AuditCommands.class, RolloutCommands.class})
+                IncidentCommands.class, AuditCommands.class, RolloutCommands.class, LoginCommand.class})
 public final class Fleetctl {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--url", defaultValue = "${env:FLEETCTL_URL:-http://127.0.0.1:8080}",
+    @Option(names = "--url", paramLabel = "URL", defaultValue = "${env:FLEETCTL_URL:-http://127.0.0.1:8080}",
             description = "controller base URL (env FLEETCTL_URL; default ${DEFAULT-VALUE})")
     String url;
 
-    @Option(names = "--token", defaultValue = "${env:FLEETCTL_TOKEN}",
+    @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:FLEETCTL_TOKEN}",
             description = "bearer token (env FLEETCTL_TOKEN, which keeps it out of the process list)")
     String token;
 
-    @Option(names = "--if-match", description = "a rollout's ETag (rollout show prints it): the decision applies only if the rollout "
+    @Option(names = "--token-file", defaultValue = "${env:FLEETCTL_TOKEN_FILE}", paramLabel = "FILE",
+            description = "where fleetctl login saves its token and later commands read it when --token and FLEETCTL_TOKEN are unset"
+                    + " (env FLEETCTL_TOKEN_FILE; default ~/.config/rsu-ota/fleetctl-token)")
+    Path tokenFile;
+
+    @Option(names = "--if-match", paramLabel = "ETAG", description = "a rollout's ETag (rollout show prints it): the decision applies only if the rollout "
             + "has not changed since (else 412, exit 7)")
     String ifMatch;
 
-    @Option(names = "--timeout", defaultValue = "30", description = "seconds to wait for the controller (default ${DEFAULT-VALUE})")
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30", description = "seconds to wait for the controller (default ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
     /** The --json flag every verb carries. */
@@ -65,7 +72,27 @@ public final class Fleetctl {
         if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
             throw new CliFailure(ExitCodes.USAGE, "--url '" + url + "' must start with http:// or https://");
         }
-        return new ApiClient(base, token, Duration.ofSeconds(timeoutSeconds)).ifMatch(ifMatch);
+        String t = token;
+        if (t == null || t.isBlank()) t = savedToken();
+        return new ApiClient(base, t, Duration.ofSeconds(timeoutSeconds)).ifMatch(ifMatch);
+    }
+
+    Path tokenFile() {
+        if (tokenFile != null) return tokenFile;
+        String xdg = System.getenv("XDG_CONFIG_HOME");
+        Path config = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".config");
+        return config.resolve("rsu-ota").resolve("fleetctl-token");
+    }
+
+    /** The token fleetctl login saved, or null. */
+    private String savedToken() throws CliFailure {
+        Path f = tokenFile();
+        if (!Files.isRegularFile(f)) return null;
+        try {
+            return Files.readString(f, StandardCharsets.US_ASCII).strip();
+        } catch (java.io.IOException e) {
+            throw new CliFailure(ExitCodes.LOCAL_IO, "cannot read the saved token " + f + ": " + e.getMessage());
+        }
     }
 
     PrintWriter out() {

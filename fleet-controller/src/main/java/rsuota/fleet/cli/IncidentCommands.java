@@ -9,14 +9,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "incident", description = "Incidents (as an incident tool's webhook would report them).")
+@Command(name = "incident", mixinStandardHelpOptions = true, description = "Incidents (as an incident tool's webhook would report them).")
 final class IncidentCommands {
     @ParentCommand
     Fleetctl root;
 
-    @Command(name = "list", description = "List incidents, newest first (GET /api/v1/incidents?state=&release=, every page).")
-    int list(@Option(names = "--state", description = "open or resolved") String state,
-             @Option(names = "--release", description = "only those linked to this release") String release,
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List incidents, newest first (GET /api/v1/incidents?state=&release=, every page).")
+    int list(@Option(names = "--state", paramLabel = "STATE", description = "open or resolved") String state,
+             @Option(names = "--release", paramLabel = "VERSION", description = "only those linked to this release") String release,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         JsonNode n = root.client().getAll(new Fleetctl.Query("api/v1/incidents").add("state", state).add("release", release).toString(), "incidents");
         if (json.on) {
@@ -32,12 +32,12 @@ final class IncidentCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "open", description = "Open (or update) an incident.")
-    int open(@Option(names = "--id", required = true) String id,
-             @Option(names = "--severity", required = true, description = "sev1..sev4") String severity,
-             @Option(names = "--release", description = "the release it is attributed to") String release,
-             @Option(names = "--title") String title,
-             @Option(names = "--reason", description = "why, for the audit log") String reason,
+    @Command(name = "open", mixinStandardHelpOptions = true, description = "Open (or update) an incident.")
+    int open(@Option(names = "--id", paramLabel = "ID", required = true) String id,
+             @Option(names = "--severity", paramLabel = "SEVERITY", required = true, description = "sev1..sev4") String severity,
+             @Option(names = "--release", paramLabel = "VERSION", description = "the release it is attributed to") String release,
+             @Option(names = "--title", paramLabel = "TEXT") String title,
+             @Option(names = "--reason", paramLabel = "TEXT", description = "why, for the audit log") String reason,
              @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("id", id);
@@ -49,9 +49,9 @@ final class IncidentCommands {
         return report(body, json);
     }
 
-    @Command(name = "close", description = "Resolve an incident.")
+    @Command(name = "close", mixinStandardHelpOptions = true, description = "Resolve an incident.")
     int close(@Parameters(paramLabel = "ID") String id,
-              @Option(names = "--reason", description = "why, for the audit log") String reason,
+              @Option(names = "--reason", paramLabel = "TEXT", description = "why, for the audit log") String reason,
               @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("id", id);

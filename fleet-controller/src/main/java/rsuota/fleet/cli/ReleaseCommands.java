@@ -12,19 +12,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "release", description = "Releases (verified bundles).")
+@Command(name = "release", mixinStandardHelpOptions = true, description = "Releases (verified bundles).")
 final class ReleaseCommands {
     @ParentCommand
     Fleetctl root;
 
-    @Command(name = "create", description = "Create a release from a bundle the controller verifies with the fleet keyring.")
-    int create(@Option(names = "--bundle", required = true,
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a release from a bundle the controller verifies with the fleet keyring.")
+    int create(@Option(names = "--bundle", paramLabel = "BUNDLE", required = true,
                        description = "bundle: a name in the controller's artifact directory, or a path on the controller's host") String bundle,
-               @Option(names = "--url", description = "where devices fetch the bundle (default: the controller's /artifacts/NAME)") String url,
-               @Option(names = "--previous-stable", description = "release to roll back to") String previousStable,
-               @Option(names = "--notes", description = "release notes") String notes,
-               @Option(names = "--notes-file", description = "release notes from a file") Path notesFile,
-               @Option(names = "--reason", description = "why, for the audit log") String reason,
+               @Option(names = "--url", paramLabel = "URL", description = "where devices fetch the bundle (default: the controller's /artifacts/NAME)") String url,
+               @Option(names = "--previous-stable", paramLabel = "VERSION", description = "release to roll back to") String previousStable,
+               @Option(names = "--notes", paramLabel = "TEXT", description = "release notes") String notes,
+               @Option(names = "--notes-file", paramLabel = "FILE", description = "release notes from a file") Path notesFile,
+               @Option(names = "--reason", paramLabel = "TEXT", description = "why, for the audit log") String reason,
                @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         // A bundle that exists here is named by its absolute path (the controller usually runs on
@@ -51,7 +51,7 @@ final class ReleaseCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "list", description = "List releases.")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List releases.")
     int list(@Mixin Fleetctl.JsonFlag json) throws CliFailure {
         JsonNode n = root.client().getAll("api/v1/releases", "releases");
         if (json.on) {
@@ -67,7 +67,7 @@ final class ReleaseCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "show", description = "Show one release with its manifest.")
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one release with its manifest.")
     int show(@Parameters(paramLabel = "VERSION") String version, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         JsonNode r = root.client().get("api/v1/releases/" + Fleetctl.segment(version)).json();
         if (json.on) {
@@ -81,10 +81,10 @@ final class ReleaseCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "withdraw", description = "Take a release back: no rollout of it may start or resume, running ones pause, units that"
+    @Command(name = "withdraw", mixinStandardHelpOptions = true, description = "Take a release back: no rollout of it may start or resume, running ones pause, units that"
             + " verified it but never activated it drop it; units running it stay (roll them back).")
     int withdraw(@picocli.CommandLine.Parameters(paramLabel = "VERSION") String version,
-                 @Option(names = "--reason", required = true, description = "why, for the audit log") String reason,
+                 @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "why, for the audit log") String reason,
                  @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         JsonNode n = root.client().postJson("api/v1/releases/" + Fleetctl.segment(version) + "/withdraw", java.util.Map.of("reason", reason)).json();
         if (json.on) root.printJson(n);
@@ -92,9 +92,9 @@ final class ReleaseCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "notes", description = "Release notes from the stored data: supported and blocked variants, the rollout plan with its rules.")
+    @Command(name = "notes", mixinStandardHelpOptions = true, description = "Release notes from the stored data: supported and blocked variants, the rollout plan with its rules.")
     int notes(@Parameters(paramLabel = "VERSION") String version,
-              @Option(names = "--format", defaultValue = "md", description = "md or json (default ${DEFAULT-VALUE})") String format) throws CliFailure {
+              @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "md", description = "md or json (default ${DEFAULT-VALUE})") String format) throws CliFailure {
         var answer = root.client().get("api/v1/releases/" + Fleetctl.segment(version) + "/notes?format="
                 + java.net.URLEncoder.encode(format, java.nio.charset.StandardCharsets.UTF_8));
         if (format.equals("json")) root.printJson(answer.json());

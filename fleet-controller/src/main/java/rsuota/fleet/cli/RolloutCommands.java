@@ -14,25 +14,26 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "rollout", description = "Staged rollouts: create, start, watch, pause, resume, advance, roll back.")
+@Command(name = "rollout", mixinStandardHelpOptions = true, description = "Staged rollouts: create, start, watch, pause, resume, advance, roll back.")
 final class RolloutCommands {
     @ParentCommand
     Fleetctl root;
 
-    @Command(name = "create", description = "Create a rollout. Without --phase, the default plan over the release's cohorts "
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a rollout. Without --phase, the default plan over the release's cohorts "
             + "(canary 48h manual -> pilot 7d manual -> waves 1d auto; --scale compresses it).")
-    int create(@Option(names = "--release", required = true) String release,
-               @Option(names = "--phase", description = "COHORT[:OBSERVATION[:auto|manual]] in order, e.g. canary:48h:manual (repeatable)") List<String> phases,
-               @Option(names = "--min-success", description = "exit criterion for every listed phase (0..1, default 1)") Double minSuccess,
-               @Option(names = "--max-failed", description = "exit criterion for every listed phase (default 0)") Integer maxFailed,
-               @Option(names = "--max-silent", description = "exit criterion for every listed phase (default 0)") Integer maxSilent,
-               @Option(names = "--corridor-cap", description = "most units of one corridor in trial at once") Integer corridorCap,
-               @Option(names = "--silent-after", description = "a device unheard of this long counts as silent (default 20m)") String silentAfter,
-               @Option(names = "--rollback-deadline", description = "time a device has to confirm a rollback (default 30m)") String rollbackDeadline,
-               @Option(names = "--window", description = "maintenance window sent to devices, e.g. 'Mon-Fri 01:00-04:00 Europe/Berlin'") String window,
-               @Option(names = "--rules", description = "JSON file with pause rules {version, window, rules:[{rule, threshold, sustained, minDevices}]}") Path rules,
-               @Option(names = "--scale", description = "multiply default plan durations (the lab compresses time), (0,1]") Double scale,
-               @Option(names = "--reason") String reason,
+    int create(@Option(names = "--release", paramLabel = "VERSION", required = true) String release,
+               @Option(names = "--phase", paramLabel = "PHASE", description = "COHORT[:OBSERVATION[:auto|manual]] in order, e.g. canary:48h:manual (repeatable)") List<String> phases,
+               @Option(names = "--min-success", paramLabel = "FRACTION", description = "exit criterion for every listed phase (0..1, default 1)") Double minSuccess,
+               @Option(names = "--max-failed", paramLabel = "FRACTION", description = "exit criterion for every listed phase (default 0)") Integer maxFailed,
+               @Option(names = "--max-silent", paramLabel = "FRACTION", description = "exit criterion for every listed phase (default 0)") Integer maxSilent,
+               @Option(names = "--corridor-cap", paramLabel = "N", description = "most units of one corridor in trial at once") Integer corridorCap,
+               @Option(names = "--silent-after", paramLabel = "DURATION", description = "a device unheard of this long counts as silent (default 20m)") String silentAfter,
+               @Option(names = "--rollback-deadline", paramLabel = "DURATION", description = "time a device has to confirm a rollback (default 30m)") String rollbackDeadline,
+               @Option(names = "--window", paramLabel = "WINDOW", description = "maintenance window sent to devices, e.g. 'Mon-Fri 01:00-04:00 Europe/Berlin'") String window,
+               @Option(names = "--bandwidth-cap", paramLabel = "RATE", description = "download cap sent to devices, replacing their own, e.g. 2Mbit/s or 256KiB/s") String bandwidthCap,
+               @Option(names = "--rules", paramLabel = "FILE", description = "JSON file with pause rules {version, window, rules:[{rule, threshold, sustained, minDevices}]}") Path rules,
+               @Option(names = "--scale", paramLabel = "FACTOR", description = "multiply default plan durations (the lab compresses time), (0,1]") Double scale,
+               @Option(names = "--reason", paramLabel = "TEXT") String reason,
                @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("release", release);
@@ -61,6 +62,7 @@ final class RolloutCommands {
         if (silentAfter != null) settings.put("silentAfter", silentAfter);
         if (rollbackDeadline != null) settings.put("rollbackDeadline", rollbackDeadline);
         if (window != null) settings.put("window", window);
+        if (bandwidthCap != null) settings.put("bandwidthCap", bandwidthCap);
         if (!settings.isEmpty()) body.put("settings", settings);
         if (rules != null) {
             try {
@@ -74,8 +76,8 @@ final class RolloutCommands {
         return show(root.client().postJson("api/v1/rollouts", body).json(), json);
     }
 
-    @Command(name = "list", description = "List rollouts.")
-    int list(@Option(names = "--release") String release, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List rollouts.")
+    int list(@Option(names = "--release", paramLabel = "VERSION") String release, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         JsonNode n = root.client().getAll(new Fleetctl.Query("api/v1/rollouts").add("release", release).toString(), "rollouts");
         if (json.on) {
             root.printJson(n);
@@ -90,22 +92,22 @@ final class RolloutCommands {
         return ExitCodes.OK;
     }
 
-    @Command(name = "start", description = "Start a created rollout (refused while a Sev1 is open on the release).")
-    int start(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason") String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+    @Command(name = "start", mixinStandardHelpOptions = true, description = "Start a created rollout (refused while a Sev1 is open on the release).")
+    int start(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", paramLabel = "TEXT") String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/start", reason(reason)).json(), json);
     }
 
-    @Command(name = "show", aliases = "status", description = "What it waits for and the commands that resolve it; phases, device buckets,"
+    @Command(name = "show", mixinStandardHelpOptions = true, aliases = "status", description = "What it waits for and the commands that resolve it; phases, device buckets,"
             + " KPIs against thresholds, pauses, alerts.")
     int status(@Parameters(paramLabel = "ID") long id, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         return show(root.client().get("api/v1/rollouts/" + id).json(), json);
     }
 
-    @Command(name = "watch", description = "Live view, refreshed every --interval seconds until the rollout ends (or --once / --count).")
+    @Command(name = "watch", mixinStandardHelpOptions = true, description = "Live view, refreshed every --interval seconds until the rollout ends (or --once / --count).")
     int watch(@Parameters(paramLabel = "ID") long id,
-              @Option(names = "--interval", defaultValue = "5", description = "seconds between refreshes (default ${DEFAULT-VALUE})") int interval,
+              @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "5", description = "seconds between refreshes (default ${DEFAULT-VALUE})") int interval,
               @Option(names = "--once", description = "one frame, then exit") boolean once,
-              @Option(names = "--count", description = "at most this many frames") Integer count,
+              @Option(names = "--count", paramLabel = "N", description = "at most this many frames") Integer count,
               @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         int frames = 0;
         while (true) {
@@ -130,15 +132,15 @@ final class RolloutCommands {
         }
     }
 
-    @Command(name = "pause", description = "Pause at once: no new activations, no phase advance.")
-    int pause(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", required = true) String reason,
+    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause at once: no new activations, no phase advance.")
+    int pause(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", paramLabel = "TEXT", required = true) String reason,
               @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/pause", reason(reason)).json(), json);
     }
 
-    @Command(name = "resume", description = "Resume a paused rollout; acknowledge every open pause event by id (see status).")
-    int resume(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", required = true) String reason,
-               @Option(names = "--acknowledge", description = "pause event id whose findings you read (repeatable)") List<Long> ack,
+    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a paused rollout; acknowledge every open pause event by id (see status).")
+    int resume(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", paramLabel = "TEXT", required = true) String reason,
+               @Option(names = "--acknowledge", paramLabel = "EVENT-ID", description = "pause event id whose findings you read (repeatable)") List<Long> ack,
                @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("reason", reason);
@@ -146,24 +148,24 @@ final class RolloutCommands {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/resume", body).json(), json);
     }
 
-    @Command(name = "extend", description = "Extend the current phase's observation window (from its end, or from now if it ended).")
-    int extend(@Parameters(paramLabel = "ID") long id, @Option(names = "--by", required = true, description = "e.g. 24h, 3d") String by,
-               @Option(names = "--reason", required = true) String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+    @Command(name = "extend", mixinStandardHelpOptions = true, description = "Extend the current phase's observation window (from its end, or from now if it ended).")
+    int extend(@Parameters(paramLabel = "ID") long id, @Option(names = "--by", paramLabel = "DURATION", required = true, description = "e.g. 24h, 3d") String by,
+               @Option(names = "--reason", paramLabel = "TEXT", required = true) String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("by", by);
         body.put("reason", reason);
         return show(root.client().postJson("api/v1/rollouts/" + id + "/extend", body).json(), json);
     }
 
-    @Command(name = "advance", description = "Approve a phase that met its gate and waits for a human, or judge one held for a human"
+    @Command(name = "advance", mixinStandardHelpOptions = true, description = "Approve a phase that met its gate and waits for a human, or judge one held for a human"
             + " (inconclusive rules, silent devices after its window; --reason required, the audit log records the values judged).")
-    int advance(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason") String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
+    int advance(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", paramLabel = "TEXT") String reason, @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/advance", reason(reason)).json(), json);
     }
 
-    @Command(name = "rollback", description = "Roll back the whole rollout (default), one --phase, one --cohort or one --device to the previous stable release.")
-    int rollback(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", required = true) String reason,
-                 @Option(names = "--phase") Integer phase, @Option(names = "--cohort") Long cohort, @Option(names = "--device") String device,
+    @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Roll back the whole rollout (default), one --phase, one --cohort or one --device to the previous stable release.")
+    int rollback(@Parameters(paramLabel = "ID") long id, @Option(names = "--reason", paramLabel = "TEXT", required = true) String reason,
+                 @Option(names = "--phase", paramLabel = "N") Integer phase, @Option(names = "--cohort", paramLabel = "COHORT-ID") Long cohort, @Option(names = "--device", paramLabel = "DEVICE") String device,
                  @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("scope", device != null ? "device" : phase != null ? "phase" : cohort != null ? "cohort" : "rollout");
@@ -174,9 +176,9 @@ final class RolloutCommands {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/rollback", body).json(), json);
     }
 
-    @Command(name = "clear", description = "Clear a unit's needs_investigation flag after looking at it (audited; the unit must be flagged).")
+    @Command(name = "clear", mixinStandardHelpOptions = true, description = "Clear a unit's needs_investigation flag after looking at it (audited; the unit must be flagged).")
     int clear(@Parameters(paramLabel = "ID") long id, @Parameters(paramLabel = "DEVICE") String device,
-              @Option(names = "--reason", required = true, description = "what was found, for the audit log") String reason,
+              @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "what was found, for the audit log") String reason,
               @Mixin Fleetctl.JsonFlag json) throws CliFailure {
         return show(root.client().postJson("api/v1/rollouts/" + id + "/devices/" + Fleetctl.segment(device) + "/clear", reason(reason)).json(), json);
     }

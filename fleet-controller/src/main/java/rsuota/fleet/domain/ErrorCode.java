@@ -47,6 +47,11 @@ public enum ErrorCode {
     RANGE_NOT_SATISFIABLE(false),
     /** The store is locked by another writer past the busy timeout: retry. */
     STORE_BUSY(true),
+    /**
+     * A leader-only write (rollout engine, rule evaluation, dispatch) from a replica that does not hold the
+     * leader lease with its fencing token any more: refused, nothing changed; the current leader does it.
+     */
+    NOT_LEADER(true),
     /** The store failed (I/O, corruption, a schema this build does not know). */
     STORE_FAILURE(false),
     /** A bug: the controller hit a state it does not expect. */

@@ -50,11 +50,25 @@ public final class ControllerLink implements Transport, AutoCloseable {
     static final int QUEUE = 50_000;
 
     /**
-     * @param serverUri   tcp://host:port
-     * @param clientId    stable per controller instance (its persistent session)
+     * @param serverUri   tcp://host:port, or ssl://host:port with {@code tls}
+     * @param clientId    stable per controller instance (its persistent session); with a client
+     *                    certificate, the certificate's CN (brokers check that they are equal)
      * @param sharedGroup shared-subscription group, or null for plain subscriptions
+     * @param tls         the controller's own identity and the broker's CA, or null for plain TCP
      */
-    public record Config(String serverUri, String clientId, String sharedGroup) {}
+    public record Config(String serverUri, String clientId, String sharedGroup, javax.net.ssl.SSLContext tls) {
+        public Config(String serverUri, String clientId, String sharedGroup) {
+            this(serverUri, clientId, sharedGroup, null);
+        }
+    }
+
+    /** The broker's stamp of who published a message (see BrokerSecurity), or null. */
+    private static String sender(MqttMessage message) {
+        MqttProperties p = message.getProperties();
+        if (p == null || p.getUserProperties() == null) return null;
+        for (var up : p.getUserProperties()) if (BrokerSecurity.SENDER.equals(up.getKey())) return up.getValue();
+        return null;
+    }
 
     private final Config config;
     private final TelemetryIngest ingest;
@@ -204,6 +218,11 @@ public final class ControllerLink implements Transport, AutoCloseable {
         o.setAutomaticReconnect(false);
         o.setKeepAliveInterval(30);
         o.setConnectionTimeout(10);
+        if (config.tls() != null) {
+            o.setSocketFactory(config.tls().getSocketFactory());
+            // The broker's certificate must name the host we dialled (HTTPS rules), as the agent checks it.
+            o.setHttpsHostnameVerificationEnabled(true);
+        }
         Session[] holder = new Session[1];
         client.setCallback(new Callbacks(holder));
         IMqttToken token;
@@ -328,7 +347,7 @@ public final class ControllerLink implements Transport, AutoCloseable {
         public void messageArrived(String topic, MqttMessage message) throws InterruptedException {
             received.incrementAndGet();
             // Blocking here is backpressure (Paho stops reading; the broker holds the rest).
-            inbound.put(new TelemetryIngest.Message(topic, message.getPayload()));
+            inbound.put(new TelemetryIngest.Message(topic, message.getPayload(), sender(message)));
         }
 
         @Override

@@ -45,12 +45,23 @@ public final class TelemetryIngest {
     private static final Logger log = LoggerFactory.getLogger(TelemetryIngest.class);
     /** Log the first refusals of each reason, then one in this many: a misconfigured fleet must not flood the log. */
     private static final long LOG_EVERY = 1000;
+    /** How long a batch waits for a store that answers STORE_BUSY before it is refused (a PostgreSQL restart takes seconds). */
+    static final long STORE_RETRY_MS = 60_000;
 
-    /** One message as it came off the broker. */
-    public record Message(String topic, byte[] payload) {}
+    /**
+     * One message as it came off the broker.
+     *
+     * @param sender the unit the broker authenticated as its publisher (the embedded broker's
+     *               {@code rsuota-sender} stamp), or null when the broker does not say
+     */
+    public record Message(String topic, byte[] payload, String sender) {
+        public Message(String topic, byte[] payload) {
+            this(topic, payload, null);
+        }
+    }
 
     /** Why a message was refused (stable names, exported as metric labels). */
-    public enum Refusal { BAD_TOPIC, UNKNOWN_LEAF, MALFORMED, DEVICE_MISMATCH, UNKNOWN_DEVICE, INVALID_IDENTITY, STORE }
+    public enum Refusal { BAD_TOPIC, UNKNOWN_LEAF, MALFORMED, DEVICE_MISMATCH, SENDER_MISMATCH, UNKNOWN_DEVICE, INVALID_IDENTITY, STORE }
 
     private final Database db;
     private final Clock clock;
@@ -101,10 +112,7 @@ public final class TelemetryIngest {
         if (ok.isEmpty()) return 0;
         List<Runnable> after = new ArrayList<>();
         try {
-            db.write(tx -> {
-                for (Decoded d : ok) apply(tx, d, now, after);
-                return null;
-            });
+            writeRetrying(ok, now, after);
         } catch (FleetException e) {
             if (ok.size() == 1) {
                 refuse(Refusal.STORE, ok.get(0).topic, e.getMessage());
@@ -117,6 +125,39 @@ public final class TelemetryIngest {
         }
         after.forEach(Runnable::run);
         return ok.size();
+    }
+
+    /**
+     * Writes the batch; while the store says "retry" (STORE_BUSY: a PostgreSQL restart or failover, another
+     * writer holding the lock) the batch waits and is written again, up to {@link #STORE_RETRY_MS}. Waiting
+     * here is backpressure: the link's inbound queue fills, Paho stops reading and the broker keeps the rest,
+     * so a store outage shorter than that loses no message.
+     */
+    private void writeRetrying(List<Decoded> ok, Instant now, List<Runnable> after) throws FleetException {
+        long waited = 0;
+        long pause = 100;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                db.write(tx -> {
+                    for (Decoded d : ok) apply(tx, d, now, after);
+                    return null;
+                });
+                if (attempt > 1) log.info("ingest: store answered again after {} ms; batch of {} written", waited, ok.size());
+                return;
+            } catch (FleetException e) {
+                after.clear();
+                if (!e.code().retryable() || waited >= STORE_RETRY_MS) throw e;
+                if (attempt == 1) log.warn("ingest: store busy or unreachable ({}); holding a batch of {} and retrying", e.getMessage(), ok.size());
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                waited += pause;
+                pause = Math.min(pause * 2, 2_000);
+            }
+        }
     }
 
     public Map<String, Long> counters() {
@@ -141,6 +182,11 @@ public final class TelemetryIngest {
         Topics.DeviceTopic t = Topics.parse(m.topic());
         if (t == null) {
             refuse(Refusal.BAD_TOPIC, m.topic(), "not rsu/v1/dev/ID/LEAF with a valid device id");
+            return null;
+        }
+        if (m.sender() != null && !m.sender().equals(t.deviceId())) {
+            // The broker's permissions stop this already; a unit speaking for another must never reach a KPI window.
+            refuse(Refusal.SENDER_MISMATCH, m.topic(), "published by unit " + m.sender());
             return null;
         }
         try {

@@ -44,7 +44,7 @@ public final class DesiredWriter {
                        Instant now) throws SQLException {
         long rev = tx.desired().nextRev(deviceId);
         MqttDesiredState d = new MqttDesiredState(MqttDesiredState.SCHEMA, rev, version, url, digest, action, after,
-                r.settings().window(), Long.toString(r.id()), now);
+                r.settings().window(), Long.toString(r.id()), now, r.settings().bandwidthCap());
         tx.desired().write(deviceId, rev, new String(WireCodec.encode(d), StandardCharsets.UTF_8), r.id(), now);
         return rev;
     }

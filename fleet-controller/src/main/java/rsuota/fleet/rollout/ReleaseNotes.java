@@ -67,7 +67,7 @@ public record ReleaseNotes(String release, String previousStable, long securityV
             RolloutSettings s = ro.settings();
             plans.add(new Plan(ro.id(), ro.state().wire(), Durations.format(ro.rules().window()), ro.rules().version(),
                     new RolloutStatus.Settings(s.corridorCap(), Durations.format(s.silentAfter()), Durations.format(s.rollbackDeadline()), s.window(),
-                            s.activateDelay() == null ? null : Durations.format(s.activateDelay())), pp, rules));
+                            s.activateDelay() == null ? null : Durations.format(s.activateDelay()), s.bandwidthCap()), pp, rules));
             for (RolloutStatus.Blocked b : RolloutStatusReader.blocked(tx, r, phases)) if (!blockedDevices.contains(b)) blockedDevices.add(b);
         }
         return new ReleaseNotes(r.version(), r.previousStable(), r.securityVersion(), components, r.notes(), r.signer(), r.compatible(), blocked,

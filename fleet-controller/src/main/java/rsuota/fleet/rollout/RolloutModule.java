@@ -18,8 +18,17 @@ public final class RolloutModule {
      */
     public RolloutModule(Database db, AuditLog audit, Clock clock, TelemetryWindow window, LinkTemplates links,
                          Supplier<String> controllerUrl, AlertSink alerts, Runnable desiredWritten) {
+        this(db, db, audit, clock, window, links, controllerUrl, alerts, desiredWritten);
+    }
+
+    /**
+     * As above, with the engine's ticks on {@code engineDb}: the store fenced by the leader lease when
+     * several replicas share it (operators' calls on any replica use {@code db}).
+     */
+    public RolloutModule(Database db, Database engineDb, AuditLog audit, Clock clock, TelemetryWindow window, LinkTemplates links,
+                         Supplier<String> controllerUrl, AlertSink alerts, Runnable desiredWritten) {
         RolloutActions actions = new RolloutActions(audit, new DesiredWriter(controllerUrl), window, links, controllerUrl, clock);
-        this.engine = new RolloutEngine(db, actions, alerts, desiredWritten);
+        this.engine = new RolloutEngine(engineDb, actions, alerts, desiredWritten);
         this.rollouts = new Rollouts(db, actions, engine, clock, desiredWritten);
     }
 

@@ -303,7 +303,8 @@ public final class RolloutRepository {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
                 Object a = args[i];
-                if (a == null) ps.setNull(i + 1, java.sql.Types.VARCHAR);
+                // Untyped NULL: PostgreSQL takes the column's type (a VARCHAR null into a BIGINT column is refused there).
+                if (a == null) ps.setNull(i + 1, java.sql.Types.NULL);
                 else if (a instanceof Instant t) ps.setLong(i + 1, t.toEpochMilli());
                 else if (a instanceof Long l) ps.setLong(i + 1, l);
                 else if (a instanceof Integer n) ps.setInt(i + 1, n);

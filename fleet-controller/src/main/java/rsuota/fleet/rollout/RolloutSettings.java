@@ -11,8 +11,10 @@ import java.time.Duration;
  * @param rollbackDeadline time a device has to confirm an ordered rollback before an alert is raised
  * @param window           maintenance window put in the desired state (narrows the device's own), or null
  * @param activateDelay    earliest activation relative to dispatch (desired activateAfter), or null
+ * @param bandwidthCap     download cap in bytes/s put in the desired state (replaces each unit's own cap), or null
  */
-public record RolloutSettings(Integer corridorCap, Duration silentAfter, Duration rollbackDeadline, String window, Duration activateDelay) {
+public record RolloutSettings(Integer corridorCap, Duration silentAfter, Duration rollbackDeadline, String window, Duration activateDelay,
+                              Long bandwidthCap) {
     /** Four missed heartbeats at the agent's default of one per 5 minutes. */
     public static final Duration DEFAULT_SILENT_AFTER = Duration.ofMinutes(20);
     /** A rollback to the other slot is one reboot; 30 min covers a slow boot and a re-install over cellular. */
@@ -29,5 +31,13 @@ public record RolloutSettings(Integer corridorCap, Duration silentAfter, Duratio
             throw new IllegalArgumentException("rollbackDeadline must be positive");
         }
         if (activateDelay != null && activateDelay.isNegative()) throw new IllegalArgumentException("activateDelay must be >= 0");
+        if (bandwidthCap != null && rsuota.wire.Bandwidth.problem(bandwidthCap) != null) {
+            throw new IllegalArgumentException("bandwidthCap: " + rsuota.wire.Bandwidth.problem(bandwidthCap));
+        }
+    }
+
+    /** Without a bandwidth cap. */
+    public RolloutSettings(Integer corridorCap, Duration silentAfter, Duration rollbackDeadline, String window, Duration activateDelay) {
+        this(corridorCap, silentAfter, rollbackDeadline, window, activateDelay, null);
     }
 }

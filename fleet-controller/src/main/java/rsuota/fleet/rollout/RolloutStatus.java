@@ -26,7 +26,7 @@ public record RolloutStatus(long id, String release, String previousStable, Stri
      */
     public record Hold(String kind, List<String> waitingFor, List<String> resolve) {}
 
-    public record Settings(Integer corridorCap, String silentAfter, String rollbackDeadline, String window, String activateDelay) {}
+    public record Settings(Integer corridorCap, String silentAfter, String rollbackDeadline, String window, String activateDelay, Long bandwidthCap) {}
 
     public record PhaseView(int index, String name, long cohortId, String cohort, String state, String observation, String approval,
                             ExitCriteria criteria, Instant startedAt, Instant windowEndsAt, Instant gateMetAt, Instant endedAt,

@@ -81,7 +81,7 @@ final class RolloutStatusReader {
         RolloutStatus.Hold hold = hold(r, phases, devices, views, pauseEvents, now, tx, sev1);
         return new RolloutStatus(r.id(), r.release(), release.previousStable(), r.state().wire(), r.phaseIndex(), now, DecisionGuard.etag(tx, r),
                 new RolloutStatus.Settings(s.corridorCap(), Durations.format(s.silentAfter()), Durations.format(s.rollbackDeadline()), s.window(),
-                        s.activateDelay() == null ? null : Durations.format(s.activateDelay())),
+                        s.activateDelay() == null ? null : Durations.format(s.activateDelay()), s.bandwidthCap()),
                 r.rules().version(), Durations.format(r.rules().window()), r.attention(), hold, r.createdAt(), r.createdBy(), r.startedAt(), r.endedAt(),
                 views, pauseEvents, new AlertRepository(tx).forRollout(id), blocked(tx, release, phases));
     }

@@ -123,17 +123,18 @@ public final class KpiSampleRepository {
     }
 
     private int merge(long fromResolution, long toResolution, long before) throws SQLException {
+        // The bucket is computed once in a sub-select: PostgreSQL cannot match a GROUP BY expression with
+        // parameters to the same expression in the select list.
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO kpi_samples (device_id, resolution, at, n, availability, lag_median_ms, "
-                + "lag_p95_ms, dropped_ratio) SELECT device_id, ?, (at / ?) * ?, SUM(n), SUM(availability * n) / SUM(n), "
-                + "SUM(lag_median_ms * n) / SUM(n), SUM(lag_p95_ms * n) / SUM(n), SUM(dropped_ratio * n) / SUM(n) FROM kpi_samples "
-                + "WHERE resolution = ? AND at < ? GROUP BY device_id, (at / ?) * ?" + MERGE)) {
+                + "lag_p95_ms, dropped_ratio) SELECT device_id, ?, bucket, SUM(n), SUM(availability * n) / SUM(n), "
+                + "SUM(lag_median_ms * n) / SUM(n), SUM(lag_p95_ms * n) / SUM(n), SUM(dropped_ratio * n) / SUM(n) FROM "
+                + "(SELECT device_id, (at / ?) * ? AS bucket, n, availability, lag_median_ms, lag_p95_ms, dropped_ratio FROM kpi_samples "
+                + "WHERE resolution = ? AND at < ?) AS old GROUP BY device_id, bucket" + MERGE)) {
             ps.setLong(1, toResolution);
             ps.setLong(2, toResolution);
             ps.setLong(3, toResolution);
             ps.setLong(4, fromResolution);
             ps.setLong(5, before);
-            ps.setLong(6, toResolution);
-            ps.setLong(7, toResolution);
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM kpi_samples WHERE resolution = ? AND at < ?")) {

@@ -296,7 +296,18 @@ public final class Migrations {
             new Migration(6, "release withdrawal: who took a release back, when and why", List.of(
                     "ALTER TABLE releases ADD COLUMN withdrawn_at BIGINT",
                     "ALTER TABLE releases ADD COLUMN withdrawn_by TEXT",
-                    "ALTER TABLE releases ADD COLUMN withdraw_reason TEXT")));
+                    "ALTER TABLE releases ADD COLUMN withdraw_reason TEXT")),
+            // Coordination state, not fleet data: not in Table (not copied by migrate-store, not in snapshots).
+            new Migration(7, "leader lease with a fencing token, for several controller replicas on one store", List.of(
+                    """
+                    CREATE TABLE leader_lease (
+                      name VARCHAR(32) PRIMARY KEY,
+                      holder VARCHAR(200) NOT NULL,
+                      token BIGINT NOT NULL,
+                      acquired_at BIGINT NOT NULL,
+                      renewed_at BIGINT NOT NULL,
+                      expires_at BIGINT NOT NULL
+                    )""")));
 
     public static int latest() {
         return ALL.get(ALL.size() - 1).version();

@@ -3,8 +3,6 @@ package rsuota.fleet.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,22 +13,31 @@ import org.junit.jupiter.api.io.TempDir;
 import rsuota.fleet.domain.AuditEntry;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
-import rsuota.fleet.store.SqliteDatabase;
+import rsuota.fleet.store.Database;
+import rsuota.fleet.store.StoreSpec;
+import rsuota.fleet.testing.StoreEngine;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import rsuota.fixtures.time.SettableClock;
 
+@ParameterizedClass(name = "{0}")
+@EnumSource(StoreEngine.class)
 class AuditChainTest {
     @TempDir
     Path dir;
     final SettableClock clock = new SettableClock(Instant.parse("2026-03-01T10:00:00.123Z"));
     final Principal alice = new Principal("alice", Role.RELEASE_MANAGER);
-    Path file;
-    SqliteDatabase db;
+    @Parameter
+    StoreEngine engine;
+    StoreSpec spec;
+    Database db;
     AuditLog log;
 
     @BeforeEach
     void fiveEntries() throws Exception {
-        file = dir.resolve("audit.db");
-        db = SqliteDatabase.open(file, clock);
+        spec = engine.fresh(dir, "audit_chain");
+        db = spec.open(clock);
         log = new AuditLog(clock);
         for (int i = 1; i <= 5; i++) {
             int n = i;
@@ -38,6 +45,11 @@ class AuditChainTest {
                     Map.of("added", java.util.List.of("rsu-" + n), "z", Map.of("b", 2, "a", 1))));
             clock.advance(Duration.ofSeconds(7));
         }
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void close() {
+        db.close();
     }
 
     @Test
@@ -94,7 +106,7 @@ class AuditChainTest {
     @Test
     void appendingContinuesTheChainAfterReopen() throws Exception {
         db.close();
-        db = SqliteDatabase.open(file, clock);
+        db = spec.open(clock);
         db.write(tx -> log.append(tx, alice, "release.create", "release:9.9.9", null, Map.of()));
         AuditVerification v = db.read(AuditVerifier::verify);
         assertThat(v.ok()).isTrue();
@@ -102,9 +114,11 @@ class AuditChainTest {
     }
 
     private void sql(String s) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
-            st.execute("PRAGMA busy_timeout = 5000");
-            st.execute(s);
-        }
+        db.write(tx -> {
+            try (Statement st = tx.connection().createStatement()) {
+                st.execute(s);
+            }
+            return null;
+        });
     }
 }

@@ -16,21 +16,32 @@ import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
 import rsuota.fleet.domain.TokenInfo;
-import rsuota.fleet.store.SqliteDatabase;
+import rsuota.fleet.store.Database;
+import rsuota.fleet.store.StoreSpec;
+import rsuota.fleet.testing.StoreEngine;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import rsuota.fixtures.time.SettableClock;
 
 /** A token's life on the real store: expiry, last use, rotation, revocation, each audited; refusals name the token, never the secret. */
+@ParameterizedClass(name = "{0}")
+@EnumSource(StoreEngine.class)
 class TokenLifecycleTest {
     @TempDir
     Path dir;
     final SettableClock clock = new SettableClock(Instant.parse("2026-03-01T10:00:00Z"));
     final Principal admin = new Principal("admin", Role.ADMIN);
-    SqliteDatabase db;
+    @Parameter
+    StoreEngine engine;
+    StoreSpec spec;
+    Database db;
     Tokens tokens;
 
     @BeforeEach
     void open() throws Exception {
-        db = SqliteDatabase.open(dir.resolve("t.db"), clock);
+        spec = engine.fresh(dir, "token_lifecycle");
+        db = spec.open(clock);
         tokens = new Tokens(db, new AuditLog(clock));
     }
 

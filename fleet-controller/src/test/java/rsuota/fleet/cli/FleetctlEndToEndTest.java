@@ -106,6 +106,25 @@ class FleetctlEndToEndTest {
     }
 
     @Test
+    @Order(1)
+    void runRefusesHalfASingleSignOnOrBrokerTlsSetupNamingWhatIsMissing() {
+        Run noAudience = controllerMain("run", "--data-dir", data.toString(), "--port", "0", "--oidc-issuer", "http://127.0.0.1:9/");
+        assertThat(noAudience.code()).isEqualTo(ExitCodes.STARTUP);
+        assertThat(noAudience.err()).contains("needs --oidc-issuer, --oidc-audience and at least one --oidc-role");
+        Run badRole = controllerMain("run", "--data-dir", data.toString(), "--port", "0", "--oidc-issuer", "http://127.0.0.1:9/",
+                "--oidc-audience", "x", "--oidc-role", "ops=superuser");
+        assertThat(badRole.code()).isEqualTo(ExitCodes.STARTUP);
+        assertThat(badRole.err()).contains("--oidc-role ops");
+        Run noCa = controllerMain("run", "--data-dir", data.toString(), "--port", "0", "--embedded-broker", "--mqtt-tls-port", "0");
+        assertThat(noCa.code()).isEqualTo(ExitCodes.STARTUP);
+        assertThat(noCa.err()).contains("--mqtt-tls-port").contains("device-ca init");
+        Run plainOnNetwork = controllerMain("run", "--data-dir", data.toString(), "--port", "0", "--broker", "tcp://127.0.0.1:1",
+                "--broker-cert", "x.pem");
+        assertThat(plainOnNetwork.code()).isEqualTo(ExitCodes.STARTUP);
+        assertThat(plainOnNetwork.err()).contains("need a TLS broker URL");
+    }
+
+    @Test
     @Order(2)
     void tokensAndTheExitCodesOf401And403() {
         Run created = fleetctl(admin, "token", "create", "--role", "operator", "--label", "night-ops", "--reason", "on call");

@@ -129,6 +129,26 @@ class FleetctlRolloutTest {
     }
 
     @Test
+    void aRolloutsBandwidthCapReachesTheDevicesDesiredState() throws Exception {
+        Run bad = fleetctl(Role.RELEASE_MANAGER, "rollout", "create", "--release", "2.4.0", "--phase", "canary:48h:manual",
+                "--bandwidth-cap", "2 Mb/s");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("settings.bandwidthCap").contains("unknown unit 'Mb'");
+        Run create = fleetctl(Role.RELEASE_MANAGER, "rollout", "create", "--release", "2.4.0", "--phase", "canary:48h:manual",
+                "--bandwidth-cap", "2Mbit/s", "--json");
+        assertThat(create.code()).as(create.err()).isZero();
+        long id = create.json().get("id").asLong();
+        assertThat(fleetctl(Role.RELEASE_MANAGER, "rollout", "start", Long.toString(id), "--reason", "go").code()).isZero();
+        rc.controller.engine().tick(rc.clock.instant());
+        String json = rc.controller.database().read(tx -> tx.desired().find("c1")).orElseThrow().payload();
+        rsuota.wire.MqttDesiredState d = rsuota.wire.WireCodec.decode(json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                rsuota.wire.MqttDesiredState.class);
+        assertThat(d.bandwidthCap()).isEqualTo(250_000L);
+        assertThat(fleetctl(Role.VIEWER, "rollout", "status", Long.toString(id), "--json").json().get("settings").get("bandwidthCap").asLong())
+                .isEqualTo(250_000L);
+    }
+
+    @Test
     void rolloutVerbsEndToEnd() throws Exception {
         Run create = fleetctl(Role.RELEASE_MANAGER, "rollout", "create", "--release", "2.4.0", "--phase", "canary:48h:manual",
                 "--corridor-cap", "1", "--json");

@@ -93,14 +93,17 @@ class CohortsTest {
     void theStoreItselfEnforcesOneCohortPerReleasePerDevice() throws Exception {
         var canary = cohorts.create(rm, new Cohorts.NewCohort("2.4.0", "canary", CohortKind.CANARY, null, null, List.of("a1-north-1"), null)).cohort();
         var pilot = cohorts.create(rm, new Cohorts.NewCohort("2.4.0", "pilot", CohortKind.PILOT, null, null, List.of(), null)).cohort();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + rc.dataDir.store())) {
-            c.createStatement().execute("PRAGMA busy_timeout = 5000");
-            PreparedStatement ps = c.prepareStatement("INSERT INTO cohort_members (cohort_id, device_id, release, added_at) VALUES (?, ?, ?, 0)");
-            ps.setLong(1, pilot.id());
-            ps.setString(2, "a1-north-1");
-            ps.setString(3, "2.4.0");
-            assertThatThrownBy(ps::executeUpdate).isInstanceOf(SQLException.class).hasMessageContaining("UNIQUE");
-        }
+        // Straight into the table, past the service's own check, on whichever engine the controller runs.
+        assertThatThrownBy(() -> rc.controller.database().write(tx -> {
+            try (PreparedStatement ps = tx.connection().prepareStatement(
+                    "INSERT INTO cohort_members (cohort_id, device_id, release, added_at) VALUES (?, ?, ?, 0)")) {
+                ps.setLong(1, pilot.id());
+                ps.setString(2, "a1-north-1");
+                ps.setString(3, "2.4.0");
+                return ps.executeUpdate();
+            }
+        })).isInstanceOf(FleetException.class)
+                .satisfies(e -> assertThat(rsuota.fleet.store.Sql.isUniqueViolation((SQLException) e.getCause())).as(e.getMessage()).isTrue());
         assertThat(cohorts.get(canary.id()).members()).hasSize(1);
         assertThat(cohorts.get(pilot.id()).members()).isEmpty();
     }

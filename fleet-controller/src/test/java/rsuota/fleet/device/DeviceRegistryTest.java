@@ -19,21 +19,32 @@ import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.FleetException;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
-import rsuota.fleet.store.SqliteDatabase;
+import rsuota.fleet.store.Database;
+import rsuota.fleet.store.StoreSpec;
+import rsuota.fleet.testing.StoreEngine;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import rsuota.fleet.store.Table;
 import rsuota.fixtures.time.SettableClock;
 
+@ParameterizedClass(name = "{0}")
+@EnumSource(StoreEngine.class)
 class DeviceRegistryTest {
     @TempDir
     Path dir;
     final SettableClock clock = new SettableClock(Instant.parse("2026-03-01T10:00:00Z"));
     final Principal rm = new Principal("rm", Role.RELEASE_MANAGER);
-    SqliteDatabase db;
+    @Parameter
+    StoreEngine engine;
+    StoreSpec spec;
+    Database db;
     DeviceRegistry registry;
 
     @BeforeEach
     void open() throws Exception {
-        db = SqliteDatabase.open(dir.resolve("fleet.db"), clock);
+        spec = engine.fresh(dir, "device_registry");
+        db = spec.open(clock);
         registry = new DeviceRegistry(db, new AuditLog(clock), clock);
     }
 

@@ -40,9 +40,21 @@ public final class RunningController implements AutoCloseable {
 
     /** As above, with the controller's configuration adjusted by {@code customize} (webhook, links, broker). */
     public RunningController(TestPki pki, Path dir, java.util.function.UnaryOperator<Controller.Config> customize) throws Exception {
+        this(pki, dir, customize, StoreEngine.forControllers());
+    }
+
+    /** As above, on the store engine {@code engine} (a fresh SQLite file or PostgreSQL database). */
+    public RunningController(TestPki pki, Path dir, java.util.function.UnaryOperator<Controller.Config> customize, StoreEngine engine)
+            throws Exception {
+        this(pki, dir, customize, engine.fresh(dir.resolve("data"), "controller"));
+    }
+
+    /** As above, on the given empty store (a PostgreSQL database on a cluster of the test's own). */
+    public RunningController(TestPki pki, Path dir, java.util.function.UnaryOperator<Controller.Config> customize,
+                             rsuota.fleet.store.StoreSpec store) throws Exception {
         this.pki = pki;
         this.dir = dir;
-        this.dataDir = new DataDir(dir.resolve("data"));
+        this.dataDir = new DataDir(dir.resolve("data"), store);
         this.clock = new SettableClock(pki.now);
         Path keyring = dir.resolve("keyring.pem");
         Files.writeString(keyring, pem(pki));
@@ -99,7 +111,7 @@ public final class RunningController implements AutoCloseable {
      * changed, including updates in place such as a rollout's state.
      */
     public Map<Table, String> snapshot() throws FleetException {
-        return snapshotOf(controller);
+        return snapshotOf(controller.database());
     }
 
     /**
@@ -108,9 +120,10 @@ public final class RunningController implements AutoCloseable {
      */
     static final java.util.Set<String> BOOKKEEPING = java.util.Set.of("last_used_at");
 
-    private static Map<Table, String> snapshotOf(Controller controller) throws FleetException {
+    /** As {@link #snapshot()}, of any store (a copy made by migrate-store). */
+    public static Map<Table, String> snapshotOf(rsuota.fleet.store.Database db) throws FleetException {
         Map<Table, String> out = new EnumMap<>(Table.class);
-        controller.database().read(tx -> {
+        db.read(tx -> {
             for (Table t : Table.values()) {
                 long h = 1;
                 long n = 0;
@@ -121,7 +134,7 @@ public final class RunningController implements AutoCloseable {
                         long row = 7;
                         for (int i = 1; i <= cols; i++) {
                             if (BOOKKEEPING.contains(rs.getMetaData().getColumnName(i).toLowerCase(java.util.Locale.ROOT))) continue;
-                            row = row * 31 + java.util.Objects.hashCode(rs.getString(i));
+                            row = row * 31 + java.util.Objects.hashCode(canonical(rs.getObject(i)));
                         }
                         h += row * 0x9E3779B97F4A7C15L;
                     }
@@ -131,6 +144,13 @@ public final class RunningController implements AutoCloseable {
             return null;
         });
         return out;
+    }
+
+    /** One engine-neutral text per value: SQLite and PostgreSQL drivers return different Java types for the same number. */
+    private static String canonical(Object v) {
+        if (v instanceof Double || v instanceof Float || v instanceof java.math.BigDecimal) return Double.toString(((Number) v).doubleValue());
+        if (v instanceof Number n) return Long.toString(n.longValue());
+        return v == null ? null : v.toString();
     }
 
     /** Rows of one table, from a snapshot entry. */
