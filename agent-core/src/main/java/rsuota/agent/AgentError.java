@@ -92,6 +92,21 @@ public enum AgentError {
     CHUNK_HASH_MISMATCH(true, AgentExit.FAILED),
     /** The image read back from the slot differs from the signed hash. */
     IMAGE_HASH_MISMATCH(false, AgentExit.FAILED),
+    /** Format 2: a chunk's stored bytes match their signed hash but inflate to other bytes: the bundle is corrupt as signed. */
+    CHUNK_IDENTITY_MISMATCH(false, AgentExit.FAILED),
+    /** Format 2: a chunk inflates past its signed length (a decompression bomb) or is not zstd. Nothing of it is written. */
+    CHUNK_INFLATE_LIMIT(false, AgentExit.FAILED),
+    /**
+     * The persisted index of the active slot names bytes outside the slot (or is unreadable); it is
+     * discarded and rebuilt from the slot, and the install goes on (if the slot cannot be read or the
+     * index not written, without reuse: every chunk is fetched). Reported in the fill's notes.
+     */
+    ACTIVE_INDEX_INVALID(false, AgentExit.FAILED),
+    /**
+     * A chunk copied from the active slot no longer hashes to what the index promised (the slot
+     * changed under us): it is fetched instead and the index is rebuilt next time. Reported in the fill's notes.
+     */
+    REUSED_CHUNK_CHANGED(false, AgentExit.FAILED),
 
     // --- Fetching the bundle (rsuota.agent.download). Transient ones are retried with backoff up to
     // download.retry.maxFailures in a row; then the install fails with the same code.

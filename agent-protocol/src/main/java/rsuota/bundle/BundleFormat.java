@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
  * Constants of the {@code .rsub} container (docs/bundle-format.md is the byte-level description).
  *
  * <pre>
- * "RSUB" | u16 format=1 | u32 manifestLen | manifest | u32 sigLen | CMS SignedData (DER) | payload
+ * "RSUB" | u16 format (1 or 2) | u32 manifestLen | manifest | u32 sigLen | CMS SignedData (DER) | payload
  * </pre>
  * All integers are big-endian (network order, as {@link java.io.DataInputStream} reads them).
  * Image offsets in the manifest are relative to the first payload byte, so attaching a signature
@@ -16,7 +16,10 @@ public final class BundleFormat {
     private BundleFormat() {}
 
     public static final byte[] MAGIC = "RSUB".getBytes(StandardCharsets.US_ASCII);
+    /** Format 1: fixed-size, uncompressed chunks. */
     public static final int FORMAT_VERSION = 1;
+    /** Format 2: content-defined chunks, each zstd-compressed (docs/bundle-format.md). What {@code rsu-bundle create} makes. */
+    public static final int FORMAT_V2 = 2;
     /** magic + format + manifestLen: the bytes a reader needs before it knows anything else. */
     public static final int PREAMBLE_BYTES = 4 + 2 + 4;
 

@@ -37,9 +37,9 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
                     + hex(magic) + "): not an .rsub bundle");
         }
         int format = readU16(d, "format version");
-        if (format != BundleFormat.FORMAT_VERSION) {
+        if (format != BundleFormat.FORMAT_VERSION && format != BundleFormat.FORMAT_V2) {
             throw new BundleException(Reason.UNSUPPORTED_FORMAT, "bundle format version " + format
-                    + " is not supported (this build reads " + BundleFormat.FORMAT_VERSION + "): update the agent first");
+                    + " is not supported (this build reads " + BundleFormat.FORMAT_VERSION + " and " + BundleFormat.FORMAT_V2 + "): update the agent first");
         }
         long manifestLen = readU32(d, "manifest length");
         if (manifestLen > BundleFormat.MAX_MANIFEST_BYTES) {
@@ -57,6 +57,11 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
         }
         byte[] sig = readFully(d, (int) sigLen, "signature");
         Manifest manifest = ManifestCodec.decode(manifestBytes);
+        // The format field is outside the signature; the signed manifest decides, and the two must agree.
+        if (manifest.formatVersion() != format) {
+            throw new BundleException(Reason.MALFORMED_MANIFEST, "header says format " + format + " but the manifest's images are format "
+                    + manifest.formatVersion() + " (" + (format == 1 ? "compressed chunks" : "no compressed chunks") + ")");
+        }
         long payloadOffset = BundleFormat.PREAMBLE_BYTES + manifestLen + 4 + sigLen;
         return new BundleHeader(format, manifestBytes, sig, payloadOffset, manifest);
     }
@@ -68,10 +73,15 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
         }
     }
 
-    /** Serialises a header (used when creating bundles and attaching signatures). */
+    /** Serialises a format 1 header. */
     public static byte[] encode(byte[] manifestBytes, byte[] signature) {
+        return encode(BundleFormat.FORMAT_VERSION, manifestBytes, signature);
+    }
+
+    /** Serialises a header (used when creating bundles and attaching signatures). */
+    public static byte[] encode(int formatVersion, byte[] manifestBytes, byte[] signature) {
         ByteBuffer b = ByteBuffer.allocate(BundleFormat.PREAMBLE_BYTES + manifestBytes.length + 4 + signature.length);
-        b.put(BundleFormat.MAGIC).putShort((short) BundleFormat.FORMAT_VERSION)
+        b.put(BundleFormat.MAGIC).putShort((short) formatVersion)
                 .putInt(manifestBytes.length).put(manifestBytes).putInt(signature.length).put(signature);
         return b.array();
     }

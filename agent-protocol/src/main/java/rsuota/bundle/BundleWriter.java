@@ -66,6 +66,79 @@ public final class BundleWriter {
     }
 
     /**
+     * Writes a format 2 bundle: each image cut at content-defined boundaries, each chunk compressed
+     * with zstd at {@code level}. Memory is constant (a few chunk buffers): compressed chunks are
+     * spooled to a temporary file beside {@code out} while the manifest is computed.
+     */
+    public static Manifest writeV2(Release r, List<ImageSource> images, Chunking chunking, int level,
+                                   Function<byte[], byte[]> signer, Path out) throws IOException, BundleException {
+        return writeV2(r, images, chunking, level, ChunkCodec.DEFAULT_PREFIX, signer, out);
+    }
+
+    /** As above, with each chunk compressed against up to {@code prefix} image bytes before it (0: alone). */
+    public static Manifest writeV2(Release r, List<ImageSource> images, Chunking chunking, int level, int prefix,
+                                   Function<byte[], byte[]> signer, Path out) throws IOException, BundleException {
+        Path abs = out.toAbsolutePath();
+        Path spool = abs.resolveSibling("." + abs.getFileName() + ".chunks");
+        try (FileChannel sp = FileChannel.open(spool, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.READ); ChunkCodec codec = new ChunkCodec()) {
+            List<ManifestImage> out2 = new ArrayList<>();
+            long offset = 0;
+            byte[] z = new byte[ChunkCodec.compressBound(chunking.max())];
+            for (ImageSource src : images) {
+                long size = Files.size(src.file());
+                MessageDigest image = Sha256.newDigest();
+                List<String> ids = new ArrayList<>();
+                List<ManifestImage.Stored> stored = new ArrayList<>();
+                long start = sp.position();
+                PrefixWindow window = new PrefixWindow(prefix);
+                try (FileChannel ch = FileChannel.open(src.file(), StandardOpenOption.READ)) {
+                    long read = chunking.split(ch, size, (at, buf, off, len) -> {
+                        image.update(buf, off, len);
+                        ids.add(Sha256.of(buf, off, len));
+                        int zl = codec.compress(buf, off, len, z, level, window.bytes());
+                        window.append(buf, off, len);
+                        stored.add(new ManifestImage.Stored(len, zl, Sha256.of(z, 0, zl)));
+                        ByteBuffer bb = ByteBuffer.wrap(z, 0, zl);
+                        while (bb.hasRemaining()) sp.write(bb);
+                    });
+                    if (read != size) throw new IOException(src.file() + " changed size while it was being read");
+                }
+                out2.add(new ManifestImage(src.slotClass(), offset, size, Sha256.hex(image.digest()), chunking.max(), ids,
+                        new ManifestImage.Cdc(chunking.min(), chunking.avg(), "zstd", prefix, stored)));
+                offset += sp.position() - start;
+            }
+            Manifest m = new Manifest(r.release(), r.securityVersion(), r.compatible(), new LinkedHashMap<>(r.components()),
+                    r.createdAt().toString(), out2);
+            ManifestCodec.validate(m);
+            assemble(m, signer, sp, out);
+            return m;
+        } finally {
+            Files.deleteIfExists(spool);
+        }
+    }
+
+    /**
+     * Writes {@code m} (validated here), its signature and {@code payload} (the channel's whole
+     * content, which must be the payload {@code m} describes) as a bundle. Also how tests build
+     * bundles whose signed manifest lies about its chunks.
+     */
+    public static void assemble(Manifest m, Function<byte[], byte[]> signer, FileChannel payload, Path out) throws IOException, BundleException {
+        ManifestCodec.validate(m);
+        if (payload.size() != m.payloadSize()) {
+            throw new BundleException(Reason.TRUNCATED, "payload is " + payload.size() + " bytes, manifest declares " + m.payloadSize());
+        }
+        byte[] manifestBytes = ManifestCodec.encode(m);
+        byte[] sig = signer == null ? new byte[0] : signer.apply(manifestBytes);
+        writeAtomically(out, o -> {
+            o.write(BundleHeader.encode(m.formatVersion(), manifestBytes, sig));
+            var wc = java.nio.channels.Channels.newChannel(o);
+            long pos = 0;
+            while (pos < payload.size()) pos += payload.transferTo(pos, payload.size() - pos, wc);
+        });
+    }
+
+    /**
      * Writes a bundle. {@code signer} turns the manifest bytes into a CMS DER signature; null
      * writes an unsigned bundle (for signing elsewhere, e.g. an HSM).
      */
@@ -95,7 +168,7 @@ public final class BundleWriter {
                         + " bytes, manifest declares " + payload);
             }
             writeAtomically(out, o -> {
-                o.write(BundleHeader.encode(h.manifestBytes(), signature));
+                o.write(BundleHeader.encode(h.formatVersion(), h.manifestBytes(), signature));
                 long pos = h.payloadOffset();
                 long end = pos + payload;
                 var wc = java.nio.channels.Channels.newChannel(o);

@@ -21,9 +21,19 @@ public record Manifest(String release, long securityVersion, List<String> compat
         images = images == null ? null : List.copyOf(images);
     }
 
-    /** Sum of all image sizes: the payload's exact length. */
+    /** Sum of all images' stored sizes: the payload's exact length. */
     public long payloadSize() {
+        return images.stream().mapToLong(ManifestImage::storedSize).sum();
+    }
+
+    /** Sum of all image sizes: the bytes written to slots. */
+    public long imagesSize() {
         return images.stream().mapToLong(ManifestImage::size).sum();
+    }
+
+    /** The header format this manifest needs: 2 when its images carry content-defined compressed chunks. */
+    public int formatVersion() {
+        return images.get(0).compressed() ? BundleFormat.FORMAT_V2 : BundleFormat.FORMAT_VERSION;
     }
 
     public ManifestImage image(String slotClass) {

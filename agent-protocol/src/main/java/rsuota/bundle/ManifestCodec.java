@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
 public final class ManifestCodec {
     private ManifestCodec() {}
 
+    /** Largest dictionary prefix: a unit holds this many bytes to decode a chunk. */
+    static final int MAX_PREFIX = 8 * 1024 * 1024;
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
 
@@ -68,7 +70,14 @@ public final class ManifestCodec {
         }
         Manifest m;
         try {
-            m = MAPPER.readValue(bytes, Manifest.class);
+            // Format 1 images have no "cdc" field; every other field stays required.
+            com.fasterxml.jackson.databind.JsonNode tree = MAPPER.readTree(bytes);
+            if (tree != null && tree.get("images") instanceof com.fasterxml.jackson.databind.node.ArrayNode images) {
+                for (com.fasterxml.jackson.databind.JsonNode im : images) {
+                    if (im instanceof com.fasterxml.jackson.databind.node.ObjectNode o && !o.has("cdc")) o.putNull("cdc");
+                }
+            }
+            m = tree == null || tree.isMissingNode() ? null : MAPPER.treeToValue(tree, Manifest.class);
         } catch (java.io.IOException e) {
             throw new BundleException(Reason.MALFORMED_MANIFEST,
                     "manifest is not valid JSON of the expected shape: " + firstLine(e.getMessage()));
@@ -126,16 +135,50 @@ public final class ManifestCodec {
                     where + ".chunkSize", im.chunkSize() + " is outside " + BundleFormat.MIN_CHUNK_SIZE + ".." + BundleFormat.MAX_CHUNK_SIZE);
             require(im.sha256() != null && HEX64.matcher(im.sha256()).matches(), where + ".sha256", "must be 64 lower-case hex digits");
             require(im.chunks() != null, where + ".chunks", "is missing");
-            long expected = ManifestImage.expectedChunks(im.size(), im.chunkSize());
-            require(im.chunks().size() == expected, where + ".chunks",
-                    "has " + im.chunks().size() + " entries but " + im.size() + " bytes at chunk size " + im.chunkSize()
-                            + " need exactly " + expected + ": the chunk list must cover the image exactly");
+            require(im.compressed() == images.get(0).compressed(), where + ".cdc", "images must all be format 1 or all format 2");
+            if (im.compressed()) {
+                validateCdc(im, where);
+            } else {
+                long expected = ManifestImage.expectedChunks(im.size(), im.chunkSize());
+                require(im.chunks().size() == expected, where + ".chunks",
+                        "has " + im.chunks().size() + " entries but " + im.size() + " bytes at chunk size " + im.chunkSize()
+                                + " need exactly " + expected + ": the chunk list must cover the image exactly");
+            }
             for (int c = 0; c < im.chunks().size(); c++) {
                 String h = im.chunks().get(c);
                 require(h != null && HEX64.matcher(h).matches(), where + ".chunks[" + c + "]", "must be 64 lower-case hex digits");
             }
-            expectedOffset += im.size();
+            expectedOffset += im.storedSize();
         }
+    }
+
+    /** Format 2: the stored list covers the image exactly, every length within the chunker's bounds. */
+    private static void validateCdc(ManifestImage im, String where) throws BundleException {
+        ManifestImage.Cdc cdc = im.cdc();
+        require(cdc.stored() != null, where + ".cdc.stored", "is missing");
+        require("zstd".equals(cdc.compression()), where + ".cdc.compression", "must be \"zstd\"");
+        require(cdc.prefix() >= 0 && cdc.prefix() <= MAX_PREFIX, where + ".cdc.prefix", cdc.prefix() + " is outside 0.." + MAX_PREFIX);
+        try {
+            new Chunking(cdc.min(), cdc.avg(), im.chunkSize());
+        } catch (IllegalArgumentException e) {
+            throw new BundleException(Reason.MALFORMED_MANIFEST, "manifest field " + where + ".cdc: " + e.getMessage());
+        }
+        require(cdc.stored().size() == im.chunks().size(), where + ".cdc.stored",
+                "has " + cdc.stored().size() + " entries for " + im.chunks().size() + " chunks");
+        int maxStored = ChunkCodec.compressBound(im.chunkSize());
+        long sum = 0;
+        for (int c = 0; c < cdc.stored().size(); c++) {
+            ManifestImage.Stored st = cdc.stored().get(c);
+            String at = where + ".cdc.stored[" + c + "]";
+            require(st != null, at, "is null");
+            boolean last = c == cdc.stored().size() - 1;
+            require(st.length() >= (last ? 1 : cdc.min()) && st.length() <= im.chunkSize(), at,
+                    "length " + st.length() + " is outside " + (last ? 1 : cdc.min()) + ".." + im.chunkSize());
+            require(st.storedLength() >= 1 && st.storedLength() <= maxStored, at, "stored length " + st.storedLength() + " is outside 1.." + maxStored);
+            require(st.storedSha256() != null && HEX64.matcher(st.storedSha256()).matches(), at, "stored SHA-256 must be 64 lower-case hex digits");
+            sum += st.length();
+        }
+        require(sum == im.size(), where + ".cdc.stored", "lengths add up to " + sum + " but the image is " + im.size() + " bytes");
     }
 
     private static void require(boolean ok, String field, String what) throws BundleException {

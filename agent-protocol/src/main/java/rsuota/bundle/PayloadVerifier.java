@@ -32,8 +32,45 @@ public final class PayloadVerifier {
         long total = m.payloadSize();
         long done = 0;
         for (ManifestImage im : m.images()) {
-            done = verifyImage(in, im, done, total, progress);
+            done = im.compressed() ? verifyStoredImage(in, im, done, total, progress) : verifyImage(in, im, done, total, progress);
         }
+    }
+
+    /** Format 2: each stored chunk against its signed hash, then inflated against its signed identity. */
+    private static long verifyStoredImage(ReadableByteChannel in, ManifestImage im, long done, long total, Progress progress)
+            throws BundleException, IOException {
+        ChunkLayout l = ChunkLayout.of(im);
+        byte[] z = new byte[l.maxStoredLength()];
+        byte[] raw = new byte[l.maxLength()];
+        MessageDigest image = Sha256.newDigest();
+        PrefixWindow window = new PrefixWindow(im.cdc().prefix());
+        try (ChunkCodec codec = new ChunkCodec()) {
+            for (int c = 0; c < l.count(); c++) {
+                ByteBuffer bb = ByteBuffer.wrap(z, 0, l.storedLength(c));
+                while (bb.hasRemaining()) {
+                    if (in.read(bb) < 0) {
+                        throw new BundleException(Reason.TRUNCATED, "payload ends inside image '" + im.slotClass() + "' stored chunk " + c
+                                + " (" + (l.storedOffset(c) + bb.position()) + " of " + (im.offset() + im.storedSize()) + " payload bytes)");
+                    }
+                }
+                String where = "image '" + im.slotClass() + "' chunk " + c + " of " + l.count();
+                String got = Sha256.of(z, 0, l.storedLength(c));
+                if (!got.equals(l.storedSha256(c))) {
+                    throw new BundleException(Reason.CHUNK_HASH_MISMATCH, where + " (payload bytes " + l.storedOffset(c) + ".."
+                            + (l.storedOffset(c) + l.storedLength(c) - 1) + "): SHA-256 " + got + " differs from the signed " + l.storedSha256(c));
+                }
+                codec.decompress(z, 0, l.storedLength(c), raw, l.length(c), l.identity(c), where, window.bytes());
+                window.append(raw, 0, l.length(c));
+                image.update(raw, 0, l.length(c));
+                done += l.storedLength(c);
+                if (progress != null) progress.update(done, total);
+            }
+        }
+        String got = Sha256.hex(image.digest());
+        if (!got.equals(im.sha256())) {
+            throw new BundleException(Reason.IMAGE_HASH_MISMATCH, "image '" + im.slotClass() + "': SHA-256 " + got + " differs from the signed " + im.sha256());
+        }
+        return done;
     }
 
     private static long verifyImage(ReadableByteChannel in, ManifestImage im, long done, long total, Progress progress)

@@ -43,5 +43,12 @@ public enum Reason {
     /** A payload chunk's SHA-256 differs from the signed list. */
     CHUNK_HASH_MISMATCH,
     /** A whole image's SHA-256 differs from the signed value. */
-    IMAGE_HASH_MISMATCH
+    IMAGE_HASH_MISMATCH,
+    /**
+     * Format 2: a chunk's stored bytes match their signed hash but inflate to other bytes than the
+     * signed identity (or a shorter length): the bundle is corrupt as signed.
+     */
+    CHUNK_IDENTITY_MISMATCH,
+    /** Format 2: a chunk inflates past its signed length (a decompression bomb) or is not zstd. */
+    CHUNK_INFLATE_LIMIT
 }

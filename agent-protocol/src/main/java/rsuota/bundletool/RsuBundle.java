@@ -39,7 +39,7 @@ import rsuota.cli.ExitStatus;
 @Command(name = "rsu-bundle", mixinStandardHelpOptions = true, version = "rsu-bundle 0.1.0",
         description = "Create, inspect, sign and verify signed RSU update bundles (.rsub).",
         subcommands = {RsuBundle.Create.class, RsuBundle.ManifestCmd.class, RsuBundle.SignatureCmd.class,
-                RsuBundle.AttachSignature.class, RsuBundle.Inspect.class, RsuBundle.Verify.class})
+                RsuBundle.AttachSignature.class, RsuBundle.Inspect.class, RsuBundle.Verify.class, Estimate.class})
 public final class RsuBundle implements Callable<Integer> {
 
     /** A failure with its exit code and one-line reason. */
@@ -94,7 +94,13 @@ public final class RsuBundle implements Callable<Integer> {
         @Option(names = "--compatible", paramLabel = "VARIANT", required = true, description = "a variant id this release supports (repeatable)") List<String> compatible;
         @Option(names = "--component", paramLabel = "NAME=VERSION", description = "NAME=VERSION, e.g. baseImage=2.4.0 (repeatable)") List<String> components = new ArrayList<>();
         @Option(names = "--image", paramLabel = "SLOTCLASS=PATH", required = true, description = "SLOTCLASS=PATH, e.g. rootfs=rootfs.img (repeatable)") List<String> images;
-        @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "4MiB", description = "chunk size, e.g. 4MiB, 512KiB (default ${DEFAULT-VALUE})") String chunkSize;
+        @Option(names = "--format", paramLabel = "1|2", defaultValue = "2", description = "bundle format: 2 = content-defined zstd chunks, 1 = fixed-size raw chunks (default ${DEFAULT-VALUE})") int format;
+        @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "4MiB", description = "format 1: chunk size, e.g. 4MiB, 512KiB (default ${DEFAULT-VALUE})") String chunkSize;
+        @Option(names = "--chunk-min", paramLabel = "SIZE", defaultValue = "16KiB", description = "format 2: smallest chunk (default ${DEFAULT-VALUE})") String chunkMin;
+        @Option(names = "--chunk-avg", paramLabel = "SIZE", defaultValue = "64KiB", description = "format 2: average chunk, a power of two (default ${DEFAULT-VALUE})") String chunkAvg;
+        @Option(names = "--chunk-max", paramLabel = "SIZE", defaultValue = "256KiB", description = "format 2: largest chunk (default ${DEFAULT-VALUE})") String chunkMax;
+        @Option(names = "--prefix", paramLabel = "SIZE", defaultValue = "256KiB", description = "format 2: image bytes before each chunk used as its zstd dictionary, 0 for none (default ${DEFAULT-VALUE})") String prefix;
+        @Option(names = "--level", paramLabel = "N", defaultValue = "" + rsuota.bundle.ChunkCodec.DEFAULT_LEVEL, description = "format 2: zstd level 1..22 (default ${DEFAULT-VALUE})") int level;
         @Option(names = "--key", paramLabel = "PEM", description = "signer private key, PKCS#8 PEM") Path key;
         @Option(names = "--cert", paramLabel = "PEM", description = "signer certificate, PEM") Path cert;
         @Option(names = "--chain", paramLabel = "PEM", description = "intermediate certificate PEM to include (repeatable)") List<Path> chain = new ArrayList<>();
@@ -109,7 +115,16 @@ public final class RsuBundle implements Callable<Integer> {
             if (!unsigned && (key == null || cert == null)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--key and --cert go together");
             }
+            if (format != 1 && format != 2) throw new CommandLine.ParameterException(spec.commandLine(), "--format is 1 or 2");
+            if (level < 1 || level > 22) throw new CommandLine.ParameterException(spec.commandLine(), "--level is 1..22");
             int chunk = parseSize(spec, chunkSize);
+            rsuota.bundle.Chunking chunking;
+            try {
+                chunking = new rsuota.bundle.Chunking(cdcSize("--chunk-min", chunkMin), cdcSize("--chunk-avg", chunkAvg),
+                        cdcSize("--chunk-max", chunkMax));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
             Map<String, String> comps = new LinkedHashMap<>();
             for (String c : components) {
                 String[] kv = splitPair(spec, "--component", c);
@@ -132,8 +147,9 @@ public final class RsuBundle implements Callable<Integer> {
                 signer = bytes -> CmsSigner.sign(bytes, k, c, ch, now);
             }
             try {
-                Manifest m = BundleWriter.write(new BundleWriter.Release(release, securityVersion, compatible, comps,
-                        clock.instant()), sources, chunk, signer, out);
+                BundleWriter.Release rel = new BundleWriter.Release(release, securityVersion, compatible, comps, clock.instant());
+                Manifest m = format == 1 ? BundleWriter.write(rel, sources, chunk, signer, out)
+                        : BundleWriter.writeV2(rel, sources, chunking, level, (int) ByteSizes.parse(prefix), signer, out);
                 spec.commandLine().getOut().printf("wrote %s: release %s, %d image(s), %d bytes of payload, %s%n", out,
                         m.release(), m.images().size(), m.payloadSize(), unsigned ? "UNSIGNED" : "signed");
                 return ExitCodes.OK.code();
@@ -145,6 +161,13 @@ public final class RsuBundle implements Callable<Integer> {
                 throw new Failure(ExitCodes.IO, "cannot write " + out + ": " + e);
             }
         }
+    }
+
+    /** A chunker bound; {@link rsuota.bundle.Chunking} checks the three together. */
+    private static int cdcSize(String opt, String s) {
+        long v = ByteSizes.parse(s);
+        if (v > BundleFormat.MAX_CHUNK_SIZE) throw new IllegalArgumentException(opt + " " + s + " exceeds 64MiB");
+        return (int) v;
     }
 
     @Command(name = "manifest", mixinStandardHelpOptions = true, description = "Export the manifest: the exact bytes that are signed.")
@@ -234,8 +257,20 @@ public final class RsuBundle implements Callable<Integer> {
             o.printf("created:          %s%n", m.createdAt());
             o.printf("manifest sha256:  %s%n", Sha256.of(h.manifestBytes()));
             for (ManifestImage im : m.images()) {
-                o.printf("image %-10s %d bytes at payload offset %d, %d chunk(s) of %d bytes, sha256 %s%n", im.slotClass(),
-                        im.size(), im.offset(), im.chunkCount(), im.chunkSize(), im.sha256());
+                if (!im.compressed()) {
+                    o.printf("image %-10s %d bytes at payload offset %d, %d chunk(s) of %d bytes, sha256 %s%n", im.slotClass(),
+                            im.size(), im.offset(), im.chunkCount(), im.chunkSize(), im.sha256());
+                    continue;
+                }
+                rsuota.bundle.ChunkLayout l = rsuota.bundle.ChunkLayout.of(im);
+                int min = Integer.MAX_VALUE;
+                long distinct = im.chunks().stream().distinct().count();
+                for (int c = 0; c < l.count(); c++) min = Math.min(min, l.length(c));
+                o.printf("image %-10s %d bytes at payload offset %d, sha256 %s%n", im.slotClass(), im.size(), im.offset(), im.sha256());
+                o.printf("  chunks:         %d content-defined (%d distinct), length min %d / avg %d / max %d (bounds %d/%d/%d)%n",
+                        l.count(), distinct, min, im.size() / l.count(), l.maxLength(), im.cdc().min(), im.cdc().avg(), im.chunkSize());
+                o.printf(java.util.Locale.ROOT, "  stored:         %d bytes %s (%.1f %% of the image), largest stored chunk %d%n",
+                        im.storedSize(), im.cdc().compression(), 100.0 * im.storedSize() / im.size(), l.maxStoredLength());
             }
             return ExitCodes.OK.code();
         }

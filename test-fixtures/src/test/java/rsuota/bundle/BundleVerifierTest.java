@@ -84,10 +84,19 @@ class BundleVerifierTest {
     @Test
     void unsupportedFormat() throws Exception {
         byte[] b = Files.readAllBytes(good);
-        b[5] = 2;
+        b[5] = 3;
         BundleException e = refusal(write("format.rsub", b));
         assertThat(e.reason()).isEqualTo(Reason.UNSUPPORTED_FORMAT);
-        assertThat(e.getMessage()).contains("format version 2");
+        assertThat(e.getMessage()).contains("format version 3");
+    }
+
+    @Test
+    void aHeaderClaimingFormat2OverAFormat1ManifestIsRefused() throws Exception {
+        byte[] b = Files.readAllBytes(good);
+        b[5] = 2;
+        BundleException e = refusal(write("format2.rsub", b));
+        assertThat(e.reason()).isEqualTo(Reason.MALFORMED_MANIFEST);
+        assertThat(e.getMessage()).contains("header says format 2");
     }
 
     @Test

@@ -99,7 +99,7 @@ distinguished_name=dn
     static Run create(String out, String... signing) {
         List<String> a = new ArrayList<>(List.of("create", "--release", "2.4.0", "--security-version", "7",
                 "--compatible", "rsu-a1", "--compatible", "rsu-a2", "--component", "baseImage=2.4.0", "--component", "app=5.1.2",
-                "--component", "agent=1.3.0", "--image", "rootfs=" + rootfs, "--image", "app=" + app, "--chunk-size", "256KiB"));
+                "--component", "agent=1.3.0", "--image", "rootfs=" + rootfs, "--image", "app=" + app, "--format", "1", "--chunk-size", "256KiB"));
         a.addAll(List.of(signing));
         a.addAll(List.of("-o", p(out)));
         return cli(a.toArray(new String[0]));
@@ -168,6 +168,37 @@ distinguished_name=dn
         assertThat(chunk.code()).isEqualTo(3);
         assertThat(chunk.err()).startsWith("CHUNK_HASH_MISMATCH: ").contains("image 'rootfs' chunk 2 of 3");
         assertThat(chunk.err().lines().count()).isEqualTo(1);
+    }
+
+    @Test
+    void format2IsTheDefaultSignsWithOpensslAndEstimatesWhatAUnitFetches() throws Exception {
+        Path old = dir.resolve("old.img");
+        byte[] text = rsuota.bundle.BundleFormat2Test.text(new java.util.Random(5), 1_500_000);
+        Files.write(old, text);
+        byte[] changed = text.clone();
+        System.arraycopy("a small change".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, changed, 700_000, 14);
+        Path neu = dir.resolve("new.img");
+        Files.write(neu, changed);
+        Run c = cli("create", "--release", "2.5.0", "--security-version", "7", "--compatible", "rsu-a1", "--image", "rootfs=" + neu,
+                "--level", "3", "--unsigned", "-o", p("v2.rsub"));
+        assertThat(c.code()).as(c.err()).isZero();
+        Run human = cli("inspect", p("v2.rsub"));
+        assertThat(human.out()).contains("(format 2, UNSIGNED)").contains("content-defined").contains("bounds 16384/65536/262144")
+                .contains("bytes zstd");
+        assertThat(cli("manifest", p("v2.rsub"), "-o", p("v2.manifest.json")).code()).isZero();
+        openssl("cms", "-sign", "-binary", "-in", "v2.manifest.json", "-signer", "signer.pem", "-inkey", "signer.key",
+                "-certfile", "int.pem", "-outform", "DER", "-out", "v2.sig.der");
+        assertThat(cli("attach-signature", p("v2.rsub"), p("v2.sig.der"), "-o", p("v2.signed.rsub")).code()).isZero();
+        Run ok = cli("verify", "--keyring", p("ca.pem"), "--variant", "rsu-a1", p("v2.signed.rsub"));
+        assertThat(ok.code()).as(ok.err()).isZero();
+        Run est = cli("estimate", "--from", old.toString(), p("v2.signed.rsub"));
+        assertThat(est.code()).as(est.err()).isZero();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("fetch (\\d+) bytes \\((\\d+) of (\\d+) chunks").matcher(est.out());
+        assertThat(m.find()).as(est.out()).isTrue();
+        assertThat(Integer.parseInt(m.group(2))).as("one chunk changed").isEqualTo(1);
+        assertThat(Long.parseLong(m.group(1))).isLessThan(Files.size(dir.resolve("v2.signed.rsub")) / 10);
+        Run fromBundle = cli("estimate", "--from", p("v2.signed.rsub"), p("v2.signed.rsub"));
+        assertThat(fromBundle.out()).contains("(0 of ");
     }
 
     @Test

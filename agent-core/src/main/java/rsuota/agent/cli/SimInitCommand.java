@@ -25,6 +25,9 @@ final class SimInitCommand extends DeviceCommand implements Callable<Integer> {
     @Option(names = "--keyring", paramLabel = "PEM", required = true, description = "trust anchors (PEM) the device verifies bundles with") Path keyring;
     @Option(names = "--release", paramLabel = "VERSION", defaultValue = "1.0.0", description = "release the simulated box runs (default ${DEFAULT-VALUE})") String release;
     @Option(names = "--device-id", paramLabel = "DEVICE-ID", description = "device id (default: the directory name)") String deviceId;
+    @Option(names = "--running-image", paramLabel = "IMAGE",
+            description = "the image the simulated box runs: written into its running slot A, so that installs reuse its chunks as on a real unit")
+    Path runningImage;
     @Option(names = "--region", paramLabel = "REGION", defaultValue = "") String region;
     @Option(names = "--corridor", paramLabel = "CORRIDOR", defaultValue = "") String corridor;
 
@@ -40,11 +43,28 @@ final class SimInitCommand extends DeviceCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new Failure(AgentExit.CONFIG, "CONFIG: keyring " + keyring + ": " + e);
         }
+        if (runningImage != null) {
+            try {
+                if (Files.size(runningImage) > size) {
+                    throw new Failure(AgentExit.CONFIG, "CONFIG: --running-image " + runningImage + " (" + Files.size(runningImage)
+                            + " bytes) does not fit a slot of " + size + " bytes; give a larger --slot-size");
+                }
+            } catch (IOException e) {
+                throw new Failure(AgentExit.CONFIG, "CONFIG: --running-image " + runningImage + ": " + e);
+            }
+        }
         String id = deviceId != null ? deviceId : dir.toAbsolutePath().getFileName().toString();
         try {
             Files.createDirectories(dir.resolve("state"));
             Files.copy(keyring, dir.resolve("keyring.pem"), StandardCopyOption.REPLACE_EXISTING);
-            FileSlotStorage.createSimulated(dir, size);
+            FileSlotStorage slots = FileSlotStorage.createSimulated(dir, size);
+            if (runningImage != null) {
+                try (var in = java.nio.channels.FileChannel.open(runningImage); var out = slots.openForWrite(Slot.A)) {
+                    long pos = 0;
+                    while (pos < in.size()) pos += in.transferTo(pos, in.size() - pos, out.position(pos));
+                    out.force(false);
+                }
+            }
             SimulatedBootControl.create(dir.resolve("boot"), Slot.A, 3);
             String text = String.join("\n",
                     "# Simulated roadside unit made by 'rsu-agent sim-init'. Paths are relative to this file.",

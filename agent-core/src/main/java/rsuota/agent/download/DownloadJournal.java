@@ -8,25 +8,33 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 
 /**
- * Which chunks are verified and durably written, so a restart resumes at the first missing one.
+ * Which chunks are written, so a restart resumes at the first missing one.
  *
- * <p>Format: line 1 is the binding {@code manifestDigest slot bundleSize etag}; every further line
- * is {@code image chunk}, appended and fsync'd after the chunk's bytes were fsync'd to the slot. A
- * torn last line (power cut mid-append) is ignored: that chunk is simply fetched again. A journal
- * whose binding differs from the current target belongs to another bundle and is discarded.
+ * <p>Format: line 1 is the binding {@code manifestDigest slot bundleSize etag}; then one line
+ * {@code image chunk} per chunk, appended (not fsync'd) right after the chunk's bytes were written
+ * to the slot, and a line {@code sync} after each group of chunks was fsync'd to the slot (the
+ * journal is fsync'd after it). Chunks named before the last {@code sync} are durable. Chunks named
+ * after it were written but maybe not kept (a power cut); {@link #pending} lists them and the caller
+ * reads each back from the slot and checks its signed hash before trusting it. So a kill -9, which
+ * keeps the page cache, costs at most the chunk in flight, and a power cut never makes the journal
+ * lie. A torn last line is ignored; a journal whose binding differs belongs to another bundle and
+ * is discarded.
  *
- * <p>Package-private: only {@link SlotFiller} writes it, only after the chunk's bytes are fsync'd.
+ * <p>Package-private: only {@link SlotFiller} writes it.
  */
 final class DownloadJournal implements AutoCloseable {
     public static final String FILE = "download.journal";
+    static final String SYNC = "sync";
 
     private final Path file;
     private final BitSet[] done;
     private final int[] counts;
+    private final List<int[]> pending = new ArrayList<>();
     private FileChannel out;
 
     private DownloadJournal(Path file, int[] chunkCounts) {
@@ -44,41 +52,52 @@ final class DownloadJournal implements AutoCloseable {
             List<String> lines = Files.readAllLines(j.file, StandardCharsets.UTF_8);
             if (!lines.isEmpty() && lines.get(0).equals(binding)) {
                 reuse = true;
-                for (int i = 1; i < lines.size(); i++) j.mark(lines.get(i));
+                List<int[]> since = new ArrayList<>();
+                for (int i = 1; i < lines.size(); i++) {
+                    if (lines.get(i).equals(SYNC)) {
+                        for (int[] c : since) j.done[c[0]].set(c[1]);
+                        since.clear();
+                    } else {
+                        int[] c = j.parse(lines.get(i));
+                        if (c != null) since.add(c);
+                    }
+                }
+                for (int[] c : since) if (!j.done[c[0]].get(c[1])) j.pending.add(c);
             }
         } catch (NoSuchFileException e) {
             // first download
         } catch (java.nio.charset.MalformedInputException e) {
             // a torn write left bytes that are not UTF-8: start over, the slot is rewritten chunk by chunk
         }
-        if (!reuse) {
-            rsuota.hal.storage.DurableFiles.writeAtomically(j.file, (binding + "\n").getBytes(StandardCharsets.UTF_8));
-        } else {
-            rewriteClean(j);
+        StringBuilder sb = new StringBuilder(binding).append('\n');
+        if (reuse) {
+            // Rewritten without any torn tail so later appends start on a clean line; pending chunks
+            // are left out until the caller has checked them.
+            for (int i = 0; i < j.done.length; i++) {
+                for (int c = j.done[i].nextSetBit(0); c >= 0; c = j.done[i].nextSetBit(c + 1)) sb.append(i).append(' ').append(c).append('\n');
+            }
+            sb.append(SYNC).append('\n');
         }
+        rsuota.hal.storage.DurableFiles.writeAtomically(j.file, sb.toString().getBytes(StandardCharsets.UTF_8));
         j.out = FileChannel.open(j.file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         return j;
     }
 
-    /** Rewrites a reused journal without any torn tail so later appends start on a clean line. */
-    private static void rewriteClean(DownloadJournal j) throws IOException {
-        StringBuilder sb = new StringBuilder(Files.readAllLines(j.file, StandardCharsets.UTF_8).get(0)).append('\n');
-        for (int i = 0; i < j.done.length; i++) {
-            for (int c = j.done[i].nextSetBit(0); c >= 0; c = j.done[i].nextSetBit(c + 1)) sb.append(i).append(' ').append(c).append('\n');
-        }
-        rsuota.hal.storage.DurableFiles.writeAtomically(j.file, sb.toString().getBytes(StandardCharsets.UTF_8));
-    }
-
-    private void mark(String line) {
+    private int[] parse(String line) {
         String[] p = line.trim().split(" ");
-        if (p.length != 2) return; // torn tail
+        if (p.length != 2) return null; // torn tail
         try {
             int i = Integer.parseInt(p[0]);
             int c = Integer.parseInt(p[1]);
-            if (i >= 0 && i < done.length && c >= 0 && c < counts[i]) done[i].set(c);
+            return i >= 0 && i < done.length && c >= 0 && c < counts[i] ? new int[] {i, c} : null;
         } catch (NumberFormatException e) {
-            // torn tail: fetch that chunk again
+            return null; // torn tail: fetch that chunk again
         }
+    }
+
+    /** Chunks written after the last sync of an earlier run: the caller checks each on the slot, then {@link #append}s it. */
+    public List<int[]> pending() {
+        return List.copyOf(pending);
     }
 
     public boolean isDone(int image, int chunk) {
@@ -91,20 +110,18 @@ final class DownloadJournal implements AutoCloseable {
         return n;
     }
 
-    /** Records a chunk whose bytes are already durable on the slot. */
-    public void record(int image, int chunk) throws IOException {
-        record(List.of(new int[] {image, chunk}));
+    /** Names a chunk whose bytes were just written to the slot (not yet fsync'd): one write, no fsync. */
+    public void append(int image, int chunk) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap((image + " " + chunk + "\n").getBytes(StandardCharsets.US_ASCII));
+        while (b.hasRemaining()) out.write(b);
+        done[image].set(chunk);
     }
 
-    /** Records chunks ({image, chunk} pairs) whose bytes are already durable on the slot: one append, one fsync. */
-    public void record(List<int[]> chunks) throws IOException {
-        if (chunks.isEmpty()) return;
-        StringBuilder sb = new StringBuilder();
-        for (int[] c : chunks) sb.append(c[0]).append(' ').append(c[1]).append('\n');
-        ByteBuffer b = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.US_ASCII));
+    /** After the slot was fsync'd: every chunk appended so far is durable. */
+    public void sync() throws IOException {
+        ByteBuffer b = ByteBuffer.wrap((SYNC + "\n").getBytes(StandardCharsets.US_ASCII));
         while (b.hasRemaining()) out.write(b);
         out.force(false);
-        for (int[] c : chunks) done[c[0]].set(c[1]);
     }
 
     public static void delete(Path dir) throws IOException {

@@ -20,7 +20,10 @@ import rsuota.hal.boot.Slot;
  * requested, so an untrusted or unfitting bundle costs one small request and writes nothing.
  */
 final class HeaderCheck {
-    /** First header request: enough for the header of a multi-GiB bundle at 4 MiB chunks (~20 KiB). */
+    /**
+     * First header request: enough for the header of a multi-GiB format 1 bundle at 4 MiB chunks
+     * (~20 KiB); a format 2 manifest (~150 bytes per 64 KiB chunk) takes one or two more requests.
+     */
     static final int FIRST_HEADER_FETCH = 32 * 1024;
     /** Largest chunk held in memory; bigger chunk sizes are refused before downloading. */
     static final int MAX_CHUNK_BUFFER = 16 * 1024 * 1024;
@@ -40,14 +43,18 @@ final class HeaderCheck {
     VerifiedHeader fetch(BundleSource src, String expectedDigest) throws AgentException, InterruptedException {
         BundleSource.Fetched f = retrying.run(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
         byte[] head = java.util.Arrays.copyOf(f.data(), f.length());
-        long needed = headerLength(head);
-        if (needed > head.length) {
+        // A manifest longer than the first request (format 2 lists every chunk twice) ends past it: the
+        // first extension reaches the signature's length field, the second the signature. Two at most.
+        for (int round = 0; round < 2; round++) {
+            long needed = headerLength(head);
+            if (needed <= head.length) break;
             if (needed > BundleFormat.MAX_HEADER_BYTES) throw new AgentException(AgentError.MANIFEST_TOO_LARGE, "bundle header of " + needed + " bytes exceeds the limit");
             BundleSource.Identity id = f.identity();
-            BundleSource.Fetched rest = retrying.run(() -> src.fetch(head.length, (int) (needed - head.length), id, null), "header");
-            byte[] all = java.util.Arrays.copyOf(head, (int) needed);
-            System.arraycopy(rest.data(), 0, all, head.length, rest.length());
-            return verify(all, f.identity(), expectedDigest);
+            byte[] have = head;
+            BundleSource.Fetched rest = retrying.run(() -> src.fetch(have.length, (int) (needed - have.length), id, null), "header");
+            byte[] all = java.util.Arrays.copyOf(head, have.length + rest.length());
+            System.arraycopy(rest.data(), 0, all, have.length, rest.length());
+            head = all;
         }
         return verify(head, f.identity(), expectedDigest);
     }

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 import java.util.List;
+import rsuota.bundle.ChunkLayout;
 import rsuota.bundle.ManifestImage;
 import rsuota.bundle.Sha256;
 
@@ -21,7 +22,7 @@ final class ReadBack implements AutoCloseable {
     /** Read-back buffer: large enough that a read costs little per byte, small for the heap. */
     static final int READ_BACK_BUFFER = 256 * 1024;
 
-    private final List<ManifestImage> images;
+    private final List<ChunkLayout> images;
     private final DownloadTarget target;
     private final FileChannel ch;
     private final MessageDigest[] digests;
@@ -34,7 +35,7 @@ final class ReadBack implements AutoCloseable {
     private volatile AgentException failure;
     private java.util.concurrent.Future<?> last;
 
-    ReadBack(List<ManifestImage> images, DownloadTarget target) throws IOException {
+    ReadBack(List<ChunkLayout> images, DownloadTarget target) throws IOException {
         this.images = images;
         this.target = target;
         this.ch = target.storage().openForRead(target.slot());
@@ -53,12 +54,12 @@ final class ReadBack implements AutoCloseable {
     void advance(DownloadJournal journal) throws AgentException {
         if (failure != null) throw failure;
         for (int i = 0; i < images.size(); i++) {
-            ManifestImage im = images.get(i);
+            ChunkLayout l = images.get(i);
             int p = prefix[i];
-            while (p < im.chunkCount() && journal.isDone(i, p)) p++;
+            while (p < l.count() && journal.isDone(i, p)) p++;
             if (p == prefix[i]) continue;
             prefix[i] = p;
-            long limit = p == im.chunkCount() ? im.size() : im.chunkOffset(p);
+            long limit = l.offset(p);
             int image = i;
             last = worker.submit(() -> read(image, limit));
         }
@@ -68,7 +69,7 @@ final class ReadBack implements AutoCloseable {
     void finish() throws AgentException, InterruptedException {
         for (int i = 0; i < images.size(); i++) {
             int image = i;
-            long size = images.get(i).size();
+            long size = images.get(i).image().size();
             last = worker.submit(() -> read(image, size));
         }
         try {
@@ -78,7 +79,7 @@ final class ReadBack implements AutoCloseable {
         }
         if (failure != null) throw failure;
         for (int i = 0; i < images.size(); i++) {
-            ManifestImage im = images.get(i);
+            ManifestImage im = images.get(i).image();
             String got = Sha256.hex(digests[i].digest());
             if (!got.equals(im.sha256())) {
                 throw new AgentException(AgentError.IMAGE_HASH_MISMATCH, "read-back of slot " + target.slot() + " (" + target.describe()

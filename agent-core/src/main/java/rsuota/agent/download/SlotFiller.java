@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.random.RandomGenerator;
+import java.util.ArrayList;
 import rsuota.bundle.BundleVerifier;
+import rsuota.bundle.ChunkCodec;
+import rsuota.bundle.ChunkLayout;
 import rsuota.bundle.ManifestImage;
 import rsuota.bundle.Sha256;
 
@@ -35,6 +38,12 @@ public final class SlotFiller {
      * of progress, never correctness (the journal only names fsync'd chunks).
      */
     public static final int FLUSH_CHUNKS = 4;
+    /**
+     * Format 2 chunks average 64 KiB: a group of 4 would fsync every 256 KiB. The journal names each
+     * chunk as soon as it is written (checked on the slot at resume if no fsync followed), so larger
+     * groups cost no refetch after a kill.
+     */
+    public static final int FLUSH_CHUNKS_V2 = 256;
     public static final long FLUSH_BYTES = 16L * 1024 * 1024;
     /**
      * The JDK copies a heap buffer through a cached per-thread direct buffer as large as the write;
@@ -86,109 +95,351 @@ public final class SlotFiller {
         DownloadJournal.delete(journalDir);
     }
 
-    /** One chunk still to fetch. */
-    private record Todo(int image, int chunk, long offset, int length, String sha256, ManifestImage im) {}
+    /** One chunk still to write: where it lies in the image and in the payload. */
+    private record Todo(int image, int chunk, ChunkLayout l) {
+        String where() {
+            return "image '" + l.image().slotClass() + "' chunk " + chunk + " of " + l.count();
+        }
+    }
+
+    /** Chunks fetched with one Range request: adjacent in the payload. */
+    private record Run(List<Todo> chunks, long offset, int length, int buffer) {}
 
     /**
-     * Downloads every chunk the journal does not name into the target slot. {@code cancelled} is
-     * polled between chunks (a newer order replaces this one). Returns normally when every chunk
-     * and image is verified on the slot.
+     * A chunk copied from where the unit already holds it: the active slot (a chunk of the running
+     * release), or the target slot itself (a chunk that occurs twice in the new image, written first).
      */
-    public void fill(BundleSource src, VerifiedHeader h, Listener listener, BooleanSupplier cancelled)
+    private record Reuse(Todo chunk, ActiveSlotIndex.Entry from, boolean fromTarget) {}
+
+    /**
+     * Writes every chunk the journal does not name into the target slot: copied from the active
+     * slot where it holds the same chunk (format 2), else fetched (adjacent chunks in one Range
+     * request of at most one maximal chunk). {@code cancelled} is polled between chunks (a newer
+     * order replaces this one). Returns normally when every chunk and image is verified on the slot.
+     */
+    public FillReport fill(BundleSource src, VerifiedHeader h, Listener listener, BooleanSupplier cancelled)
             throws AgentException, InterruptedException, Cancelled {
         List<ManifestImage> images = h.manifest().manifest().images();
+        List<ChunkLayout> layouts = images.stream().map(ChunkLayout::of).toList();
         int[] counts = images.stream().mapToInt(ManifestImage::chunkCount).toArray();
+        boolean compressed = images.get(0).compressed();
         // Binds the journal to this bundle on this slot: a journal of another one is discarded.
         String binding = h.manifest().manifestDigest() + " " + target.slot() + " " + h.identity().size() + " " + h.identity().etag();
-        int maxChunk = images.stream().mapToInt(ManifestImage::chunkSize).max().orElse(0);
-        // Two buffers: the next chunk downloads (and is hash-checked) on a worker while this one is
-        // written, fsync'd and journaled. Order on the slot and in the journal stays sequential.
-        byte[][] bufs = {new byte[maxChunk], new byte[maxChunk]};
+        // A Range request carries at most one maximal chunk, so a kill costs at most that much
+        // fetched again; format 1 chunks (megabytes) go one per request as before.
+        int runCap = layouts.stream().mapToInt(l -> compressed ? Math.max(l.image().chunkSize(), l.maxStoredLength()) : l.maxStoredLength())
+                .max().orElse(0);
+        int maxLength = layouts.stream().mapToInt(ChunkLayout::maxLength).max().orElse(0);
+        List<FillReport.Note> notes = new ArrayList<>();
+        long fetchedBefore = src.bytesFetched();
+        int[] tally = new int[2]; // chunks fetched, chunks reused
+        long[] reusedBytes = {0};
+        // Two fetch buffers: the next run downloads on a worker while this one is checked and written.
+        byte[][] bufs = {new byte[runCap], new byte[runCap]};
+        byte[] raw = compressed ? new byte[maxLength] : null;
         java.util.concurrent.ExecutorService fetcher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread th = new Thread(r, "rsu-fetch");
             th.setDaemon(true);
             return th;
         });
         java.util.concurrent.Future<BundleSource.Fetched> next = null;
+        FileChannel activeCh = null;
         try (DownloadJournal journal = DownloadJournal.open(target.journalDir(), binding, counts);
              FileChannel slot = target.storage().openForWrite(target.slot());
-             ReadBack readBack = new ReadBack(images, target)) {
-            long base = h.manifest().payloadOffset();
-            List<Todo> todo = new java.util.ArrayList<>();
-            for (int i = 0; i < images.size(); i++) {
-                ManifestImage im = images.get(i);
-                for (int c = 0; c < im.chunkCount(); c++) {
-                    if (!journal.isDone(i, c)) {
-                        todo.add(new Todo(i, c, base + im.offset() + im.chunkOffset(c), im.chunkLength(c), im.chunks().get(c), im));
-                    }
+             ReadBack readBack = new ReadBack(layouts, target);
+             ChunkCodec codec = new ChunkCodec()) {
+            Flusher flush = new Flusher(slot, journal, readBack, listener, src, compressed ? FLUSH_CHUNKS_V2 : FLUSH_CHUNKS);
+            // Chunks an earlier run wrote after its last fsync: kept if the slot still holds them.
+            for (int[] p : journal.pending()) {
+                ChunkLayout l = layouts.get(p[0]);
+                byte[] b = raw != null ? raw : bufs[0];
+                if (readFully(slot, l.offset(p[1]), b, l.length(p[1])) && Sha256.of(b, 0, l.length(p[1])).equals(l.identity(p[1]))) {
+                    journal.append(p[0], p[1]);
+                    flush.add(new Todo(p[0], p[1], l));
                 }
             }
+            ActiveSlotIndex index = null;
+            if (compressed && target.active() != null && target.active() != target.slot()) {
+                try {
+                    index = ActiveSlotIndex.open(target.storage(), target.active(), target.journalDir(), images.get(0).chunking(), notes);
+                    activeCh = target.storage().openForRead(target.active());
+                } catch (IOException e) {
+                    // Reuse saves bytes; it is never worth failing the install for: fetch everything instead.
+                    index = null;
+                    notes.add(new FillReport.Note(AgentError.ACTIVE_INDEX_INVALID, "the active slot " + target.active()
+                            + " cannot be indexed (" + e.getMessage() + "); every chunk is fetched"));
+                }
+            }
+            int maxPrefix = layouts.stream().mapToInt(l -> l.compressed() ? l.image().cdc().prefix() : 0).max().orElse(0);
+            Prefix prefix = new Prefix(slot, maxPrefix);
+            List<Object> plan = plan(layouts, journal, index, runCap);
             listener.progress(src.bytesFetched(), journal.verifiedChunks());
             readBack.advance(journal);
-            List<Todo> unflushed = new java.util.ArrayList<>();
-            long unflushedBytes = 0;
-            if (!todo.isEmpty()) next = fetcher.submit(fetchTask(src, h, todo.get(0), bufs[0]));
-            for (int k = 0; k < todo.size(); k++) {
-                Todo d = todo.get(k);
+            int nextRun = nextRun(plan, -1);
+            if (nextRun >= 0) next = fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs));
+            for (int k = 0; k < plan.size(); k++) {
                 if (cancelled.getAsBoolean()) throw new Cancelled();
-                await(next);
-                next = k + 1 < todo.size() ? fetcher.submit(fetchTask(src, h, todo.get(k + 1), bufs[(k + 1) % 2])) : null;
-                // The hash is checked here, not on the fetch thread, so that it overlaps the next
-                // chunk's download instead of delaying the next request (docs/benchmarks.md).
-                checkChunk(src, h, d, bufs[k % 2]);
-                writeChunk(slot, d.im().chunkOffset(d.chunk()), bufs[k % 2], d.length());
-                unflushed.add(d);
-                unflushedBytes += d.length();
-                if (unflushed.size() >= FLUSH_CHUNKS || unflushedBytes >= FLUSH_BYTES || k == todo.size() - 1
-                        || cancelled.getAsBoolean()) {
-                    // The journal may only name chunks whose bytes are on the medium.
-                    slot.force(false);
-                    for (Todo u : unflushed) hook.at("chunk-written:" + u.image() + ":" + u.chunk());
-                    journal.record(unflushed.stream().map(u -> new int[] {u.image(), u.chunk()}).toList());
-                    for (Todo u : unflushed) hook.at("chunk-journaled:" + u.image() + ":" + u.chunk());
-                    unflushed.clear();
-                    unflushedBytes = 0;
-                    readBack.advance(journal);
-                    listener.progress(src.bytesFetched(), journal.verifiedChunks());
+                if (plan.get(k) instanceof Run run) {
+                    await(next);
+                    nextRun = nextRun(plan, k);
+                    next = nextRun >= 0 ? fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs)) : null;
+                    // Hashes are checked here, not on the fetch thread, so that they overlap the next
+                    // run's download instead of delaying the next request (docs/benchmarks.md).
+                    byte[] buf = bufs[run.buffer()];
+                    checkRun(src, h, run, buf);
+                    for (Todo t : run.chunks()) {
+                        write(slot, journal, codec, prefix, t, buf, (int) (t.l().storedOffset(t.chunk()) - run.offset()), raw);
+                        tally[0]++;
+                        flush.add(t);
+                    }
+                } else {
+                    Reuse r = (Reuse) plan.get(k);
+                    Todo t = r.chunk();
+                    int len = t.l().length(t.chunk());
+                    if (readFully(r.fromTarget() ? slot : activeCh, r.from().offset(), raw, len)
+                            && Sha256.of(raw, 0, len).equals(t.l().identity(t.chunk()))) {
+                        writeChunk(slot, t.l().offset(t.chunk()), raw, len);
+                        journal.append(t.image(), t.chunk());
+                        hook.at("chunk-reused:" + t.image() + ":" + t.chunk());
+                        tally[1]++;
+                        reusedBytes[0] += len;
+                    } else {
+                        notes.add(new FillReport.Note(AgentError.REUSED_CHUNK_CHANGED, t.where() + ": the " + (r.fromTarget() ? "target" : "active")
+                                + " slot's bytes at " + r.from().offset() + " no longer hash to the chunk's identity; fetched instead"
+                                + (r.fromTarget() ? "" : ", the index is rebuilt next time")));
+                        if (!r.fromTarget()) index.invalidate();
+                        byte[] one = new byte[t.l().storedLength(t.chunk())];
+                        Run single = new Run(List.of(t), t.l().storedOffset(t.chunk()), one.length, -1);
+                        retrying.run(() -> fetchRun(src, h, single, one), t.where());
+                        checkRun(src, h, single, one);
+                        write(slot, journal, codec, prefix, t, one, 0, raw);
+                        tally[0]++;
+                    }
+                    flush.add(t);
                 }
+                if (flush.due() || k == plan.size() - 1 || cancelled.getAsBoolean()) flush.now();
             }
+            flush.now();
             readBack.finish();
         } catch (IOException e) {
             throw AgentException.io(target.slot(), e);
         } finally {
             if (next != null) next.cancel(true);
             fetcher.shutdownNow();
+            if (activeCh != null) {
+                try {
+                    activeCh.close();
+                } catch (IOException e) {
+                    // read-only channel: nothing to lose
+                }
+            }
+        }
+        return new FillReport(src.bytesFetched() - fetchedBefore, tally[0], reusedBytes[0], tally[1], notes);
+    }
+
+    /** Fsyncs and journals written chunks in groups (one fsync of the slot and one of the journal per group). */
+    private final class Flusher {
+        private final FileChannel slot;
+        private final DownloadJournal journal;
+        private final ReadBack readBack;
+        private final Listener listener;
+        private final BundleSource src;
+        private final int maxChunks;
+        private final List<Todo> unflushed = new ArrayList<>();
+        private long bytes;
+
+        Flusher(FileChannel slot, DownloadJournal journal, ReadBack readBack, Listener listener, BundleSource src, int maxChunks) {
+            this.maxChunks = maxChunks;
+            this.slot = slot;
+            this.journal = journal;
+            this.readBack = readBack;
+            this.listener = listener;
+            this.src = src;
+        }
+
+        void add(Todo t) {
+            unflushed.add(t);
+            bytes += t.l().length(t.chunk());
+        }
+
+        boolean due() {
+            return unflushed.size() >= maxChunks || bytes >= FLUSH_BYTES;
+        }
+
+        void now() throws IOException, AgentException {
+            if (unflushed.isEmpty()) return;
+            slot.force(false);
+            for (Todo u : unflushed) hook.at("chunk-written:" + u.image() + ":" + u.chunk());
+            journal.sync();
+            for (Todo u : unflushed) hook.at("chunk-journaled:" + u.image() + ":" + u.chunk());
+            unflushed.clear();
+            bytes = 0;
+            readBack.advance(journal);
+            listener.progress(src.bytesFetched(), journal.verifiedChunks());
         }
     }
 
-    private java.util.concurrent.Callable<BundleSource.Fetched> fetchTask(BundleSource src, VerifiedHeader h, Todo d, byte[] buf) {
-        return () -> retrying.run(() -> fetchChunk(src, h, d, buf), "image " + d.im().slotClass() + " chunk " + d.chunk());
+    /** Decompresses (format 2) and checks one fetched chunk, writes it and names it in the journal. */
+    private void write(FileChannel slot, DownloadJournal journal, ChunkCodec codec, Prefix prefix, Todo t, byte[] buf, int at, byte[] raw)
+            throws AgentException, IOException {
+        ChunkLayout l = t.l();
+        int c = t.chunk();
+        if (l.compressed()) {
+            byte[] dict = prefix.before(l.offset(c), l.image().cdc().prefix());
+            try {
+                codec.decompress(buf, at, l.storedLength(c), raw, l.length(c), l.identity(c), t.where(), dict);
+            } catch (rsuota.bundle.BundleException e) {
+                throw new AgentException(AgentError.of(e.reason()), e.getMessage() + (dict == null ? "" : " (decoded against the "
+                        + dict.length + " bytes before it on slot " + target.slot() + "; a medium that changed them fails the same way)"));
+            }
+            writeChunk(slot, l.offset(c), raw, l.length(c));
+        } else {
+            writeChunk(slot, l.offset(c), at == 0 ? buf : java.util.Arrays.copyOfRange(buf, at, at + l.length(c)), l.length(c));
+        }
+        journal.append(t.image(), c);
     }
 
-    private BundleSource.Fetched fetchChunk(BundleSource src, VerifiedHeader h, Todo d, byte[] buf) throws FetchException, InterruptedException {
-        BundleSource.Fetched f = src.fetch(d.offset(), d.length(), h.identity(), buf);
+    /** Reads the image bytes just before a chunk back from the target slot: its dictionary (format 2 {@code prefix}). */
+    private static final class Prefix {
+        private final FileChannel slot;
+        private final byte[] full;
+
+        Prefix(FileChannel slot, int max) {
+            this.slot = slot;
+            this.full = new byte[max];
+        }
+
+        /** The {@code min(size, offset)} bytes before {@code offset}; every chunk before it is written (chunks go in order). */
+        byte[] before(long offset, int size) throws IOException {
+            int n = (int) Math.min(size, offset);
+            if (n == 0) return null;
+            byte[] b = n == full.length ? full : new byte[n];
+            if (!readFully(slot, offset - n, b, n)) throw new IOException("slot ended before offset " + offset);
+            return b;
+        }
+    }
+
+    /** Chunks to write, in slot order: reused from the active slot where the index has them, else fetched in runs. */
+    private static List<Object> plan(List<ChunkLayout> layouts, DownloadJournal journal, ActiveSlotIndex index, int runCap) {
+        List<Object> plan = new ArrayList<>();
+        // chunks of the new image already on the target slot (done) or written before this one (fetched):
+        // a second occurrence is copied from there
+        java.util.Map<String, ActiveSlotIndex.Entry> onTarget = new java.util.HashMap<>();
+        List<Todo> run = new ArrayList<>();
+        long runStart = 0;
+        long runEnd = 0;
+        int runs = 0;
+        for (int i = 0; i < layouts.size(); i++) {
+            ChunkLayout l = layouts.get(i);
+            for (int c = 0; c < l.count(); c++) {
+                boolean dedup = l.compressed() && layouts.size() == 1;
+                if (journal.isDone(i, c)) {
+                    if (dedup) onTarget.putIfAbsent(l.identity(c), new ActiveSlotIndex.Entry(l.offset(c), l.length(c)));
+                    continue;
+                }
+                Todo t = new Todo(i, c, l);
+                ActiveSlotIndex.Entry from = index == null ? null : index.find(l.identity(c));
+                ActiveSlotIndex.Entry twin = from == null && dedup ? onTarget.get(l.identity(c)) : null;
+                if (twin != null) {
+                    if (!run.isEmpty()) {
+                        plan.add(new Run(List.copyOf(run), runStart, (int) (runEnd - runStart), runs++ % 2));
+                        run.clear();
+                    }
+                    plan.add(new Reuse(t, twin, true));
+                    continue;
+                }
+                if (dedup) onTarget.putIfAbsent(l.identity(c), new ActiveSlotIndex.Entry(l.offset(c), l.length(c)));
+                boolean extend = from == null && !run.isEmpty() && l.storedOffset(c) == runEnd && runEnd + l.storedLength(c) - runStart <= runCap;
+                if (!run.isEmpty() && !extend) {
+                    plan.add(new Run(List.copyOf(run), runStart, (int) (runEnd - runStart), runs++ % 2));
+                    run.clear();
+                }
+                if (from != null && from.length() == l.length(c)) {
+                    plan.add(new Reuse(t, from, false));
+                    continue;
+                }
+                if (run.isEmpty()) runStart = l.storedOffset(c);
+                run.add(t);
+                runEnd = l.storedOffset(c) + l.storedLength(c);
+            }
+        }
+        if (!run.isEmpty()) plan.add(new Run(List.copyOf(run), runStart, (int) (runEnd - runStart), runs % 2));
+        return plan;
+    }
+
+    private static int nextRun(List<Object> plan, int after) {
+        for (int k = after + 1; k < plan.size(); k++) if (plan.get(k) instanceof Run) return k;
+        return -1;
+    }
+
+    /**
+     * Fetches a run in one request; after a transient failure the retries fetch it chunk by chunk,
+     * keeping the chunks that arrived, so a link whose connections die sooner than a run lasts still
+     * makes progress, and a cut costs at most one chunk more.
+     */
+    private java.util.concurrent.Callable<BundleSource.Fetched> fetchTask(BundleSource src, VerifiedHeader h, Run run, byte[][] bufs) {
+        byte[] buf = bufs[run.buffer()];
+        int[] piecesDone = {-1}; // -1: whole run not tried yet
+        return () -> retrying.run(() -> {
+            if (piecesDone[0] < 0 || run.chunks().size() == 1) {
+                try {
+                    return fetchRun(src, h, run, buf);
+                } catch (FetchException e) {
+                    if (e.isTransient()) piecesDone[0] = 0;
+                    throw e;
+                }
+            }
+            while (piecesDone[0] < run.chunks().size()) {
+                Todo t = run.chunks().get(piecesDone[0]);
+                Run one = new Run(List.of(t), t.l().storedOffset(t.chunk()), t.l().storedLength(t.chunk()), -1);
+                BundleSource.Fetched f = fetchRun(src, h, one, new byte[one.length()]);
+                System.arraycopy(f.data(), 0, buf, (int) (one.offset() - run.offset()), one.length());
+                piecesDone[0]++;
+            }
+            return new BundleSource.Fetched(buf, run.length(), h.identity());
+        }, describe(run));
+    }
+
+    private static String describe(Run run) {
+        Todo first = run.chunks().get(0);
+        return run.chunks().size() == 1 ? first.where() : first.where() + " and the next " + (run.chunks().size() - 1);
+    }
+
+    private BundleSource.Fetched fetchRun(BundleSource src, VerifiedHeader h, Run run, byte[] buf) throws FetchException, InterruptedException {
+        BundleSource.Fetched f = src.fetch(h.manifest().payloadOffset() + run.offset(), run.length(), h.identity(), buf);
         hook.bytes(src.bytesFetched());
-        if (f.length() != d.length()) throw new FetchException(AgentError.CONNECTION_LOST, "short chunk");
+        if (f.length() != run.length()) throw new FetchException(AgentError.CONNECTION_LOST, "short range");
         return f;
     }
 
     /**
-     * Checks the fetched chunk in {@code buf} against its signed hash; a chunk that differs is
+     * Checks every chunk of a fetched run against its signed (stored) hash; a run that differs is
      * fetched again (on this thread) under the same retry policy, the mismatch counting as the
      * first failure.
      */
-    private void checkChunk(BundleSource src, VerifiedHeader h, Todo d, byte[] buf) throws AgentException, InterruptedException {
+    private void checkRun(BundleSource src, VerifiedHeader h, Run run, byte[] buf) throws AgentException, InterruptedException {
         boolean[] fetched = {true};
         retrying.run(() -> {
-            if (!fetched[0]) fetchChunk(src, h, d, buf);
+            if (!fetched[0]) fetchRun(src, h, run, buf);
             fetched[0] = false;
-            String got = Sha256.of(buf, 0, d.length());
-            if (!got.equals(d.sha256())) {
-                throw new FetchException(AgentError.CHUNK_HASH_MISMATCH, "image '" + d.im().slotClass() + "' chunk " + d.chunk() + " of "
-                        + d.im().chunkCount() + ": SHA-256 " + got + " differs from the signed " + d.sha256());
+            for (Todo t : run.chunks()) {
+                int at = (int) (t.l().storedOffset(t.chunk()) - run.offset());
+                String got = Sha256.of(buf, at, t.l().storedLength(t.chunk()));
+                if (!got.equals(t.l().storedSha256(t.chunk()))) {
+                    throw new FetchException(AgentError.CHUNK_HASH_MISMATCH, t.where() + ": SHA-256 " + got + " differs from the signed "
+                            + t.l().storedSha256(t.chunk()));
+                }
             }
             return null;
-        }, "image " + d.im().slotClass() + " chunk " + d.chunk());
+        }, describe(run));
+    }
+
+    private static boolean readFully(FileChannel ch, long at, byte[] buf, int len) throws IOException {
+        ByteBuffer bb = ByteBuffer.wrap(buf, 0, len);
+        while (bb.hasRemaining()) {
+            if (ch.read(bb, at + bb.position()) < 0) return false;
+        }
+        return true;
     }
 
     /** Waits for a prefetch; its failures surface here as if the fetch had run on this thread. */

@@ -116,8 +116,11 @@ final class DownloadSteps {
         Progress before = progress;
         long base = before != null && t.release().equals(before.release()) && before.bytesFetched() > 0 ? before.bytesFetched() : t.headerBytes();
         try (BundleSource src = BundleSource.open(engine.state().order().source(), http(engine.state().order()))) {
-            filler.fill(src, h, (fetched, verified) -> onProgress(new Progress(t.release(), base + fetched, verified,
+            var report = filler.fill(src, h, (fetched, verified) -> onProgress(new Progress(t.release(), base + fetched, verified,
                     t.chunksTotal(), t.payloadBytes())), engine::replacementWaiting);
+            log.info("slot {} filled: {} chunks ({} bytes) fetched, {} chunks ({} bytes) copied from the active slot", target,
+                    report.chunksFetched(), report.bytesFetched(), report.chunksReused(), report.bytesReused());
+            report.notes().forEach(n -> log.warn("{}: {}", n.code().wire(), n.message()));
         }
         engine.transition(UpdateEvent.SUCCESS, st -> st.withSlot(target.name(),
                 new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.VERIFIED.wire())), Map.of("slot", target.name()));
@@ -137,7 +140,7 @@ final class DownloadSteps {
         VerifyOptions opts = VerifyOptions.of(parts.keyring()).withVariant(parts.variant()).withMinSecurityVersion(floor)
                 .withTrustedNow(parts.clockTrusted() ? () -> Optional.of(parts.clock().instant()) : Optional::empty)
                 .withStrict(parts.strictSignatures());
-        return new SlotFiller(new BundleVerifier(opts), new DownloadTarget(parts.storage(), target, dir), parts.retry(), parts.sleeper(),
+        return new SlotFiller(new BundleVerifier(opts), new DownloadTarget(parts.storage(), target, dir, target.other()), parts.retry(), parts.sleeper(),
                 random, parts.hook());
     }
 

@@ -62,6 +62,36 @@ class RsuAgentCliTest {
     }
 
     @Test
+    void aSimulatedUnitRunningAnImageFetchesOnlyWhatItLacksOverHttp() throws Exception {
+        Path ca = tmp.resolve("ca.pem");
+        byte[] old = rsuota.agent.download.DeltaFillTest.text(new java.util.Random(11), 1_500_000);
+        Path oldImg = Files.write(tmp.resolve("old.img"), old);
+        byte[] neu = old.clone();
+        System.arraycopy("a minor release".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, neu, 800_000, 15);
+        Path www = Files.createDirectories(tmp.resolve("www"));
+        Files.write(www.resolve("new.img"), neu);
+        Path b = new BundleBuilder(www).signedBy(PKI, PKI.signer).imageFile("rootfs", www.resolve("new.img"))
+                .format2(rsuota.bundle.Chunking.DEFAULT).build("new.rsub");
+        Run init = cli("sim-init", tmp.resolve("rsu-8").toString(), "--variant", "rsu-a1", "--slot-size", "2MiB", "--keyring", ca.toString(),
+                "--running-image", oldImg.toString());
+        assertThat(init.code()).as(init.err()).isZero();
+        assertThat(Files.mismatch(oldImg, tmp.resolve("rsu-8/slot-a.img"))).as("slot A holds the running image").isEqualTo(old.length);
+        try (rsuota.fixtures.net.RangeFileServer server = rsuota.fixtures.net.RangeFileServer.start(www)) {
+            Run inst = cli("--config", tmp.resolve("rsu-8/agent.conf").toString(), "install", server.uri("/new.rsub").toString(), "--download-only");
+            assertThat(inst.code()).as(inst.err()).isZero();
+            long payload = rsuota.bundle.BundleHeader.read(b).manifest().payloadSize();
+            assertThat(server.bytesServed()).as("header and the changed chunk, of a %d-byte payload", payload)
+                    .isLessThan(rsuota.agent.download.SlotFiller.FIRST_HEADER_FETCH + 2L * rsuota.bundle.Chunking.DEFAULT.max());
+        }
+        byte[] slotB = Files.readAllBytes(tmp.resolve("rsu-8/slot-b.img"));
+        assertThat(java.util.Arrays.copyOf(slotB, neu.length)).isEqualTo(neu);
+        Run tooBig = cli("sim-init", tmp.resolve("rsu-9").toString(), "--variant", "rsu-a1", "--slot-size", "1MiB", "--keyring", ca.toString(),
+                "--running-image", oldImg.toString());
+        assertThat(tooBig.code()).isEqualTo(rsuota.agent.AgentExit.CONFIG.code());
+        assertThat(tooBig.err()).contains("does not fit a slot");
+    }
+
+    @Test
     void statusJsonHasTheContractFields() throws Exception {
         Path b = new BundleBuilder(tmp).signedBy(PKI, PKI.signer).image("rootfs", 200_000).chunkSize(64 * 1024).build("b.rsub");
         Run inst = cli("--config", conf.toString(), "install", b.toString(), "--download-only");

@@ -122,6 +122,59 @@ class CrashSafetyTest {
         }
     }
 
+    /**
+     * Format 2 with reuse: slot A runs the old image, power cuts at random byte offsets of the
+     * compressed fetches and at random chunks copied from slot A; every run ends verified.
+     */
+    @Test
+    void crashesDuringAFormat2InstallThatReusesTheActiveSlotResume() throws Exception {
+        Random rnd = new Random(20261204);
+        byte[] old = rsuota.agent.download.DeltaFillTest.text(new Random(3), 1_200_000);
+        byte[] neu = old.clone();
+        for (int i = 0; i < 6; i++) {
+            byte[] patch = rsuota.agent.download.DeltaFillTest.text(new Random(100 + i), 3000);
+            System.arraycopy(patch, 0, neu, 50_000 + i * 190_000, patch.length);
+        }
+        Path www = tmp.resolve("www");
+        Files.write(www.resolve("v2.img"), neu);
+        new BundleBuilder(www).signedBy(EngineFixture.PKI, EngineFixture.PKI.signer).imageFile("rootfs", www.resolve("v2.img"))
+                .format2(rsuota.bundle.Chunking.DEFAULT).build("v2.rsub");
+        for (int run = 0; run < 8; run++) {
+            EngineFixture fx = new EngineFixture(tmp.resolve("v2-" + run), 2 * 1024 * 1024);
+            Files.write(fx.dir.resolve(rsuota.hal.storage.FileSlotStorage.SIMULATED_A), java.util.Arrays.copyOf(old, 2 * 1024 * 1024));
+            boolean atByte = run % 2 == 0;
+            long cutAt = 1 + rnd.nextInt(60_000);
+            int reusedBefore = 1 + rnd.nextInt(10);
+            int[] reused = {0};
+            fx.hook = new CrashHook() {
+                @Override
+                public void bytes(long fetched) {
+                    if (atByte && fetched >= cutAt) throw new SimulatedCrash("byte " + fetched);
+                }
+
+                @Override
+                public void at(String p) {
+                    if (!atByte && p.startsWith("chunk-reused:") && ++reused[0] == reusedBefore) throw new SimulatedCrash(p);
+                }
+            };
+            boolean crashed = false;
+            try {
+                UpdateEngine e = fx.engine();
+                e.order(fx.order(server.uri("/v2.rsub").toString(), true));
+                e.run();
+            } catch (CrashHook.SimulatedCrash expected) {
+                crashed = true;
+            }
+            assertThat(crashed).as("run %d: the power went", run).isTrue();
+            assertThat(fx.boot.state().nextBoot()).isEqualTo(Slot.A);
+            fx.hook = CrashHook.NONE;
+            UpdateEngine e = fx.engine();
+            EngineState end = e.state().state() == UpdateState.VERIFIED ? e.state() : e.run();
+            assertThat(end.state()).as("run %d: %s", run, end.lastError()).isEqualTo(UpdateState.VERIFIED);
+            assertThat(fx.slotBytes(Slot.B, neu.length)).isEqualTo(neu);
+        }
+    }
+
     /** Starts an install and lets the hook kill it; returns whether it crashed. */
     private boolean runUntilCrash(EngineFixture fx) throws Exception {
         try {

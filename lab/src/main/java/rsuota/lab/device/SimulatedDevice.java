@@ -100,8 +100,8 @@ public final class SimulatedDevice implements AutoCloseable {
     }
 
     /**
-     * Makes the device directory with {@code rsu-agent sim-init}, writes the factory image into
-     * slot A (the release it runs from the factory), and completes agent.conf with the lab's links
+     * Makes the device directory with {@code rsu-agent sim-init --running-image} (slot A holds the
+     * factory release's image, so format 2 installs reuse its chunks as on a real unit), and completes agent.conf with the lab's links
      * and compressed timings. The device stays off until {@link #powerOn()}.
      *
      * @param factoryImage the factory release's rootfs image (what slot A holds)
@@ -115,13 +115,8 @@ public final class SimulatedDevice implements AutoCloseable {
         StringWriter err = new StringWriter();
         int rc = RsuAgent.run(new String[] {"sim-init", dir.toString(), "--variant", spec.variant(), "--slot-size", Long.toString(a.slotSize()),
                 "--keyring", keyring.toString(), "--region", spec.region(), "--corridor", spec.corridor(), "--device-id", spec.id(),
-                "--release", factoryVersion}, new PrintWriter(out), new PrintWriter(err));
+                "--release", factoryVersion, "--running-image", factoryImage.toString()}, new PrintWriter(out), new PrintWriter(err));
         if (rc != 0) throw new IOException("rsu-agent sim-init for " + spec.id() + " failed (" + rc + "): " + err.toString().trim());
-        byte[] image = Files.readAllBytes(factoryImage);
-        if (image.length > a.slotSize()) throw new IOException("factory image (" + image.length + " bytes) exceeds the slot size " + a.slotSize());
-        try (var ch = java.nio.channels.FileChannel.open(dir.resolve(FileSlotStorage.SIMULATED_A), StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(image), 0);
-        }
         String conf = String.join("\n", "",
                 "# Added by the lab (rsuota.lab.device.SimulatedDevice): links through this device's own fault proxies, compressed timings.",
                 "link.broker=" + network.brokerUri(),

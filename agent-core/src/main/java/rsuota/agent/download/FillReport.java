@@ -1,0 +1,26 @@
+package rsuota.agent.download;
+
+import java.util.List;
+import rsuota.agent.AgentError;
+
+/**
+ * What a {@link SlotFiller#fill} did: where the bytes came from, and what it survived on the way.
+ *
+ * @param bytesFetched   body bytes the source delivered in this run (stored, i.e. compressed, bytes)
+ * @param chunksFetched  chunks fetched in this run
+ * @param bytesReused    bytes copied from the active slot (verified by hash) in this run
+ * @param chunksReused   chunks copied from the active slot in this run
+ * @param notes          faults survived without failing the install, each with its code
+ */
+public record FillReport(long bytesFetched, int chunksFetched, long bytesReused, int chunksReused, List<Note> notes) {
+    public FillReport {
+        notes = List.copyOf(notes);
+    }
+
+    /** A fault that was handled (the install went on): its code and what happened. */
+    public record Note(AgentError code, String message) {}
+
+    public boolean noted(AgentError code) {
+        return notes.stream().anyMatch(n -> n.code() == code);
+    }
+}
