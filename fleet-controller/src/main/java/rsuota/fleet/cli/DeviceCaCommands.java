@@ -24,15 +24,29 @@ import rsuota.fleet.pki.MosquittoConfig;
 final class DeviceCaCommands {
     private DeviceCaCommands() {}
 
-    private static String user() {
-        return System.getProperty("user.name", "unknown");
-    }
+    /** What every device-ca command takes: the data directory (its device-ca/ and its store, where the command is audited). */
+    static final class Target {
+        @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "the controller's data directory (holds device-ca/)")
+        Path dataDir;
 
-    private static DeviceCa open(Path dataDir) throws StartupException {
-        try {
-            return DeviceCa.open(new DataDir(dataDir).deviceCa(), Clock.systemUTC());
-        } catch (DeviceCa.CaException e) {
-            throw new StartupException(e.getMessage(), e);
+        @picocli.CommandLine.Mixin
+        FleetControllerMain.StoreOptions store = new FleetControllerMain.StoreOptions();
+
+        DataDir dir() throws StartupException {
+            return store.dataDir(dataDir);
+        }
+
+        DeviceCa ca() throws StartupException {
+            try {
+                return DeviceCa.open(dir().deviceCa(), Clock.systemUTC());
+            } catch (DeviceCa.CaException e) {
+                throw new StartupException(e.getMessage(), e);
+            }
+        }
+
+        /** Records the change in the store's audit log as local:USER. */
+        void audit(String action, String target, String reason, Map<String, ?> detail) throws StartupException {
+            dir().auditLocal(System.getProperty("user.name", "unknown"), action, target, reason, detail, Clock.systemUTC());
         }
     }
 
@@ -46,10 +60,8 @@ final class DeviceCaCommands {
         CommandSpec spec;
 
         @picocli.CommandLine.Mixin
-        FleetControllerMain.StoreOptions store = new FleetControllerMain.StoreOptions();
+        Target target = new Target();
 
-        @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "an initialised data directory")
-        Path dataDir;
 
         @Option(names = "--broker-name", paramLabel = "HOST", description = "host name or address units reach the broker at (repeatable;"
                 + " localhost and 127.0.0.1 are always included)")
@@ -57,7 +69,7 @@ final class DeviceCaCommands {
 
         @Override
         public Integer call() throws StartupException {
-            DataDir d = store.dataDir(dataDir);
+            DataDir d = target.dir();
             // The store must be there before the CA is: every certificate issued is audited in it.
             try (var db = d.openStore(Clock.systemUTC())) {
                 db.read(tx -> null);
@@ -70,10 +82,10 @@ final class DeviceCaCommands {
             names.add("127.0.0.1");
             try {
                 DeviceCa ca = DeviceCa.init(d.deviceCa(), List.copyOf(names), Clock.systemUTC());
-                d.auditLocal(user(), "device_ca.init", ca.dir().toString(), "device CA created", Map.of("brokerNames", List.copyOf(names)), Clock.systemUTC());
+                target.audit("device_ca.init", ca.dir().toString(), "device CA created", Map.of("brokerNames", List.copyOf(names)));
                 spec.commandLine().getOut().println(ca.dir().toAbsolutePath());
                 spec.commandLine().getErr().println("# device CA created; start the controller with --mqtt-tls-port 8883, and issue each unit's"
-                        + " certificate with 'fleet-controller device-ca issue DEVICE_ID --data-dir " + dataDir + " --out DIR'");
+                        + " certificate with 'fleet-controller device-ca issue DEVICE_ID --data-dir " + target.dataDir + " --out DIR'");
             } catch (DeviceCa.CaException e) {
                 throw new StartupException(e.getMessage(), e);
             }
@@ -87,13 +99,11 @@ final class DeviceCaCommands {
         CommandSpec spec;
 
         @picocli.CommandLine.Mixin
-        FleetControllerMain.StoreOptions store = new FleetControllerMain.StoreOptions();
+        Target target = new Target();
 
         @Parameters(index = "0", paramLabel = "DEVICE_ID", description = "the unit's device id (or a controller replica's name with --controller)")
         String id;
 
-        @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "the controller's data directory (holds device-ca/)")
-        Path dataDir;
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory for ID.pem, ID.key and ca.pem (copy them to the unit)")
         Path out;
@@ -103,11 +113,11 @@ final class DeviceCaCommands {
 
         @Override
         public Integer call() throws StartupException {
-            DeviceCa ca = open(dataDir);
+            DeviceCa ca = target.ca();
             try {
                 DeviceCa.Identity i = ca.issue(id, controller ? DeviceCa.ROLE_CONTROLLER : DeviceCa.ROLE_DEVICE, out);
-                store.dataDir(dataDir).auditLocal(user(), "device_cert.issue", id, "certificate issued",
-                        Map.of("serial", i.serial().toString(16), "role", controller ? DeviceCa.ROLE_CONTROLLER : DeviceCa.ROLE_DEVICE), Clock.systemUTC());
+                target.audit("device_cert.issue", id, "certificate issued",
+                        Map.of("serial", i.serial().toString(16), "role", controller ? DeviceCa.ROLE_CONTROLLER : DeviceCa.ROLE_DEVICE));
                 spec.commandLine().getOut().println(i.cert().toAbsolutePath());
                 spec.commandLine().getErr().println("# on the unit: link.tls.ca=" + i.caCert().getFileName() + " link.tls.cert=" + i.cert().getFileName()
                         + " link.tls.key=" + i.key().getFileName() + " (serial " + i.serial().toString(16) + ")");
@@ -124,24 +134,21 @@ final class DeviceCaCommands {
         CommandSpec spec;
 
         @picocli.CommandLine.Mixin
-        FleetControllerMain.StoreOptions store = new FleetControllerMain.StoreOptions();
+        Target target = new Target();
 
         @Parameters(index = "0", paramLabel = "DEVICE_ID", description = "the unit (or controller identity) to lock out")
         String id;
 
-        @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "the controller's data directory (holds device-ca/)")
-        Path dataDir;
 
         @Option(names = "--reason", paramLabel = "TEXT", required = true, description = "why, for the audit log (e.g. 'unit stolen from cabinet 12')")
         String reason;
 
         @Override
         public Integer call() throws StartupException {
-            DeviceCa ca = open(dataDir);
+            DeviceCa ca = target.ca();
             try {
                 List<java.math.BigInteger> serials = ca.revoke(id);
-                store.dataDir(dataDir).auditLocal(user(), "device_cert.revoke", id, reason,
-                        Map.of("serials", serials.stream().map(s -> s.toString(16)).toList()), Clock.systemUTC());
+                target.audit("device_cert.revoke", id, reason, Map.of("serials", serials.stream().map(s -> s.toString(16)).toList()));
                 spec.commandLine().getOut().println("revoked " + serials.size() + " certificate(s) of " + id + "; CRL " + ca.crl().toAbsolutePath()
                         + " re-signed (an external Mosquitto reads it at restart or SIGHUP)");
             } catch (DeviceCa.CaException e) {
@@ -156,12 +163,13 @@ final class DeviceCaCommands {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "the controller's data directory (holds device-ca/)")
-        Path dataDir;
+        @picocli.CommandLine.Mixin
+        Target target = new Target();
+
 
         @Override
         public Integer call() throws StartupException {
-            DeviceCa ca = open(dataDir);
+            DeviceCa ca = target.ca();
             try {
                 Table t = new Table("SERIAL", "CN", "ROLE", "NOT_AFTER", "REVOKED");
                 for (DeviceCa.Issued i : ca.list()) {
@@ -180,12 +188,13 @@ final class DeviceCaCommands {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "the controller's data directory (holds device-ca/)")
-        Path dataDir;
+        @picocli.CommandLine.Mixin
+        Target target = new Target();
+
 
         @Override
         public Integer call() throws StartupException {
-            DeviceCa ca = open(dataDir);
+            DeviceCa ca = target.ca();
             try {
                 ca.refreshCrl();
             } catch (DeviceCa.CaException e) {
@@ -206,8 +215,9 @@ final class DeviceCaCommands {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "the controller's data directory (holds device-ca/)")
-        Path dataDir;
+        @picocli.CommandLine.Mixin
+        Target target = new Target();
+
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory for mosquitto.conf and rsuota.acl")
         Path out;
@@ -224,7 +234,7 @@ final class DeviceCaCommands {
 
         @Override
         public Integer call() throws StartupException {
-            DeviceCa ca = open(dataDir);
+            DeviceCa ca = target.ca();
             try {
                 MosquittoConfig.Files files = MosquittoConfig.write(ca, out, bind, port, runAs);
                 spec.commandLine().getOut().println(files.conf().toAbsolutePath());
