@@ -17,7 +17,6 @@ import rsuota.bundle.BundleException;
 import rsuota.bundle.BundleVerifier;
 import rsuota.bundle.ExpectedFetch;
 import rsuota.bundle.Manifest;
-import rsuota.bundle.ManifestCodec;
 import rsuota.bundle.VerifiedManifest;
 import rsuota.bundle.VerifyOptions;
 import rsuota.fleet.audit.AuditLog;
@@ -126,11 +125,11 @@ public final class ReleaseCatalog {
      * does not hold (a format 1 release: its whole payload). Computed from the signed manifests.
      */
     public Transfer transfer(Release release) throws FleetException {
-        Manifest next = manifest(release);
+        Manifest next = release.manifest();
         List<ExpectedBytes> from = new ArrayList<>();
         for (Release earlier : list()) {
             if (earlier.version().equals(release.version())) break;
-            from.add(new ExpectedBytes(earlier.version(), ExpectedFetch.from(manifest(earlier), next).fetchBytes()));
+            from.add(new ExpectedBytes(earlier.version(), ExpectedFetch.from(earlier.manifest(), next).fetchBytes()));
         }
         return new Transfer(next.payloadSize(), next.imagesSize(), next.formatVersion(), from);
     }
@@ -145,15 +144,6 @@ public final class ReleaseCatalog {
 
     /** @param from the release a unit runs; @param bytes the payload bytes it fetches (header not included) */
     public record ExpectedBytes(String from, long bytes) {}
-
-    private static Manifest manifest(Release r) throws FleetException {
-        try {
-            return ManifestCodec.decode(r.manifestJson().getBytes(StandardCharsets.UTF_8));
-        } catch (BundleException e) {
-            // it verified at creation; a stored manifest that no longer parses is the store's fault
-            throw new IllegalStateException("stored manifest of release " + r.version() + " does not parse: " + e.getMessage(), e);
-        }
-    }
 
     public List<Release> list() throws FleetException {
         return db.read(tx -> tx.releases().list());
