@@ -35,7 +35,7 @@ public final class ScenarioFile {
     public static final List<String> BUNDLED = List.of("demo", "happy-path", "network-drops", "kpi-degradation", "boot-failure", "health-failure",
             "sev1-incident", "power-cuts", "incompatible-variant", "offline-device", "handover-power-cut", "rollback-after-completion",
             "rollback-needs-investigation", "inconclusive-hold", "outlier-device", "variant-slice", "control-group", "restart-mid-window", "offline-corridor",
-            "technician-while-paused", "technician-lock-holds-rollback");
+            "technician-while-paused", "technician-lock-holds-rollback", "minor-release-throttled");
 
     private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
