@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import rsuota.bundle.BundleFormat;
 import rsuota.bundle.BundleHeader;
-import rsuota.bundle.ChunkLayout;
+import rsuota.bundle.ExpectedFetch;
 import rsuota.bundle.Manifest;
 import rsuota.bundle.ManifestImage;
 import rsuota.bundle.Sha256;
@@ -37,31 +37,17 @@ final class Estimate implements Callable<Integer> {
         BundleHeader h = RsuBundle.header(bundle);
         Manifest m = h.manifest();
         try {
-            boolean oldIsBundle = isBundle(from);
             Set<String> old = new HashSet<>();
-            if (oldIsBundle) {
-                for (ManifestImage im : RsuBundle.header(from).manifest().images()) old.addAll(im.chunks());
+            if (isBundle(from)) {
+                old.addAll(ExpectedFetch.identities(RsuBundle.header(from).manifest()));
+            } else {
+                for (ManifestImage im : m.images()) if (im.compressed()) old.addAll(identities(from, im));
             }
-            long fetch = h.payloadOffset();
-            long reuse = 0;
-            int fetched = 0;
-            int total = 0;
-            for (ManifestImage im : m.images()) {
-                if (!oldIsBundle && im.compressed()) old.addAll(identities(from, im));
-                ChunkLayout l = ChunkLayout.of(im);
-                Set<String> seen = new HashSet<>();
-                for (int c = 0; c < l.count(); c++) {
-                    total++;
-                    // a chunk the unit holds, or one it wrote earlier in this install (it occurs twice), is copied
-                    boolean twin = im.compressed() && m.images().size() == 1 && !seen.add(l.identity(c));
-                    if (im.compressed() && (old.contains(l.identity(c)) || twin)) {
-                        reuse += l.length(c);
-                    } else {
-                        fetch += l.storedLength(c);
-                        fetched++;
-                    }
-                }
-            }
+            ExpectedFetch e = ExpectedFetch.of(m, old);
+            long fetch = h.payloadOffset() + e.fetchBytes();
+            long reuse = e.reuseBytes();
+            int fetched = e.fetchChunks();
+            int total = e.totalChunks();
             spec.commandLine().getOut().printf("fetch %d bytes (%d of %d chunks, header included); reuse %d bytes from the active slot; "
                     + "whole bundle %d bytes%n", fetch, fetched, total, reuse, h.payloadOffset() + m.payloadSize());
             return ExitCodes.OK.code();

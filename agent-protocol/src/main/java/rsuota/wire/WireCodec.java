@@ -136,6 +136,19 @@ public final class WireCodec {
             require(e.deviceId() != null && Topics.DEVICE_ID.matcher(e.deviceId()).matches(), "deviceId is invalid");
             require(e.type() != null, "type is missing");
             if ("transition".equals(e.type())) knownState(e.state(), "state");
+            boolean fetched = e.detail().containsKey(MqttEvent.BYTES_FETCHED);
+            boolean reused = e.detail().containsKey(MqttEvent.BYTES_REUSED);
+            if (fetched || reused) {
+                require("transition".equals(e.type()) && DeploymentState.VERIFIED.wire().equals(e.state()),
+                        "detail.bytesFetched and detail.bytesReused belong to the verified transition only, not to a " + e.type()
+                                + (e.state() == null ? "" : " to " + truncate(e.state())));
+                require(fetched && reused, "detail.bytesFetched and detail.bytesReused come together; one is missing");
+                for (String k : new String[] {MqttEvent.BYTES_FETCHED, MqttEvent.BYTES_REUSED}) {
+                    String n = e.detail().get(k);
+                    require(n != null && n.matches(MqttEvent.DownloadBytes.COUNT), "detail." + k + " '" + truncate(String.valueOf(n))
+                            + "' is not a byte count (a decimal integer, 0 to 18 digits)");
+                }
+            }
             if (MqttEvent.LOCAL_ACTION.equals(e.type())) {
                 String actor = e.detail().get("actor");
                 require(actor != null && actor.matches("technician:[A-Za-z0-9._-]{1,64}"), "local_action needs detail.actor technician:USER");

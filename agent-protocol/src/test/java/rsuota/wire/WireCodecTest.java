@@ -115,6 +115,40 @@ class WireCodecTest {
     }
 
     @Test
+    void theVerifiedTransitionCarriesTheDownloadsByteCounts() throws Exception {
+        Instant at = Instant.parse("2026-11-27T11:00:00Z");
+        Map<String, String> detail = new java.util.HashMap<>(new MqttEvent.DownloadBytes(1_234_567, 98_765_432).detail());
+        detail.put("slot", "B");
+        MqttEvent e = new MqttEvent(MqttEvent.SCHEMA, "rsu-1", 9, at, "transition", "verified", "2.5.0", null, detail);
+        MqttEvent back = WireCodec.decode(WireCodec.encode(e), MqttEvent.class);
+        assertThat(back.downloadBytes()).contains(new MqttEvent.DownloadBytes(1_234_567, 98_765_432));
+        assertThat(back.detail()).containsEntry("bytesFetched", "1234567").containsEntry("bytesReused", "98765432");
+        // an event without them has none
+        assertThat(new MqttEvent(MqttEvent.SCHEMA, "rsu-1", 9, at, "transition", "verified", "2.5.0", null, Map.of()).downloadBytes()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"transition|downloading|1|2|verified transition only, not to a transition to downloading",
+            "error||1|2|verified transition only, not to a error",
+            "transition|verified|-1|2|detail.bytesFetched '-1' is not a byte count",
+            "transition|verified|1|0x10|detail.bytesReused '0x10' is not a byte count",
+            "transition|verified|012|2|detail.bytesFetched '012' is not a byte count",
+            "transition|verified|1234567890123456789|2|detail.bytesFetched '1234567890123456789' is not a byte count",
+            "transition|verified|1||one is missing"})
+    void malformedByteCountsAreInvalidNamingTheField(String row) {
+        String[] f = row.split("\\|", -1);
+        Map<String, String> detail = new java.util.HashMap<>();
+        detail.put("bytesFetched", f[2]);
+        if (!f[3].isEmpty()) detail.put("bytesReused", f[3]);
+        MqttEvent e = new MqttEvent(MqttEvent.SCHEMA, "rsu-1", 9, Instant.parse("2026-11-27T11:00:00Z"), f[0], f[1].isEmpty() ? null : f[1],
+                "2.5.0", f[0].equals("error") ? "CHUNK_HASH_MISMATCH" : null, detail);
+        WireException ex = catchThrowableOfType(WireException.class, () -> WireCodec.decode(WireCodec.encode(e), MqttEvent.class));
+        assertThat(ex).as(row).isNotNull();
+        assertThat(ex.code()).isEqualTo(WireException.Code.INVALID);
+        assertThat(ex.getMessage()).contains(f[4]);
+    }
+
+    @Test
     void unknownSchemaAndOversizeAreRefusedWithTheirCodes() {
         WireException schema = catchThrowableOfType(WireException.class, () -> WireCodec.decode(
                 desired("").replace("rsu.desired/1", "rsu.desired/9").getBytes(StandardCharsets.UTF_8), MqttDesiredState.class));

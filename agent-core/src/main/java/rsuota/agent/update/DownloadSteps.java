@@ -1,5 +1,6 @@
 package rsuota.agent.update;
 
+import rsuota.wire.MqttEvent;
 import rsuota.wire.SlotState;
 import rsuota.agent.AgentException;
 import rsuota.agent.AgentError;
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -115,15 +117,20 @@ final class DownloadSteps {
         // bytes fetched accumulate over restarts of the same download (progress.json) and include the header
         Progress before = progress;
         long base = before != null && t.release().equals(before.release()) && before.bytesFetched() > 0 ? before.bytesFetched() : t.headerBytes();
+        MqttEvent.DownloadBytes cost;
         try (BundleSource src = BundleSource.open(engine.state().order().source(), http(engine.state().order()))) {
             var report = filler.fill(src, h, (fetched, verified) -> onProgress(new Progress(t.release(), base + fetched, verified,
                     t.chunksTotal(), t.payloadBytes())), engine::replacementWaiting);
             log.info("slot {} filled: {} chunks ({} bytes) fetched, {} chunks ({} bytes) copied from the active slot", target,
                     report.chunksFetched(), report.bytesFetched(), report.chunksReused(), report.bytesReused());
             report.notes().forEach(n -> log.warn("{}: {}", n.code().wire(), n.message()));
+            // what the install cost the link (header and earlier runs included) and what it copied instead
+            cost = new MqttEvent.DownloadBytes(base + report.bytesFetched(), report.bytesReused());
         }
+        Map<String, String> detail = new HashMap<>(cost.detail());
+        detail.put("slot", target.name());
         engine.transition(UpdateEvent.SUCCESS, st -> st.withSlot(target.name(),
-                new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.VERIFIED.wire())), Map.of("slot", target.name()));
+                new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.VERIFIED.wire())), detail);
         // progress.json stays: it tells status how many bytes this install fetched.
         SlotFiller.deleteJournal(dir);
     }

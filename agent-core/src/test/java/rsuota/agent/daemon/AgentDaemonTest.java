@@ -160,6 +160,13 @@ class AgentDaemonTest {
         // seq is gapless from 1 across the restart: nothing lost in the outbox
         assertThat(events.keySet()).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, events.size()).boxed().toList());
         assertThat(events.values()).allSatisfy(e -> assertThat(e.detail()).containsEntry("rolloutId", "rollout-1"));
+        // the verified transition says what the download cost: the whole (format 1) bundle fetched, nothing copied
+        MqttEvent verified = events.values().stream().filter(e -> "verified".equals(e.state())).findFirst().orElseThrow();
+        long size = Files.size(bundle);
+        assertThat(verified.downloadBytes()).hasValueSatisfying(b -> {
+            assertThat(b.fetched()).isBetween(size, size + 32 * 1024);
+            assertThat(b.reused()).isZero();
+        });
         MqttState st = states.get("rsu-1");
         assertThat(st.deployment().state()).isEqualTo("activated");
         assertThat(st.slots()).anySatisfy(s -> {

@@ -46,6 +46,10 @@ class ProtocolDocTest {
                 Map.of(DiagnosticsCommand.UPLOAD_URL, "https://diag.example.net/u/rsu-0042/c-7f3e")));
         m.put("event", new MqttEvent(MqttEvent.SCHEMA, "rsu-0042", 1187, Instant.parse("2026-11-27T10:02:11.204Z"), "transition",
                 "downloading", "2.4.1", null, Map.of("rev", "42", "rolloutId", "ro-2026-11-a9")));
+        Map<String, String> verified = new java.util.HashMap<>(new MqttEvent.DownloadBytes(9_871_204, 251_650_048).detail());
+        verified.putAll(Map.of("rev", "42", "rolloutId", "ro-2026-11-a9", "slot", "B"));
+        m.put("event-verified", new MqttEvent(MqttEvent.SCHEMA, "rsu-0042", 1189, Instant.parse("2026-11-27T10:03:52.940Z"), "transition",
+                "verified", "2.4.1", null, verified));
         m.put("event-cmd-ack", new MqttEvent(MqttEvent.SCHEMA, "rsu-0042", 1190, Instant.parse("2026-11-27T10:04:40.512Z"),
                 CommandDispatcher.TYPE, CommandDispatcher.DONE, null, null, Map.of(CommandDispatcher.CMD_ID, "c-7f3e",
                 CommandDispatcher.CMD_TYPE, DiagnosticsCommand.TYPE, "bytes", "412733", "requests", "4", "resumes", "1",

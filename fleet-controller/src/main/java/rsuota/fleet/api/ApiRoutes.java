@@ -115,7 +115,7 @@ public final class ApiRoutes {
         });
         add("GET", "/api/v1/releases/{version}", VIEWER, false, 0, c -> {
             var r = s.releases().get(c.pathParam("version"));
-            return Reply.ok(RestViews.RestRelease.of(r, true, s.releases().withdrawal(r.version()).orElse(null)));
+            return Reply.ok(RestViews.RestRelease.of(r, s.releases().withdrawal(r.version()).orElse(null), s.releases().transfer(r)));
         });
 
         add("POST", "/api/v1/cohorts", RELEASE_MANAGER, true, JSON_LIMIT, c -> {

@@ -51,14 +51,26 @@ public final class RestViews {
 
     public record RestRelease(String version, String bundleUrl, String manifestDigest, List<String> compatible, long securityVersion,
                               String previousStable, String notes, String signer, Instant createdAt, String createdBy, JsonNode manifest,
-                              rsuota.fleet.store.ReleaseRepository.Withdrawal withdrawn) {
+                              rsuota.fleet.store.ReleaseRepository.Withdrawal withdrawn, Integer format, Long payloadBytes, Long imageBytes,
+                              List<rsuota.fleet.release.ReleaseCatalog.ExpectedBytes> expectedBytes) {
         static RestRelease of(Release r, boolean withManifest) {
             return of(r, withManifest, null);
         }
 
         static RestRelease of(Release r, boolean withManifest, rsuota.fleet.store.ReleaseRepository.Withdrawal w) {
+            return of(r, withManifest ? parse(r.manifestJson()) : null, w, null);
+        }
+
+        /** The one-release view: its manifest and the bytes units fetch for it, from each earlier release. */
+        static RestRelease of(Release r, rsuota.fleet.store.ReleaseRepository.Withdrawal w, rsuota.fleet.release.ReleaseCatalog.Transfer t) {
+            return of(r, parse(r.manifestJson()), w, t);
+        }
+
+        private static RestRelease of(Release r, JsonNode manifest, rsuota.fleet.store.ReleaseRepository.Withdrawal w,
+                                      rsuota.fleet.release.ReleaseCatalog.Transfer t) {
             return new RestRelease(r.version(), r.bundleUrl(), r.manifestDigest(), r.compatible(), r.securityVersion(), r.previousStable(),
-                    r.notes(), r.signer(), r.createdAt(), r.createdBy(), withManifest ? parse(r.manifestJson()) : null, w);
+                    r.notes(), r.signer(), r.createdAt(), r.createdBy(), manifest, w, t == null ? null : t.format(),
+                    t == null ? null : t.payloadBytes(), t == null ? null : t.imageBytes(), t == null ? null : t.expectedBytes());
         }
     }
 

@@ -78,6 +78,15 @@ final class ReleaseCommands {
                 "signer", "createdAt", "createdBy", "notes"}) {
             root.out().println(f + ": " + Fleetctl.text(r, f));
         }
+        if (r.hasNonNull("payloadBytes")) {
+            long whole = r.get("payloadBytes").asLong();
+            root.out().println("format: " + Fleetctl.text(r, "format") + ", payload " + whole + " bytes, image " + Fleetctl.text(r, "imageBytes") + " bytes");
+            for (JsonNode e : r.path("expectedBytes")) {
+                long b = e.get("bytes").asLong();
+                root.out().printf("expected fetch from %s: %d bytes (%s of the payload)%n", e.get("from").asText(), b,
+                        whole == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * b / whole));
+            }
+        }
         return ExitCodes.OK;
     }
 

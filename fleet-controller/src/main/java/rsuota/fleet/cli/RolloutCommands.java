@@ -221,6 +221,16 @@ final class RolloutCommands {
                     + "  silent " + b.path("silent").asInt()
                     + (b.path("locked_by_technician").asInt() + b.path("locally_managed").asInt() > 0 ? "  locked by technician "
                     + b.path("locked_by_technician").asInt() + "  locally managed " + b.path("locally_managed").asInt() : ""));
+            JsonNode by = p.path("bytes");
+            if (by.path("devices").asInt() > 0) {
+                long fetched = by.path("fetched").asLong();
+                long expected = by.path("expected").asLong();
+                long whole = by.path("payloadBytes").asLong() * by.path("devices").asLong();
+                out.println("  bytes: " + by.path("devices").asInt() + " downloads fetched " + fetched + " (expected " + expected
+                        + (by.hasNonNull("expectedFrom") ? " from " + by.get("expectedFrom").asText() : ", whole payload") + "), reused "
+                        + by.path("reused").asLong() + " from active slots"
+                        + (whole > 0 ? String.format(java.util.Locale.ROOT, ", %.1f%% of the full payload", 100.0 * fetched / whole) : ""));
+            }
             if (p.path("state").asText().equals("pending")) continue;
             Table t = new Table("  RULE", "VERDICT", "OBSERVED", "THRESHOLD", "SAMPLE", "SUSTAIN", "BREACH-SINCE");
             for (JsonNode k : p.path("kpis")) {

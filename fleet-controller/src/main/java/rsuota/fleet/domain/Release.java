@@ -25,6 +25,15 @@ public record Release(String version, String bundleUrl, String manifestDigest, S
         compatible = List.copyOf(compatible);
     }
 
+    /** The signed manifest, parsed (it verified at creation; one that no longer parses is the store's fault). */
+    public rsuota.bundle.Manifest manifest() {
+        try {
+            return rsuota.bundle.ManifestCodec.decode(manifestJson.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (rsuota.bundle.BundleException e) {
+            throw new IllegalStateException("stored manifest of release " + version + " does not parse: " + e.getMessage(), e);
+        }
+    }
+
     public boolean supports(String variant) {
         return compatible.contains(variant);
     }

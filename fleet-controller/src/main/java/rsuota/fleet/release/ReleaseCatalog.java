@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 import rsuota.bundle.BundleException;
 import rsuota.bundle.BundleVerifier;
+import rsuota.bundle.ExpectedFetch;
+import rsuota.bundle.Manifest;
 import rsuota.bundle.VerifiedManifest;
 import rsuota.bundle.VerifyOptions;
 import rsuota.fleet.audit.AuditLog;
@@ -116,6 +118,32 @@ public final class ReleaseCatalog {
     public java.util.Optional<rsuota.fleet.store.ReleaseRepository.Withdrawal> withdrawal(String version) throws FleetException {
         return db.read(tx -> tx.releases().withdrawal(version));
     }
+
+    /**
+     * What a unit running an earlier release fetches to install {@code version}, for every release
+     * created before it: the stored bytes of the chunks whose identity the earlier release's image
+     * does not hold (a format 1 release: its whole payload). Computed from the signed manifests.
+     */
+    public Transfer transfer(Release release) throws FleetException {
+        Manifest next = release.manifest();
+        List<ExpectedBytes> from = new ArrayList<>();
+        for (Release earlier : list()) {
+            if (earlier.version().equals(release.version())) break;
+            from.add(new ExpectedBytes(earlier.version(), ExpectedFetch.from(earlier.manifest(), next).fetchBytes()));
+        }
+        return new Transfer(next.payloadSize(), next.imagesSize(), next.formatVersion(), from);
+    }
+
+    /**
+     * @param payloadBytes  the whole payload's stored size (what a unit with nothing to reuse fetches)
+     * @param imageBytes    the images' size once written
+     * @param format        the bundle format (1 or 2)
+     * @param expectedBytes per earlier release, the bytes a unit running it fetches
+     */
+    public record Transfer(long payloadBytes, long imageBytes, int format, List<ExpectedBytes> expectedBytes) {}
+
+    /** @param from the release a unit runs; @param bytes the payload bytes it fetches (header not included) */
+    public record ExpectedBytes(String from, long bytes) {}
 
     public List<Release> list() throws FleetException {
         return db.read(tx -> tx.releases().list());

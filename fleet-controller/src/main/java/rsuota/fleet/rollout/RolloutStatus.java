@@ -30,7 +30,20 @@ public record RolloutStatus(long id, String release, String previousStable, Stri
 
     public record PhaseView(int index, String name, long cohortId, String cohort, String state, String observation, String approval,
                             ExitCriteria criteria, Instant startedAt, Instant windowEndsAt, Instant gateMetAt, Instant endedAt,
-                            String approvedBy, Map<String, Integer> buckets, List<String> unmet, List<Kpi> kpis, List<DeviceView> devices) {}
+                            String approvedBy, Map<String, Integer> buckets, List<String> unmet, List<Kpi> kpis, List<DeviceView> devices,
+                            Bytes bytes) {}
+
+    /**
+     * What a cohort's downloads cost, against what the manifests predict.
+     *
+     * @param devices      devices of the phase that reported a verified download of the release with its byte counts
+     * @param fetched      sum of the bytes they fetched (headers and resumed runs included)
+     * @param reused       sum of the image bytes they copied from their active slot
+     * @param expected     the predicted payload bytes for as many devices coming from {@code expectedFrom}
+     * @param expectedFrom the release the prediction starts from (the release's previous stable), or null: the whole payload
+     * @param payloadBytes the release's whole payload, per device
+     */
+    public record Bytes(int devices, long fetched, long reused, long expected, String expectedFrom, long payloadBytes) {}
 
     /**
      * One rule over one cohort (or one slice of it) now: observed against threshold, and since when

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import rsuota.bundle.ExpectedFetch;
+import rsuota.bundle.Manifest;
 import rsuota.fleet.cohort.Cohorts;
 import rsuota.fleet.domain.Cohort;
 import rsuota.fleet.domain.Durations;
@@ -42,6 +44,7 @@ final class RolloutStatusReader {
         Map<String, SustainedTimer> timers = new PauseRepository(tx).timers(id);
         List<String> sev1 = RolloutActions.openSev1(tx, r.release());
         List<RolloutStatus.PhaseView> views = new ArrayList<>();
+        Prediction prediction = Prediction.of(tx, release);
         for (Phase p : phases) {
             List<DeviceProgress> mine = devices.stream().filter(d -> d.phaseIdx() == p.idx()).toList();
             CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
@@ -75,7 +78,7 @@ final class RolloutStatusReader {
             String cohortName = tx.cohorts().find(p.cohortId()).map(Cohort::name).orElse(p.name());
             views.add(new RolloutStatus.PhaseView(p.idx(), p.name(), p.cohortId(), cohortName, p.state().wire(), Durations.format(p.observation()),
                     p.approval().wire(), p.criteria(), p.startedAt(), p.windowEndsAt(), p.gateMetAt(), p.endedAt(), p.approvedBy(), buckets,
-                    p.state() == PhaseState.PENDING ? List.of() : gate.unmet(), kpis, dv));
+                    p.state() == PhaseState.PENDING ? List.of() : gate.unmet(), kpis, dv, bytes(tx, r.release(), mine, prediction)));
         }
         RolloutSettings s = r.settings();
         List<PauseEvent> pauseEvents = new PauseRepository(tx).list(id);
@@ -85,6 +88,38 @@ final class RolloutStatusReader {
                         s.activateDelay() == null ? null : Durations.format(s.activateDelay()), s.bandwidthCap()),
                 r.rules().version(), Durations.format(r.rules().window()), r.attention(), hold, r.createdAt(), r.createdBy(), r.startedAt(), r.endedAt(),
                 views, pauseEvents, new AlertRepository(tx).forRollout(id), blocked(tx, release, phases));
+    }
+
+    /** What the phase's devices reported their downloads of {@code release} cost, against the manifests' prediction. */
+    private static RolloutStatus.Bytes bytes(Tx tx, String release, List<DeviceProgress> devices, Prediction prediction) throws SQLException {
+        int n = 0;
+        long fetched = 0;
+        long reused = 0;
+        for (DeviceProgress d : devices) {
+            var b = tx.events().downloadBytes(d.deviceId(), release);
+            if (b.isEmpty()) continue;
+            n++;
+            fetched += b.get().fetched();
+            reused += b.get().reused();
+        }
+        return new RolloutStatus.Bytes(n, fetched, reused, n * prediction.perDevice(), prediction.from(), prediction.payload());
+    }
+
+    /**
+     * What one device fetches for the release, from the manifests: coming from its previous stable when
+     * the controller knows that release, else the whole payload.
+     */
+    private record Prediction(long perDevice, String from, long payload) {
+        static Prediction of(Tx tx, Release release) throws SQLException, FleetException {
+            Manifest next = release.manifest();
+            if (release.previousStable() != null) {
+                Optional<Release> prev = tx.releases().find(release.previousStable());
+                if (prev.isPresent()) {
+                    return new Prediction(ExpectedFetch.from(prev.get().manifest(), next).fetchBytes(), prev.get().version(), next.payloadSize());
+                }
+            }
+            return new Prediction(next.payloadSize(), null, next.payloadSize());
+        }
     }
 
     /** What the rollout waits for, in words, and the fleetctl lines that resolve it. */

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -115,6 +116,30 @@ public final class DeviceEventRepository {
                             rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9)));
                 }
                 return out;
+            }
+        }
+    }
+
+    /**
+     * The byte counts of {@code deviceId}'s newest verified download of {@code release} (the detail of its
+     * verified transition), or empty when it reported none (not verified yet, or an agent that does not count).
+     */
+    public Optional<rsuota.wire.MqttEvent.DownloadBytes> downloadBytes(String deviceId, String release) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT detail FROM device_events WHERE device_id = ? AND release = ? AND type = 'transition' AND state = 'verified'
+                ORDER BY seq DESC LIMIT 1""")) {
+            ps.setString(1, deviceId);
+            ps.setString(2, release);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getString(1) == null) return Optional.empty();
+                Map<String, String> detail;
+                try {
+                    detail = rsuota.wire.WireCodec.mapper().readValue(rs.getString(1),
+                            new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {});
+                } catch (java.io.IOException e) {
+                    return Optional.empty(); // stored by this controller from a validated event; unreadable means none
+                }
+                return rsuota.wire.MqttEvent.DownloadBytes.in(detail);
             }
         }
     }

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -146,6 +147,40 @@ class FleetctlRolloutTest {
         assertThat(d.bandwidthCap()).isEqualTo(250_000L);
         assertThat(fleetctl(Role.VIEWER, "rollout", "status", Long.toString(id), "--json").json().get("settings").get("bandwidthCap").asLong())
                 .isEqualTo(250_000L);
+    }
+
+    @Test
+    void rolloutStatusSumsTheBytesEachCohortFetchedAgainstTheManifestsPrediction() throws Exception {
+        Run create = fleetctl(Role.RELEASE_MANAGER, "rollout", "create", "--release", "2.4.0", "--phase", "canary:48h:manual", "--json");
+        assertThat(create.code()).as(create.err()).isZero();
+        long id = create.json().get("id").asLong();
+        assertThat(fleetctl(Role.RELEASE_MANAGER, "rollout", "start", Long.toString(id), "--reason", "go").code()).isZero();
+        rc.controller.engine().tick(rc.clock.instant());
+        JsonNode before = fleetctl(Role.VIEWER, "rollout", "status", Long.toString(id), "--json").json().get("phases").get(0).get("bytes");
+        assertThat(before.get("devices").asInt()).as("nothing reported yet").isZero();
+        assertThat(before.get("fetched").asLong()).isZero();
+
+        // c1 reports its download: the verified transition carries what it fetched and what it copied
+        long payload = rc.controller.releases().get("2.4.0").manifest().payloadSize();
+        rc.controller.ingest().accept(List.of(DeviceMessages.event("c1", 1, "transition", "verified", "2.4.0", null,
+                Map.of("slot", "B", "bytesFetched", "81234", "bytesReused", "0"))));
+        JsonNode bytes = fleetctl(Role.VIEWER, "rollout", "status", Long.toString(id), "--json").json().get("phases").get(0).get("bytes");
+        assertThat(bytes.get("devices").asInt()).isEqualTo(1);
+        assertThat(bytes.get("fetched").asLong()).isEqualTo(81_234);
+        assertThat(bytes.get("reused").asLong()).isZero();
+        // 2.3.0 -> 2.4.0 are unrelated format 1 images: the prediction is the whole payload, from the previous stable
+        assertThat(bytes.get("expectedFrom").asText()).isEqualTo("2.3.0");
+        assertThat(bytes.get("expected").asLong()).isEqualTo(payload);
+        assertThat(bytes.get("payloadBytes").asLong()).isEqualTo(payload);
+
+        Run text = fleetctl(Role.VIEWER, "rollout", "show", Long.toString(id));
+        assertThat(text.out()).contains("  bytes: 1 downloads fetched 81234 (expected " + payload + " from 2.3.0), reused 0 from active slots, "
+                + String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * 81_234 / payload) + " of the full payload");
+        // a download of another release does not count for this one
+        rc.controller.ingest().accept(List.of(DeviceMessages.event("c1", 2, "transition", "verified", "2.3.0", null,
+                Map.of("bytesFetched", "5", "bytesReused", "7"))));
+        assertThat(fleetctl(Role.VIEWER, "rollout", "status", Long.toString(id), "--json").json().get("phases").get(0).get("bytes")
+                .get("fetched").asLong()).isEqualTo(81_234);
     }
 
     @Test

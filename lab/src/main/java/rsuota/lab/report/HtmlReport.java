@@ -94,6 +94,8 @@ public final class HtmlReport {
         card(h, Integer.toString(r.pauses().size()), r.pauses().size() == 1 ? "pause event" : "pause events", r.pauses().isEmpty() ? null : "#d64541");
         long fetched = r.devices().stream().mapToLong(RunReport.Device::bytesFetched).sum();
         card(h, esc(Units.bytes(fetched)), "fetched by the fleet", null);
+        long full = r.devices().stream().mapToLong(r::fullBytes).sum();
+        if (full > 0) card(h, esc(TextReport.saved(fetched, full)), "saved of " + esc(Units.bytes(full)) + " of full bundles", null);
         card(h, Integer.toString(r.audit().size()), "audit entries" + (r.auditVerified() ? ", chain verified" : ", CHAIN BROKEN"), null);
         h.append("</div>");
     }

@@ -55,6 +55,7 @@ final class ReportTables {
             long bundles = d.downloads().stream().mapToLong(v -> sizes.getOrDefault(v, 0L)).sum();
             bytesBar(h, d.bytesFetched(), d.bound(), bundles);
             h.append(" ").append(esc(Units.bytes(d.bytesFetched()))).append(" / ").append(esc(Units.bytes(d.bound())));
+            if (bundles > d.bytesFetched()) h.append(" <span title=\"bytes not fetched, of the full bundles\">saved ").append(esc(TextReport.saved(d.bytesFetched(), bundles))).append("</span>");
             if (d.bytesFetched() > d.bound()) h.append(" <span class=\"breach\">over</span>");
             h.append("</td><td class=\"num\">").append(d.cuts()).append("</td><td class=\"num\">").append(d.boots())
                     .append(d.hangs() > 0 ? " (" + d.hangs() + " hung)" : "").append("</td><td class=\"num\">").append(d.powerCuts()).append("</td></tr>");

@@ -62,11 +62,19 @@ public final class TextReport {
             out.printf(Locale.ROOT, "   bundle %-8s %10s (%d chunks of %s, header %s) %s%n", b.release(), Units.bytes(b.bytes()), b.chunks(),
                     Units.bytes(b.chunkSize()), Units.bytes(b.header()), b.profile());
         }
-        out.printf(Locale.ROOT, "   %-9s %-14s %12s %12s %5s  %s%n", "device", "downloaded", "fetched", "bound", "cuts", "");
+        out.printf(Locale.ROOT, "   %-9s %-14s %12s %12s %12s %5s  %s%n", "device", "downloaded", "fetched", "full size", "saved", "cuts", "");
+        long fetchedAll = 0;
+        long fullAll = 0;
         for (RunReport.Device d : r.devices()) {
             String ok = d.bytesFetched() <= d.bound() ? a.green("within bound") : a.red("OVER BOUND");
-            out.printf(Locale.ROOT, "   %-9s %-14s %12s %12s %5d  %s%n", d.id(), d.downloads().isEmpty() ? "-" : String.join(",", d.downloads()),
-                    Units.bytes(d.bytesFetched()), Units.bytes(d.bound()), d.cuts(), d.downloads().isEmpty() ? "" : ok);
+            long full = r.fullBytes(d);
+            fetchedAll += d.bytesFetched();
+            fullAll += full;
+            out.printf(Locale.ROOT, "   %-9s %-14s %12s %12s %12s %5d  %s%n", d.id(), d.downloads().isEmpty() ? "-" : String.join(",", d.downloads()),
+                    Units.bytes(d.bytesFetched()), Units.bytes(full), saved(d.bytesFetched(), full), d.cuts(), d.downloads().isEmpty() ? "" : ok);
+        }
+        if (fullAll > 0) {
+            out.printf(Locale.ROOT, "   fleet: fetched %s of %s of bundles, saved %s%n", Units.bytes(fetchedAll), Units.bytes(fullAll), saved(fetchedAll, fullAll));
         }
 
         out.println();
@@ -123,5 +131,11 @@ public final class TextReport {
         String cyan(String s) {
             return wrap("36", s);
         }
+    }
+
+    /** Bytes saved against the full bundles, with the share: "1.2 MiB (87%)"; "-" when nothing was saved. */
+    static String saved(long fetched, long full) {
+        if (full <= 0 || fetched >= full) return "-";
+        return Units.bytes(full - fetched) + String.format(Locale.ROOT, " (%.0f%%)", 100.0 * (full - fetched) / full);
     }
 }

@@ -115,6 +115,15 @@ final class Expectations {
                 if (b[2] < x.minCuts()) bytes.add(id + "'s bundle path was cut " + b[2] + " times, fewer than " + x.minCuts());
             });
         }
+        if (x.maxFetchedShare() != null) {
+            o.bytes().forEach((id, b) -> {
+                if (b[3] == 0) bytes.add(id + " downloaded no bundle, so it saved nothing");
+                else if (b[0] > x.maxFetchedShare() * b[3]) {
+                    bytes.add(String.format(java.util.Locale.ROOT, "%s fetched %d bytes, %.1f%% of its bundles' %d: more than maxFetchedShare %.1f%%",
+                            id, b[0], 100.0 * b[0] / b[3], b[3], 100 * x.maxFetchedShare()));
+                }
+            });
+        }
         checks.add(new Check("bytes", Scenario.Timing.ANY, bytes, null));
         return checks;
     }

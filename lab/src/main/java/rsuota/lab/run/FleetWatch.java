@@ -177,7 +177,7 @@ final class FleetWatch {
         });
     }
 
-    /** Per device: {fetched, bound, cuts}. */
+    /** Per device: {fetched, bound, cuts, full size of the bundles it downloaded}. */
     Map<String, long[]> bytes(Map<String, SimulatedDevice.Status> devices) {
         Map<String, long[]> out = new LinkedHashMap<>();
         for (SimulatedDevice d : bench.fleet().devices().values()) {
@@ -185,11 +185,13 @@ final class FleetWatch {
             long bound = 0;
             long chunks = 0;
             long maxChunk = 0;
+            long full = 0;
             Set<String> releases = downloads.getOrDefault(d.id(), Set.of());
             for (String r : releases) {
                 Releases.Built b = bench.built().get(r);
                 if (b == null) continue;
                 bound += b.bundleSize() + HEADER_FETCH;
+                full += b.bundleSize();
                 chunks += b.chunks();
                 maxChunk = Math.max(maxChunk, b.chunkSize());
             }
@@ -198,7 +200,7 @@ final class FleetWatch {
             long powerCuts = st == null ? 0 : st.powerCuts();
             // A power cut mid-download may refetch the header and lose the chunk in flight.
             bound += cuts * maxChunk + powerCuts * (HEADER_FETCH + maxChunk) + (chunks + 2L * releases.size() + 2 * cuts + 2 * powerCuts) * HTTP_FRAMING;
-            out.put(d.id(), new long[] {c.bytesDownstream(), bound, cuts});
+            out.put(d.id(), new long[] {c.bytesDownstream(), bound, cuts, full});
         }
         return out;
     }

@@ -128,12 +128,12 @@ final class LabBench implements AutoCloseable {
         Path images = work.resolve("images");
         Scenario.FactoryRelease f = s.factory();
         Releases.Built factory = Releases.build(pki, controller.artifacts(), images, f.version(), 1, compatibleAll(), f.imageSize(), f.chunkSize(),
-                FaultProfile.NOMINAL);
+                FaultProfile.NOMINAL, new Releases.Shape(f.format(), null, 0));
         built.put(f.version(), factory);
         register(factory, null, "factory release");
         for (Scenario.ReleaseSpec r : s.releases()) {
             Releases.Built b = Releases.build(pki, controller.artifacts(), images, r.version(), r.securityVersion(), r.compatible(), r.imageSize(),
-                    r.chunkSize(), r.profile());
+                    r.chunkSize(), r.profile(), new Releases.Shape(r.format(), r.base() == null ? null : built.get(r.base()).image(), r.change()));
             built.put(r.version(), b);
             register(b, r.previousStable(), r.notes());
         }

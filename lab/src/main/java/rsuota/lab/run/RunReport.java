@@ -58,6 +58,11 @@ public record RunReport(String scenario, String title, String description, Insta
      */
     public record Bundle(String release, String file, long bytes, long header, long payload, int chunkSize, int chunks, String profile) {}
 
+    /** The full size of the bundles {@code d} downloaded: what it would have fetched with nothing to reuse. */
+    public long fullBytes(Device d) {
+        return d.downloads().stream().mapToLong(v -> bundles().stream().filter(b -> b.release().equals(v)).mapToLong(Bundle::bytes).sum()).sum();
+    }
+
     /**
      * @param cohorts      "release/cohort" memberships
      * @param running      release of the booted slot

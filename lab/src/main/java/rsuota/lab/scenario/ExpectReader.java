@@ -100,7 +100,7 @@ final class ExpectReader {
         Scenario.Never never = never(e.object("never"), names);
         if (never.pauses() && !pauses.isEmpty()) throw e.error("never.pauses", "contradicts the pauses listed in expect.pauses");
         Expect x = new Expect(rollouts, rolloutTimes, phases, devs, pauses, blocked, alerts, never, e.bool("bytesWithinBound", false),
-                e.integer("minCuts", 0, 0, 1_000_000), e.strings("audit"), e.duration("holdFor", Duration.ofSeconds(1)));
+                e.integer("minCuts", 0, 0, 1_000_000), e.decimal("maxFetchedShare", null, 0.0, 1.0), e.strings("audit"), e.duration("holdFor", Duration.ofSeconds(1)));
         e.done();
         return x;
     }

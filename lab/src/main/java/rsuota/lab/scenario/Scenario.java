@@ -58,14 +58,20 @@ public record Scenario(String name, String title, String description, Duration t
                                 long slotSize, Duration appInterval, Duration hangTime, Duration bootTime) {}
 
     /** The release installed at the factory (slot A), e.g. 1.0.0. */
-    public record FactoryRelease(String version, long imageSize, int chunkSize) {}
+    public record FactoryRelease(String version, long imageSize, int chunkSize, int format) {}
 
     /** @param offline powered off at the start (a {@code power-on} step brings it up) */
     public record DeviceSpec(String id, String variant, String region, String corridor, boolean offline) {}
 
-    /** A release the lab builds, signs with the test PKI and registers with the controller. */
+    /**
+     * A release the lab builds, signs with the test PKI and registers with the controller.
+     *
+     * @param format bundle format: 1 (fixed chunks) or 2 (content-defined compressed chunks a unit reuses from its running slot)
+     * @param base   the release whose image this one's starts from (a minor release), or null: an image of its own
+     * @param change with a base, the share of the image rewritten (in three places after the fault profile header)
+     */
     public record ReleaseSpec(String version, String previousStable, List<String> compatible, long securityVersion, long imageSize,
-                              int chunkSize, FaultProfile profile, String notes) {}
+                              int chunkSize, FaultProfile profile, String notes, int format, String base, double change) {}
 
     /** What a device expectation names: every device, or a list. */
     public record Targets(boolean all, List<String> ids) {
@@ -96,12 +102,13 @@ public record Scenario(String name, String title, String description, Duration t
      * @param never            what must not happen at any moment of the run
      * @param bytesWithinBound every device fetched at most its bundles + one chunk per cut + the header fetch
      * @param minCuts          every device's bundle path was cut at least this often
+     * @param maxFetchedShare  every device that downloaded fetched at most this share of its bundles' full size (null: no limit)
      * @param audit            audit actions that must appear (the hash chain is always verified)
      * @param holdFor          everything must hold this long without a break before the run passes
      */
     public record Expect(Map<String, String> rollouts, Map<String, Timing> rolloutTimes, List<PhaseExpect> phases, List<DeviceExpect> devices,
                          List<PauseExpect> pauses, List<BlockedExpect> blocked, List<AlertExpect> alerts, Never never, boolean bytesWithinBound,
-                         int minCuts, List<String> audit, Duration holdFor) {
+                         int minCuts, Double maxFetchedShare, List<String> audit, Duration holdFor) {
         public Expect {
             rollouts = Map.copyOf(rollouts);
             rolloutTimes = Map.copyOf(rolloutTimes);

@@ -35,7 +35,7 @@ public final class ScenarioFile {
     public static final List<String> BUNDLED = List.of("demo", "happy-path", "network-drops", "kpi-degradation", "boot-failure", "health-failure",
             "sev1-incident", "power-cuts", "incompatible-variant", "offline-device", "handover-power-cut", "rollback-after-completion",
             "rollback-needs-investigation", "inconclusive-hold", "outlier-device", "variant-slice", "control-group", "restart-mid-window", "offline-corridor",
-            "technician-while-paused", "technician-lock-holds-rollback");
+            "technician-while-paused", "technician-lock-holds-rollback", "minor-release-throttled");
 
     private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
@@ -124,9 +124,9 @@ public final class ScenarioFile {
     }
 
     private static Scenario.FactoryRelease factory(JsonFields f) throws ScenarioException {
-        if (f == null) return new Scenario.FactoryRelease("1.0.0", 256 << 10, 64 << 10);
+        if (f == null) return new Scenario.FactoryRelease("1.0.0", 256 << 10, 64 << 10, 1);
         Scenario.FactoryRelease r = new Scenario.FactoryRelease(f.text("version", "1.0.0"), f.size("imageSize", 256 << 10),
-                (int) chunkSize(f));
+                (int) chunkSize(f), f.integer("format", 1, 1, 2));
         f.done();
         return r;
     }
@@ -164,8 +164,23 @@ public final class ScenarioFile {
             List<String> compatible = r.strings("compatible");
             if (compatible.isEmpty()) throw r.error("compatible", "must list at least one variant");
             security = r.integer("securityVersion", (int) security + 1, 1, Integer.MAX_VALUE);
+            int format = r.integer("format", 1, 1, 2);
+            String base = r.text("base", null);
+            long baseSize = -1;
+            if (base != null) {
+                if (format != 2) throw r.error("base", "needs \"format\": 2 (a unit reuses chunks of its running image only from a format 2 bundle)");
+                if (base.equals(factory.version())) baseSize = factory.imageSize();
+                for (Scenario.ReleaseSpec earlier : out) if (earlier.version().equals(base)) baseSize = earlier.imageSize();
+                if (baseSize < 0) throw r.error("base", "names " + base + ", which is neither the factory release nor a release listed before this one");
+            }
+            long imageSize = r.size("imageSize", base != null ? baseSize : 384 << 10);
+            if (base != null && imageSize != baseSize) {
+                throw r.error("imageSize", "is " + imageSize + " but the image of base " + base + " is " + baseSize + " bytes; leave it out or make them equal");
+            }
+            double change = base == null ? 0 : r.decimal("change", 0.03, 0.0, 0.9);
+            if (base == null && r.has("change")) throw r.error("change", "needs a base release to change");
             Scenario.ReleaseSpec spec = new Scenario.ReleaseSpec(version, r.text("previousStable", null), compatible, security,
-                    r.size("imageSize", 384 << 10), chunkSize(r), FaultProfile.parse(r.object("profile")), r.text("notes", null));
+                    imageSize, chunkSize(r), FaultProfile.parse(r.object("profile")), r.text("notes", null), format, base, change);
             r.done();
             if (spec.imageSize() < FaultProfile.HEADER_BYTES) throw r.error("imageSize", "must be at least " + FaultProfile.HEADER_BYTES + " bytes (the fault profile header)");
             out.add(spec);

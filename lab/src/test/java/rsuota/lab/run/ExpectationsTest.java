@@ -44,8 +44,21 @@ class ExpectationsTest {
         for (SimulatedDevice.Status d : devices) ds.put(d.id(), d);
         Map<String, JsonNode> rollouts = rolloutJson == null ? Map.of() : Map.of("2.0", JSON.readTree(rolloutJson));
         Map<String, long[]> bytes = new LinkedHashMap<>();
-        ds.keySet().forEach(id -> bytes.put(id, new long[] {0, 1, 0}));
+        ds.keySet().forEach(id -> bytes.put(id, new long[] {0, 1, 0, 0}));
         return new Expectations.Observed(ds, rollouts, Map.of(), bytes, Map.of("go", ZERO), ZERO, elapsed);
+    }
+
+    @Test
+    void maxFetchedShareHoldsPerUnitAgainstTheFullSizeOfItsBundles() throws Exception {
+        Scenario.Expect x = expect("{\"maxFetchedShare\": 0.25}");
+        Expectations.Observed o = observed(Duration.ZERO, null, device("rsu-1", "activated", "2.0"), device("rsu-2", "activated", "2.0"));
+        o.bytes().put("rsu-1", new long[] {20_000, 900_000, 0, 100_000});
+        o.bytes().put("rsu-2", new long[] {25_000, 900_000, 0, 100_000});
+        assertThat(Expectations.unmet(x, o)).isEmpty();
+        o.bytes().put("rsu-2", new long[] {40_000, 900_000, 0, 100_000});
+        assertThat(Expectations.unmet(x, o)).containsExactly("rsu-2 fetched 40000 bytes, 40.0% of its bundles' 100000: more than maxFetchedShare 25.0%");
+        o.bytes().put("rsu-2", new long[] {0, 0, 0, 0});
+        assertThat(Expectations.unmet(x, o)).containsExactly("rsu-2 downloaded no bundle, so it saved nothing");
     }
 
     @Test

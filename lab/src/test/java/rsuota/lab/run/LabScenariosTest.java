@@ -116,6 +116,42 @@ class LabScenariosTest {
     }
 
     @Test
+    void aMinorReleaseOverAThrottledLinkFetchesOnlyTheChunksTheUnitsLack() throws Exception {
+        RunReport r = run("minor-release-throttled");
+        RunReport.Bundle b = bundle(r, "1.1");
+        long fleetFetched = 0;
+        for (RunReport.Device d : r.devices()) {
+            assertThat(d.downloads()).containsExactly("1.1");
+            assertThat(r.fullBytes(d)).isEqualTo(b.bytes());
+            // the header and the changed chunks, not the image: well under a third of the bundle
+            assertThat(d.bytesFetched()).as("%s fetched of a %d-byte bundle", d.id(), b.bytes()).isPositive().isLessThan(b.bytes() / 3);
+            fleetFetched += d.bytesFetched();
+        }
+        // the controller's view: each cohort's verified downloads with what they fetched and copied, against the manifests
+        JsonNode status = rollout(r, "1.1");
+        assertThat(status.path("settings").path("bandwidthCap").asLong()).isEqualTo(64 * 1024);
+        long reported = 0;
+        for (JsonNode p : status.path("phases")) {
+            JsonNode bytes = p.path("bytes");
+            assertThat(bytes.path("devices").asInt()).as("phase %s", p.path("name").asText()).isEqualTo(p.path("devices").size());
+            assertThat(bytes.path("expectedFrom").asText()).isEqualTo("1.0.0");
+            long perDevice = bytes.path("expected").asLong() / bytes.path("devices").asLong();
+            assertThat(perDevice).isPositive().isLessThan(b.payload() / 4);
+            // what the agents count (header included, no HTTP framing) is the manifests' prediction plus the header fetch
+            assertThat(bytes.path("fetched").asLong()).isBetween(bytes.path("expected").asLong(),
+                    bytes.path("expected").asLong() + bytes.path("devices").asLong() * (b.header() + 64 * 1024));
+            assertThat(bytes.path("reused").asLong()).as("image bytes copied from slot A").isGreaterThan(bytes.path("devices").asLong() * 512 * 1024);
+            reported += bytes.path("fetched").asLong();
+        }
+        assertThat(reported).as("the agents' count stays under the proxies' (HTTP framing)").isLessThanOrEqualTo(fleetFetched);
+        // the report says what was saved
+        java.io.StringWriter text = new java.io.StringWriter();
+        rsuota.lab.report.TextReport.print(r, new java.io.PrintWriter(text), false);
+        assertThat(text.toString()).contains("full size").contains("saved").contains("fleet: fetched");
+        assertThat(HtmlReport.page(r)).contains("of full bundles");
+    }
+
+    @Test
     void networkDropsDuringDownloadAndActivationStayWithinTheByteBound() throws Exception {
         RunReport r = run("network-drops");
         RunReport.Bundle b = bundle(r, "2.0");

@@ -61,6 +61,12 @@ class ScenarioFileTest {
             "lock without reason | \"do\": \"start\", \"release\": \"2.0\" | \"do\": \"technician\", \"devices\": \"all\", \"command\": \"lock\" | timeline[0].reason is required for rsu-agent lock",
             "small chunks       | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"chunkSize\": \"16KiB\"     | chunkSize must be within 64KiB..64MiB",
             "bad profile        | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"profile\": {\"bootHangs\": true} | releases[0].profile has unknown field(s) [bootHangs]",
+            "base without format 2 | \"compatible\": [\"rsu-a1\"]   | \"compatible\": [\"rsu-a1\"], \"base\": \"1.0.0\"     | releases[0].base needs \"format\": 2",
+            "unknown base       | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"format\": 2, \"base\": \"0.9\" | releases[0].base names 0.9, which is neither the factory release nor a release listed before this one",
+            "base of other size | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"format\": 2, \"base\": \"1.0.0\", \"imageSize\": \"384KiB\" | releases[0].imageSize is 393216 but the image of base 1.0.0 is 262144 bytes",
+            "change without base | \"compatible\": [\"rsu-a1\"]     | \"compatible\": [\"rsu-a1\"], \"format\": 2, \"change\": 0.1 | releases[0].change needs a base release",
+            "change too large   | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"format\": 2, \"base\": \"1.0.0\", \"change\": 2 | releases[0].change",
+            "format 3           | \"compatible\": [\"rsu-a1\"]      | \"compatible\": [\"rsu-a1\"], \"format\": 3     | releases[0].format",
     })
     void badInputIsRefusedNamingTheField(String why, String from, String to, String message) {
         String json = MINIMAL.replace(from.trim(), to.trim());
@@ -76,6 +82,7 @@ class ScenarioFileTest {
             "empty never.devices item   | {\"never\": {\"devices\": [{\"devices\": \"all\"}]}} | expect.never.devices[0].state or 'running' is required",
             "misspelt never field       | {\"never\": {\"pause\": true}} | expect.never has unknown field(s) [pause]",
             "field not a pointer        | {\"pauses\": [{\"release\": \"2.0\", \"fields\": {\"findings\": \"x\"}}]} | expect.pauses[0].fields.findings is not a JSON pointer",
+            "share above one            | {\"maxFetchedShare\": 1.5} | expect.maxFetchedShare",
             "alert for a stranger       | {\"alerts\": [{\"release\": \"2.0\", \"kind\": \"rollback_overdue\", \"device\": \"rsu-9\"}]} | expect.alerts[0].device 'rsu-9' is not in the fleet",
     })
     void badExpectationsAreRefusedNamingTheField(String why, String expect, String message) {
