@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import rsuota.fleet.audit.AuditLog;
+import rsuota.fleet.store.WriteOrder;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.store.Tx;
 
@@ -65,6 +66,9 @@ public final class RolloutProgress {
         RolloutRepository repo = new RolloutRepository(tx);
         for (DeviceProgress d : repo.activeFor(deviceId)) {
             if (!d.dispatched()) continue;
+            // The unit's row in a dispatched rollout is read and written back, and the engine writes it too:
+            // ingest beside other writers reruns inside the store's write order.
+            WriteOrder.require("progress of a unit in rollout " + d.rolloutId());
             boolean stale = rev != null && rev < d.rev();
             boolean aboutUs = release == null || release.equals(d.release()) || d.rollbackRev() != null || ROLLBACK_STATES.contains(state)
                     || DeploymentState.NEEDS_INVESTIGATION.is(state);

@@ -141,12 +141,26 @@ public final class PostgresDatabase implements Database {
 
     @Override
     public <T> T write(TxWork<T> work) throws FleetException {
-        return inTransaction(false, work);
+        return inTransaction(Mode.ORDERED, work);
+    }
+
+    /**
+     * Ingest without the store-wide lock: device-scoped rows, made safe beside other writers by
+     * their own keys and row locks (ON CONFLICT, the device's link row locked first). If the work
+     * needs the write order ({@link WriteOrder#require}) it is rolled back and run again under the lock.
+     */
+    @Override
+    public <T> T ingest(TxWork<T> work) throws FleetException {
+        try {
+            return inTransaction(Mode.UNORDERED, work);
+        } catch (WriteOrder.Needed e) {
+            return write(work);
+        }
     }
 
     @Override
     public <T> T read(TxWork<T> work) throws FleetException {
-        return inTransaction(true, work);
+        return inTransaction(Mode.READ, work);
     }
 
     @Override
@@ -164,7 +178,10 @@ public final class PostgresDatabase implements Database {
         pool.close();
     }
 
-    private <T> T inTransaction(boolean readOnly, TxWork<T> work) throws FleetException {
+    private enum Mode { READ, ORDERED, UNORDERED }
+
+    private <T> T inTransaction(Mode mode, TxWork<T> work) throws FleetException {
+        boolean readOnly = mode == Mode.READ;
         if (pool.isClosed()) throw new IllegalStateException("store " + location + " is closed");
         Connection c;
         try {
@@ -177,14 +194,13 @@ public final class PostgresDatabase implements Database {
                 c.setAutoCommit(false);
                 c.setTransactionIsolation(readOnly ? Connection.TRANSACTION_REPEATABLE_READ : Connection.TRANSACTION_READ_COMMITTED);
                 c.setReadOnly(readOnly);
-                if (!readOnly) {
-                    exec(c, "SET LOCAL lock_timeout = " + LOCK_TIMEOUT_MS);
-                    exec(c, "SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ")");
-                }
+                if (!readOnly) exec(c, "SET LOCAL lock_timeout = " + LOCK_TIMEOUT_MS);
+                if (mode == Mode.ORDERED) exec(c, "SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ")");
             } catch (SQLException e) {
                 rollback(c, e);
                 throw classify(e, "cannot begin a transaction");
             }
+            if (mode == Mode.UNORDERED) WriteOrder.enterUnordered();
             try {
                 T result = work.run(new Tx(c));
                 c.commit();
@@ -195,6 +211,8 @@ public final class PostgresDatabase implements Database {
             } catch (FleetException | RuntimeException | Error e) {
                 rollback(c, e);
                 throw e;
+            } finally {
+                if (mode == Mode.UNORDERED) WriteOrder.leaveUnordered();
             }
         } finally {
             giveBack(c);
