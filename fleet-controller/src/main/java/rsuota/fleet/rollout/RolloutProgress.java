@@ -33,6 +33,7 @@ public final class RolloutProgress {
      */
     public static void onLocalAction(Tx tx, AuditLog audit, String deviceId, String action, String actor, String reason,
                                      Map<String, String> detail, Instant at, Instant now) throws SQLException {
+        WriteOrder.require("a technician's action on a unit"); // the hold and the audit entry go together, in the order
         RolloutRepository repo = new RolloutRepository(tx);
         List<DeviceProgress> rows = repo.activeFor(deviceId);
         String who = actor == null || actor.isBlank() ? "technician:unknown" : actor;
@@ -64,11 +65,10 @@ public final class RolloutProgress {
     public static void onReport(Tx tx, AuditLog audit, String deviceId, String state, String release, String reason, Long rev, Instant now)
             throws SQLException {
         RolloutRepository repo = new RolloutRepository(tx);
+        // The unit's rows are read and written back: beside another replica's ingest of the same unit, lock them first.
+        if (WriteOrder.beside()) repo.lockActive(deviceId);
         for (DeviceProgress d : repo.activeFor(deviceId)) {
             if (!d.dispatched()) continue;
-            // The unit's row in a dispatched rollout is read and written back, and the engine writes it too:
-            // ingest beside other writers reruns inside the store's write order.
-            WriteOrder.require("progress of a unit in rollout " + d.rolloutId());
             boolean stale = rev != null && rev < d.rev();
             boolean aboutUs = release == null || release.equals(d.release()) || d.rollbackRev() != null || ROLLBACK_STATES.contains(state)
                     || DeploymentState.NEEDS_INVESTIGATION.is(state);

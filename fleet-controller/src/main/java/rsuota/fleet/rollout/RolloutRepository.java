@@ -317,6 +317,11 @@ public final class RolloutRepository {
         }
     }
 
+    /** Row-locks the unit's active rollout rows until the transaction ends (a no-op write; portable, unlike FOR UPDATE). */
+    public void lockActive(String deviceId) throws SQLException {
+        update("UPDATE rollout_devices SET last_report_at = last_report_at WHERE device_id = ? AND active = 1", deviceId);
+    }
+
     public void report(DeviceProgress d) throws SQLException {
         update("UPDATE rollout_devices SET device_state = ?, state_reason = ?, state_at = ?, last_report_at = ?, activated_at = ?, "
                         + "rollback_kind = ?, rollback_reason = ?, rollback_result = ? WHERE rollout_id = ? AND device_id = ?",

@@ -17,7 +17,8 @@ import rsuota.fleet.domain.FleetException;
  * The store on PostgreSQL, for sites that operate one and for several controller replicas on one store.
  *
  * <p>Every write transaction first takes one transaction-scoped advisory lock ({@link #WRITE_LOCK}),
- * so writes are serialised across every replica exactly as SQLite serialises them in one process: the
+ * so writes are serialised across every replica exactly as SQLite serialises them in one process
+ * (telemetry ingest takes it shared and runs in parallel: {@link #ingest}): the
  * repositories' application-assigned ids (MAX + 1) never collide and the audit chain never forks,
  * whichever replica appends. Reads run in REPEATABLE READ read-only transactions (a consistent
  * snapshot) beside the writers. Migrations run under a session advisory lock of their own, so
@@ -145,9 +146,12 @@ public final class PostgresDatabase implements Database {
     }
 
     /**
-     * Ingest without the store-wide lock: device-scoped rows, made safe beside other writers by
-     * their own keys and row locks (ON CONFLICT, the device's link row locked first). If the work
-     * needs the write order ({@link WriteOrder#require}) it is rolled back and run again under the lock.
+     * Ingest under the write lock taken shared: ingest transactions (on every replica) run at the same
+     * time, while an ordered writer (engine tick, operator call, audit append) still runs alone, so it
+     * never sees half of a report. Ingest transactions among themselves are made safe by keys and row
+     * locks (ON CONFLICT, the device's link row and rollout rows locked before they are read). If the
+     * work needs the write order ({@link WriteOrder#require}) it is rolled back and run again under the
+     * exclusive lock.
      */
     @Override
     public <T> T ingest(TxWork<T> work) throws FleetException {
@@ -196,6 +200,9 @@ public final class PostgresDatabase implements Database {
                 c.setReadOnly(readOnly);
                 if (!readOnly) exec(c, "SET LOCAL lock_timeout = " + LOCK_TIMEOUT_MS);
                 if (mode == Mode.ORDERED) exec(c, "SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ")");
+                // Ingest shares the lock: ingest transactions run together, ordered writers wait for them and they for an
+                // ordered writer (PostgreSQL queues a shared request behind a waiting exclusive one: no writer starves).
+                if (mode == Mode.UNORDERED) exec(c, "SELECT pg_advisory_xact_lock_shared(" + WRITE_LOCK + ")");
             } catch (SQLException e) {
                 rollback(c, e);
                 throw classify(e, "cannot begin a transaction");

@@ -2,8 +2,8 @@ package rsuota.fleet.store;
 
 /**
  * Whether the running write transaction holds the store-wide write order. Writes that touch only a
- * device's own rows (telemetry ingest: snapshot, events, KPI samples) run beside other writers on
- * PostgreSQL ({@link Database#ingest}); the writes that must be serialised - an audit append (one
+ * device's own rows (telemetry ingest: snapshot, events, KPI samples, the unit's rollout progress)
+ * run beside each other on PostgreSQL ({@link Database#ingest}); the writes that must be serialised - an audit append (one
  * linear chain) and an application-assigned id (MAX + 1) - call {@link #require()}, which refuses
  * to go on outside the order so that the store reruns the whole transaction inside it.
  *
@@ -29,6 +29,11 @@ public final class WriteOrder {
      */
     public static void require(String what) {
         if (UNORDERED.get()) throw new Needed(what);
+    }
+
+    /** True inside ingest work running beside other ingest writers: read-modify-write rows must be locked before they are read. */
+    public static boolean beside() {
+        return UNORDERED.get();
     }
 
     static void enterUnordered() {

@@ -110,21 +110,24 @@ class PostgresStoreTest {
     }
 
     @Test
-    void ingestRunsBesideAHeldWriteLockAndRerunsInsideItWhenItReachesTheAuditChain() throws Exception {
+    void ingestOnTwoReplicasRunsAtOnceOrderedWritesWaitForItAndAuditWorkRerunsInTheOrder() throws Exception {
         PostgresServer pg = PostgresServer.shared();
         PostgresLocation loc = fresh(pg, "ingest_beside");
         try (PostgresDatabase a = PostgresDatabase.open(loc, pg.password(), clock);
              PostgresDatabase b = PostgresDatabase.open(loc, pg.password(), clock)) {
             b.write(tx -> {
                 tx.devices().upsert(new DeviceRecord("rsu-1", "rsu-a1", "north", null, null, List.of()), null, clock.instant());
+                tx.devices().upsert(new DeviceRecord("rsu-2", "rsu-a1", "north", null, null, List.of()), null, clock.instant());
                 return null;
             });
             java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-            ExecutorService pool = Executors.newFixedThreadPool(2);
+            Instant at = clock.instant();
+            ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
-                // Replica a holds the store-wide write lock (an engine tick, an operator's call) ...
-                Future<?> locked = pool.submit(() -> a.write(tx -> {
+                // Replica a's ingest transaction is open (rsu-1's report) ...
+                Future<?> open = pool.submit(() -> a.ingest(tx -> {
+                    tx.kpiSamples().record("rsu-1", at, 0.99, 10, 20, 0);
                     holding.countDown();
                     try {
                         assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
@@ -134,33 +137,25 @@ class PostgresStoreTest {
                     return null;
                 }));
                 assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
-                // ... and replica b's telemetry is stored meanwhile: device rows need no store-wide order.
-                Instant at = clock.instant();
+                // ... and replica b's telemetry is stored meanwhile: ingest shares the write lock.
                 b.ingest(tx -> {
-                    tx.devices().updateReportedState("rsu-1", "{}", at);
-                    tx.kpiSamples().record("rsu-1", at, 0.99, 10, 20, 0);
-                    return tx.events().insert(new DeviceEventRepository.StoredEvent("rsu-1", 1, at, at, "state", "idle", null, null, "{}"));
+                    tx.devices().updateReportedState("rsu-2", "{}", at);
+                    tx.kpiSamples().record("rsu-2", at, 0.99, 10, 20, 0);
+                    return tx.events().insert(new DeviceEventRepository.StoredEvent("rsu-2", 1, at, at, "state", "idle", null, null, "{}"));
                 });
-                assertThat(locked.isDone()).as("the ingest finished while the write lock was held").isFalse();
-                // Ingest that reaches the audit chain waits for the lock and runs again inside it: once in the chain.
+                assertThat(open.isDone()).as("b's ingest finished while a's was open").isFalse();
+                // Ingest that reaches the audit chain is rolled back and run again under the exclusive lock: it waits for a's.
                 AtomicInteger runs = new AtomicInteger();
                 Future<?> auditing = pool.submit(() -> b.ingest(tx -> {
                     runs.incrementAndGet();
-                    tx.kpiSamples().record("rsu-1", at.plusMillis(1), 0.98, 10, 20, 0);
-                    return new AuditLog(clock).append(tx, Principal.system("telemetry"), "rollout.device.flag", "device:rsu-1", null, Map.of());
+                    tx.kpiSamples().record("rsu-2", at.plusMillis(1), 0.98, 10, 20, 0);
+                    return new AuditLog(clock).append(tx, Principal.system("telemetry"), "rollout.device.flag", "device:rsu-2", null, Map.of());
                 }));
-                // The first run gave up at the audit chain; the rerun waits for the advisory lock, not yet run.
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> a.<Long>read(tx -> {
-                    try (var st = tx.connection().createStatement();
-                         var rs = st.executeQuery("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")) {
-                        rs.next();
-                        return rs.getLong(1);
-                    }
-                }) == 1);
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> waitingForTheWriteLock(b) == 1);
                 assertThat(runs.get()).isEqualTo(1);
                 assertThat(auditing.isDone()).isFalse();
                 release.countDown();
-                locked.get(30, TimeUnit.SECONDS);
+                open.get(30, TimeUnit.SECONDS);
                 auditing.get(30, TimeUnit.SECONDS);
                 assertThat(runs.get()).isEqualTo(2);
             } finally {
@@ -170,8 +165,18 @@ class PostgresStoreTest {
             AuditVerification v = a.read(AuditVerifier::verify);
             assertThat(v.ok()).as(v.problem()).isTrue();
             assertThat(v.entries()).isEqualTo(1);
-            assertThat(a.<Long>read(tx -> tx.count(Table.KPI_SAMPLES))).as("the first run's sample was rolled back").isEqualTo(2);
+            assertThat(a.<Long>read(tx -> tx.count(Table.KPI_SAMPLES))).as("three samples, the first run's rolled back").isEqualTo(3);
         }
+    }
+
+    private static long waitingForTheWriteLock(Database db) throws FleetException {
+        return db.read(tx -> {
+            try (var st = tx.connection().createStatement();
+                 var rs = st.executeQuery("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
     }
 
     @Test
