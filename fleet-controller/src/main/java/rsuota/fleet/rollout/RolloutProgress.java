@@ -65,9 +65,8 @@ public final class RolloutProgress {
     public static void onReport(Tx tx, AuditLog audit, String deviceId, String state, String release, String reason, Long rev, Instant now)
             throws SQLException {
         RolloutRepository repo = new RolloutRepository(tx);
-        // The unit's rows are read and written back: beside another replica's ingest of the same unit, lock them first.
-        if (WriteOrder.beside()) repo.lockActive(deviceId);
-        for (DeviceProgress d : repo.activeFor(deviceId)) {
+        // The unit's rows are read and written back: beside another replica's ingest of the same unit, they are read locked.
+        for (DeviceProgress d : WriteOrder.beside() ? repo.activeForUpdate(deviceId) : repo.activeFor(deviceId)) {
             if (!d.dispatched()) continue;
             boolean stale = rev != null && rev < d.rev();
             boolean aboutUs = release == null || release.equals(d.release()) || d.rollbackRev() != null || ROLLBACK_STATES.contains(state)
