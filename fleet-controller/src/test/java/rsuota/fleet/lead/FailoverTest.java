@@ -74,19 +74,14 @@ class FailoverTest {
     @Test
     void theLeaderIsKilledAndTheFollowerTakesOverWithin15sDispatchingNothingTwice() throws Exception {
         TestPki pki = new TestPki();
-        PostgresServer pg = PostgresServer.shared();
-        String url = pg.url(pg.createDatabase("failover"));
-        Path pw = Files.writeString(dir.resolve("pg-password"), pg.password() + "\n");
-        Path keyring = Files.writeString(dir.resolve("keyring.pem"), RunningController.pem(pki));
-        StoreSpec.Postgres spec = new StoreSpec.Postgres(PostgresLocation.parse(url), pg.password());
-        Path dirA = dir.resolve("replica-a");
-        Path dirB = dir.resolve("replica-b");
-
-        StringWriter initOut = new StringWriter();
-        StringWriter initErr = new StringWriter();
-        assertThat(FleetControllerMain.execute(new String[] {"init", "--data-dir", dirA.toString(), "--db", url, "--db-password-file", pw.toString(),
-                "--keyring", keyring.toString()}, new PrintWriter(initOut), new PrintWriter(initErr))).as(initErr.toString()).isZero();
-        String admin = initOut.toString().strip();
+        Site site = site("failover", pki);
+        String url = site.url();
+        Path pw = site.pw();
+        Path keyring = site.keyring();
+        StoreSpec.Postgres spec = site.spec();
+        Path dirA = site.dirA();
+        Path dirB = site.dirB();
+        String admin = site.admin();
 
         // Releases, devices, cohorts and two rollouts, set up in-process on the shared store (then closed: it gives the lease up).
         long pilotRollout;
@@ -94,15 +89,7 @@ class FailoverTest {
         Controller setup = Controller.open(new Controller.Config(new DataDir(dirA, spec), null, "127.0.0.1", 0), Clock.systemUTC());
         try {
             Principal rm = new Principal("rm", Role.ADMIN);
-            for (String v : List.of("2.4.0", "2.5.0")) {
-                String bundle = Bundles.publish(Bundles.build(pki, dir.resolve("work"), v, "rsu-a1"), dirA.resolve("artifacts"));
-                Files.createDirectories(dirB.resolve("artifacts"));
-                Files.copy(dirA.resolve("artifacts").resolve(bundle), dirB.resolve("artifacts").resolve(bundle));
-                setup.releases().create(rm, new ReleaseCatalog.NewRelease(bundle, null, null, null, null));
-            }
-            for (String d : concat(PILOT, WAVE)) {
-                setup.ingest().accept(List.of(DeviceMessages.state(d, "rsu-a1", "i-5", "idle", null, 0, DeviceMessages.GOOD)));
-            }
+            releasesAndUnits(setup, rm, pki, dirA, dirB);
             long pilot = setup.cohorts().create(rm, new Cohorts.NewCohort("2.4.0", "pilot", CohortKind.PILOT, null, null, PILOT, null)).cohort().id();
             long wave = setup.cohorts().create(rm, new Cohorts.NewCohort("2.5.0", "wave", CohortKind.PILOT, null, null, WAVE, null)).cohort().id();
             pilotRollout = setup.rollouts().create(rm, new Rollouts.NewRollout("2.4.0", List.of(new Rollouts.NewPhase(pilot, null, null,
@@ -187,14 +174,7 @@ class FailoverTest {
                 HttpResponse<String> metrics = get(uriB.resolve("/metrics"), admin);
                 assertThat(metrics.body()).contains("rsuota_controller_leader 1").contains("rsuota_controller_lease_age_seconds ");
             } finally {
-                for (Process p : new Process[] {a, b}) {
-                    if (p != null) {
-                        p.destroyForcibly();
-                        p.waitFor(30, TimeUnit.SECONDS);
-                    }
-                }
-                devices.disconnect().waitForCompletion(5000);
-                devices.close();
+                stop(devices, a, b);
             }
         }
     }
@@ -208,18 +188,14 @@ class FailoverTest {
     @Test
     void killedWithARollbackInFlightAndAPauseAboutToFireTheNewLeaderPausesOnceAndResendsNothing() throws Exception {
         TestPki pki = new TestPki();
-        PostgresServer pg = PostgresServer.shared();
-        String url = pg.url(pg.createDatabase("failover_pause"));
-        Path pw = Files.writeString(dir.resolve("pg-password"), pg.password() + "\n");
-        Path keyring = Files.writeString(dir.resolve("keyring.pem"), RunningController.pem(pki));
-        StoreSpec.Postgres spec = new StoreSpec.Postgres(PostgresLocation.parse(url), pg.password());
-        Path dirA = dir.resolve("replica-a");
-        Path dirB = dir.resolve("replica-b");
-        StringWriter initOut = new StringWriter();
-        StringWriter initErr = new StringWriter();
-        assertThat(FleetControllerMain.execute(new String[] {"init", "--data-dir", dirA.toString(), "--db", url, "--db-password-file", pw.toString(),
-                "--keyring", keyring.toString()}, new PrintWriter(initOut), new PrintWriter(initErr))).as(initErr.toString()).isZero();
-        String admin = initOut.toString().strip();
+        Site site = site("failover_pause", pki);
+        String url = site.url();
+        Path pw = site.pw();
+        Path keyring = site.keyring();
+        StoreSpec.Postgres spec = site.spec();
+        Path dirA = site.dirA();
+        Path dirB = site.dirB();
+        String admin = site.admin();
         Duration sustained = Duration.ofSeconds(25);
 
         long rollbackRollout;
@@ -227,15 +203,7 @@ class FailoverTest {
         Controller setup = Controller.open(new Controller.Config(new DataDir(dirA, spec), null, "127.0.0.1", 0), Clock.systemUTC());
         try {
             Principal rm = new Principal("rm", Role.ADMIN);
-            for (String v : List.of("2.4.0", "2.5.0")) {
-                String bundle = Bundles.publish(Bundles.build(pki, dir.resolve("work"), v, "rsu-a1"), dirA.resolve("artifacts"));
-                Files.createDirectories(dirB.resolve("artifacts"));
-                Files.copy(dirA.resolve("artifacts").resolve(bundle), dirB.resolve("artifacts").resolve(bundle));
-                setup.releases().create(rm, new ReleaseCatalog.NewRelease(bundle, null, v.equals("2.5.0") ? "2.4.0" : null, null, null));
-            }
-            for (String d : concat(PILOT, WAVE)) {
-                setup.ingest().accept(List.of(DeviceMessages.state(d, "rsu-a1", "i-5", "idle", null, 0, DeviceMessages.GOOD)));
-            }
+            releasesAndUnits(setup, rm, pki, dirA, dirB);
             long pilot = setup.cohorts().create(rm, new Cohorts.NewCohort("2.5.0", "pilot", CohortKind.PILOT, null, null, PILOT, null)).cohort().id();
             long wave = setup.cohorts().create(rm, new Cohorts.NewCohort("2.4.0", "wave", CohortKind.PILOT, null, null, WAVE, null)).cohort().id();
             rollbackRollout = setup.rollouts().create(rm, new Rollouts.NewRollout("2.5.0", List.of(new Rollouts.NewPhase(pilot, null, null,
@@ -320,16 +288,50 @@ class FailoverTest {
                 var verification = db.read(rsuota.fleet.audit.AuditVerifier::verify);
                 assertThat(verification.ok()).as(verification.problem()).isTrue();
             } finally {
-                for (Process p : new Process[] {a, b}) {
-                    if (p != null) {
-                        p.destroyForcibly();
-                        p.waitFor(30, TimeUnit.SECONDS);
-                    }
-                }
-                devices.disconnect().waitForCompletion(5000);
-                devices.close();
+                stop(devices, a, b);
             }
         }
+    }
+
+    /** The shared store initialised for two replicas' data directories, and the admin token {@code init} printed. */
+    private record Site(String url, Path pw, Path keyring, StoreSpec.Postgres spec, Path dirA, Path dirB, String admin) {}
+
+    private Site site(String database, TestPki pki) throws Exception {
+        PostgresServer pg = PostgresServer.shared();
+        String url = pg.url(pg.createDatabase(database));
+        Path pw = Files.writeString(dir.resolve("pg-password"), pg.password() + "\n");
+        Path keyring = Files.writeString(dir.resolve("keyring.pem"), RunningController.pem(pki));
+        Path dirA = dir.resolve("replica-a");
+        StringWriter initOut = new StringWriter();
+        StringWriter initErr = new StringWriter();
+        assertThat(FleetControllerMain.execute(new String[] {"init", "--data-dir", dirA.toString(), "--db", url, "--db-password-file", pw.toString(),
+                "--keyring", keyring.toString()}, new PrintWriter(initOut), new PrintWriter(initErr))).as(initErr.toString()).isZero();
+        return new Site(url, pw, keyring, new StoreSpec.Postgres(PostgresLocation.parse(url), pg.password()), dirA, dir.resolve("replica-b"),
+                initOut.toString().strip());
+    }
+
+    /** Releases 2.4.0 and 2.5.0 (previous stable 2.4.0; bundles in both replicas' artifacts) and the six units, registered. */
+    private void releasesAndUnits(Controller setup, Principal rm, TestPki pki, Path dirA, Path dirB) throws Exception {
+        for (String v : List.of("2.4.0", "2.5.0")) {
+            String bundle = Bundles.publish(Bundles.build(pki, dir.resolve("work"), v, "rsu-a1"), dirA.resolve("artifacts"));
+            Files.createDirectories(dirB.resolve("artifacts"));
+            Files.copy(dirA.resolve("artifacts").resolve(bundle), dirB.resolve("artifacts").resolve(bundle));
+            setup.releases().create(rm, new ReleaseCatalog.NewRelease(bundle, null, v.equals("2.5.0") ? "2.4.0" : null, null, null));
+        }
+        for (String d : concat(PILOT, WAVE)) {
+            setup.ingest().accept(List.of(DeviceMessages.state(d, "rsu-a1", "i-5", "idle", null, 0, DeviceMessages.GOOD)));
+        }
+    }
+
+    private static void stop(MqttAsyncClient devices, Process... replicas) throws Exception {
+        for (Process p : replicas) {
+            if (p != null) {
+                p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+        devices.disconnect().waitForCompletion(5000);
+        devices.close();
     }
 
     private static Long breachSince(Database db, long rollout) throws Exception {
