@@ -110,6 +110,9 @@ public final class TelemetryIngest {
             if (d != null) ok.add(d);
         }
         if (ok.isEmpty()) return 0;
+        // By device (each device's messages keep their order): replicas writing beside each other take the
+        // devices' row locks in one order and so never deadlock on them.
+        ok.sort(java.util.Comparator.comparing(Decoded::deviceId));
         List<Runnable> after = new ArrayList<>();
         try {
             writeRetrying(ok, now, after);
@@ -138,7 +141,9 @@ public final class TelemetryIngest {
         long pause = 100;
         for (int attempt = 1; ; attempt++) {
             try {
-                db.write(tx -> {
+                db.ingest(tx -> {
+                    // The store may run this twice (again inside its write order): only the last run's effects count.
+                    after.clear();
                     for (Decoded d : ok) apply(tx, d, now, after);
                     return null;
                 });
@@ -252,16 +257,16 @@ public final class TelemetryIngest {
                 tx.kpiSamples().record(d.deviceId, now, k.availability(), k.lagMedianMs(), k.lagP95Ms(), k.droppedRatio());
                 after.add(() -> window.record(d.deviceId, now, k));
             }
-            states.increment();
+            after.add(states::increment);
         } else if (d.value instanceof MqttEvent e) {
             DeviceEventRepository.Stored st = tx.events().insert(new DeviceEventRepository.StoredEvent(d.deviceId, e.seq(), e.at(), now,
                     e.type(), e.state(), e.release(), e.reason(), PolicyJson.write(e.detail())));
             if (st.duplicate()) {
-                duplicates.increment();
+                after.add(duplicates::increment);
                 return;
             }
             if (st.skipped() > 0) {
-                gaps.add(st.skipped());
+                after.add(() -> gaps.add(st.skipped()));
                 log.warn("device {}: event seq {} arrived with {} earlier seq number(s) not seen (a re-send may still fill them)",
                         d.deviceId, e.seq(), st.skipped());
             }
@@ -275,12 +280,12 @@ public final class TelemetryIngest {
             } else {
                 RolloutProgress.onReport(tx, audit, d.deviceId, e.state(), e.release(), e.reason(), null, now);
             }
-            events.increment();
+            after.add(events::increment);
         } else if (d.value instanceof MqttPresence p) {
             tx.events().presence(d.deviceId, p.status(), now);
             boolean online = MqttPresence.ONLINE.equals(p.status());
             after.add(() -> window.presence(d.deviceId, online, now));
-            presences.increment();
+            after.add(presences::increment);
         }
     }
 

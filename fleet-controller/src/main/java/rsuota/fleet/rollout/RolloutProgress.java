@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import rsuota.fleet.audit.AuditLog;
+import rsuota.fleet.store.WriteOrder;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.store.Tx;
 
@@ -32,6 +33,7 @@ public final class RolloutProgress {
      */
     public static void onLocalAction(Tx tx, AuditLog audit, String deviceId, String action, String actor, String reason,
                                      Map<String, String> detail, Instant at, Instant now) throws SQLException {
+        WriteOrder.require("a technician's action on a unit"); // the hold and the audit entry go together, in the order
         RolloutRepository repo = new RolloutRepository(tx);
         List<DeviceProgress> rows = repo.activeFor(deviceId);
         String who = actor == null || actor.isBlank() ? "technician:unknown" : actor;
@@ -63,7 +65,8 @@ public final class RolloutProgress {
     public static void onReport(Tx tx, AuditLog audit, String deviceId, String state, String release, String reason, Long rev, Instant now)
             throws SQLException {
         RolloutRepository repo = new RolloutRepository(tx);
-        for (DeviceProgress d : repo.activeFor(deviceId)) {
+        // The unit's rows are read and written back: beside another replica's ingest of the same unit, they are read locked.
+        for (DeviceProgress d : WriteOrder.beside() ? repo.activeForUpdate(deviceId) : repo.activeFor(deviceId)) {
             if (!d.dispatched()) continue;
             boolean stale = rev != null && rev < d.rev();
             boolean aboutUs = release == null || release.equals(d.release()) || d.rollbackRev() != null || ROLLBACK_STATES.contains(state)

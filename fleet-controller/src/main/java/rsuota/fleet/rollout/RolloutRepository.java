@@ -214,6 +214,17 @@ public final class RolloutRepository {
         }
     }
 
+    /**
+     * As {@link #activeFor}, row-locked until the transaction ends (PostgreSQL only: SQLite has no FOR UPDATE and
+     * needs none, its writers are serialised), for ingest running beside other ingest ({@code WriteOrder.beside()}).
+     */
+    public List<DeviceProgress> activeForUpdate(String deviceId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + " FROM rollout_devices WHERE device_id = ? AND active = 1 FOR UPDATE")) {
+            ps.setString(1, deviceId);
+            return deviceRows(ps);
+        }
+    }
+
     /** Rollout ids, other than {@code exceptRollout}, of active rollouts that hold {@code deviceId}. */
     public List<Long> otherActiveRollouts(String deviceId, long exceptRollout) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""

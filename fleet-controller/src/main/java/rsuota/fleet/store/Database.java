@@ -15,6 +15,18 @@ public interface Database extends AutoCloseable {
     /** Runs {@code work} in a read-write transaction. */
     <T> T write(TxWork<T> work) throws FleetException;
 
+    /**
+     * Runs telemetry ingest {@code work} (per-device rows: snapshots, events, KPI samples) in a
+     * read-write transaction that may run beside other writers (PostgreSQL: without the store-wide
+     * lock, so replicas ingest in parallel). Work that reaches a write needing the order (an audit
+     * append, an application id, a unit in a dispatched rollout: {@link WriteOrder#require}) is rolled
+     * back and run again as an ordinary {@link #write}, so {@code work} must be safe to run twice
+     * (collect side effects and apply them after the call). By default the same as {@link #write}.
+     */
+    default <T> T ingest(TxWork<T> work) throws FleetException {
+        return write(work);
+    }
+
     /** Runs {@code work} in a read transaction (a consistent snapshot; writes are not expected). */
     <T> T read(TxWork<T> work) throws FleetException;
 

@@ -37,6 +37,16 @@ public final class DeviceEventRepository {
     }
 
     public Stored insert(StoredEvent e) throws SQLException {
+        // The device's link row is locked first (created if new): its counters are read and written back below,
+        // and ingest on several replicas may store events of one device at the same time (PostgreSQL without the
+        // store-wide lock). A second writer waits here and then reads the first one's counters.
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO device_links (device_id, max_seq, events, duplicates, gaps, updated_at) VALUES (?, 0, 0, 0, 0, ?)
+                ON CONFLICT (device_id) DO UPDATE SET updated_at = device_links.updated_at""")) {
+            ps.setString(1, e.deviceId());
+            Sql.setMillis(ps, 2, e.receivedAt());
+            ps.executeUpdate();
+        }
         int inserted;
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO device_events (device_id, seq, at, received_at, type, state, release, reason, detail)

@@ -17,7 +17,8 @@ import rsuota.fleet.domain.FleetException;
  * The store on PostgreSQL, for sites that operate one and for several controller replicas on one store.
  *
  * <p>Every write transaction first takes one transaction-scoped advisory lock ({@link #WRITE_LOCK}),
- * so writes are serialised across every replica exactly as SQLite serialises them in one process: the
+ * so writes are serialised across every replica exactly as SQLite serialises them in one process
+ * (telemetry ingest takes it shared and runs in parallel: {@link #ingest}): the
  * repositories' application-assigned ids (MAX + 1) never collide and the audit chain never forks,
  * whichever replica appends. Reads run in REPEATABLE READ read-only transactions (a consistent
  * snapshot) beside the writers. Migrations run under a session advisory lock of their own, so
@@ -141,12 +142,29 @@ public final class PostgresDatabase implements Database {
 
     @Override
     public <T> T write(TxWork<T> work) throws FleetException {
-        return inTransaction(false, work);
+        return inTransaction(Mode.ORDERED, work);
+    }
+
+    /**
+     * Ingest under the write lock taken shared: ingest transactions (on every replica) run at the same
+     * time, while an ordered writer (engine tick, operator call, audit append) still runs alone, so it
+     * never sees half of a report. Ingest transactions among themselves are made safe by keys and row
+     * locks (ON CONFLICT, the device's link row and rollout rows locked before they are read). If the
+     * work needs the write order ({@link WriteOrder#require}) it is rolled back and run again under the
+     * exclusive lock.
+     */
+    @Override
+    public <T> T ingest(TxWork<T> work) throws FleetException {
+        try {
+            return inTransaction(Mode.UNORDERED, work);
+        } catch (WriteOrder.Needed e) {
+            return write(work);
+        }
     }
 
     @Override
     public <T> T read(TxWork<T> work) throws FleetException {
-        return inTransaction(true, work);
+        return inTransaction(Mode.READ, work);
     }
 
     @Override
@@ -164,7 +182,10 @@ public final class PostgresDatabase implements Database {
         pool.close();
     }
 
-    private <T> T inTransaction(boolean readOnly, TxWork<T> work) throws FleetException {
+    private enum Mode { READ, ORDERED, UNORDERED }
+
+    private <T> T inTransaction(Mode mode, TxWork<T> work) throws FleetException {
+        boolean readOnly = mode == Mode.READ;
         if (pool.isClosed()) throw new IllegalStateException("store " + location + " is closed");
         Connection c;
         try {
@@ -177,14 +198,16 @@ public final class PostgresDatabase implements Database {
                 c.setAutoCommit(false);
                 c.setTransactionIsolation(readOnly ? Connection.TRANSACTION_REPEATABLE_READ : Connection.TRANSACTION_READ_COMMITTED);
                 c.setReadOnly(readOnly);
-                if (!readOnly) {
-                    exec(c, "SET LOCAL lock_timeout = " + LOCK_TIMEOUT_MS);
-                    exec(c, "SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ")");
-                }
+                if (!readOnly) exec(c, "SET LOCAL lock_timeout = " + LOCK_TIMEOUT_MS);
+                if (mode == Mode.ORDERED) exec(c, "SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ")");
+                // Ingest shares the lock: ingest transactions run together, ordered writers wait for them and they for an
+                // ordered writer (PostgreSQL queues a shared request behind a waiting exclusive one: no writer starves).
+                if (mode == Mode.UNORDERED) exec(c, "SELECT pg_advisory_xact_lock_shared(" + WRITE_LOCK + ")");
             } catch (SQLException e) {
                 rollback(c, e);
                 throw classify(e, "cannot begin a transaction");
             }
+            if (mode == Mode.UNORDERED) WriteOrder.enterUnordered();
             try {
                 T result = work.run(new Tx(c));
                 c.commit();
@@ -195,6 +218,8 @@ public final class PostgresDatabase implements Database {
             } catch (FleetException | RuntimeException | Error e) {
                 rollback(c, e);
                 throw e;
+            } finally {
+                if (mode == Mode.UNORDERED) WriteOrder.leaveUnordered();
             }
         } finally {
             giveBack(c);

@@ -27,6 +27,7 @@ public final class Sql {
 
     /** Application-assigned ids (portable: no AUTOINCREMENT/SERIAL); callers hold the write transaction. */
     public static long nextId(Connection c, Table table, String column) throws SQLException {
+        WriteOrder.require("an id in " + table.sqlName());
         try (Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(" + column + "), 0) + 1 FROM " + table.sqlName())) {
             rs.next();

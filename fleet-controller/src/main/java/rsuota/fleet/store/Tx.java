@@ -42,7 +42,9 @@ public final class Tx {
         return new IncidentRepository(connection);
     }
 
+    /** The audit chain; in ingest work outside the write order, reaching it reruns the work inside the order. */
     public AuditRepository audit() {
+        WriteOrder.require("the audit chain");
         return new AuditRepository(connection);
     }
 

@@ -40,6 +40,8 @@ import rsuota.fleet.domain.CohortKind;
 import rsuota.fleet.domain.Principal;
 import rsuota.fleet.domain.Role;
 import rsuota.fleet.link.TelemetryIngest;
+import rsuota.fleet.policy.PauseRule;
+import rsuota.fleet.policy.RuleSet;
 import rsuota.fleet.release.ReleaseCatalog;
 import rsuota.fleet.rollout.Approval;
 import rsuota.fleet.rollout.Rollouts;
@@ -72,19 +74,14 @@ class FailoverTest {
     @Test
     void theLeaderIsKilledAndTheFollowerTakesOverWithin15sDispatchingNothingTwice() throws Exception {
         TestPki pki = new TestPki();
-        PostgresServer pg = PostgresServer.shared();
-        String url = pg.url(pg.createDatabase("failover"));
-        Path pw = Files.writeString(dir.resolve("pg-password"), pg.password() + "\n");
-        Path keyring = Files.writeString(dir.resolve("keyring.pem"), RunningController.pem(pki));
-        StoreSpec.Postgres spec = new StoreSpec.Postgres(PostgresLocation.parse(url), pg.password());
-        Path dirA = dir.resolve("replica-a");
-        Path dirB = dir.resolve("replica-b");
-
-        StringWriter initOut = new StringWriter();
-        StringWriter initErr = new StringWriter();
-        assertThat(FleetControllerMain.execute(new String[] {"init", "--data-dir", dirA.toString(), "--db", url, "--db-password-file", pw.toString(),
-                "--keyring", keyring.toString()}, new PrintWriter(initOut), new PrintWriter(initErr))).as(initErr.toString()).isZero();
-        String admin = initOut.toString().strip();
+        Site site = site("failover", pki);
+        String url = site.url();
+        Path pw = site.pw();
+        Path keyring = site.keyring();
+        StoreSpec.Postgres spec = site.spec();
+        Path dirA = site.dirA();
+        Path dirB = site.dirB();
+        String admin = site.admin();
 
         // Releases, devices, cohorts and two rollouts, set up in-process on the shared store (then closed: it gives the lease up).
         long pilotRollout;
@@ -92,15 +89,7 @@ class FailoverTest {
         Controller setup = Controller.open(new Controller.Config(new DataDir(dirA, spec), null, "127.0.0.1", 0), Clock.systemUTC());
         try {
             Principal rm = new Principal("rm", Role.ADMIN);
-            for (String v : List.of("2.4.0", "2.5.0")) {
-                String bundle = Bundles.publish(Bundles.build(pki, dir.resolve("work"), v, "rsu-a1"), dirA.resolve("artifacts"));
-                Files.createDirectories(dirB.resolve("artifacts"));
-                Files.copy(dirA.resolve("artifacts").resolve(bundle), dirB.resolve("artifacts").resolve(bundle));
-                setup.releases().create(rm, new ReleaseCatalog.NewRelease(bundle, null, null, null, null));
-            }
-            for (String d : concat(PILOT, WAVE)) {
-                setup.ingest().accept(List.of(DeviceMessages.state(d, "rsu-a1", "i-5", "idle", null, 0, DeviceMessages.GOOD)));
-            }
+            releasesAndUnits(setup, rm, pki, dirA, dirB);
             long pilot = setup.cohorts().create(rm, new Cohorts.NewCohort("2.4.0", "pilot", CohortKind.PILOT, null, null, PILOT, null)).cohort().id();
             long wave = setup.cohorts().create(rm, new Cohorts.NewCohort("2.5.0", "wave", CohortKind.PILOT, null, null, WAVE, null)).cohort().id();
             pilotRollout = setup.rollouts().create(rm, new Rollouts.NewRollout("2.4.0", List.of(new Rollouts.NewPhase(pilot, null, null,
@@ -185,16 +174,189 @@ class FailoverTest {
                 HttpResponse<String> metrics = get(uriB.resolve("/metrics"), admin);
                 assertThat(metrics.body()).contains("rsuota_controller_leader 1").contains("rsuota_controller_lease_age_seconds ");
             } finally {
-                for (Process p : new Process[] {a, b}) {
-                    if (p != null) {
-                        p.destroyForcibly();
-                        p.waitFor(30, TimeUnit.SECONDS);
-                    }
-                }
-                devices.disconnect().waitForCompletion(5000);
-                devices.close();
+                stop(devices, a, b);
             }
         }
+    }
+
+    /**
+     * The issue's failover: at kill time the pilot's rollback is in flight (ordered and sent, no unit has
+     * confirmed it) and the wave's pause rule is about to fire (its breach timer runs, the sustained time not
+     * yet over). The follower takes over, fires the pause once, re-sends nothing, and every KPI report
+     * published is counted once.
+     */
+    @Test
+    void killedWithARollbackInFlightAndAPauseAboutToFireTheNewLeaderPausesOnceAndResendsNothing() throws Exception {
+        TestPki pki = new TestPki();
+        Site site = site("failover_pause", pki);
+        String url = site.url();
+        Path pw = site.pw();
+        Path keyring = site.keyring();
+        StoreSpec.Postgres spec = site.spec();
+        Path dirA = site.dirA();
+        Path dirB = site.dirB();
+        String admin = site.admin();
+        Duration sustained = Duration.ofSeconds(25);
+
+        long rollbackRollout;
+        long pauseRollout;
+        Controller setup = Controller.open(new Controller.Config(new DataDir(dirA, spec), null, "127.0.0.1", 0), Clock.systemUTC());
+        try {
+            Principal rm = new Principal("rm", Role.ADMIN);
+            releasesAndUnits(setup, rm, pki, dirA, dirB);
+            long pilot = setup.cohorts().create(rm, new Cohorts.NewCohort("2.5.0", "pilot", CohortKind.PILOT, null, null, PILOT, null)).cohort().id();
+            long wave = setup.cohorts().create(rm, new Cohorts.NewCohort("2.4.0", "wave", CohortKind.PILOT, null, null, WAVE, null)).cohort().id();
+            rollbackRollout = setup.rollouts().create(rm, new Rollouts.NewRollout("2.5.0", List.of(new Rollouts.NewPhase(pilot, null, null,
+                    Duration.ofHours(1), Approval.MANUAL, null)), null, null, null, null)).id();
+            RuleSet rules = new RuleSet(1, Duration.ofMinutes(5), List.of(new PauseRule.AvailabilityBelow(0.995, sustained, 1)));
+            pauseRollout = setup.rollouts().create(rm, new Rollouts.NewRollout("2.4.0", List.of(new Rollouts.NewPhase(wave, null, null,
+                    Duration.ofHours(1), Approval.MANUAL, null)), null, rules, null, null)).id();
+            setup.rollouts().start(rm, rollbackRollout, "before the failover");
+            setup.rollouts().start(rm, pauseRollout, "before the failover");
+        } finally {
+            setup.close();
+        }
+
+        try (MosquittoBroker broker = MosquittoBroker.plain(); Database db = spec.open(Clock.systemUTC())) {
+            Map<String, List<Long>> desiredRevs = new ConcurrentHashMap<>();
+            MqttAsyncClient devices = deviceSide(broker.uri(), desiredRevs);
+            Process a = null;
+            Process b = null;
+            try {
+                int portA = freePort();
+                int portB = freePort();
+                a = replica(dirA, url, pw, keyring, portA, broker.uri(), "a");
+                URI uriA = URI.create("http://127.0.0.1:" + portA);
+                URI uriB = URI.create("http://127.0.0.1:" + portB);
+                awaitRole(uriA, "leader", Duration.ofSeconds(60));
+                b = replica(dirB, url, pw, keyring, portB, broker.uri(), "b");
+                awaitRole(uriB, "follower", Duration.ofSeconds(60));
+                await().atMost(Duration.ofSeconds(30)).until(() -> concat(PILOT, WAVE).stream()
+                        .allMatch(d -> desiredRevs.getOrDefault(d, List.of()).size() == 1));
+                long seeded = kpiCount(db, WAVE.get(0));
+
+                // The rollback of the pilot, ordered through the leader: sent, and no unit confirms it.
+                try (ContractProxy proxy = new ContractProxy(uriA)) {
+                    StringWriter out = new StringWriter();
+                    StringWriter err = new StringWriter();
+                    int code = Fleetctl.execute(new String[] {"--url", proxy.uri().toString(), "--token", admin, "rollout", "rollback",
+                            Long.toString(rollbackRollout), "--reason", "in flight at the failover"}, new PrintWriter(out), new PrintWriter(err));
+                    assertThat(code).as(err.toString()).isZero();
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> PILOT.stream().allMatch(d -> desiredRevs.getOrDefault(d, List.of()).size() == 2));
+                await().atMost(Duration.ofSeconds(30)).until(() -> db.read(tx -> tx.desired().pending(100)).isEmpty());
+
+                // The wave reports bad availability until the pause: the rule's breach timer starts on the leader.
+                int perUnit = 0;
+                for (String d : WAVE) publishState(devices, d, 0.5);
+                perUnit++;
+                await().atMost(Duration.ofSeconds(30)).until(() -> breachSince(db, pauseRollout) != null);
+                assertThat(pauses(db, pauseRollout)).as("the rule has not fired before the kill").isZero();
+
+                long killedAt = System.nanoTime();
+                a.destroyForcibly();
+                assertThat(a.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                // Reports go on through the takeover (the killed replica's share waits at the broker).
+                long until = System.nanoTime() + sustained.plusSeconds(40).toNanos();
+                while (pauses(db, pauseRollout) == 0 && System.nanoTime() < until) {
+                    for (String d : WAVE) publishState(devices, d, 0.5);
+                    perUnit++;
+                    await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(1)).until(() -> true);
+                }
+                JsonNode readyB = awaitRole(uriB, "leader", Duration.ofSeconds(5));
+                System.out.println("failover with a pause due: the new leader (fencing token " + readyB.get("fencingToken")
+                        + ") recorded the pause within " + (System.nanoTime() - killedAt) / 1_000_000 + " ms of the kill");
+                assertThat(pauses(db, pauseRollout)).as("the pause is recorded by the new leader").isEqualTo(1);
+
+                a = replica(dirA, url, pw, keyring, portA, broker.uri(), "a-restarted");
+                awaitRole(uriA, "follower", Duration.ofSeconds(60));
+                long published = perUnit;
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    for (String d : WAVE) if (kpiCount(db, d) < seeded + published) return false;
+                    return true;
+                });
+                for (String d : WAVE) assertThat(kpiCount(db, d)).as(d + ": every report counted once").isEqualTo(seeded + published);
+                // A few more leader ticks: still one pause, nothing re-sent.
+                long ticksFrom = System.nanoTime();
+                await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> System.nanoTime() - ticksFrom > 2_000_000_000L);
+                assertThat(pauses(db, pauseRollout)).isEqualTo(1);
+                assertThat(db.read(tx -> tx.audit().page(0, 10_000)).stream().filter(e -> e.action().equals("rollout.pause")).count())
+                        .as("one pause in the audit log").isEqualTo(1);
+                for (String d : PILOT) assertThat(desiredRevs.get(d)).as(d + ": dispatch, then the rollback, once each").containsExactly(1L, 2L);
+                // The new leader's pause holds the wave's units (not yet activating): the hold is their second rev, sent once.
+                for (String d : WAVE) assertThat(desiredRevs.get(d)).as(d + ": dispatch, then the pause's hold, once each").containsExactly(1L, 2L);
+                var verification = db.read(rsuota.fleet.audit.AuditVerifier::verify);
+                assertThat(verification.ok()).as(verification.problem()).isTrue();
+            } finally {
+                stop(devices, a, b);
+            }
+        }
+    }
+
+    /** The shared store initialised for two replicas' data directories, and the admin token {@code init} printed. */
+    private record Site(String url, Path pw, Path keyring, StoreSpec.Postgres spec, Path dirA, Path dirB, String admin) {}
+
+    private Site site(String database, TestPki pki) throws Exception {
+        PostgresServer pg = PostgresServer.shared();
+        String url = pg.url(pg.createDatabase(database));
+        Path pw = Files.writeString(dir.resolve("pg-password"), pg.password() + "\n");
+        Path keyring = Files.writeString(dir.resolve("keyring.pem"), RunningController.pem(pki));
+        Path dirA = dir.resolve("replica-a");
+        StringWriter initOut = new StringWriter();
+        StringWriter initErr = new StringWriter();
+        assertThat(FleetControllerMain.execute(new String[] {"init", "--data-dir", dirA.toString(), "--db", url, "--db-password-file", pw.toString(),
+                "--keyring", keyring.toString()}, new PrintWriter(initOut), new PrintWriter(initErr))).as(initErr.toString()).isZero();
+        return new Site(url, pw, keyring, new StoreSpec.Postgres(PostgresLocation.parse(url), pg.password()), dirA, dir.resolve("replica-b"),
+                initOut.toString().strip());
+    }
+
+    /** Releases 2.4.0 and 2.5.0 (previous stable 2.4.0; bundles in both replicas' artifacts) and the six units, registered. */
+    private void releasesAndUnits(Controller setup, Principal rm, TestPki pki, Path dirA, Path dirB) throws Exception {
+        for (String v : List.of("2.4.0", "2.5.0")) {
+            String bundle = Bundles.publish(Bundles.build(pki, dir.resolve("work"), v, "rsu-a1"), dirA.resolve("artifacts"));
+            Files.createDirectories(dirB.resolve("artifacts"));
+            Files.copy(dirA.resolve("artifacts").resolve(bundle), dirB.resolve("artifacts").resolve(bundle));
+            setup.releases().create(rm, new ReleaseCatalog.NewRelease(bundle, null, v.equals("2.5.0") ? "2.4.0" : null, null, null));
+        }
+        for (String d : concat(PILOT, WAVE)) {
+            setup.ingest().accept(List.of(DeviceMessages.state(d, "rsu-a1", "i-5", "idle", null, 0, DeviceMessages.GOOD)));
+        }
+    }
+
+    private static void stop(MqttAsyncClient devices, Process... replicas) throws Exception {
+        for (Process p : replicas) {
+            if (p != null) {
+                p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+        devices.disconnect().waitForCompletion(5000);
+        devices.close();
+    }
+
+    private static Long breachSince(Database db, long rollout) throws Exception {
+        return db.read(tx -> {
+            try (var ps = tx.connection().prepareStatement("SELECT MIN(breach_since) FROM rule_timers WHERE rollout_id = ?")) {
+                ps.setLong(1, rollout);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    long v = rs.getLong(1);
+                    return rs.wasNull() ? null : v;
+                }
+            }
+        });
+    }
+
+    private static long pauses(Database db, long rollout) throws Exception {
+        return db.read(tx -> {
+            try (var ps = tx.connection().prepareStatement("SELECT COUNT(*) FROM pause_events WHERE rollout_id = ?")) {
+                ps.setLong(1, rollout);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
     }
 
     private Process replica(Path data, String url, Path pw, Path keyring, int port, String broker, String name) throws Exception {

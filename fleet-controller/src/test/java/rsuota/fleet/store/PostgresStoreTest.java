@@ -110,6 +110,120 @@ class PostgresStoreTest {
     }
 
     @Test
+    void ingestOnTwoReplicasRunsAtOnceOrderedWritesWaitForItAndAuditWorkRerunsInTheOrder() throws Exception {
+        PostgresServer pg = PostgresServer.shared();
+        PostgresLocation loc = fresh(pg, "ingest_beside");
+        try (PostgresDatabase a = PostgresDatabase.open(loc, pg.password(), clock);
+             PostgresDatabase b = PostgresDatabase.open(loc, pg.password(), clock)) {
+            b.write(tx -> {
+                tx.devices().upsert(new DeviceRecord("rsu-1", "rsu-a1", "north", null, null, List.of()), null, clock.instant());
+                tx.devices().upsert(new DeviceRecord("rsu-2", "rsu-a1", "north", null, null, List.of()), null, clock.instant());
+                return null;
+            });
+            java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Instant at = clock.instant();
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            try {
+                // Replica a's ingest transaction is open (rsu-1's report) ...
+                Future<?> open = pool.submit(() -> a.ingest(tx -> {
+                    tx.kpiSamples().record("rsu-1", at, 0.99, 10, 20, 0);
+                    holding.countDown();
+                    try {
+                        assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return null;
+                }));
+                assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+                // ... and replica b's telemetry is stored meanwhile: ingest shares the write lock.
+                b.ingest(tx -> {
+                    tx.devices().updateReportedState("rsu-2", "{}", at);
+                    tx.kpiSamples().record("rsu-2", at, 0.99, 10, 20, 0);
+                    return tx.events().insert(new DeviceEventRepository.StoredEvent("rsu-2", 1, at, at, "state", "idle", null, null, "{}"));
+                });
+                assertThat(open.isDone()).as("b's ingest finished while a's was open").isFalse();
+                // Ingest that reaches the audit chain is rolled back and run again under the exclusive lock: it waits for a's.
+                AtomicInteger runs = new AtomicInteger();
+                Future<?> auditing = pool.submit(() -> b.ingest(tx -> {
+                    runs.incrementAndGet();
+                    tx.kpiSamples().record("rsu-2", at.plusMillis(1), 0.98, 10, 20, 0);
+                    return new AuditLog(clock).append(tx, Principal.system("telemetry"), "rollout.device.flag", "device:rsu-2", null, Map.of());
+                }));
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> waitingForTheWriteLock(b) == 1);
+                assertThat(runs.get()).isEqualTo(1);
+                assertThat(auditing.isDone()).isFalse();
+                release.countDown();
+                open.get(30, TimeUnit.SECONDS);
+                auditing.get(30, TimeUnit.SECONDS);
+                assertThat(runs.get()).isEqualTo(2);
+            } finally {
+                release.countDown();
+                pool.shutdownNow();
+            }
+            AuditVerification v = a.read(AuditVerifier::verify);
+            assertThat(v.ok()).as(v.problem()).isTrue();
+            assertThat(v.entries()).isEqualTo(1);
+            assertThat(a.<Long>read(tx -> tx.count(Table.KPI_SAMPLES))).as("three samples, the first run's rolled back").isEqualTo(3);
+        }
+    }
+
+    private static long waitingForTheWriteLock(Database db) throws FleetException {
+        return db.read(tx -> {
+            try (var st = tx.connection().createStatement();
+                 var rs = st.executeQuery("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+
+    @Test
+    void eventsOfOneDeviceIngestedOnTwoReplicasAtOnceAreCountedOnceEach() throws Exception {
+        PostgresServer pg = PostgresServer.shared();
+        PostgresLocation loc = fresh(pg, "ingest_race");
+        int seqs = 150;
+        try (PostgresDatabase a = PostgresDatabase.open(loc, pg.password(), clock);
+             PostgresDatabase b = PostgresDatabase.open(loc, pg.password(), clock)) {
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                // Every seq is delivered four times (MQTT re-deliveries), to both replicas, at the same time.
+                for (int t = 0; t < 4; t++) {
+                    PostgresDatabase db = t % 2 == 0 ? a : b;
+                    int thread = t;
+                    done.add(pool.submit(() -> {
+                        for (int i = 0; i < seqs; i++) {
+                            long seq = thread < 2 ? i + 1 : seqs - i;
+                            Instant at = clock.instant();
+                            for (int attempt = 0; ; attempt++) {
+                                try {
+                                    db.ingest(tx -> tx.events().insert(new DeviceEventRepository.StoredEvent("rsu-9", seq, at, at, "state",
+                                            "idle", null, null, "{}")));
+                                    break;
+                                } catch (FleetException e) {
+                                    assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.STORE_BUSY);
+                                    assertThat(attempt).as("retries of one event").isLessThan(20);
+                                }
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) f.get(120, TimeUnit.SECONDS);
+            } finally {
+                pool.shutdownNow();
+            }
+            DeviceEventRepository.Link link = a.read(tx -> tx.events().link("rsu-9")).orElseThrow();
+            assertThat(link.maxSeq()).isEqualTo(seqs);
+            assertThat(link.events()).isEqualTo(seqs);
+            assertThat(link.duplicates()).isEqualTo(3L * seqs);
+            assertThat(a.<Long>read(tx -> tx.count(Table.DEVICE_EVENTS))).isEqualTo(seqs);
+        }
+    }
+
+    @Test
     void aWrongOrMissingPasswordIsRefusedNamingTheStoreAndWhereThePasswordComesFrom() throws Exception {
         PostgresServer pg = PostgresServer.shared();
         PostgresLocation loc = fresh(pg, "password");
