@@ -27,6 +27,20 @@ public record TlsMaterial(Path caCert, Path cert, Path key) {
         }
     }
 
+    /**
+     * The certificate's CN, or null when it has none: the MQTT identity of a unit or a controller
+     * (brokers take it as the user name and want it as the client id, docs/security.md).
+     */
+    public static String commonName(X509Certificate cert) {
+        try {
+            var ldap = new javax.naming.ldap.LdapName(cert.getSubjectX500Principal().getName());
+            for (var rdn : ldap.getRdns()) if (rdn.getType().equalsIgnoreCase("CN")) return rdn.getValue().toString();
+        } catch (javax.naming.InvalidNameException e) {
+            // The JDK produced this RFC 2253 name itself; a name it cannot parse back has no CN we could trust.
+        }
+        return null;
+    }
+
     /** Builds a TLS context that trusts only {@code caCert} and presents {@code cert}. */
     public SSLContext sslContext() throws TlsFileException {
         try {

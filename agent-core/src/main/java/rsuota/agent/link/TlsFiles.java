@@ -19,21 +19,16 @@ public record TlsFiles(Path caCert, Path clientCert, Path clientKey) {
      * would only show as endless refused connects. Returns null when it fits, else what is wrong.
      */
     public String identityProblem(String deviceId) {
+        String cn;
         try {
-            var cert = rsuota.bundle.Pem.certificate(clientCert);
-            var ldap = new javax.naming.ldap.LdapName(cert.getSubjectX500Principal().getName());
-            for (var rdn : ldap.getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("CN")) {
-                    String cn = rdn.getValue().toString();
-                    return cn.equals(deviceId) ? null : "link.tls.cert " + clientCert + " is issued to '" + cn + "', but device.id is '" + deviceId
-                            + "': the broker only accepts a unit whose client id is its certificate's CN (issue one with"
-                            + " 'fleet-controller device-ca issue " + deviceId + "')";
-                }
-            }
-            return "link.tls.cert " + clientCert + " has no CN; the broker identifies a unit by its certificate's CN";
-        } catch (rsuota.bundle.Pem.PemException | java.io.IOException | javax.naming.InvalidNameException e) {
+            cn = TlsMaterial.commonName(rsuota.bundle.Pem.certificate(clientCert));
+        } catch (rsuota.bundle.Pem.PemException | java.io.IOException e) {
             return "link.tls.cert " + clientCert + " cannot be read: " + e.getMessage();
         }
+        if (cn == null) return "link.tls.cert " + clientCert + " has no CN; the broker identifies a unit by its certificate's CN";
+        return cn.equals(deviceId) ? null : "link.tls.cert " + clientCert + " is issued to '" + cn + "', but device.id is '" + deviceId
+                + "': the broker only accepts a unit whose client id is its certificate's CN (issue one with"
+                + " 'fleet-controller device-ca issue " + deviceId + "')";
     }
 
     /** Builds a TLS context that trusts only {@code caCert} and presents the client certificate. */

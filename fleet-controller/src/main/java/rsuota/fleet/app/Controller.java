@@ -305,9 +305,13 @@ public final class Controller implements AutoCloseable {
                 try {
                     ssl = tls.sslContext();
                     // With a certificate the broker takes the CN as the identity and wants the client id to match it.
-                    clientId = DeviceCa.cnOf(rsuota.bundle.Pem.certificate(tls.cert()));
+                    clientId = TlsMaterial.commonName(rsuota.bundle.Pem.certificate(tls.cert()));
                 } catch (TlsMaterial.TlsFileException | rsuota.bundle.Pem.PemException | IOException ex) {
                     throw new StartupException("controller's MQTT TLS identity: " + ex.getMessage(), ex);
+                }
+                if (clientId == null) {
+                    throw new StartupException("controller's MQTT TLS identity: " + tls.cert() + " has no CN, which brokers take as the client id;"
+                            + " issue one with 'fleet-controller device-ca issue NAME --controller'");
                 }
             }
             link = new ControllerLink(new ControllerLink.Config(mqtt, clientId, config.sharedGroup(), ssl), ingest);

@@ -24,6 +24,19 @@ import rsuota.fleet.pki.MosquittoConfig;
 final class DeviceCaCommands {
     private DeviceCaCommands() {}
 
+    /** Work on the CA; its refusals end the command as the controller's start-up refusals do (exit 12, the message alone). */
+    interface CaWork<T> {
+        T run() throws DeviceCa.CaException, StartupException;
+    }
+
+    static <T> T translated(CaWork<T> work) throws StartupException {
+        try {
+            return work.run();
+        } catch (DeviceCa.CaException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
+    }
+
     /** What every device-ca command takes: the data directory (its device-ca/ and its store, where the command is audited). */
     static final class Target {
         @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "the controller's data directory (holds device-ca/)")
@@ -37,11 +50,7 @@ final class DeviceCaCommands {
         }
 
         DeviceCa ca() throws StartupException {
-            try {
-                return DeviceCa.open(dir().deviceCa(), Clock.systemUTC());
-            } catch (DeviceCa.CaException e) {
-                throw new StartupException(e.getMessage(), e);
-            }
+            return translated(() -> DeviceCa.open(dir().deviceCa(), Clock.systemUTC()));
         }
 
         /** Records the change in the store's audit log as local:USER. */
@@ -62,7 +71,6 @@ final class DeviceCaCommands {
         @picocli.CommandLine.Mixin
         Target target = new Target();
 
-
         @Option(names = "--broker-name", paramLabel = "HOST", description = "host name or address units reach the broker at (repeatable;"
                 + " localhost and 127.0.0.1 are always included)")
         List<String> brokerNames;
@@ -80,16 +88,14 @@ final class DeviceCaCommands {
             if (brokerNames != null) names.addAll(brokerNames);
             names.add("localhost");
             names.add("127.0.0.1");
-            try {
+            return translated(() -> {
                 DeviceCa ca = DeviceCa.init(d.deviceCa(), List.copyOf(names), Clock.systemUTC());
                 target.audit("device_ca.init", ca.dir().toString(), "device CA created", Map.of("brokerNames", List.copyOf(names)));
                 spec.commandLine().getOut().println(ca.dir().toAbsolutePath());
                 spec.commandLine().getErr().println("# device CA created; start the controller with --mqtt-tls-port 8883, and issue each unit's"
                         + " certificate with 'fleet-controller device-ca issue DEVICE_ID --data-dir " + target.dataDir + " --out DIR'");
-            } catch (DeviceCa.CaException e) {
-                throw new StartupException(e.getMessage(), e);
-            }
-            return ExitCodes.OK;
+                return ExitCodes.OK;
+            });
         }
     }
 
@@ -114,17 +120,15 @@ final class DeviceCaCommands {
         @Override
         public Integer call() throws StartupException {
             DeviceCa ca = target.ca();
-            try {
+            return translated(() -> {
                 DeviceCa.Identity i = ca.issue(id, controller ? DeviceCa.ROLE_CONTROLLER : DeviceCa.ROLE_DEVICE, out);
                 target.audit("device_cert.issue", id, "certificate issued",
                         Map.of("serial", i.serial().toString(16), "role", controller ? DeviceCa.ROLE_CONTROLLER : DeviceCa.ROLE_DEVICE));
                 spec.commandLine().getOut().println(i.cert().toAbsolutePath());
                 spec.commandLine().getErr().println("# on the unit: link.tls.ca=" + i.caCert().getFileName() + " link.tls.cert=" + i.cert().getFileName()
                         + " link.tls.key=" + i.key().getFileName() + " (serial " + i.serial().toString(16) + ")");
-            } catch (DeviceCa.CaException e) {
-                throw new StartupException(e.getMessage(), e);
-            }
-            return ExitCodes.OK;
+                return ExitCodes.OK;
+            });
         }
     }
 
@@ -146,15 +150,13 @@ final class DeviceCaCommands {
         @Override
         public Integer call() throws StartupException {
             DeviceCa ca = target.ca();
-            try {
+            return translated(() -> {
                 List<java.math.BigInteger> serials = ca.revoke(id);
                 target.audit("device_cert.revoke", id, reason, Map.of("serials", serials.stream().map(s -> s.toString(16)).toList()));
                 spec.commandLine().getOut().println("revoked " + serials.size() + " certificate(s) of " + id + "; CRL " + ca.crl().toAbsolutePath()
                         + " re-signed (an external Mosquitto reads it at restart or SIGHUP)");
-            } catch (DeviceCa.CaException e) {
-                throw new StartupException(e.getMessage(), e);
-            }
-            return ExitCodes.OK;
+                return ExitCodes.OK;
+            });
         }
     }
 
@@ -166,20 +168,17 @@ final class DeviceCaCommands {
         @picocli.CommandLine.Mixin
         Target target = new Target();
 
-
         @Override
         public Integer call() throws StartupException {
             DeviceCa ca = target.ca();
-            try {
+            return translated(() -> {
                 Table t = new Table("SERIAL", "CN", "ROLE", "NOT_AFTER", "REVOKED");
                 for (DeviceCa.Issued i : ca.list()) {
                     t.row(i.serial().toString(16), i.cn(), i.role(), i.notAfter().toString(), i.revokedAt() == null ? "-" : i.revokedAt().toString());
                 }
                 t.print(spec.commandLine().getOut());
-            } catch (DeviceCa.CaException e) {
-                throw new StartupException(e.getMessage(), e);
-            }
-            return ExitCodes.OK;
+                return ExitCodes.OK;
+            });
         }
     }
 
@@ -191,17 +190,14 @@ final class DeviceCaCommands {
         @picocli.CommandLine.Mixin
         Target target = new Target();
 
-
         @Override
         public Integer call() throws StartupException {
             DeviceCa ca = target.ca();
-            try {
+            return translated(() -> {
                 ca.refreshCrl();
-            } catch (DeviceCa.CaException e) {
-                throw new StartupException(e.getMessage(), e);
-            }
             spec.commandLine().getOut().println(ca.crl().toAbsolutePath());
-            return ExitCodes.OK;
+                return ExitCodes.OK;
+            });
         }
     }
 
@@ -217,7 +213,6 @@ final class DeviceCaCommands {
 
         @picocli.CommandLine.Mixin
         Target target = new Target();
-
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory for mosquitto.conf and rsuota.acl")
         Path out;
@@ -235,15 +230,13 @@ final class DeviceCaCommands {
         @Override
         public Integer call() throws StartupException {
             DeviceCa ca = target.ca();
-            try {
+            return translated(() -> {
                 MosquittoConfig.Files files = MosquittoConfig.write(ca, out, bind, port, runAs);
                 spec.commandLine().getOut().println(files.conf().toAbsolutePath());
                 spec.commandLine().getErr().println("# run: mosquitto -c " + files.conf().toAbsolutePath() + "; the controller connects with --broker ssl://HOST:"
                         + port + " (its identity from " + ca.dir() + ")");
-            } catch (DeviceCa.CaException e) {
-                throw new StartupException(e.getMessage(), e);
-            }
-            return ExitCodes.OK;
+                return ExitCodes.OK;
+            });
         }
     }
 }

@@ -25,6 +25,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import rsuota.fleet.pki.DeviceCa;
+import rsuota.wire.TlsMaterial;
 import rsuota.wire.Topics;
 
 /**
@@ -100,7 +101,7 @@ public final class BrokerSecurity implements ExtensionMain {
             out.authenticateSuccessfully();
             return;
         }
-        String cn = DeviceCa.cnOf(cert);
+        String cn = TlsMaterial.commonName(cert);
         X509CRL current = crl();
         if (current == null) {
             refuse(out, clientId, ConnackReasonCode.SERVER_UNAVAILABLE, "the device CA's CRL " + crlFile + " cannot be read; refusing every certificate until it can");

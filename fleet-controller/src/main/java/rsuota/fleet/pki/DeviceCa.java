@@ -396,15 +396,4 @@ public final class DeviceCa {
         }
         return ROLE_DEVICE;
     }
-
-    /** The certificate's CN, or null. */
-    public static String cnOf(X509Certificate cert) {
-        try {
-            var ldap = new javax.naming.ldap.LdapName(cert.getSubjectX500Principal().getName());
-            for (var rdn : ldap.getRdns()) if (rdn.getType().equalsIgnoreCase("CN")) return rdn.getValue().toString();
-        } catch (javax.naming.InvalidNameException e) {
-            return null;
-        }
-        return null;
-    }
 }

@@ -29,7 +29,7 @@ class DeviceCaTest {
 
         DeviceCa.Identity a = ca.issue("rsu-0001", DeviceCa.ROLE_DEVICE, dir.resolve("out-a"));
         X509Certificate cert = Pem.certificate(a.cert());
-        assertThat(DeviceCa.cnOf(cert)).isEqualTo("rsu-0001");
+        assertThat(rsuota.wire.TlsMaterial.commonName(cert)).isEqualTo("rsu-0001");
         assertThat(DeviceCa.roleOf(cert)).isEqualTo(DeviceCa.ROLE_DEVICE);
         cert.verify(Pem.certificate(ca.caCert()).getPublicKey());
         assertThat(DeviceCa.roleOf(Pem.certificate(ca.controller().cert()))).isEqualTo(DeviceCa.ROLE_CONTROLLER);
