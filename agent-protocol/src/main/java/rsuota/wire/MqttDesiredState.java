@@ -20,15 +20,27 @@ import java.time.Instant;
  * @param bandwidthCap   the rollout's download cap in bytes per second ({@link Bandwidth}'s range), replacing the
  *                       unit's own cap and schedule for this download; null (and then absent from the JSON, so
  *                       agents that predate it still read every uncapped order): the unit's own
+ * @param fencingToken   the leader lease's fencing token when this order was written (several controller replicas on
+ *                       one store); a device refuses an order with a lower token than the highest it accepted, so a
+ *                       deposed leader's late publish cannot replace a newer leader's order. Null (absent) from a
+ *                       sole controller, which has no lease
  */
 public record MqttDesiredState(String schema, long rev, String release, String bundleUrl, String manifestDigest,
                                Action action, Instant activateAfter, String window, String rolloutId, Instant issuedAt,
-                               @JsonInclude(JsonInclude.Include.NON_NULL) Long bandwidthCap) {
+                               @JsonInclude(JsonInclude.Include.NON_NULL) Long bandwidthCap,
+                               @JsonInclude(JsonInclude.Include.NON_NULL) Long fencingToken) {
     public static final String SCHEMA = "rsu.desired/1";
+
+    /** An order from a sole controller (no fencing token). */
+    public MqttDesiredState(String schema, long rev, String release, String bundleUrl, String manifestDigest,
+                            Action action, Instant activateAfter, String window, String rolloutId, Instant issuedAt,
+                            Long bandwidthCap) {
+        this(schema, rev, release, bundleUrl, manifestDigest, action, activateAfter, window, rolloutId, issuedAt, bandwidthCap, null);
+    }
 
     /** An order without a bandwidth cap of its own. */
     public MqttDesiredState(String schema, long rev, String release, String bundleUrl, String manifestDigest,
                             Action action, Instant activateAfter, String window, String rolloutId, Instant issuedAt) {
-        this(schema, rev, release, bundleUrl, manifestDigest, action, activateAfter, window, rolloutId, issuedAt, null);
+        this(schema, rev, release, bundleUrl, manifestDigest, action, activateAfter, window, rolloutId, issuedAt, null, null);
     }
 }

@@ -127,6 +127,7 @@ public final class WireCodec {
                 String p = Bandwidth.problem(d.bandwidthCap());
                 require(p == null, "bandwidthCap: " + p);
             }
+            require(d.fencingToken() == null || d.fencingToken() > 0, "fencingToken must be > 0 when present");
         } else if (v instanceof MqttCommand c) {
             require(c.id() != null && !c.id().isBlank() && c.id().length() <= 128, "id is missing or too long");
             require(c.type() != null && !c.type().isBlank(), "type is missing");

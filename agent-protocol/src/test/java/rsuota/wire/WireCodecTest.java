@@ -43,6 +43,27 @@ class WireCodecTest {
         assertThat(new String(WireCodec.encode(uncapped), StandardCharsets.UTF_8)).doesNotContain("bandwidthCap");
     }
 
+    @Test
+    void aFencingTokenTravelsWhenAReplicaLeadsAndIsAbsentFromASoleControllersOrder() throws Exception {
+        MqttDesiredState fenced = WireCodec.decode(desired(",\"fencingToken\":1733300000001").getBytes(StandardCharsets.UTF_8), MqttDesiredState.class);
+        assertThat(fenced.fencingToken()).isEqualTo(1_733_300_000_001L);
+        assertThat(WireCodec.decode(WireCodec.encode(fenced), MqttDesiredState.class)).isEqualTo(fenced);
+        MqttDesiredState sole = WireCodec.decode(desired("").getBytes(StandardCharsets.UTF_8), MqttDesiredState.class);
+        assertThat(sole.fencingToken()).isNull();
+        // Agents that predate the field refuse unknown fields: a sole controller's order must not carry it.
+        assertThat(new String(WireCodec.encode(sole), StandardCharsets.UTF_8)).doesNotContain("fencingToken");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-5"})
+    void aFencingTokenThatIsNotPositiveIsInvalidNamingTheField(String token) {
+        WireException ex = catchThrowableOfType(WireException.class,
+                () -> WireCodec.decode(desired(",\"fencingToken\":" + token).getBytes(StandardCharsets.UTF_8), MqttDesiredState.class));
+        assertThat(ex).isNotNull();
+        assertThat(ex.code()).isEqualTo(WireException.Code.INVALID);
+        assertThat(ex.getMessage()).contains("fencingToken");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"0", "-1", "16383", "1250000001"})
     void aBandwidthCapOutsideItsRangeIsInvalidNamingTheField(String cap) {

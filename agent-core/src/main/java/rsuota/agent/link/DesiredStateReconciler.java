@@ -21,8 +21,12 @@ import rsuota.wire.WireException;
  *   <li>the newest {@code rev} wins: a rev not above the last accepted one (the broker re-sends
  *       the retained message on every resubscription; an old controller may publish late) is
  *       ignored and logged;</li>
- *   <li>the last accepted rev is persisted ({@value #REV_FILE}) so a restart does not re-run an
- *       old order.</li>
+ *   <li>an order whose {@code fencingToken} is below the highest one accepted is refused as
+ *       {@code STALE_LEADER} whatever its rev: it comes from a controller replica that has since
+ *       been deposed (docs/architecture.md, "Replicas and the leader lease"). Orders without a
+ *       token (a sole controller) are judged by rev alone;</li>
+ *   <li>the last accepted rev and the highest accepted token are persisted ({@value #REV_FILE}) so
+ *       a restart does not re-run an old order or forget the fence.</li>
  * </ul>
  * The rev is persisted after the listener returned: a crash in between hands the same rev to the
  * listener again after the restart (at least once; the engine treats a rev it already journaled
@@ -42,6 +46,7 @@ public final class DesiredStateReconciler {
     private final AtomicLong ignored = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private volatile long lastRev;
+    private volatile long lastFence;
 
     /** Reads the last accepted rev from {@code stateDir}. */
     public DesiredStateReconciler(String deviceId, Path stateDir, DesiredStateListener listener) throws IOException {
@@ -52,7 +57,9 @@ public final class DesiredStateReconciler {
         this.revFile = stateDir.resolve(REV_FILE);
         // Only our own leftover: the state directory is shared with the engine's files.
         Files.deleteIfExists(stateDir.resolve(REV_FILE + DurableFiles.TMP_SUFFIX));
-        this.lastRev = readRev();
+        long[] persisted = readRev();
+        this.lastRev = persisted[0];
+        this.lastFence = persisted[1];
     }
 
     /** Subscribes to this device's desired topic (renewed by the link after every reconnect). */
@@ -62,6 +69,11 @@ public final class DesiredStateReconciler {
 
     public long lastAcceptedRev() {
         return lastRev;
+    }
+
+    /** The highest fencing token accepted (0: none yet, or only orders from a sole controller). */
+    public long highestFencingToken() {
+        return lastFence;
     }
 
     public long acceptedCount() {
@@ -86,6 +98,12 @@ public final class DesiredStateReconciler {
             LOG.warn("desired {}: refused {} ({} bytes, retained={}): {}", deviceId, e.code(), payload.length, retained, e.getMessage());
             return;
         }
+        if (d.fencingToken() != null && d.fencingToken() < lastFence) {
+            refused.incrementAndGet();
+            LOG.warn("desired {}: refused STALE_LEADER: rev {} carries fencing token {} but an order with token {} was accepted; "
+                    + "it comes from a deposed controller replica (retained={})", deviceId, d.rev(), d.fencingToken(), lastFence, retained);
+            return;
+        }
         if (d.rev() <= lastRev) {
             ignored.incrementAndGet();
             if (d.rev() == lastRev) LOG.debug("desired {}: rev {} repeated (retained={}), ignored", deviceId, d.rev(), retained);
@@ -102,24 +120,36 @@ public final class DesiredStateReconciler {
         }
         accepted.incrementAndGet();
         lastRev = d.rev();
+        if (d.fencingToken() != null) lastFence = Math.max(lastFence, d.fencingToken());
         try {
-            DurableFiles.writeAtomically(revFile, ("rev=" + d.rev() + "\n").getBytes(StandardCharsets.US_ASCII), true);
+            DurableFiles.writeAtomically(revFile, ("rev=" + d.rev() + "\n" + (lastFence > 0 ? "fence=" + lastFence + "\n" : ""))
+                    .getBytes(StandardCharsets.US_ASCII), true);
         } catch (IOException e) {
             // In memory the rev is accepted; after a restart the engine sees it once more.
             LOG.error("desired {}: REV_NOT_PERSISTED: rev {}: {}", deviceId, d.rev(), e.toString());
         }
     }
 
-    private long readRev() throws IOException {
-        if (!Files.exists(revFile)) return 0;
+    /** {rev, fence} as persisted; a file without a fence line (older agents, sole controller) has fence 0. */
+    private long[] readRev() throws IOException {
+        if (!Files.exists(revFile)) return new long[] {0, 0};
         String text = Files.readString(revFile, StandardCharsets.US_ASCII).strip();
+        long rev = -1;
+        long fence = 0;
+        boolean bad = false;
         try {
-            if (text.startsWith("rev=")) return Long.parseLong(text.substring(4));
+            for (String line : text.split("\n")) {
+                if (line.startsWith("rev=")) rev = Long.parseLong(line.substring(4).strip());
+                else if (line.startsWith("fence=")) fence = Long.parseLong(line.substring(6).strip());
+                else bad = true;
+            }
         } catch (NumberFormatException e) {
-            // fall through
+            bad = true;
         }
-        // Starting from 0 re-delivers the retained order once: the safe direction.
+        if (!bad && rev >= 0 && fence >= 0) return new long[] {rev, fence};
+        // Starting from 0 re-delivers the retained order once: the safe direction. The fence is lost with it: a
+        // deposed replica's late order could be taken once more, as before fencing.
         LOG.error("desired {}: REV_STATE_CORRUPT: {} holds '{}'; accepting the next desired state", deviceId, revFile, text);
-        return 0;
+        return new long[] {0, 0};
     }
 }

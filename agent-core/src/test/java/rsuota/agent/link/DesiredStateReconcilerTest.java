@@ -100,4 +100,74 @@ class DesiredStateReconcilerTest {
         assertThat(got).extracting(MqttDesiredState::rev).containsExactly(4L);
         assertThat(r.lastAcceptedRev()).isEqualTo(4);
     }
+
+    @Test
+    void aDeposedLeadersLateOrderIsRefusedByItsFencingTokenEvenWithAHigherRevAndTheFenceSurvivesARestart() throws Exception {
+        try (MosquittoBroker broker = MosquittoBroker.plain();
+             PahoMqttLink controller = new PahoMqttLink(LinkConfig.controller(broker.uri(), "controller").withBackoff(FAST), Clock.systemUTC())) {
+            controller.start();
+            await().atMost(10, TimeUnit.SECONDS).until(controller::isConnected);
+            String desired = Topics.desired(DEV);
+            PahoMqttLink link = new PahoMqttLink(LinkConfig.device(broker.uri(), DEV).withBackoff(FAST), Clock.systemUTC());
+            DesiredStateReconciler r = new DesiredStateReconciler(DEV, state, d -> delivered.add(d.rev()));
+            r.attach(link);
+            link.start();
+            await().atMost(10, TimeUnit.SECONDS).until(link::isConnected);
+
+            // Replica A leads with token 1700000000000 and orders rev 5; B takes over (token + 1) and orders rev 6.
+            long a = 1_700_000_000_000L;
+            controller.publish(desired, Messages.desiredJson(5, a), true).get(10, TimeUnit.SECONDS);
+            controller.publish(desired, Messages.desiredJson(6, a + 1), true).get(10, TimeUnit.SECONDS);
+            // A wakes from a pause and publishes what it had computed, a rev above B's: refused by the token.
+            controller.publish(desired, Messages.desiredJson(7, a), true).get(10, TimeUnit.SECONDS);
+            await().atMost(10, TimeUnit.SECONDS).until(() -> handled(r) == 3);
+            assertThat(delivered).containsExactly(5L, 6L);
+            assertThat(r.refusedCount()).isEqualTo(1);
+            assertThat(r.lastAcceptedRev()).isEqualTo(6);
+            assertThat(r.highestFencingToken()).isEqualTo(a + 1);
+            link.halt();
+
+            // A restart: the stale order is still the retained one and is refused again; the fence was persisted.
+            assertThat(Files.readString(state.resolve(DesiredStateReconciler.REV_FILE))).isEqualTo("rev=6\nfence=" + (a + 1) + "\n");
+            List<Long> afterRestart = new CopyOnWriteArrayList<>();
+            PahoMqttLink link2 = new PahoMqttLink(LinkConfig.device(broker.uri(), DEV).withBackoff(FAST), Clock.systemUTC());
+            DesiredStateReconciler r2 = new DesiredStateReconciler(DEV, state, d -> afterRestart.add(d.rev()));
+            assertThat(r2.highestFencingToken()).isEqualTo(a + 1);
+            r2.attach(link2);
+            link2.start();
+            await().atMost(10, TimeUnit.SECONDS).until(() -> handled(r2) == 1);
+            assertThat(r2.refusedCount()).isEqualTo(1);
+            // B (or a later leader) re-sends: accepted, and the fence moves up with it.
+            controller.publish(desired, Messages.desiredJson(7, a + 2), true).get(10, TimeUnit.SECONDS);
+            await().atMost(10, TimeUnit.SECONDS).until(() -> afterRestart.contains(7L));
+            assertThat(r2.highestFencingToken()).isEqualTo(a + 2);
+            link2.stop();
+        }
+    }
+
+    @Test
+    void ordersWithoutATokenFromASoleControllerAreJudgedByRevAndAnOlderRevFileWithoutAFenceStillReads() throws Exception {
+        Files.writeString(state.resolve(DesiredStateReconciler.REV_FILE), "rev=3\n");
+        DesiredStateReconciler r = new DesiredStateReconciler(DEV, state, d -> delivered.add(d.rev()));
+        assertThat(r.lastAcceptedRev()).isEqualTo(3);
+        assertThat(r.highestFencingToken()).isZero();
+        r.onMessage(Topics.desired(DEV), Messages.desiredJson(4), true);
+        r.onMessage(Topics.desired(DEV), Messages.desiredJson(5, 9), true);
+        // Moving back to a sole controller (its orders carry no token) is not refused: the rev still orders them.
+        r.onMessage(Topics.desired(DEV), Messages.desiredJson(6), true);
+        r.onMessage(Topics.desired(DEV), Messages.desiredJson(7, 8), true);
+        assertThat(delivered).containsExactly(4L, 5L, 6L);
+        assertThat(r.refusedCount()).isEqualTo(1);
+        assertThat(Files.readString(state.resolve(DesiredStateReconciler.REV_FILE))).isEqualTo("rev=6\nfence=9\n");
+    }
+
+    @Test
+    void aCorruptFenceLineIsReportedAndTheNextOrderAccepted() throws Exception {
+        Files.writeString(state.resolve(DesiredStateReconciler.REV_FILE), "rev=3\nfence=x\n");
+        DesiredStateReconciler r = new DesiredStateReconciler(DEV, state, d -> delivered.add(d.rev()));
+        assertThat(r.lastAcceptedRev()).isZero();
+        assertThat(r.highestFencingToken()).isZero();
+        r.onMessage(Topics.desired(DEV), Messages.desiredJson(1, 5), true);
+        assertThat(delivered).containsExactly(1L);
+    }
 }

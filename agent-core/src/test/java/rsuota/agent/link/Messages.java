@@ -18,6 +18,13 @@ final class Messages {
                 DIGEST, Action.DOWNLOAD, null, null, "ro-1", Instant.parse("2026-11-27T10:00:00Z"));
     }
 
+    /** An order written by a controller replica leading with {@code fencingToken}. */
+    static byte[] desiredJson(long rev, long fencingToken) {
+        MqttDesiredState d = desired(rev);
+        return WireCodec.encode(new MqttDesiredState(d.schema(), d.rev(), d.release(), d.bundleUrl(), d.manifestDigest(), d.action(),
+                d.activateAfter(), d.window(), d.rolloutId(), d.issuedAt(), null, fencingToken));
+    }
+
     static byte[] desiredJson(long rev) {
         return WireCodec.encode(desired(rev));
     }

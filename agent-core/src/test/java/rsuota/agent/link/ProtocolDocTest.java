@@ -41,7 +41,7 @@ class ProtocolDocTest {
                 "https://updates.example.net/releases/2.4.1/rsu-app-2.4.1.rsub",
                 "3f5a9c0d1e2b4a6f8c7d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d", Action.ACTIVATE,
                 Instant.parse("2026-12-01T01:00:00Z"), "Mon-Fri 01:00-04:00 Europe/Berlin", "ro-2026-11-a9",
-                Instant.parse("2026-11-27T09:30:00Z"), 262_144L));
+                Instant.parse("2026-11-27T09:30:00Z"), 262_144L, 1_764_200_000_007L));
         m.put("cmd", new MqttCommand(MqttCommand.SCHEMA, "c-7f3e", DiagnosticsCommand.TYPE, Instant.parse("2026-11-27T10:15:00Z"),
                 Map.of(DiagnosticsCommand.UPLOAD_URL, "https://diag.example.net/u/rsu-0042/c-7f3e")));
         m.put("event", new MqttEvent(MqttEvent.SCHEMA, "rsu-0042", 1187, Instant.parse("2026-11-27T10:02:11.204Z"), "transition",

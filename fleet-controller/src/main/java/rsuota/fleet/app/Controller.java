@@ -539,9 +539,20 @@ public final class Controller implements AutoCloseable {
         }
     }
 
-    /** The publisher's transport while this replica leads; a follower's publisher sees no connection and sends nothing. */
+    /**
+     * The publisher's transport while this replica leads; a follower's publisher sees no connection and sends nothing.
+     * Each publish needs the lease to run for a fifth of its TTL more: a leader that stalled (GC pause, partition)
+     * stops sending before another replica can take over, so its late publish cannot overwrite a newer retained order
+     * (devices also refuse a lower fencing token than one they accepted).
+     */
     private record LeaderOnly(Transport transport, rsuota.fleet.lead.Leadership leadership) implements Transport {
+        static final Duration MARGIN = LEASE_TTL.dividedBy(5);
+
         public java.util.concurrent.CompletableFuture<Void> publish(String topic, byte[] payload, boolean retained) {
+            if (!leadership.leadsFor(MARGIN)) {
+                return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
+                        "not sent: this replica's lease runs out within " + MARGIN.toSeconds() + " s (or it no longer leads)"));
+            }
             return transport.publish(topic, payload, retained);
         }
 

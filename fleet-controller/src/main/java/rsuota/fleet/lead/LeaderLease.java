@@ -13,7 +13,9 @@ import rsuota.fleet.domain.FleetException;
 
 /**
  * The leader lease row (table {@code leader_lease}, one row named {@value #NAME}): who leads, until when,
- * and the fencing token, which grows by one with every change of holder. Every call runs inside a write
+ * and the fencing token, which grows by one with every change of holder. The first token on a store is the
+ * wall-clock time in milliseconds, so a store created later (a migration, a rebuilt database) starts above every
+ * token devices accepted from an earlier one and they do not refuse its orders. Every call runs inside a write
  * transaction, and writes are serialised store-wide (one writer on SQLite, an advisory lock on PostgreSQL),
  * so reading the row and deciding on it is atomic.
  */
@@ -50,15 +52,16 @@ public final class LeaderLease {
         Instant until = now.plus(ttl);
         if (cur.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO leader_lease (name, holder, token, acquired_at, renewed_at, expires_at) "
-                    + "VALUES (?, ?, 1, ?, ?, ?)")) {
+                    + "VALUES (?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, NAME);
                 ps.setString(2, holder);
-                ps.setLong(3, now.toEpochMilli());
+                ps.setLong(3, firstToken(now));
                 ps.setLong(4, now.toEpochMilli());
-                ps.setLong(5, until.toEpochMilli());
+                ps.setLong(5, now.toEpochMilli());
+                ps.setLong(6, until.toEpochMilli());
                 ps.executeUpdate();
             }
-            return new Lease(holder, 1, now, now, until);
+            return new Lease(holder, firstToken(now), now, now, until);
         }
         Lease l = cur.get();
         if (l.holder().equals(holder)) {
@@ -80,6 +83,11 @@ public final class LeaderLease {
             return new Lease(holder, token, now, now, until);
         }
         return l;
+    }
+
+    /** The first fencing token on a store: its creation time in milliseconds (at least 1). */
+    static long firstToken(Instant now) {
+        return Math.max(1, now.toEpochMilli());
     }
 
     /** Gives the lease up at once (a clean shutdown): the next replica takes over without waiting for it to expire. */

@@ -24,6 +24,9 @@ public abstract class Leadership implements AutoCloseable {
     /** Runs leader-only work; {@link #check} fences each of its transactions. */
     public abstract boolean isLeader();
 
+    /** Leads now and, unless renewed meanwhile, for at least {@code margin} more (always true for the sole controller). */
+    public abstract boolean leadsFor(Duration margin);
+
     /** "leader" or "follower". */
     public String role() {
         return isLeader() ? "leader" : "follower";
@@ -48,6 +51,10 @@ public abstract class Leadership implements AutoCloseable {
     public static Leadership sole() {
         return new Leadership() {
             public boolean isLeader() {
+                return true;
+            }
+
+            public boolean leadsFor(Duration margin) {
                 return true;
             }
 
@@ -126,6 +133,11 @@ public abstract class Leadership implements AutoCloseable {
         @Override
         public boolean isLeader() {
             return myToken > 0 && clock.instant().isBefore(myUntil);
+        }
+
+        @Override
+        public boolean leadsFor(Duration margin) {
+            return myToken > 0 && clock.instant().plus(margin).isBefore(myUntil);
         }
 
         @Override

@@ -14,7 +14,9 @@ import rsuota.wire.WireCodec;
 /**
  * Writes desired states into the store, inside the caller's transaction, with the device's next
  * rev. Publishing happens after commit ({@code DesiredStatePublisher}); a crash in between only
- * delays it, and a re-publish carries the same rev, which the device ignores.
+ * delays it, and a re-publish carries the same rev, which the device ignores. With several replicas each
+ * order carries the lease's fencing token ({@link Tx#fencingToken()}): a device refuses an order with a
+ * lower token than one it accepted, so a deposed leader's late publish cannot replace a newer order.
  */
 public final class DesiredWriter {
     private final Supplier<String> publicUrl;
@@ -44,7 +46,7 @@ public final class DesiredWriter {
                        Instant now) throws SQLException {
         long rev = tx.desired().nextRev(deviceId);
         MqttDesiredState d = new MqttDesiredState(MqttDesiredState.SCHEMA, rev, version, url, digest, action, after,
-                r.settings().window(), Long.toString(r.id()), now, r.settings().bandwidthCap());
+                r.settings().window(), Long.toString(r.id()), now, r.settings().bandwidthCap(), tx.fencingToken());
         tx.desired().write(deviceId, rev, new String(WireCodec.encode(d), StandardCharsets.UTF_8), r.id(), now);
         return rev;
     }

@@ -8,9 +8,26 @@ import java.sql.Connection;
  */
 public final class Tx {
     private final Connection connection;
+    private Long fencingToken;
+    private boolean fencingTokenRead;
 
     Tx(Connection connection) {
         this.connection = connection;
+    }
+
+    /**
+     * The leader lease's fencing token as this transaction sees it (read once per transaction), or null when no
+     * replica ever led on this store (a sole controller: SQLite). Writes are serialised store-wide, so the token is
+     * the one in force when the transaction commits; a leader's fenced transaction has already checked it is its own.
+     */
+    public Long fencingToken() throws java.sql.SQLException {
+        if (!fencingTokenRead) {
+            try (var ps = connection.prepareStatement("SELECT token FROM leader_lease WHERE name = 'engine'"); var rs = ps.executeQuery()) {
+                fencingToken = rs.next() ? rs.getLong(1) : null;
+            }
+            fencingTokenRead = true;
+        }
+        return fencingToken;
     }
 
     /** For repositories added in other packages (rollouts, pause events): same connection, same transaction. */

@@ -103,7 +103,8 @@ class FailoverTest {
 
         try (MosquittoBroker broker = MosquittoBroker.plain()) {
             Map<String, List<Long>> desiredRevs = new ConcurrentHashMap<>();
-            MqttAsyncClient devices = deviceSide(broker.uri(), desiredRevs);
+            Map<String, List<Long>> tokens = new ConcurrentHashMap<>();
+            MqttAsyncClient devices = deviceSide(broker.uri(), desiredRevs, tokens);
             Process a = null;
             Process b = null;
             try {
@@ -171,6 +172,9 @@ class FailoverTest {
                 }
                 // Every unit got its desired state once: the new leader re-sent nothing the old one had dispatched.
                 for (String d : concat(PILOT, WAVE)) assertThat(desiredRevs.get(d)).as(d).containsExactly(1L);
+                // Each order carries the fencing token of the leader that wrote it, so a unit refuses the old one's late publish.
+                for (String d : PILOT) assertThat(tokens.get(d)).as(d).containsExactly(readyA.get("fencingToken").asLong());
+                for (String d : WAVE) assertThat(tokens.get(d)).as(d).containsExactly(readyB.get("fencingToken").asLong());
                 HttpResponse<String> metrics = get(uriB.resolve("/metrics"), admin);
                 assertThat(metrics.body()).contains("rsuota_controller_leader 1").contains("rsuota_controller_lease_age_seconds ");
             } finally {
@@ -219,7 +223,8 @@ class FailoverTest {
 
         try (MosquittoBroker broker = MosquittoBroker.plain(); Database db = spec.open(Clock.systemUTC())) {
             Map<String, List<Long>> desiredRevs = new ConcurrentHashMap<>();
-            MqttAsyncClient devices = deviceSide(broker.uri(), desiredRevs);
+            Map<String, List<Long>> tokens = new ConcurrentHashMap<>();
+            MqttAsyncClient devices = deviceSide(broker.uri(), desiredRevs, tokens);
             Process a = null;
             Process b = null;
             try {
@@ -228,7 +233,7 @@ class FailoverTest {
                 a = replica(dirA, url, pw, keyring, portA, broker.uri(), "a");
                 URI uriA = URI.create("http://127.0.0.1:" + portA);
                 URI uriB = URI.create("http://127.0.0.1:" + portB);
-                awaitRole(uriA, "leader", Duration.ofSeconds(60));
+                long tokenA = awaitRole(uriA, "leader", Duration.ofSeconds(60)).get("fencingToken").asLong();
                 b = replica(dirB, url, pw, keyring, portB, broker.uri(), "b");
                 awaitRole(uriB, "follower", Duration.ofSeconds(60));
                 await().atMost(Duration.ofSeconds(30)).until(() -> concat(PILOT, WAVE).stream()
@@ -285,6 +290,11 @@ class FailoverTest {
                 for (String d : PILOT) assertThat(desiredRevs.get(d)).as(d + ": dispatch, then the rollback, once each").containsExactly(1L, 2L);
                 // The new leader's pause holds the wave's units (not yet activating): the hold is their second rev, sent once.
                 for (String d : WAVE) assertThat(desiredRevs.get(d)).as(d + ": dispatch, then the pause's hold, once each").containsExactly(1L, 2L);
+                // The rollback was written under A's lease, the hold under B's: a later token a unit that saw it holds to.
+                long tokenB = readyB.get("fencingToken").asLong();
+                assertThat(tokenB).isGreaterThan(tokenA);
+                for (String d : PILOT) assertThat(tokens.get(d)).as(d).containsExactly(tokenA, tokenA);
+                for (String d : WAVE) assertThat(tokens.get(d)).as(d).containsExactly(tokenA, tokenB);
                 var verification = db.read(rsuota.fleet.audit.AuditVerifier::verify);
                 assertThat(verification.ok()).as(verification.problem()).isTrue();
             } finally {
@@ -398,7 +408,8 @@ class FailoverTest {
         });
     }
 
-    private static MqttAsyncClient deviceSide(String uri, Map<String, List<Long>> desiredRevs) throws Exception {
+    /** Records each unit's desired revs and the fencing token each carried (0: none). */
+    private static MqttAsyncClient deviceSide(String uri, Map<String, List<Long>> desiredRevs, Map<String, List<Long>> tokens) throws Exception {
         MqttAsyncClient c = new MqttAsyncClient(uri, "fleet-sim", new MemoryPersistence());
         c.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
             public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) { }
@@ -406,6 +417,7 @@ class FailoverTest {
             public void messageArrived(String topic, MqttMessage m) throws Exception {
                 JsonNode n = JSON.readTree(new String(m.getPayload(), StandardCharsets.UTF_8));
                 String device = topic.split("/")[3];
+                tokens.computeIfAbsent(device, k -> new CopyOnWriteArrayList<>()).add(n.path("fencingToken").asLong(0));
                 desiredRevs.computeIfAbsent(device, k -> new CopyOnWriteArrayList<>()).add(n.get("rev").asLong());
             }
             public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken t) { }

@@ -32,6 +32,8 @@ class LeaderLeaseTest {
     @Parameter
     StoreEngine engine;
     final SettableClock clock = new SettableClock(Instant.parse("2026-03-01T10:00:00Z"));
+    /** The first token on a store is its creation time in ms: a rebuilt store starts above the tokens devices saw. */
+    final long first = Instant.parse("2026-03-01T10:00:00Z").toEpochMilli();
     Database db;
 
     @BeforeEach
@@ -52,14 +54,14 @@ class LeaderLeaseTest {
         assertThat(b.renewOnce()).isFalse();
         assertThat(a.role()).isEqualTo("leader");
         assertThat(b.role()).isEqualTo("follower");
-        assertThat(a.token()).isEqualTo(1);
+        assertThat(a.token()).isEqualTo(first);
         assertThat(b.token()).isZero();
         for (int i = 0; i < 5; i++) {
             clock.advance(Duration.ofSeconds(2));
             assertThat(a.renewOnce()).isTrue();
             assertThat(b.renewOnce()).as("the lease never lapses while renewed").isFalse();
         }
-        assertThat(a.token()).isEqualTo(1);
+        assertThat(a.token()).isEqualTo(first);
         assertThat(b.leaseAge()).isEqualTo(Duration.ZERO);
     }
 
@@ -71,17 +73,22 @@ class LeaderLeaseTest {
         FencedDatabase fencedA = new FencedDatabase(db, a);
         write(fencedA, "written-by-a");
 
+        // Near the end of an unrenewed lease A stops publishing (a margin before anyone can take over).
+        assertThat(a.leadsFor(TTL.dividedBy(5))).isTrue();
+        clock.advance(TTL.minus(TTL.dividedBy(5)));
+        assertThat(a.isLeader()).isTrue();
+        assertThat(a.leadsFor(TTL.dividedBy(5))).as("within the margin of the lease's end").isFalse();
         // A stalls (GC pause, partition) past its lease; B takes over with the next token.
-        clock.advance(TTL.plusMillis(1));
+        clock.advance(TTL.dividedBy(5).plusMillis(1));
         assertThat(b.renewOnce()).isTrue();
-        assertThat(b.token()).isEqualTo(2);
+        assertThat(b.token()).isEqualTo(first + 1);
         long devicesBefore = db.read(tx -> tx.count(Table.DEVICES));
 
         // A wakes up and writes as if it still led: split brain, refused by the token inside the transaction.
         assertThatThrownBy(() -> write(fencedA, "late-write-by-a"))
                 .isInstanceOfSatisfying(FleetException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.NOT_LEADER);
-                    assertThat(e.getMessage()).contains("fencing token 1").contains("held by replica-b with token 2");
+                    assertThat(e.getMessage()).contains("fencing token " + first).contains("held by replica-b with token " + (first + 1));
                 });
         assertThat(db.<Long>read(tx -> tx.count(Table.DEVICES))).isEqualTo(devicesBefore);
         assertThat(a.renewOnce()).as("A learns it is a follower").isFalse();
@@ -97,7 +104,7 @@ class LeaderLeaseTest {
         assertThat(b.renewOnce()).isFalse();
         a.close();
         assertThat(b.renewOnce()).as("no wait for the lease to expire").isTrue();
-        assertThat(b.token()).isEqualTo(2);
+        assertThat(b.token()).isEqualTo(first + 1);
     }
 
     @Test
