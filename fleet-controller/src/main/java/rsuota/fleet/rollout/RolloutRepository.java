@@ -186,16 +186,42 @@ public final class RolloutRepository {
 
     // ---- devices
 
-    /** Queues a device for a phase; a device already in this rollout keeps its row (primary key). */
-    public boolean queue(long rolloutId, String deviceId, int phaseIdx, String corridor, String release) throws SQLException {
+    /**
+     * Queues a device for a phase; a device already in this rollout keeps its row (primary key).
+     *
+     * @param fromRelease the release the unit reports running now (null: none reported); dispatch replaces it
+     */
+    public boolean queue(long rolloutId, String deviceId, int phaseIdx, String corridor, String release, String fromRelease) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO rollout_devices (rollout_id, device_id, phase_idx, corridor, release, "
-                + "active, held) VALUES (?, ?, ?, ?, ?, 1, 0) ON CONFLICT (rollout_id, device_id) DO NOTHING")) {
+                + "active, held, from_release) VALUES (?, ?, ?, ?, ?, 1, 0, ?) ON CONFLICT (rollout_id, device_id) DO NOTHING")) {
             ps.setLong(1, rolloutId);
             ps.setString(2, deviceId);
             ps.setInt(3, phaseIdx);
             Sql.setText(ps, 4, corridor);
             ps.setString(5, release);
+            Sql.setText(ps, 6, fromRelease);
             return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** The release a unit reported running when it was first dispatched (null: none reported). */
+    public void fromRelease(long rolloutId, String deviceId, String fromRelease) throws SQLException {
+        update("UPDATE rollout_devices SET from_release = ? WHERE rollout_id = ? AND device_id = ?", fromRelease, rolloutId, deviceId);
+    }
+
+    /** @param fromRelease null: the units reported no release; @param units how many of the phase's units */
+    public record SourceCount(int phaseIdx, String fromRelease, int units) {}
+
+    /** The rollout's units counted per phase and per release they came from: one grouped query, whatever the fleet's size. */
+    public List<SourceCount> sources(long rolloutId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT phase_idx, from_release, COUNT(*) FROM rollout_devices WHERE rollout_id = ? "
+                + "GROUP BY phase_idx, from_release ORDER BY phase_idx, from_release")) {
+            ps.setLong(1, rolloutId);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<SourceCount> out = new ArrayList<>();
+                while (rs.next()) out.add(new SourceCount(rs.getInt(1), rs.getString(2), rs.getInt(3)));
+                return out;
+            }
         }
     }
 
