@@ -215,7 +215,7 @@ public final class RolloutRepository {
     /** The rollout's units counted per phase and per release they came from: one grouped query, whatever the fleet's size. */
     public List<SourceCount> sources(long rolloutId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT phase_idx, from_release, COUNT(*) FROM rollout_devices WHERE rollout_id = ? "
-                + "GROUP BY phase_idx, from_release ORDER BY phase_idx, from_release")) {
+                + "GROUP BY phase_idx, from_release")) {
             ps.setLong(1, rolloutId);
             try (ResultSet rs = ps.executeQuery()) {
                 List<SourceCount> out = new ArrayList<>();

@@ -139,6 +139,8 @@ final class RolloutStatusReader {
                 bytes += s.units() * s.bytesPerUnit();
                 if (s.withoutDelta() != null) whole += s.units();
             }
+            // the same order on SQLite and PostgreSQL (they sort NULL apart): by release, units that reported none last
+            out.sort(java.util.Comparator.comparing(RolloutStatus.Source::from, java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder())));
             String from = out.size() == 1 && out.get(0).withoutDelta() == null ? out.get(0).from() : null;
             return new Expected(units, bytes, whole, out, from, next.payloadSize());
         }
