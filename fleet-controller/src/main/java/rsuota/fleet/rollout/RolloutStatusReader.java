@@ -21,6 +21,7 @@ import rsuota.fleet.policy.PhaseJudge;
 import rsuota.fleet.policy.SustainedTimer;
 import rsuota.fleet.policy.Verdict;
 import rsuota.fleet.store.Tx;
+import rsuota.wire.MqttEvent;
 
 /**
  * A rollout as an operator reads it, built in one read transaction: phases with their buckets, KPIs
@@ -47,6 +48,7 @@ final class RolloutStatusReader {
         Expectations expectations = new Expectations(tx, release.manifest());
         Map<Integer, List<RolloutRepository.SourceCount>> sources = new TreeMap<>();
         for (RolloutRepository.SourceCount c : repo.sources(id)) sources.computeIfAbsent(c.phaseIdx(), k -> new ArrayList<>()).add(c);
+        Map<String, MqttEvent.DownloadBytes> downloads = tx.events().downloadBytes(id, r.release());
         for (Phase p : phases) {
             List<DeviceProgress> mine = devices.stream().filter(d -> d.phaseIdx() == p.idx()).toList();
             CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
@@ -80,7 +82,7 @@ final class RolloutStatusReader {
             String cohortName = tx.cohorts().find(p.cohortId()).map(Cohort::name).orElse(p.name());
             views.add(new RolloutStatus.PhaseView(p.idx(), p.name(), p.cohortId(), cohortName, p.state().wire(), Durations.format(p.observation()),
                     p.approval().wire(), p.criteria(), p.startedAt(), p.windowEndsAt(), p.gateMetAt(), p.endedAt(), p.approvedBy(), buckets,
-                    p.state() == PhaseState.PENDING ? List.of() : gate.unmet(), kpis, dv, bytes(tx, r.release(), mine, expectations.of(sources.getOrDefault(p.idx(), List.of())))));
+                    p.state() == PhaseState.PENDING ? List.of() : gate.unmet(), kpis, dv, bytes(downloads, mine, expectations.of(sources.getOrDefault(p.idx(), List.of())))));
         }
         RolloutSettings s = r.settings();
         List<PauseEvent> pauseEvents = new PauseRepository(tx).list(id);
@@ -93,16 +95,16 @@ final class RolloutStatusReader {
     }
 
     /** What the phase's devices reported their downloads of {@code release} cost, against the manifests' prediction for its units. */
-    private static RolloutStatus.Bytes bytes(Tx tx, String release, List<DeviceProgress> devices, Expected expected) throws SQLException {
+    private static RolloutStatus.Bytes bytes(Map<String, MqttEvent.DownloadBytes> downloads, List<DeviceProgress> devices, Expected expected) {
         int n = 0;
         long fetched = 0;
         long reused = 0;
         for (DeviceProgress d : devices) {
-            var b = tx.events().downloadBytes(d.deviceId(), release);
-            if (b.isEmpty()) continue;
+            MqttEvent.DownloadBytes b = downloads.get(d.deviceId());
+            if (b == null) continue;
             n++;
-            fetched += b.get().fetched();
-            reused += b.get().reused();
+            fetched += b.fetched();
+            reused += b.reused();
         }
         return new RolloutStatus.Bytes(n, fetched, reused, expected.units(), expected.bytes(), expected.withoutDelta(), expected.sources(),
                 expected.from(), expected.payload());
