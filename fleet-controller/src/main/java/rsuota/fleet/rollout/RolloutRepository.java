@@ -27,7 +27,7 @@ public final class RolloutRepository {
             + "window_ends_at, gate_met_at, ended_at, approved_by";
     private static final String D_COLUMNS = "rollout_id, device_id, phase_idx, corridor, release, active, rev, dispatched_at, held, "
             + "device_state, state_reason, state_at, last_report_at, activated_at, rollback_kind, rollback_reason, rollback_rev, "
-            + "rollback_at, rollback_deadline, rollback_result, overdue_at, "
+            + "rollback_at, rollback_deadline, rollback_result, overdue_at, from_release, "
             // a technician's hold belongs to the unit, not to one rollout: every rollout's row shows it, even rows made after it
             + "(SELECT h.state FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_state, "
             + "(SELECT h.held_by FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_by, "
@@ -388,7 +388,7 @@ public final class RolloutRepository {
                         Sql.longOrNull(rs, "rollback_rev"), Sql.instant(rs, "rollback_at"), Sql.instant(rs, "rollback_deadline"),
                         rs.getString("rollback_result"), Sql.instant(rs, "overdue_at"), rs.getString("local_state") == null ? null
                         : new DeviceProgress.Local(rs.getString("local_state"), rs.getString("local_by"), Sql.instant(rs, "local_since"),
-                        rs.getString("local_reason"))));
+                        rs.getString("local_reason")), rs.getString("from_release")));
             }
             return out;
         }

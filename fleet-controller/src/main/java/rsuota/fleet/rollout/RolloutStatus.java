@@ -81,7 +81,8 @@ public record RolloutStatus(long id, String release, String previousStable, Stri
 
     public record DeviceView(String device, String corridor, String bucket, String state, String reason, Long rev, Instant dispatchedAt,
                              Instant lastReportAt, Instant activatedAt, boolean held, String rollback, String rollbackResult,
-                             Instant rollbackDeadline, boolean overdue, String localBy, Instant localSince, String localReason) {}
+                             Instant rollbackDeadline, boolean overdue, String localBy, Instant localSince, String localReason,
+                             String fromRelease) {}
 
     /** A device a phase's cohort filter matches but the release does not support. */
     public record Blocked(String device, String variant, String cohort) {}

@@ -78,7 +78,7 @@ final class RolloutStatusReader {
                     Bucket.of(d, now, r.settings().silentAfter()).wire(), d.deviceState(), d.stateReason(), d.rev(), d.dispatchedAt(),
                     d.lastReportAt(), d.activatedAt(), d.held(), d.rollbackKind(), d.rollbackResult(), d.rollbackDeadline(),
                     d.overdueAt() != null, d.local() == null ? null : d.local().by(), d.local() == null ? null : d.local().since(),
-                    d.local() == null ? null : d.local().reason())).toList();
+                    d.local() == null ? null : d.local().reason(), d.fromRelease())).toList();
             String cohortName = tx.cohorts().find(p.cohortId()).map(Cohort::name).orElse(p.name());
             views.add(new RolloutStatus.PhaseView(p.idx(), p.name(), p.cohortId(), cohortName, p.state().wire(), Durations.format(p.observation()),
                     p.approval().wire(), p.criteria(), p.startedAt(), p.windowEndsAt(), p.gateMetAt(), p.endedAt(), p.approvedBy(), buckets,

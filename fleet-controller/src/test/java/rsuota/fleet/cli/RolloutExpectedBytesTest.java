@@ -132,8 +132,12 @@ class RolloutExpectedBytesTest {
         return new String[] {out.toString(), err.toString()};
     }
 
+    JsonNode status(long id) throws Exception {
+        return ApiClient.JSON.readTree(fleetctl("rollout", "status", Long.toString(id), "--json")[0]);
+    }
+
     JsonNode bytes(long id) throws Exception {
-        return ApiClient.JSON.readTree(fleetctl("rollout", "status", Long.toString(id), "--json")[0]).get("phases").get(0).get("bytes");
+        return status(id).get("phases").get(0).get("bytes");
     }
 
     @Test
@@ -168,6 +172,12 @@ class RolloutExpectedBytesTest {
         assertSource(s.get(2), "2.1.0", 2, fromStable, null);
         assertSource(s.get(3), "2.1.0-local", 1, payload, "unknown_release");
         assertSource(s.get(4), null, 2, payload, "no_release");
+
+        // each unit's view says where it comes from, so an operator finds the units counted whole
+        Map<String, String> from = new java.util.TreeMap<>();
+        for (JsonNode d : status(id).get("phases").get(0).get("devices")) from.put(d.get("device").asText(), d.path("fromRelease").asText("-"));
+        assertThat(from).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of("f1", "1.0.0", "n1", "-", "o1", "2.0.0", "r1", "-", "s1", "2.1.0",
+                "s2", "2.1.0", "x1", "2.1.0-local")));
 
         String text = fleetctl("rollout", "show", Long.toString(id))[0];
         assertThat(text).contains("  bytes expected: " + (2 * fromStable + fromOlder + 4 * payload) + " for 7 units (1 from 1.0.0 x " + payload
