@@ -118,6 +118,20 @@ class SystemdUnitsTest {
                 .contains("Unknown key");
     }
 
+    /**
+     * The download makes its threads SCHED_IDLE (download.cpuPolicy=idle): the syscall filter denies @resources, so
+     * sched_setscheduler must be allowed again after that denial, and realtime policies stay forbidden.
+     */
+    @Test
+    void theSyscallFilterLetsDownloadThreadsMakeThemselvesIdleButNotRealtime() throws IOException {
+        String agent = Files.readString(root.resolve("lib/systemd/system/rsu-agent.service"));
+        java.util.List<String> filters = Pattern.compile("(?m)^SystemCallFilter=(.*)$").matcher(agent).results().map(r -> r.group(1).trim()).toList();
+        int deny = filters.indexOf("~@privileged @resources");
+        assertThat(deny).as("@resources denied: " + filters).isNotNegative();
+        assertThat(filters.subList(deny + 1, filters.size())).as("allowed again after the denial").contains("sched_setscheduler");
+        assertThat(setting(agent, "RestrictRealtime")).isEqualTo("yes");
+    }
+
     /** "Overall exposure level for rsu-agent.service: 1.7 OK" */
     static final Pattern EXPOSURE = Pattern.compile("Overall exposure level for \\S+: (\\d+\\.\\d) (\\S+)");
 

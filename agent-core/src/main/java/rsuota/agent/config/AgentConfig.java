@@ -52,7 +52,7 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
      * @param bandwidth {@code download.bandwidth} and {@code download.bandwidth.window.<n>}: the cap by time of day
      */
     public record Download(Duration retryBase, Duration retryMax, int retryMaxFailures, Duration stallTimeout, Path tlsCa, Path tlsCert,
-                           Path tlsKey, BandwidthSchedule bandwidth) {}
+                           Path tlsKey, BandwidthSchedule bandwidth, rsuota.agent.download.DownloadThreads.Policy cpuPolicy) {}
 
     /** The controller link: {@code link.*}; {@code broker} null means no link. */
     public record Link(String broker, Duration heartbeat, Path tlsCa, Path tlsCert, Path tlsKey) {}
@@ -120,7 +120,7 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
         Download download = new Download(rd.duration("download.retry.base", "1s"), rd.duration("download.retry.max", "5m"),
                 rd.integer("download.retry.maxFailures", 10, 1, 1000), rd.duration("download.stallTimeout", "30s"),
                 rd.path("download.tls.ca", null, false), rd.path("download.tls.cert", null, false), rd.path("download.tls.key", null, false),
-                rd.bandwidth());
+                rd.bandwidth(), rd.cpuPolicy());
         if (download.tlsCert() != null && download.tlsKey() == null) rd.error("download.tls.key", "", "is required with download.tls.cert");
         String broker = rd.string("link.broker", "");
         Link link = new Link(broker.isBlank() ? null : broker, rd.duration("link.heartbeat", "60s"), rd.path("link.tls.ca", null, false),
@@ -277,6 +277,13 @@ public record AgentConfig(Path file, Device device, Path keyring, Path stateDir,
         }
 
         /** {@code download.bandwidth} (the cap outside every window) and its numbered time-of-day rules, in number order. */
+        rsuota.agent.download.DownloadThreads.Policy cpuPolicy() {
+            String v = string("download.cpuPolicy", "idle");
+            for (var p : rsuota.agent.download.DownloadThreads.Policy.values()) if (p.wire().equals(v)) return p;
+            error("download.cpuPolicy", v, "give idle (the download yields the CPU to everything else) or normal (the agent's own priority)");
+            return rsuota.agent.download.DownloadThreads.Policy.IDLE;
+        }
+
         BandwidthSchedule bandwidth() {
             Bandwidth otherwise = Bandwidth.unlimited();
             String v = string("download.bandwidth", "unlimited");

@@ -118,6 +118,7 @@ public final class Assembly {
         } catch (Pem.PemException | java.nio.file.NoSuchFileException e) {
             throw new AgentConfig.ConfigException(c.file() + ": keyring " + c.keyring() + ": " + e.getMessage());
         }
+        rsuota.agent.download.DownloadThreads.policy(c.download().cpuPolicy());
         HttpBundleSource.Options http = new HttpBundleSource.Options(HttpBundleSource.Options.defaults().connectTimeout(),
                 HttpBundleSource.Options.defaults().headerTimeout(), c.download().stallTimeout(), downloadTls(c), c.download().bandwidth(), clock);
         ActivationConfig act = c.activation();

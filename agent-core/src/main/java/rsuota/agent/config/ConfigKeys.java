@@ -61,6 +61,7 @@ public final class ConfigKeys {
             new Key("download.stallTimeout", "30s", "download", "a fetch that moves no byte this long is cut and retried"),
             new Key("download.bandwidth", "unlimited", "download", "download cap outside the windows below, e.g. 2Mbit/s, 256KiB/s (a rollout's own cap replaces both)"),
             new Key("download.bandwidth.window.<n>", "", "download", "a time-of-day cap, [DAYS] HH:MM-HH:MM [ZONE] CAP, e.g. daily 22:00-05:00 unlimited; overlaps: the lowest cap"),
+            new Key("download.cpuPolicy", "idle", "download", "idle: download threads run SCHED_IDLE (services preempt them at once); normal: the agent's own priority, for boxes whose services keep the CPU busy"),
             new Key("download.tls.ca", "", "download", "PEM CA that bundle servers are trusted under (absent: the JDK's trust store)"),
             new Key("download.tls.cert", "", "download", "client certificate for bundle servers (PEM)"),
             new Key("download.tls.key", "", "download", "its key (PKCS#8 PEM)"),

@@ -98,7 +98,8 @@ public final class HttpBundleSource implements BundleSource {
                 // headers; nothing blocks on that thread.
                 .executor(Runnable::run);
         if (options.sslContext() != null) b.sslContext(options.sslContext());
-        this.client = b.build();
+        // Built on a thread that took the download policy: the client's selector thread inherits it.
+        this.client = DownloadThreads.buildWithPolicy(b::build);
     }
 
     @Override

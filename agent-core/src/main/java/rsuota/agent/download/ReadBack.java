@@ -43,11 +43,7 @@ final class ReadBack implements AutoCloseable {
         for (int i = 0; i < digests.length; i++) digests[i] = Sha256.newDigest();
         this.readTo = new long[images.size()];
         this.prefix = new int[images.size()];
-        this.worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread th = new Thread(r, "rsu-readback");
-            th.setDaemon(true);
-            return th;
-        });
+        this.worker = java.util.concurrent.Executors.newSingleThreadExecutor(DownloadThreads.factory("rsu-readback"));
     }
 
     /** Queues the read-back of every image's newly contiguous journaled chunks; surfaces an earlier failure. */

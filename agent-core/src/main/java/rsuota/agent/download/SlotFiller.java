@@ -137,11 +137,7 @@ public final class SlotFiller {
         // Two fetch buffers: the next run downloads on a worker while this one is checked and written.
         byte[][] bufs = {new byte[runCap], new byte[runCap]};
         byte[] raw = compressed ? new byte[maxLength] : null;
-        java.util.concurrent.ExecutorService fetcher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread th = new Thread(r, "rsu-fetch");
-            th.setDaemon(true);
-            return th;
-        });
+        java.util.concurrent.ExecutorService fetcher = java.util.concurrent.Executors.newSingleThreadExecutor(DownloadThreads.factory("rsu-fetch"));
         java.util.concurrent.Future<BundleSource.Fetched> next = null;
         FileChannel activeCh = null;
         try (DownloadJournal journal = DownloadJournal.open(target.journalDir(), binding, counts);

@@ -127,6 +127,16 @@ class AgentConfigTest {
     }
 
     @Test
+    void theDownloadsCpuPolicyIsIdleByDefaultNormalOnRequestAndAnythingElseRefused() throws Exception {
+        assertThat(AgentConfig.load(write(GOOD)).download().cpuPolicy()).isEqualTo(rsuota.agent.download.DownloadThreads.Policy.IDLE);
+        assertThat(AgentConfig.load(write(GOOD + "download.cpuPolicy=normal\n")).download().cpuPolicy())
+                .isEqualTo(rsuota.agent.download.DownloadThreads.Policy.NORMAL);
+        Path f = write(GOOD + "download.cpuPolicy=low\n");
+        assertThatThrownBy(() -> AgentConfig.load(f)).isInstanceOf(AgentConfig.ConfigException.class)
+                .hasMessageContaining("download.cpuPolicy=low: give idle").hasMessageContaining("or normal");
+    }
+
+    @Test
     void theDocumentedTableIsTheKeyTable() {
         DocBlock.check(Path.of("..", "docs", "configuration.md"), "config-keys", ConfigKeys.markdownTable());
     }
