@@ -10,9 +10,13 @@ import rsuota.agent.AgentError;
  * @param chunksFetched  chunks fetched in this run
  * @param bytesReused    bytes copied from the active slot (verified by hash) in this run
  * @param chunksReused   chunks copied from the active slot in this run
+ * @param totalBytesReused  bytes copied from a slot over every run of this download (from the journal,
+ *                          so a chunk re-done after a kill counts once)
+ * @param totalChunksReused chunks copied from a slot over every run of this download
  * @param notes          faults survived without failing the install, each with its code
  */
-public record FillReport(long bytesFetched, int chunksFetched, long bytesReused, int chunksReused, List<Note> notes) {
+public record FillReport(long bytesFetched, int chunksFetched, long bytesReused, int chunksReused, long totalBytesReused,
+                         int totalChunksReused, List<Note> notes) {
     public FillReport {
         notes = List.copyOf(notes);
     }

@@ -56,8 +56,11 @@ public final class SlotFiller {
         /**
          * @param bytesFetched   body bytes this source received, failed attempts included
          * @param chunksVerified chunks verified and journaled, earlier runs included
+         * @param bytesReused    bytes of those chunks copied from a slot instead of fetched, earlier runs
+         *                       included (from the journal: a chunk re-done after a kill counts once)
+         * @param chunksReused   how many of those chunks were copied, earlier runs included
          */
-        void progress(long bytesFetched, int chunksVerified);
+        void progress(long bytesFetched, int chunksVerified, long bytesReused, int chunksReused);
     }
 
     /** A newer order replaced this one. */
@@ -144,17 +147,18 @@ public final class SlotFiller {
         });
         java.util.concurrent.Future<BundleSource.Fetched> next = null;
         FileChannel activeCh = null;
+        long[] totalReused;
         try (DownloadJournal journal = DownloadJournal.open(target.journalDir(), binding, counts);
              FileChannel slot = target.storage().openForWrite(target.slot());
              ReadBack readBack = new ReadBack(layouts, target);
              ChunkCodec codec = new ChunkCodec()) {
-            Flusher flush = new Flusher(slot, journal, readBack, listener, src, compressed ? FLUSH_CHUNKS_V2 : FLUSH_CHUNKS);
+            Flusher flush = new Flusher(slot, journal, readBack, () -> report(listener, src, journal, layouts), compressed ? FLUSH_CHUNKS_V2 : FLUSH_CHUNKS);
             // Chunks an earlier run wrote after its last fsync: kept if the slot still holds them.
             for (int[] p : journal.pending()) {
                 ChunkLayout l = layouts.get(p[0]);
                 byte[] b = raw != null ? raw : bufs[0];
                 if (readFully(slot, l.offset(p[1]), b, l.length(p[1])) && Sha256.of(b, 0, l.length(p[1])).equals(l.identity(p[1]))) {
-                    journal.append(p[0], p[1]);
+                    journal.append(p[0], p[1], p[2] == 1);
                     flush.add(new Todo(p[0], p[1], l));
                 }
             }
@@ -173,7 +177,7 @@ public final class SlotFiller {
             int maxPrefix = layouts.stream().mapToInt(l -> l.compressed() ? l.image().cdc().prefix() : 0).max().orElse(0);
             Prefix prefix = new Prefix(slot, maxPrefix);
             List<Object> plan = plan(layouts, journal, index, runCap);
-            listener.progress(src.bytesFetched(), journal.verifiedChunks());
+            report(listener, src, journal, layouts);
             readBack.advance(journal);
             int nextRun = nextRun(plan, -1);
             if (nextRun >= 0) next = fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs));
@@ -199,7 +203,7 @@ public final class SlotFiller {
                     if (readFully(r.fromTarget() ? slot : activeCh, r.from().offset(), raw, len)
                             && Sha256.of(raw, 0, len).equals(t.l().identity(t.chunk()))) {
                         writeChunk(slot, t.l().offset(t.chunk()), raw, len);
-                        journal.append(t.image(), t.chunk());
+                        journal.append(t.image(), t.chunk(), true);
                         hook.at("chunk-reused:" + t.image() + ":" + t.chunk());
                         tally[1]++;
                         reusedBytes[0] += len;
@@ -221,6 +225,7 @@ public final class SlotFiller {
             }
             flush.now();
             readBack.finish();
+            totalReused = new long[] {journal.reusedBytes((i, c) -> layouts.get(i).length(c)), journal.reusedChunks()};
         } catch (IOException e) {
             throw AgentException.io(target.slot(), e);
         } finally {
@@ -234,7 +239,13 @@ public final class SlotFiller {
                 }
             }
         }
-        return new FillReport(src.bytesFetched() - fetchedBefore, tally[0], reusedBytes[0], tally[1], notes);
+        return new FillReport(src.bytesFetched() - fetchedBefore, tally[0], reusedBytes[0], tally[1], totalReused[0], (int) totalReused[1],
+                notes);
+    }
+
+    private static void report(Listener listener, BundleSource src, DownloadJournal journal, List<ChunkLayout> layouts) {
+        listener.progress(src.bytesFetched(), journal.verifiedChunks(), journal.reusedBytes((i, c) -> layouts.get(i).length(c)),
+                journal.reusedChunks());
     }
 
     /** Fsyncs and journals written chunks in groups (one fsync of the slot and one of the journal per group). */
@@ -242,19 +253,17 @@ public final class SlotFiller {
         private final FileChannel slot;
         private final DownloadJournal journal;
         private final ReadBack readBack;
-        private final Listener listener;
-        private final BundleSource src;
+        private final Runnable report;
         private final int maxChunks;
         private final List<Todo> unflushed = new ArrayList<>();
         private long bytes;
 
-        Flusher(FileChannel slot, DownloadJournal journal, ReadBack readBack, Listener listener, BundleSource src, int maxChunks) {
+        Flusher(FileChannel slot, DownloadJournal journal, ReadBack readBack, Runnable report, int maxChunks) {
             this.maxChunks = maxChunks;
             this.slot = slot;
             this.journal = journal;
             this.readBack = readBack;
-            this.listener = listener;
-            this.src = src;
+            this.report = report;
         }
 
         void add(Todo t) {
@@ -275,7 +284,7 @@ public final class SlotFiller {
             unflushed.clear();
             bytes = 0;
             readBack.advance(journal);
-            listener.progress(src.bytesFetched(), journal.verifiedChunks());
+            report.run();
         }
     }
 
@@ -296,7 +305,7 @@ public final class SlotFiller {
         } else {
             writeChunk(slot, l.offset(c), at == 0 ? buf : java.util.Arrays.copyOfRange(buf, at, at + l.length(c)), l.length(c));
         }
-        journal.append(t.image(), c);
+        journal.append(t.image(), c, false);
     }
 
     /** Reads the image bytes just before a chunk back from the target slot: its dictionary (format 2 {@code prefix}). */

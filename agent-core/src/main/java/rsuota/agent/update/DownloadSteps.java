@@ -119,13 +119,15 @@ final class DownloadSteps {
         long base = before != null && t.release().equals(before.release()) && before.bytesFetched() > 0 ? before.bytesFetched() : t.headerBytes();
         MqttEvent.DownloadBytes cost;
         try (BundleSource src = BundleSource.open(engine.state().order().source(), http(engine.state().order()))) {
-            var report = filler.fill(src, h, (fetched, verified) -> onProgress(new Progress(t.release(), base + fetched, verified,
-                    t.chunksTotal(), t.payloadBytes())), engine::replacementWaiting);
-            log.info("slot {} filled: {} chunks ({} bytes) fetched, {} chunks ({} bytes) copied from the active slot", target,
-                    report.chunksFetched(), report.bytesFetched(), report.chunksReused(), report.bytesReused());
+            var report = filler.fill(src, h, (fetched, verified, reused, chunksReused) -> onProgress(new Progress(t.release(), base + fetched,
+                    verified, t.chunksTotal(), t.payloadBytes(), reused, chunksReused)), engine::replacementWaiting);
+            log.info("slot {} filled: {} chunks ({} bytes) fetched, {} chunks ({} bytes) copied from the active slot in this run;"
+                    + " {} chunks ({} bytes) copied over all runs", target, report.chunksFetched(), report.bytesFetched(), report.chunksReused(),
+                    report.bytesReused(), report.totalChunksReused(), report.totalBytesReused());
             report.notes().forEach(n -> log.warn("{}: {}", n.code().wire(), n.message()));
-            // what the install cost the link (header and earlier runs included) and what it copied instead
-            cost = new MqttEvent.DownloadBytes(base + report.bytesFetched(), report.bytesReused());
+            // what the install cost the link and what it copied instead, header and earlier runs included
+            // (reused bytes from the journal, which names each chunk once however many runs it took)
+            cost = new MqttEvent.DownloadBytes(base + report.bytesFetched(), report.totalBytesReused());
         }
         Map<String, String> detail = new HashMap<>(cost.detail());
         detail.put("slot", target.name());
