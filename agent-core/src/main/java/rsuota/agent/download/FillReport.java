@@ -13,10 +13,12 @@ import rsuota.agent.AgentError;
  * @param totalBytesReused  bytes copied from a slot over every run of this download (from the journal,
  *                          so a chunk re-done after a kill counts once)
  * @param totalChunksReused chunks copied from a slot over every run of this download
+ * @param activeIndexBuilt  whether this run read the whole active slot to index it (false: no reuse,
+ *                          or the index persisted at commit time or by an earlier install was still bound to the slot)
  * @param notes          faults survived without failing the install, each with its code
  */
 public record FillReport(long bytesFetched, int chunksFetched, long bytesReused, int chunksReused, long totalBytesReused,
-                         int totalChunksReused, List<Note> notes) {
+                         int totalChunksReused, boolean activeIndexBuilt, List<Note> notes) {
     public FillReport {
         notes = List.copyOf(notes);
     }

@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import rsuota.bundle.BundleVerifier;
 import rsuota.bundle.ChunkCodec;
 import rsuota.bundle.ChunkLayout;
+import rsuota.bundle.Chunking;
+import rsuota.hal.boot.Slot;
+import rsuota.hal.storage.SlotStorage;
 import rsuota.bundle.ManifestImage;
 import rsuota.bundle.Sha256;
 
@@ -98,6 +101,16 @@ public final class SlotFiller {
         DownloadJournal.delete(journalDir);
     }
 
+    /**
+     * Indexes {@code slot} (the slot just made active) for the next install's reuse, with the
+     * chunking of the release it holds, and persists the index in {@code dir} where {@link #fill}
+     * looks for it. Returns the notes of a persisted index found invalid (it is rebuilt), and
+     * whether the slot was read (false: the persisted index is already bound to this slot's content).
+     */
+    public static boolean indexSlot(SlotStorage storage, Slot slot, Path dir, Chunking chunking, List<FillReport.Note> notes) throws IOException {
+        return ActiveSlotIndex.open(storage, slot, dir, chunking, notes).built();
+    }
+
     /** One chunk still to write: where it lies in the image and in the payload. */
     private record Todo(int image, int chunk, ChunkLayout l) {
         String where() {
@@ -148,6 +161,7 @@ public final class SlotFiller {
         java.util.concurrent.Future<BundleSource.Fetched> next = null;
         FileChannel activeCh = null;
         long[] totalReused;
+        boolean[] indexBuilt = {false};
         try (DownloadJournal journal = DownloadJournal.open(target.journalDir(), binding, counts);
              FileChannel slot = target.storage().openForWrite(target.slot());
              ReadBack readBack = new ReadBack(layouts, target);
@@ -166,6 +180,7 @@ public final class SlotFiller {
             if (compressed && target.active() != null && target.active() != target.slot()) {
                 try {
                     index = ActiveSlotIndex.open(target.storage(), target.active(), target.journalDir(), images.get(0).chunking(), notes);
+                    indexBuilt[0] = index.built();
                     activeCh = target.storage().openForRead(target.active());
                 } catch (IOException e) {
                     // Reuse saves bytes; it is never worth failing the install for: fetch everything instead.
@@ -240,7 +255,7 @@ public final class SlotFiller {
             }
         }
         return new FillReport(src.bytesFetched() - fetchedBefore, tally[0], reusedBytes[0], tally[1], totalReused[0], (int) totalReused[1],
-                notes);
+                indexBuilt[0], notes);
     }
 
     private static void report(Listener listener, BundleSource src, DownloadJournal journal, List<ChunkLayout> layouts) {
