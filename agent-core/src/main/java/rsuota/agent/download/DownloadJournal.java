@@ -18,7 +18,9 @@ import java.util.List;
  * <p>Format: line 1 is the binding {@code manifestDigest slot bundleSize etag}; then one line
  * {@code image chunk} per chunk, appended (not fsync'd) right after the chunk's bytes were written
  * to the slot ({@code image chunk r} for a chunk copied from a slot instead of fetched, so that the
- * bytes an install reused are counted over all its runs, each chunk once), and a line {@code sync} after each group of chunks was fsync'd to the slot (the
+ * bytes an install reused are counted over all its runs, each chunk once), a line {@code f N}
+ * after each fetch ({@code N}: payload bytes fetched by every run of this download so far, failed
+ * attempts included), and a line {@code sync} after each group of chunks was fsync'd to the slot (the
  * journal is fsync'd after it). Chunks named before the last {@code sync} are durable. Chunks named
  * after it were written but maybe not kept (a power cut); {@link #pending} lists them and the caller
  * reads each back from the slot and checks its signed hash before trusting it. So a kill -9, which
@@ -31,6 +33,7 @@ import java.util.List;
 final class DownloadJournal implements AutoCloseable {
     public static final String FILE = "download.journal";
     static final String SYNC = "sync";
+    static final String FETCHED = "f ";
 
     private final Path file;
     private final BitSet[] done;
@@ -38,6 +41,7 @@ final class DownloadJournal implements AutoCloseable {
     private final BitSet[] reused;
     private final int[] counts;
     private final List<int[]> pending = new ArrayList<>();
+    private long fetchedEarlier;
     private FileChannel out;
 
     private DownloadJournal(Path file, int[] chunkCounts) {
@@ -61,7 +65,13 @@ final class DownloadJournal implements AutoCloseable {
                 reuse = true;
                 List<int[]> since = new ArrayList<>();
                 for (int i = 1; i < lines.size(); i++) {
-                    if (lines.get(i).equals(SYNC)) {
+                    if (lines.get(i).startsWith(FETCHED)) {
+                        try {
+                            j.fetchedEarlier = Math.max(j.fetchedEarlier, Long.parseLong(lines.get(i).substring(FETCHED.length())));
+                        } catch (NumberFormatException torn) {
+                            // a torn tail: the count of the line before stands
+                        }
+                    } else if (lines.get(i).equals(SYNC)) {
                         for (int[] c : since) j.mark(c[0], c[1], c[2] == 1);
                         since.clear();
                     } else {
@@ -84,6 +94,7 @@ final class DownloadJournal implements AutoCloseable {
                 for (int c = j.done[i].nextSetBit(0); c >= 0; c = j.done[i].nextSetBit(c + 1)) sb.append(line(i, c, j.reused[i].get(c)));
             }
             sb.append(SYNC).append('\n');
+            sb.append(FETCHED).append(j.fetchedEarlier).append('\n');
         }
         rsuota.hal.storage.DurableFiles.writeAtomically(j.file, sb.toString().getBytes(StandardCharsets.UTF_8));
         j.out = FileChannel.open(j.file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
@@ -128,6 +139,17 @@ final class DownloadJournal implements AutoCloseable {
         int n = 0;
         for (BitSet b : done) n += b.cardinality();
         return n;
+    }
+
+    /** Payload bytes the earlier runs of this download fetched (as they last recorded with {@link #fetched}). */
+    public long fetchedEarlier() {
+        return fetchedEarlier;
+    }
+
+    /** Records that every run of this download so far fetched {@code total} payload bytes: one write, no fsync. */
+    public void fetched(long total) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap((FETCHED + total + "\n").getBytes(StandardCharsets.US_ASCII));
+        while (b.hasRemaining()) out.write(b);
     }
 
     /** Chunks done that were copied from a slot, earlier runs included. */

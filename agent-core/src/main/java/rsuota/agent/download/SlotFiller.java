@@ -57,7 +57,8 @@ public final class SlotFiller {
     /** Called after every durable group of chunks (and once before the first). */
     public interface Listener {
         /**
-         * @param bytesFetched   body bytes this source received, failed attempts included
+         * @param bytesFetched   payload bytes fetched, failed attempts included, earlier runs included (as
+         *                       their journal recorded them: a kill -9 loses none, a power cut at most a group)
          * @param chunksVerified chunks verified and journaled, earlier runs included
          * @param bytesReused    bytes of those chunks copied from a slot instead of fetched, earlier runs
          *                       included (from the journal: a chunk re-done after a kill counts once)
@@ -166,7 +167,9 @@ public final class SlotFiller {
              FileChannel slot = target.storage().openForWrite(target.slot());
              ReadBack readBack = new ReadBack(layouts, target);
              ChunkCodec codec = new ChunkCodec()) {
-            Flusher flush = new Flusher(slot, journal, readBack, () -> report(listener, src, journal, layouts), compressed ? FLUSH_CHUNKS_V2 : FLUSH_CHUNKS);
+            java.util.function.LongSupplier fetchedTotal = () -> journal.fetchedEarlier() + src.bytesFetched() - fetchedBefore;
+            Flusher flush = new Flusher(slot, journal, readBack, () -> report(listener, fetchedTotal, journal, layouts),
+                    compressed ? FLUSH_CHUNKS_V2 : FLUSH_CHUNKS);
             // Chunks an earlier run wrote after its last fsync: kept if the slot still holds them.
             for (int[] p : journal.pending()) {
                 ChunkLayout l = layouts.get(p[0]);
@@ -192,7 +195,7 @@ public final class SlotFiller {
             int maxPrefix = layouts.stream().mapToInt(l -> l.compressed() ? l.image().cdc().prefix() : 0).max().orElse(0);
             Prefix prefix = new Prefix(slot, maxPrefix);
             List<Object> plan = plan(layouts, journal, index, runCap);
-            report(listener, src, journal, layouts);
+            report(listener, fetchedTotal, journal, layouts);
             readBack.advance(journal);
             int nextRun = nextRun(plan, -1);
             if (nextRun >= 0) next = fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs));
@@ -211,6 +214,7 @@ public final class SlotFiller {
                         tally[0]++;
                         flush.add(t);
                     }
+                    journal.fetched(fetchedTotal.getAsLong());
                 } else {
                     Reuse r = (Reuse) plan.get(k);
                     Todo t = r.chunk();
@@ -233,6 +237,7 @@ public final class SlotFiller {
                         checkRun(src, h, single, one);
                         write(slot, journal, codec, prefix, t, one, 0, raw);
                         tally[0]++;
+                        journal.fetched(fetchedTotal.getAsLong());
                     }
                     flush.add(t);
                 }
@@ -240,7 +245,7 @@ public final class SlotFiller {
             }
             flush.now();
             readBack.finish();
-            totalReused = new long[] {journal.reusedBytes((i, c) -> layouts.get(i).length(c)), journal.reusedChunks()};
+            totalReused = new long[] {journal.reusedBytes((i, c) -> layouts.get(i).length(c)), journal.reusedChunks(), fetchedTotal.getAsLong()};
         } catch (IOException e) {
             throw AgentException.io(target.slot(), e);
         } finally {
@@ -254,12 +259,12 @@ public final class SlotFiller {
                 }
             }
         }
-        return new FillReport(src.bytesFetched() - fetchedBefore, tally[0], reusedBytes[0], tally[1], totalReused[0], (int) totalReused[1],
-                indexBuilt[0], notes);
+        return new FillReport(src.bytesFetched() - fetchedBefore, tally[0], reusedBytes[0], tally[1], totalReused[2], totalReused[0],
+                (int) totalReused[1], indexBuilt[0], notes);
     }
 
-    private static void report(Listener listener, BundleSource src, DownloadJournal journal, List<ChunkLayout> layouts) {
-        listener.progress(src.bytesFetched(), journal.verifiedChunks(), journal.reusedBytes((i, c) -> layouts.get(i).length(c)),
+    private static void report(Listener listener, java.util.function.LongSupplier fetched, DownloadJournal journal, List<ChunkLayout> layouts) {
+        listener.progress(fetched.getAsLong(), journal.verifiedChunks(), journal.reusedBytes((i, c) -> layouts.get(i).length(c)),
                 journal.reusedChunks());
     }
 

@@ -106,6 +106,11 @@ public final class UpdateEngine {
         trial.refreshGoodSlot(booted);
     }
 
+    /** What the last download in this process did: where its bytes came from (tests, diagnostics). */
+    rsuota.agent.download.FillReport lastFill() {
+        return downloads.lastFill();
+    }
+
     /** Indexes the slot of a release just committed, in the background (the next install reuses its chunks). */
     CommitIndexer indexer() {
         return indexer;
