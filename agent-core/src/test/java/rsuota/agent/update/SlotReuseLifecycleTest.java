@@ -228,4 +228,82 @@ class SlotReuseLifecycleTest {
         assertThat(Files.readAllLines(index(fx)).get(0)).as("still the install's index of slot A: stale, the next install rebuilds it on first need")
                 .startsWith("rsu-index-1 A ");
     }
+
+    /**
+     * What a unit whose slot holds {@code active} copies instead of fetching for {@code bundle}, and
+     * the stored bytes it fetches: the planner's rule, recomputed here.
+     */
+    static long[] expectedReuse(Path bundle, byte[] active) throws Exception {
+        rsuota.bundle.ManifestImage im = rsuota.bundle.BundleHeader.read(bundle).manifest().images().get(0);
+        java.util.Set<String> have = new java.util.HashSet<>();
+        im.chunking().split(java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(active)), active.length,
+                (at, buf, off, len) -> have.add(rsuota.bundle.Sha256.of(buf, off, len)));
+        rsuota.bundle.ChunkLayout l = rsuota.bundle.ChunkLayout.of(im);
+        java.util.Set<String> written = new java.util.HashSet<>();
+        long reused = 0;
+        long fetched = 0;
+        for (int c = 0; c < l.count(); c++) {
+            if (have.contains(l.identity(c)) || !written.add(l.identity(c))) reused += l.length(c);
+            else fetched += l.storedLength(c);
+        }
+        return new long[] {reused, fetched};
+    }
+
+    @Test
+    void aRealKillDashNineMidDeltaInstallCountsEveryCopiedChunkOnceInStatus() throws Exception {
+        // a minor release: an insertion at 1 MiB and 200 KB of new text at 2 MiB, so the fetches straddle copies
+        byte[] neu = edit(edit(oldImage, 1 << 20, DeltaFillTest.text(new Random(2), 20_000)), 2 << 20,
+                DeltaFillTest.text(new Random(4), 200_000));
+        bundle("k.rsub", "2.4.0", neu, true);
+        Path pki = tmp.resolve("ca.pem");
+        Files.writeString(pki, rsuota.fixtures.pki.TestPki.pem("CERTIFICATE", EngineFixture.PKI.root.cert().getEncoded()));
+        Path devDir = tmp.resolve("rsu-kill");
+        java.io.StringWriter out = new java.io.StringWriter();
+        assertThat(rsuota.agent.cli.RsuAgent.run(new String[] {"sim-init", devDir.toString(), "--variant", "rsu-a1", "--slot-size", "8MiB",
+                "--keyring", pki.toString()}, new java.io.PrintWriter(out), new java.io.PrintWriter(new java.io.StringWriter()))).isZero();
+        byte[] slotA = Files.readAllBytes(devDir.resolve("slot-a.img"));
+        System.arraycopy(oldImage, 0, slotA, 0, oldImage.length);
+        Files.write(devDir.resolve("slot-a.img"), slotA); // the running release 2.3.0
+        long[] plan = expectedReuse(www.resolve("k.rsub"), slotA);
+        long expected = plan[0];
+        assertThat(expected).isGreaterThan(neu.length * 8L / 10);
+        Path conf = devDir.resolve("agent.conf");
+        Path journal = devDir.resolve("state").resolve("download.journal");
+        try (rsuota.fixtures.net.FaultProxy proxy = rsuota.fixtures.net.FaultProxy.start(server.port())) {
+            proxy.setDefaultFault(rsuota.fixtures.net.Fault.throttle(32 * 1024)); // slow: the child is mid-download when killed
+            String url = proxy.uri() + "/k.rsub";
+            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), rsuota.agent.cli.RsuAgent.class.getName(),
+                    "--config", conf.toString(), "install", url, "--download-only")
+                    .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+            try {
+                // killed once it has copied chunks and written a fetched run, before it is done
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() ->
+                        Files.exists(journal) && Files.readAllLines(journal).stream().anyMatch(x -> x.endsWith(" r"))
+                                && Files.readAllLines(journal).stream().anyMatch(x -> x.startsWith("f ") && !x.equals("f 0")));
+            } finally {
+                child.destroyForcibly(); // SIGKILL
+            }
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(child.exitValue()).as("killed, not finished").isEqualTo(137);
+            proxy.setDefaultFault(rsuota.fixtures.net.Fault.none());
+            java.io.StringWriter o2 = new java.io.StringWriter();
+            java.io.StringWriter e2 = new java.io.StringWriter();
+            int code = rsuota.agent.cli.RsuAgent.run(new String[] {"--config", conf.toString(), "install", url, "--download-only"},
+                    new java.io.PrintWriter(o2, true), new java.io.PrintWriter(e2, true));
+            assertThat(code).as(e2.toString()).isZero();
+            assertThat(o2.toString()).contains("resuming the interrupted install").contains("verified: release 2.4.0 on slot B");
+        }
+        assertThat(java.util.Arrays.copyOf(Files.readAllBytes(devDir.resolve("slot-b.img")), neu.length)).isEqualTo(neu);
+        java.io.StringWriter st = new java.io.StringWriter();
+        assertThat(rsuota.agent.cli.RsuAgent.run(new String[] {"--config", conf.toString(), "status", "--json"}, new java.io.PrintWriter(st, true),
+                new java.io.PrintWriter(new java.io.StringWriter()))).isZero();
+        com.fasterxml.jackson.databind.JsonNode dl = new com.fasterxml.jackson.databind.ObjectMapper().readTree(st.toString()).path("download");
+        assertThat(dl.path("bytesReused").asLong()).as("copied over both runs, each chunk once: %s", dl).isEqualTo(expected);
+        assertThat(dl.path("chunksReused").asInt()).isPositive();
+        // every missing chunk fetched, plus the header; the kill cost at most the range in flight (one maximal chunk)
+        assertThat(dl.path("bytesFetched").asLong()).as("%s", dl).isGreaterThan(plan[1])
+                .isLessThanOrEqualTo(plan[1] + 2L * Math.max(rsuota.bundle.BundleHeader.read(www.resolve("k.rsub")).payloadOffset(),
+                        rsuota.agent.download.SlotFiller.FIRST_HEADER_FETCH) + Chunking.DEFAULT.max());
+    }
 }
