@@ -469,9 +469,12 @@ public final class AgentDaemon implements AutoCloseable {
             slots.add(new MqttState.Slot((String) m.get("name"), (String) m.get("state"), (String) m.get("release"), booted));
             if (booted) running = (String) m.get("release");
         }
+        // A version nobody knows is left out (the wire map holds no nulls): a box booted into a slot the agent
+        // never wrote (re-flashed by hand) reports no baseImage rather than no state at all.
         Map<String, String> versions = new LinkedHashMap<>();
-        versions.put("baseImage", running);
-        versions.put("app", config.app().version() != null ? config.app().version() : running);
+        if (running != null) versions.put("baseImage", running);
+        String app = config.app().version() != null ? config.app().version() : running;
+        if (app != null) versions.put("app", app);
         versions.put("agent", AGENT_VERSION);
         Map<String, Object> dl = (Map<String, Object>) status.get("download");
         EngineState.Target t = s.target();

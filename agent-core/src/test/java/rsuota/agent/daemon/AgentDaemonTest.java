@@ -131,6 +131,31 @@ class AgentDaemonTest {
     }
 
     @Test
+    void aBoxBootedIntoASlotTheAgentNeverWroteStillReportsItsStateWithoutABaseImage() throws Exception {
+        Path dir = device();
+        AgentDaemon first = daemon(dir);
+        await().atMost(Duration.ofSeconds(20)).until(() -> states.containsKey("rsu-1"));
+        first.close();
+        states.clear();
+        // Re-flashed by hand in the field: the box now runs slot B, of which the agent has no release on record.
+        Path env = dir.resolve("boot/bootenv.properties");
+        Files.writeString(env, Files.readString(env).replace("BOOTED=A", "BOOTED=B"));
+        AgentDaemon second = daemon(dir);
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> states.containsKey("rsu-1"));
+            MqttState st = states.get("rsu-1");
+            assertThat(st.versions()).doesNotContainKey("baseImage").containsKey("agent");
+            assertThat(st.slots()).anySatisfy(s -> {
+                assertThat(s.name()).isEqualTo("B");
+                assertThat(s.booted()).isTrue();
+                assertThat(s.release()).isNull();
+            });
+        } finally {
+            second.close();
+        }
+    }
+
+    @Test
     void desiredStateToActivatedOverARealBroker() throws Exception {
         Path dir = device();
         AgentDaemon first = daemon(dir);

@@ -195,6 +195,39 @@ final class RolloutCommands {
         return ExitCodes.OK;
     }
 
+    /**
+     * A phase's bytes: what the manifests predict for its units, per release they come from (units without a known
+     * delta counted at the whole payload, and why), then what the units that finished their download fetched.
+     */
+    private void bytesLines(JsonNode by) {
+        var out = root.out();
+        int units = by.path("units").asInt();
+        if (units > 0) {
+            List<String> parts = new ArrayList<>();
+            for (JsonNode s : by.path("sources")) {
+                String from = s.hasNonNull("from") ? "from " + s.get("from").asText() : "with no release reported";
+                String why = switch (s.path("withoutDelta").asText("")) {
+                    case "" -> "";
+                    case "no_release" -> " (whole payload)";
+                    case "unknown_release" -> " (whole payload: no such release here)";
+                    case "format_1" -> " (whole payload: a format 1 release)";
+                    default -> " (whole payload: " + s.get("withoutDelta").asText() + ")";
+                };
+                parts.add(s.path("units").asInt() + " " + from + " x " + s.path("bytesPerUnit").asLong() + why);
+            }
+            int whole = by.path("unitsWithoutDelta").asInt();
+            out.println("  bytes expected: " + by.path("expected").asLong() + " for " + units + " units (" + String.join("; ", parts) + ")"
+                    + (whole > 0 ? ", " + whole + " without a delta" : ""));
+        }
+        if (by.path("devices").asInt() > 0) {
+            long fetched = by.path("fetched").asLong();
+            long whole = by.path("payloadBytes").asLong() * by.path("devices").asLong();
+            out.println("  bytes fetched: " + fetched + " by " + by.path("devices").asInt() + " of " + units + " units, reused "
+                    + by.path("reused").asLong() + " from active slots"
+                    + (whole > 0 ? String.format(java.util.Locale.ROOT, ", %.1f%% of the full payload", 100.0 * fetched / whole) : ""));
+        }
+    }
+
     /** The status as a terminal page: header, attention, one block per phase with buckets and KPIs, open pauses. */
     void render(JsonNode n) {
         var out = root.out();
@@ -221,16 +254,7 @@ final class RolloutCommands {
                     + "  silent " + b.path("silent").asInt()
                     + (b.path("locked_by_technician").asInt() + b.path("locally_managed").asInt() > 0 ? "  locked by technician "
                     + b.path("locked_by_technician").asInt() + "  locally managed " + b.path("locally_managed").asInt() : ""));
-            JsonNode by = p.path("bytes");
-            if (by.path("devices").asInt() > 0) {
-                long fetched = by.path("fetched").asLong();
-                long expected = by.path("expected").asLong();
-                long whole = by.path("payloadBytes").asLong() * by.path("devices").asLong();
-                out.println("  bytes: " + by.path("devices").asInt() + " downloads fetched " + fetched + " (expected " + expected
-                        + (by.hasNonNull("expectedFrom") ? " from " + by.get("expectedFrom").asText() : ", whole payload") + "), reused "
-                        + by.path("reused").asLong() + " from active slots"
-                        + (whole > 0 ? String.format(java.util.Locale.ROOT, ", %.1f%% of the full payload", 100.0 * fetched / whole) : ""));
-            }
+            bytesLines(p.path("bytes"));
             if (p.path("state").asText().equals("pending")) continue;
             Table t = new Table("  RULE", "VERDICT", "OBSERVED", "THRESHOLD", "SAMPLE", "SUSTAIN", "BREACH-SINCE");
             for (JsonNode k : p.path("kpis")) {

@@ -17,11 +17,13 @@ import java.time.Instant;
  *                       (missed its deadline, or reported so) or "cleared" (an operator cleared the flag, with a reason)
  * @param overdueAt      when the missed rollback deadline raised an alert
  * @param local          a technician's hold on the unit ({@link Local}), or null
+ * @param fromRelease    the release it reported running when dispatched (queued: when its phase opened), or null: none reported
  */
 public record DeviceProgress(long rolloutId, String deviceId, int phaseIdx, String corridor, String release, boolean active,
                              Long rev, Instant dispatchedAt, boolean held, String deviceState, String stateReason, Instant stateAt,
                              Instant lastReportAt, Instant activatedAt, String rollbackKind, String rollbackReason, Long rollbackRev,
-                             Instant rollbackAt, Instant rollbackDeadline, String rollbackResult, Instant overdueAt, Local local) {
+                             Instant rollbackAt, Instant rollbackDeadline, String rollbackResult, Instant overdueAt, Local local,
+                             String fromRelease) {
 
     /** The policy's two holds (docs/operations.md, "A technician on the unit"). */
     public static final String LOCKED_BY_TECHNICIAN = "locked_by_technician";

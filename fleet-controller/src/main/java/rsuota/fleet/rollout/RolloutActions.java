@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import rsuota.fleet.audit.AuditLog;
 import rsuota.fleet.domain.Cohort;
@@ -74,8 +75,9 @@ final class RolloutActions {
         PhaseState s = RolloutTransitions.requirePhase(p, RolloutTransitions.PhaseEvent.OPEN);
         RolloutRepository repo = new RolloutRepository(tx);
         for (CohortMember m : tx.cohorts().members(p.cohortId())) {
-            String corridor = tx.devices().find(m.deviceId()).map(Device::record).map(x -> x.corridor()).orElse(null);
-            repo.queue(r.id(), m.deviceId(), p.idx(), corridor, r.release());
+            Optional<Device> dev = tx.devices().find(m.deviceId());
+            repo.queue(r.id(), m.deviceId(), p.idx(), dev.map(Device::record).map(x -> x.corridor()).orElse(null), r.release(),
+                    dev.map(RolloutActions::running).orElse(null));
         }
         repo.setPhase(p, s, now, now.plus(p.observation()), null, null, null);
     }
@@ -106,6 +108,8 @@ final class RolloutActions {
             repo.retireFromEnded(d.deviceId(), r.id());
             long rev = desired.activate(tx, r, release, d.deviceId(), now);
             repo.dispatched(r.id(), d.deviceId(), rev, now);
+            // what it runs at its first dispatch is what its download starts from (the expected bytes per source release)
+            repo.fromRelease(r.id(), d.deviceId(), tx.devices().find(d.deviceId()).map(RolloutActions::running).orElse(null));
             n++;
         }
         return n;
@@ -271,7 +275,7 @@ final class RolloutActions {
     }
 
     /** The release a device last reported booting (versions.baseImage of its state snapshot), or null. */
-    private static String running(Device d) {
+    static String running(Device d) {
         if (d.reportedState() == null) return null;
         try {
             return rsuota.fleet.policy.PolicyJson.MAPPER.readTree(d.reportedState()).path("versions").path("baseImage").asText(null);

@@ -99,7 +99,7 @@ public final class RolloutProgress {
             }
             DeviceProgress next = new DeviceProgress(d.rolloutId(), d.deviceId(), d.phaseIdx(), d.corridor(), d.release(), d.active(),
                     d.rev(), d.dispatchedAt(), d.held(), deviceState, stateReason, stateAt, now, activatedAt, rollbackKind, rollbackReason,
-                    d.rollbackRev(), d.rollbackAt(), d.rollbackDeadline(), rollbackResult, d.overdueAt(), d.local());
+                    d.rollbackRev(), d.rollbackAt(), d.rollbackDeadline(), rollbackResult, d.overdueAt(), d.local(), d.fromRelease());
             repo.report(next);
             if (d.flagged() != next.flagged()) {
                 Map<String, Object> detail = new LinkedHashMap<>();

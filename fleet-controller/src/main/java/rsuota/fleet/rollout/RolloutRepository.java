@@ -27,7 +27,7 @@ public final class RolloutRepository {
             + "window_ends_at, gate_met_at, ended_at, approved_by";
     private static final String D_COLUMNS = "rollout_id, device_id, phase_idx, corridor, release, active, rev, dispatched_at, held, "
             + "device_state, state_reason, state_at, last_report_at, activated_at, rollback_kind, rollback_reason, rollback_rev, "
-            + "rollback_at, rollback_deadline, rollback_result, overdue_at, "
+            + "rollback_at, rollback_deadline, rollback_result, overdue_at, from_release, "
             // a technician's hold belongs to the unit, not to one rollout: every rollout's row shows it, even rows made after it
             + "(SELECT h.state FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_state, "
             + "(SELECT h.held_by FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_by, "
@@ -186,16 +186,42 @@ public final class RolloutRepository {
 
     // ---- devices
 
-    /** Queues a device for a phase; a device already in this rollout keeps its row (primary key). */
-    public boolean queue(long rolloutId, String deviceId, int phaseIdx, String corridor, String release) throws SQLException {
+    /**
+     * Queues a device for a phase; a device already in this rollout keeps its row (primary key).
+     *
+     * @param fromRelease the release the unit reports running now (null: none reported); dispatch replaces it
+     */
+    public boolean queue(long rolloutId, String deviceId, int phaseIdx, String corridor, String release, String fromRelease) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO rollout_devices (rollout_id, device_id, phase_idx, corridor, release, "
-                + "active, held) VALUES (?, ?, ?, ?, ?, 1, 0) ON CONFLICT (rollout_id, device_id) DO NOTHING")) {
+                + "active, held, from_release) VALUES (?, ?, ?, ?, ?, 1, 0, ?) ON CONFLICT (rollout_id, device_id) DO NOTHING")) {
             ps.setLong(1, rolloutId);
             ps.setString(2, deviceId);
             ps.setInt(3, phaseIdx);
             Sql.setText(ps, 4, corridor);
             ps.setString(5, release);
+            Sql.setText(ps, 6, fromRelease);
             return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** The release a unit reported running when it was first dispatched (null: none reported). */
+    public void fromRelease(long rolloutId, String deviceId, String fromRelease) throws SQLException {
+        update("UPDATE rollout_devices SET from_release = ? WHERE rollout_id = ? AND device_id = ?", fromRelease, rolloutId, deviceId);
+    }
+
+    /** @param fromRelease null: the units reported no release; @param units how many of the phase's units */
+    public record SourceCount(int phaseIdx, String fromRelease, int units) {}
+
+    /** The rollout's units counted per phase and per release they came from: one grouped query, whatever the fleet's size. */
+    public List<SourceCount> sources(long rolloutId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT phase_idx, from_release, COUNT(*) FROM rollout_devices WHERE rollout_id = ? "
+                + "GROUP BY phase_idx, from_release")) {
+            ps.setLong(1, rolloutId);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<SourceCount> out = new ArrayList<>();
+                while (rs.next()) out.add(new SourceCount(rs.getInt(1), rs.getString(2), rs.getInt(3)));
+                return out;
+            }
         }
     }
 
@@ -362,7 +388,7 @@ public final class RolloutRepository {
                         Sql.longOrNull(rs, "rollback_rev"), Sql.instant(rs, "rollback_at"), Sql.instant(rs, "rollback_deadline"),
                         rs.getString("rollback_result"), Sql.instant(rs, "overdue_at"), rs.getString("local_state") == null ? null
                         : new DeviceProgress.Local(rs.getString("local_state"), rs.getString("local_by"), Sql.instant(rs, "local_since"),
-                        rs.getString("local_reason"))));
+                        rs.getString("local_reason")), rs.getString("from_release")));
             }
             return out;
         }

@@ -34,16 +34,38 @@ public record RolloutStatus(long id, String release, String previousStable, Stri
                             Bytes bytes) {}
 
     /**
-     * What a cohort's downloads cost, against what the manifests predict.
+     * What a cohort's downloads cost, against what the manifests predict for its units.
      *
-     * @param devices      devices of the phase that reported a verified download of the release with its byte counts
-     * @param fetched      sum of the bytes they fetched (headers and resumed runs included)
-     * @param reused       sum of the image bytes they copied from their active slot
-     * @param expected     the predicted payload bytes for as many devices coming from {@code expectedFrom}
-     * @param expectedFrom the release the prediction starts from (the release's previous stable), or null: the whole payload
-     * @param payloadBytes the release's whole payload, per device
+     * @param devices           devices of the phase that reported a verified download of the release with its byte counts
+     * @param fetched           sum of the bytes they fetched (headers and resumed runs included)
+     * @param reused            sum of the image bytes they copied from their active slot
+     * @param units             the phase's units (queued or dispatched)
+     * @param expected          sum over those units of the payload bytes the manifests predict from the release each one
+     *                          reported running when it was dispatched (queued: when the phase opened)
+     * @param unitsWithoutDelta units counted at the whole payload because no delta is known for them (see {@link Source#withoutDelta})
+     * @param sources           the units per release they come from, with the bytes one of them fetches
+     * @param expectedFrom      the one release every unit comes from with a known delta, or null (several, or none known)
+     * @param payloadBytes      the release's whole payload, per device
      */
-    public record Bytes(int devices, long fetched, long reused, long expected, String expectedFrom, long payloadBytes) {}
+    public record Bytes(int devices, long fetched, long reused, int units, long expected, int unitsWithoutDelta, List<Source> sources,
+                        String expectedFrom, long payloadBytes) {}
+
+    /**
+     * Units of a phase that come from one release.
+     *
+     * @param from         the release they reported running, or null: they reported none
+     * @param units        how many
+     * @param bytesPerUnit payload bytes one of them fetches (the manifests' delta, or the whole payload without one)
+     * @param withoutDelta why no delta is known, or null: {@link #NO_RELEASE}, {@link #UNKNOWN_RELEASE}, {@link #FORMAT_1}
+     */
+    public record Source(String from, int units, long bytesPerUnit, String withoutDelta) {
+        /** The units reported no running release (never reported a state, or a slot without a release name). */
+        public static final String NO_RELEASE = "no_release";
+        /** The controller has no release (so no manifest) of that name: a technician's or a factory image. */
+        public static final String UNKNOWN_RELEASE = "unknown_release";
+        /** A format 1 release: its manifest holds no content-defined chunk identities to compare. */
+        public static final String FORMAT_1 = "format_1";
+    }
 
     /**
      * One rule over one cohort (or one slice of it) now: observed against threshold, and since when
@@ -59,7 +81,8 @@ public record RolloutStatus(long id, String release, String previousStable, Stri
 
     public record DeviceView(String device, String corridor, String bucket, String state, String reason, Long rev, Instant dispatchedAt,
                              Instant lastReportAt, Instant activatedAt, boolean held, String rollback, String rollbackResult,
-                             Instant rollbackDeadline, boolean overdue, String localBy, Instant localSince, String localReason) {}
+                             Instant rollbackDeadline, boolean overdue, String localBy, Instant localSince, String localReason,
+                             String fromRelease) {}
 
     /** A device a phase's cohort filter matches but the release does not support. */
     public record Blocked(String device, String variant, String cohort) {}

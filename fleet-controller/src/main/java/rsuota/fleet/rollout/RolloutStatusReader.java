@@ -21,6 +21,7 @@ import rsuota.fleet.policy.PhaseJudge;
 import rsuota.fleet.policy.SustainedTimer;
 import rsuota.fleet.policy.Verdict;
 import rsuota.fleet.store.Tx;
+import rsuota.wire.MqttEvent;
 
 /**
  * A rollout as an operator reads it, built in one read transaction: phases with their buckets, KPIs
@@ -44,7 +45,10 @@ final class RolloutStatusReader {
         Map<String, SustainedTimer> timers = new PauseRepository(tx).timers(id);
         List<String> sev1 = RolloutActions.openSev1(tx, r.release());
         List<RolloutStatus.PhaseView> views = new ArrayList<>();
-        Prediction prediction = Prediction.of(tx, release);
+        Expectations expectations = new Expectations(tx, release.manifest());
+        Map<Integer, List<RolloutRepository.SourceCount>> sources = new TreeMap<>();
+        for (RolloutRepository.SourceCount c : repo.sources(id)) sources.computeIfAbsent(c.phaseIdx(), k -> new ArrayList<>()).add(c);
+        Map<String, MqttEvent.DownloadBytes> downloads = tx.events().downloadBytes(id, r.release());
         for (Phase p : phases) {
             List<DeviceProgress> mine = devices.stream().filter(d -> d.phaseIdx() == p.idx()).toList();
             CohortTelemetry t = actions.telemetry(tx, r, p, devices, now, sev1);
@@ -74,11 +78,11 @@ final class RolloutStatusReader {
                     Bucket.of(d, now, r.settings().silentAfter()).wire(), d.deviceState(), d.stateReason(), d.rev(), d.dispatchedAt(),
                     d.lastReportAt(), d.activatedAt(), d.held(), d.rollbackKind(), d.rollbackResult(), d.rollbackDeadline(),
                     d.overdueAt() != null, d.local() == null ? null : d.local().by(), d.local() == null ? null : d.local().since(),
-                    d.local() == null ? null : d.local().reason())).toList();
+                    d.local() == null ? null : d.local().reason(), d.fromRelease())).toList();
             String cohortName = tx.cohorts().find(p.cohortId()).map(Cohort::name).orElse(p.name());
             views.add(new RolloutStatus.PhaseView(p.idx(), p.name(), p.cohortId(), cohortName, p.state().wire(), Durations.format(p.observation()),
                     p.approval().wire(), p.criteria(), p.startedAt(), p.windowEndsAt(), p.gateMetAt(), p.endedAt(), p.approvedBy(), buckets,
-                    p.state() == PhaseState.PENDING ? List.of() : gate.unmet(), kpis, dv, bytes(tx, r.release(), mine, prediction)));
+                    p.state() == PhaseState.PENDING ? List.of() : gate.unmet(), kpis, dv, bytes(downloads, mine, expectations.of(sources.getOrDefault(p.idx(), List.of())))));
         }
         RolloutSettings s = r.settings();
         List<PauseEvent> pauseEvents = new PauseRepository(tx).list(id);
@@ -90,35 +94,74 @@ final class RolloutStatusReader {
                 views, pauseEvents, new AlertRepository(tx).forRollout(id), blocked(tx, release, phases));
     }
 
-    /** What the phase's devices reported their downloads of {@code release} cost, against the manifests' prediction. */
-    private static RolloutStatus.Bytes bytes(Tx tx, String release, List<DeviceProgress> devices, Prediction prediction) throws SQLException {
+    /** What the phase's devices reported their downloads of {@code release} cost, against the manifests' prediction for its units. */
+    private static RolloutStatus.Bytes bytes(Map<String, MqttEvent.DownloadBytes> downloads, List<DeviceProgress> devices, Expected expected) {
         int n = 0;
         long fetched = 0;
         long reused = 0;
         for (DeviceProgress d : devices) {
-            var b = tx.events().downloadBytes(d.deviceId(), release);
-            if (b.isEmpty()) continue;
+            MqttEvent.DownloadBytes b = downloads.get(d.deviceId());
+            if (b == null) continue;
             n++;
-            fetched += b.get().fetched();
-            reused += b.get().reused();
+            fetched += b.fetched();
+            reused += b.reused();
         }
-        return new RolloutStatus.Bytes(n, fetched, reused, n * prediction.perDevice(), prediction.from(), prediction.payload());
+        return new RolloutStatus.Bytes(n, fetched, reused, expected.units(), expected.bytes(), expected.withoutDelta(), expected.sources(),
+                expected.from(), expected.payload());
     }
 
+    /** A phase's expected bytes: units, their sum, how many were counted whole, per source release, and the one source if single. */
+    private record Expected(int units, long bytes, int withoutDelta, List<RolloutStatus.Source> sources, String from, long payload) {}
+
     /**
-     * What one device fetches for the release, from the manifests: coming from its previous stable when
-     * the controller knows that release, else the whole payload.
+     * What one unit fetches for the release, per release it comes from, from the manifests (the agent's own reuse rule,
+     * {@link ExpectedFetch}); each source release's manifest is read and compared once per status read. Without a
+     * known pair (no release reported, a release the controller does not have, a format 1 source) the whole payload: the worst case.
      */
-    private record Prediction(long perDevice, String from, long payload) {
-        static Prediction of(Tx tx, Release release) throws SQLException, FleetException {
-            Manifest next = release.manifest();
-            if (release.previousStable() != null) {
-                Optional<Release> prev = tx.releases().find(release.previousStable());
-                if (prev.isPresent()) {
-                    return new Prediction(ExpectedFetch.from(prev.get().manifest(), next).fetchBytes(), prev.get().version(), next.payloadSize());
-                }
+    private static final class Expectations {
+        private final Tx tx;
+        private final Manifest next;
+        private final Map<String, RolloutStatus.Source> perRelease = new java.util.HashMap<>();
+
+        Expectations(Tx tx, Manifest next) {
+            this.tx = tx;
+            this.next = next;
+        }
+
+        Expected of(List<RolloutRepository.SourceCount> counts) throws SQLException, FleetException {
+            int units = 0;
+            int whole = 0;
+            long bytes = 0;
+            List<RolloutStatus.Source> out = new ArrayList<>();
+            for (RolloutRepository.SourceCount c : counts) {
+                RolloutStatus.Source one = perUnit(c.fromRelease());
+                RolloutStatus.Source s = new RolloutStatus.Source(c.fromRelease(), c.units(), one.bytesPerUnit(), one.withoutDelta());
+                out.add(s);
+                units += s.units();
+                bytes += s.units() * s.bytesPerUnit();
+                if (s.withoutDelta() != null) whole += s.units();
             }
-            return new Prediction(next.payloadSize(), null, next.payloadSize());
+            // the same order on SQLite and PostgreSQL (they sort NULL apart): by release, units that reported none last
+            out.sort(java.util.Comparator.comparing(RolloutStatus.Source::from, java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder())));
+            String from = out.size() == 1 && out.get(0).withoutDelta() == null ? out.get(0).from() : null;
+            return new Expected(units, bytes, whole, out, from, next.payloadSize());
+        }
+
+        private RolloutStatus.Source perUnit(String from) throws SQLException, FleetException {
+            if (from == null) return new RolloutStatus.Source(null, 1, next.payloadSize(), RolloutStatus.Source.NO_RELEASE);
+            RolloutStatus.Source known = perRelease.get(from);
+            if (known != null) return known;
+            Optional<Release> source = tx.releases().find(from);
+            RolloutStatus.Source s;
+            if (source.isEmpty()) {
+                s = new RolloutStatus.Source(from, 1, next.payloadSize(), RolloutStatus.Source.UNKNOWN_RELEASE);
+            } else if (source.get().manifest().formatVersion() < 2) {
+                s = new RolloutStatus.Source(from, 1, next.payloadSize(), RolloutStatus.Source.FORMAT_1);
+            } else {
+                s = new RolloutStatus.Source(from, 1, ExpectedFetch.from(source.get().manifest(), next).fetchBytes(), null);
+            }
+            perRelease.put(from, s);
+            return s;
         }
     }
 

@@ -131,27 +131,39 @@ public final class DeviceEventRepository {
     }
 
     /**
-     * The byte counts of {@code deviceId}'s newest verified download of {@code release} (the detail of its
-     * verified transition), or empty when it reported none (not verified yet, or an agent that does not count).
+     * The byte counts of each unit's newest verified download of {@code release} (the detail of its verified transition),
+     * for the units of rollout {@code rolloutId}, by unit id; a unit that reported none (not verified yet, or an agent that
+     * does not count) is absent. One query for the whole rollout, however many units it has.
      */
-    public Optional<rsuota.wire.MqttEvent.DownloadBytes> downloadBytes(String deviceId, String release) throws SQLException {
+    public Map<String, rsuota.wire.MqttEvent.DownloadBytes> downloadBytes(long rolloutId, String release) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT detail FROM device_events WHERE device_id = ? AND release = ? AND type = 'transition' AND state = 'verified'
-                ORDER BY seq DESC LIMIT 1""")) {
-            ps.setString(1, deviceId);
+                SELECT e.device_id, e.detail FROM device_events e JOIN rollout_devices d ON d.device_id = e.device_id
+                WHERE d.rollout_id = ? AND e.release = ? AND e.type = 'transition' AND e.state = 'verified'
+                ORDER BY e.device_id, e.seq""")) {
+            ps.setLong(1, rolloutId);
             ps.setString(2, release);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next() || rs.getString(1) == null) return Optional.empty();
-                Map<String, String> detail;
-                try {
-                    detail = rsuota.wire.WireCodec.mapper().readValue(rs.getString(1),
-                            new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {});
-                } catch (java.io.IOException e) {
-                    return Optional.empty(); // stored by this controller from a validated event; unreadable means none
+                Map<String, rsuota.wire.MqttEvent.DownloadBytes> out = new java.util.HashMap<>();
+                while (rs.next()) {
+                    // rows come oldest first per unit: the newest verified transition decides, even one without counts
+                    Optional<rsuota.wire.MqttEvent.DownloadBytes> b = bytesIn(rs.getString(2));
+                    if (b.isPresent()) out.put(rs.getString(1), b.get());
+                    else out.remove(rs.getString(1));
                 }
-                return rsuota.wire.MqttEvent.DownloadBytes.in(detail);
+                return out;
             }
         }
+    }
+
+    private static Optional<rsuota.wire.MqttEvent.DownloadBytes> bytesIn(String detailJson) {
+        if (detailJson == null) return Optional.empty();
+        Map<String, String> detail;
+        try {
+            detail = rsuota.wire.WireCodec.mapper().readValue(detailJson, new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {});
+        } catch (java.io.IOException e) {
+            return Optional.empty(); // stored by this controller from a validated event; unreadable means none
+        }
+        return rsuota.wire.MqttEvent.DownloadBytes.in(detail);
     }
 
     /** Totals over all devices: events stored, duplicates dropped, seq numbers skipped. */

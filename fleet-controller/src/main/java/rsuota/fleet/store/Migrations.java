@@ -316,7 +316,10 @@ public final class Migrations {
                         held_by TEXT NOT NULL,
                         since BIGINT,
                         reason TEXT
-                    )""")));
+                    )""")),
+            // Set when a phase opens and again at dispatch; NULL: the unit reported no release (or the row predates 9).
+            new Migration(9, "the release each rollout unit reported running when it was dispatched: expected bytes per source release", List.of(
+                    "ALTER TABLE rollout_devices ADD COLUMN from_release VARCHAR(64)")));
 
     public static int latest() {
         return ALL.get(ALL.size() - 1).version();

@@ -168,13 +168,17 @@ class FleetctlRolloutTest {
         assertThat(bytes.get("devices").asInt()).isEqualTo(1);
         assertThat(bytes.get("fetched").asLong()).isEqualTo(81_234);
         assertThat(bytes.get("reused").asLong()).isZero();
-        // 2.3.0 -> 2.4.0 are unrelated format 1 images: the prediction is the whole payload, from the previous stable
-        assertThat(bytes.get("expectedFrom").asText()).isEqualTo("2.3.0");
+        // c1 reported running "1.0", a release the controller does not have: the prediction is the whole payload, and says why
+        assertThat(bytes.get("units").asInt()).isEqualTo(1);
+        assertThat(bytes.get("unitsWithoutDelta").asInt()).isEqualTo(1);
+        assertThat(bytes.has("expectedFrom")).isFalse();
         assertThat(bytes.get("expected").asLong()).isEqualTo(payload);
         assertThat(bytes.get("payloadBytes").asLong()).isEqualTo(payload);
 
         Run text = fleetctl(Role.VIEWER, "rollout", "show", Long.toString(id));
-        assertThat(text.out()).contains("  bytes: 1 downloads fetched 81234 (expected " + payload + " from 2.3.0), reused 0 from active slots, "
+        assertThat(text.out()).contains("  bytes expected: " + payload + " for 1 units (1 from 1.0 x " + payload
+                + " (whole payload: no such release here)), 1 without a delta")
+                .contains("  bytes fetched: 81234 by 1 of 1 units, reused 0 from active slots, "
                 + String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * 81_234 / payload) + " of the full payload");
         // a download of another release does not count for this one
         rc.controller.ingest().accept(List.of(DeviceMessages.event("c1", 2, "transition", "verified", "2.3.0", null,

@@ -28,6 +28,20 @@ public final class DeviceMessages {
         return new TelemetryIngest.Message(Topics.state(id), WireCodec.encode(stateOf(id, variant, corridor, deploymentState, release, rev, kpis)));
     }
 
+    /**
+     * An idle rsu-a1 unit's state: slot A booted with {@code running} (versions.baseImage), or, with {@code running} null,
+     * a state that names no running release (no baseImage, a booted slot without a release name).
+     */
+    public static TelemetryIngest.Message running(String id, String corridor, String running) {
+        Map<String, String> versions = new java.util.LinkedHashMap<>();
+        if (running != null) versions.put("baseImage", running);
+        versions.put("agent", "0.1.0");
+        MqttState s = new MqttState(MqttState.SCHEMA, id, new MqttState.Identity("rsu-a1", "north", corridor, null, List.of()), versions,
+                List.of(new MqttState.Slot("A", "good", running, true), new MqttState.Slot("B", "empty", null, false)),
+                null, null, GOOD, DEVICE_TIME, 0);
+        return new TelemetryIngest.Message(Topics.state(id), WireCodec.encode(s));
+    }
+
     public static TelemetryIngest.Message event(String id, long seq, String type, String state, String release, String reason, Map<String, String> detail) {
         return new TelemetryIngest.Message(Topics.events(id),
                 WireCodec.encode(new MqttEvent(MqttEvent.SCHEMA, id, seq, DEVICE_TIME, type, state, release, reason, detail)));
