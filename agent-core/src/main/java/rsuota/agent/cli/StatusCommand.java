@@ -80,8 +80,9 @@ final class StatusCommand extends DeviceCommand implements Callable<Integer> {
         out.printf("state:    %s%s%n", st.get("state"), st.get("release") != null ? " (release " + st.get("release") + ")" : "");
         long total = ((Number) dl.get("payloadBytes")).longValue();
         if (total > 0) {
-            out.printf("download: %d/%d chunks verified, %d bytes fetched of %d%n", dl.get("chunksVerified"), dl.get("chunksTotal"),
-                    dl.get("bytesFetched"), total);
+            out.printf("download: %d/%d chunks verified, %d bytes fetched of %d%s%n", dl.get("chunksVerified"), dl.get("chunksTotal"),
+                    dl.get("bytesFetched"), total, ((Number) dl.get("chunksReused")).intValue() > 0
+                            ? ", " + dl.get("bytesReused") + " bytes (" + dl.get("chunksReused") + " chunks) copied from the running slot" : "");
         }
         if (st.get("waitingFor") != null) out.printf("waiting:  %s%n", st.get("waitingFor"));
         if (err.get("code") != null) out.printf("last error: %s: %s (%s)%n", err.get("code"), err.get("message"), err.get("at"));

@@ -20,7 +20,8 @@ import rsuota.hal.storage.SlotStorage;
 
 /**
  * Which chunks the running (active) slot holds: identity (SHA-256 of the bytes) -> where. Built
- * on first need by cutting the slot with the bundle's {@link Chunking} (one read of the slot),
+ * in the background when a release is committed ({@link SlotFiller#indexSlot}), else on first need
+ * by cutting the slot with the bundle's {@link Chunking} (one read of the slot),
  * persisted as {@value #FILE} in the state directory, and used again while it is bound to the
  * same slot, slot size, chunking and fingerprint (a hash of the slot's first and last 64 KiB:
  * a cheap check that the slot was not rewritten since). Nothing it says is trusted: every chunk
@@ -39,10 +40,12 @@ final class ActiveSlotIndex {
 
     private final Path file;
     private final Map<String, Entry> byIdentity;
+    private final boolean built;
 
-    private ActiveSlotIndex(Path file, Map<String, Entry> byIdentity) {
+    private ActiveSlotIndex(Path file, Map<String, Entry> byIdentity, boolean built) {
         this.file = file;
         this.byIdentity = byIdentity;
+        this.built = built;
     }
 
     /** Loads the persisted index if it still describes {@code active}, else builds and persists it. */
@@ -54,7 +57,7 @@ final class ActiveSlotIndex {
             binding = "rsu-index-1 " + active + " " + size + " " + chunking.min() + "/" + chunking.avg() + "/" + chunking.max()
                     + " " + fingerprint(ch, size);
             Map<String, Entry> loaded = load(file, binding, size, chunking, notes);
-            if (loaded != null) return new ActiveSlotIndex(file, loaded);
+            if (loaded != null) return new ActiveSlotIndex(file, loaded, false);
             Map<String, Entry> built = new HashMap<>();
             StringBuilder text = new StringBuilder(binding).append('\n');
             ch.position(0);
@@ -63,7 +66,7 @@ final class ActiveSlotIndex {
                 if (built.putIfAbsent(id, new Entry(at, len)) == null) text.append(id).append(' ').append(at).append(' ').append(len).append('\n');
             });
             DurableFiles.writeAtomically(file, text.toString().getBytes(StandardCharsets.US_ASCII));
-            return new ActiveSlotIndex(file, built);
+            return new ActiveSlotIndex(file, built, true);
         }
     }
 
@@ -119,6 +122,11 @@ final class ActiveSlotIndex {
 
     int size() {
         return byIdentity.size();
+    }
+
+    /** Whether this open read the whole slot to build the index (false: the persisted one was still bound to the slot). */
+    boolean built() {
+        return built;
     }
 
     /** The slot no longer holds what the index says: the next install rebuilds it. */

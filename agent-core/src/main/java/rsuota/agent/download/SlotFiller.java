@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import rsuota.bundle.BundleVerifier;
 import rsuota.bundle.ChunkCodec;
 import rsuota.bundle.ChunkLayout;
+import rsuota.bundle.Chunking;
+import rsuota.hal.boot.Slot;
+import rsuota.hal.storage.SlotStorage;
 import rsuota.bundle.ManifestImage;
 import rsuota.bundle.Sha256;
 
@@ -54,10 +57,14 @@ public final class SlotFiller {
     /** Called after every durable group of chunks (and once before the first). */
     public interface Listener {
         /**
-         * @param bytesFetched   body bytes this source received, failed attempts included
+         * @param bytesFetched   payload bytes fetched, failed attempts included, earlier runs included (as
+         *                       their journal recorded them: a kill -9 loses none, a power cut at most a group)
          * @param chunksVerified chunks verified and journaled, earlier runs included
+         * @param bytesReused    bytes of those chunks copied from a slot instead of fetched, earlier runs
+         *                       included (from the journal: a chunk re-done after a kill counts once)
+         * @param chunksReused   how many of those chunks were copied, earlier runs included
          */
-        void progress(long bytesFetched, int chunksVerified);
+        void progress(long bytesFetched, int chunksVerified, long bytesReused, int chunksReused);
     }
 
     /** A newer order replaced this one. */
@@ -93,6 +100,16 @@ public final class SlotFiller {
     /** Forgets a download's progress: the next {@link #fill} into this directory starts from the first chunk. */
     public static void deleteJournal(Path journalDir) throws IOException {
         DownloadJournal.delete(journalDir);
+    }
+
+    /**
+     * Indexes {@code slot} (the slot just made active) for the next install's reuse, with the
+     * chunking of the release it holds, and persists the index in {@code dir} where {@link #fill}
+     * looks for it. Returns the notes of a persisted index found invalid (it is rebuilt), and
+     * whether the slot was read (false: the persisted index is already bound to this slot's content).
+     */
+    public static boolean indexSlot(SlotStorage storage, Slot slot, Path dir, Chunking chunking, List<FillReport.Note> notes) throws IOException {
+        return ActiveSlotIndex.open(storage, slot, dir, chunking, notes).built();
     }
 
     /** One chunk still to write: where it lies in the image and in the payload. */
@@ -140,17 +157,21 @@ public final class SlotFiller {
         java.util.concurrent.ExecutorService fetcher = java.util.concurrent.Executors.newSingleThreadExecutor(DownloadThreads.factory("rsu-fetch"));
         java.util.concurrent.Future<BundleSource.Fetched> next = null;
         FileChannel activeCh = null;
+        long[] totalReused;
+        boolean[] indexBuilt = {false};
         try (DownloadJournal journal = DownloadJournal.open(target.journalDir(), binding, counts);
              FileChannel slot = target.storage().openForWrite(target.slot());
              ReadBack readBack = new ReadBack(layouts, target);
              ChunkCodec codec = new ChunkCodec()) {
-            Flusher flush = new Flusher(slot, journal, readBack, listener, src, compressed ? FLUSH_CHUNKS_V2 : FLUSH_CHUNKS);
+            java.util.function.LongSupplier fetchedTotal = () -> journal.fetchedEarlier() + src.bytesFetched() - fetchedBefore;
+            Flusher flush = new Flusher(slot, journal, readBack, () -> report(listener, fetchedTotal, journal, layouts),
+                    compressed ? FLUSH_CHUNKS_V2 : FLUSH_CHUNKS);
             // Chunks an earlier run wrote after its last fsync: kept if the slot still holds them.
             for (int[] p : journal.pending()) {
                 ChunkLayout l = layouts.get(p[0]);
                 byte[] b = raw != null ? raw : bufs[0];
                 if (readFully(slot, l.offset(p[1]), b, l.length(p[1])) && Sha256.of(b, 0, l.length(p[1])).equals(l.identity(p[1]))) {
-                    journal.append(p[0], p[1]);
+                    journal.append(p[0], p[1], p[2] == 1);
                     flush.add(new Todo(p[0], p[1], l));
                 }
             }
@@ -158,6 +179,7 @@ public final class SlotFiller {
             if (compressed && target.active() != null && target.active() != target.slot()) {
                 try {
                     index = ActiveSlotIndex.open(target.storage(), target.active(), target.journalDir(), images.get(0).chunking(), notes);
+                    indexBuilt[0] = index.built();
                     activeCh = target.storage().openForRead(target.active());
                 } catch (IOException e) {
                     // Reuse saves bytes; it is never worth failing the install for: fetch everything instead.
@@ -169,7 +191,7 @@ public final class SlotFiller {
             int maxPrefix = layouts.stream().mapToInt(l -> l.compressed() ? l.image().cdc().prefix() : 0).max().orElse(0);
             Prefix prefix = new Prefix(slot, maxPrefix);
             List<Object> plan = plan(layouts, journal, index, runCap);
-            listener.progress(src.bytesFetched(), journal.verifiedChunks());
+            report(listener, fetchedTotal, journal, layouts);
             readBack.advance(journal);
             int nextRun = nextRun(plan, -1);
             if (nextRun >= 0) next = fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs));
@@ -188,6 +210,7 @@ public final class SlotFiller {
                         tally[0]++;
                         flush.add(t);
                     }
+                    journal.fetched(fetchedTotal.getAsLong());
                 } else {
                     Reuse r = (Reuse) plan.get(k);
                     Todo t = r.chunk();
@@ -195,7 +218,7 @@ public final class SlotFiller {
                     if (readFully(r.fromTarget() ? slot : activeCh, r.from().offset(), raw, len)
                             && Sha256.of(raw, 0, len).equals(t.l().identity(t.chunk()))) {
                         writeChunk(slot, t.l().offset(t.chunk()), raw, len);
-                        journal.append(t.image(), t.chunk());
+                        journal.append(t.image(), t.chunk(), true);
                         hook.at("chunk-reused:" + t.image() + ":" + t.chunk());
                         tally[1]++;
                         reusedBytes[0] += len;
@@ -210,6 +233,7 @@ public final class SlotFiller {
                         checkRun(src, h, single, one);
                         write(slot, journal, codec, prefix, t, one, 0, raw);
                         tally[0]++;
+                        journal.fetched(fetchedTotal.getAsLong());
                     }
                     flush.add(t);
                 }
@@ -217,6 +241,7 @@ public final class SlotFiller {
             }
             flush.now();
             readBack.finish();
+            totalReused = new long[] {journal.reusedBytes((i, c) -> layouts.get(i).length(c)), journal.reusedChunks(), fetchedTotal.getAsLong()};
         } catch (IOException e) {
             throw AgentException.io(target.slot(), e);
         } finally {
@@ -230,7 +255,13 @@ public final class SlotFiller {
                 }
             }
         }
-        return new FillReport(src.bytesFetched() - fetchedBefore, tally[0], reusedBytes[0], tally[1], notes);
+        return new FillReport(src.bytesFetched() - fetchedBefore, tally[0], reusedBytes[0], tally[1], totalReused[2], totalReused[0],
+                (int) totalReused[1], indexBuilt[0], notes);
+    }
+
+    private static void report(Listener listener, java.util.function.LongSupplier fetched, DownloadJournal journal, List<ChunkLayout> layouts) {
+        listener.progress(fetched.getAsLong(), journal.verifiedChunks(), journal.reusedBytes((i, c) -> layouts.get(i).length(c)),
+                journal.reusedChunks());
     }
 
     /** Fsyncs and journals written chunks in groups (one fsync of the slot and one of the journal per group). */
@@ -238,19 +269,17 @@ public final class SlotFiller {
         private final FileChannel slot;
         private final DownloadJournal journal;
         private final ReadBack readBack;
-        private final Listener listener;
-        private final BundleSource src;
+        private final Runnable report;
         private final int maxChunks;
         private final List<Todo> unflushed = new ArrayList<>();
         private long bytes;
 
-        Flusher(FileChannel slot, DownloadJournal journal, ReadBack readBack, Listener listener, BundleSource src, int maxChunks) {
+        Flusher(FileChannel slot, DownloadJournal journal, ReadBack readBack, Runnable report, int maxChunks) {
             this.maxChunks = maxChunks;
             this.slot = slot;
             this.journal = journal;
             this.readBack = readBack;
-            this.listener = listener;
-            this.src = src;
+            this.report = report;
         }
 
         void add(Todo t) {
@@ -271,7 +300,7 @@ public final class SlotFiller {
             unflushed.clear();
             bytes = 0;
             readBack.advance(journal);
-            listener.progress(src.bytesFetched(), journal.verifiedChunks());
+            report.run();
         }
     }
 
@@ -292,7 +321,7 @@ public final class SlotFiller {
         } else {
             writeChunk(slot, l.offset(c), at == 0 ? buf : java.util.Arrays.copyOfRange(buf, at, at + l.length(c)), l.length(c));
         }
-        journal.append(t.image(), c);
+        journal.append(t.image(), c, false);
     }
 
     /** Reads the image bytes just before a chunk back from the target slot: its dictionary (format 2 {@code prefix}). */

@@ -47,6 +47,8 @@ final class DownloadSteps {
     private final BootSlots slots;
     private final RandomGenerator random = new java.util.SplittableRandom();
     private volatile Progress progress;
+    /** What the last fill in this process did (tests, diagnostics); null before the first. */
+    private volatile rsuota.agent.download.FillReport lastFill;
     private volatile Consumer<Progress> progressListener = p -> { };
 
     DownloadSteps(UpdateEngine engine, UpdateEngine.Parts parts, Path dir, BootSlots slots) {
@@ -59,6 +61,10 @@ final class DownloadSteps {
 
     Progress progress() {
         return progress;
+    }
+
+    rsuota.agent.download.FillReport lastFill() {
+        return lastFill;
     }
 
     void setProgressListener(Consumer<Progress> l) {
@@ -114,18 +120,22 @@ final class DownloadSteps {
             throw new AgentException(AgentError.STATE_LOST, "header of the download in progress is missing from " + dir + "; order the install again");
         }
         VerifiedHeader h = filler.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()), t.manifestDigest());
-        // bytes fetched accumulate over restarts of the same download (progress.json) and include the header
-        Progress before = progress;
-        long base = before != null && t.release().equals(before.release()) && before.bytesFetched() > 0 ? before.bytesFetched() : t.headerBytes();
+        // bytes fetched and reused accumulate over restarts of the same download: the journal records
+        // both (each chunk once, fetched bytes after every fetch), so a kill -9 loses none; plus the header
+        long base = t.headerBytes();
         MqttEvent.DownloadBytes cost;
         try (BundleSource src = BundleSource.open(engine.state().order().source(), http(engine.state().order()))) {
-            var report = filler.fill(src, h, (fetched, verified) -> onProgress(new Progress(t.release(), base + fetched, verified,
-                    t.chunksTotal(), t.payloadBytes())), engine::replacementWaiting);
-            log.info("slot {} filled: {} chunks ({} bytes) fetched, {} chunks ({} bytes) copied from the active slot", target,
-                    report.chunksFetched(), report.bytesFetched(), report.chunksReused(), report.bytesReused());
+            var report = filler.fill(src, h, (fetched, verified, reused, chunksReused) -> onProgress(new Progress(t.release(), base + fetched,
+                    verified, t.chunksTotal(), t.payloadBytes(), reused, chunksReused)), engine::replacementWaiting);
+            lastFill = report;
+            log.info("slot {} filled: {} chunks ({} bytes) fetched, {} chunks ({} bytes) copied from the active slot in this run;"
+                    + " {} chunks ({} bytes) copied over all runs; active slot index {}", target, report.chunksFetched(), report.bytesFetched(),
+                    report.chunksReused(), report.bytesReused(), report.totalChunksReused(), report.totalBytesReused(),
+                    report.activeIndexBuilt() ? "built by reading the slot" : "reused (or no reuse)");
             report.notes().forEach(n -> log.warn("{}: {}", n.code().wire(), n.message()));
-            // what the install cost the link (header and earlier runs included) and what it copied instead
-            cost = new MqttEvent.DownloadBytes(base + report.bytesFetched(), report.bytesReused());
+            // what the install cost the link and what it copied instead, header and earlier runs included
+            // (reused bytes from the journal, which names each chunk once however many runs it took)
+            cost = new MqttEvent.DownloadBytes(base + report.totalBytesFetched(), report.totalBytesReused());
         }
         Map<String, String> detail = new HashMap<>(cost.detail());
         detail.put("slot", target.name());

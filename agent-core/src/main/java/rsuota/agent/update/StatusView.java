@@ -32,6 +32,8 @@ public final class StatusView {
         Map<String, Object> dl = new LinkedHashMap<>();
         boolean sameRelease = p != null && s.target() != null && p.release() != null && p.release().equals(s.target().release());
         dl.put("bytesFetched", sameRelease ? p.bytesFetched() : 0L);
+        dl.put("bytesReused", sameRelease ? p.bytesReused() : 0L);
+        dl.put("chunksReused", sameRelease ? p.chunksReused() : 0);
         dl.put("chunksVerified", s.state() == UpdateState.VERIFIED || s.state().ordinal() > UpdateState.VERIFIED.ordinal() && s.target() != null
                 ? s.target().chunksTotal() : sameRelease ? p.chunksVerified() : 0);
         dl.put("chunksTotal", s.target() != null ? s.target().chunksTotal() : 0);

@@ -175,6 +175,12 @@ final class TrialBoot {
                 // the next start marks the running good slot again (refreshGoodSlot)
                 log.error("commit: cannot mark slot {} good yet: {}", target, e.getMessage());
             }
+            // after the commit is durable, never before: the index only saves the next install a read of the slot
+            try {
+                engine.indexer().start(target, t.manifestDigest());
+            } catch (RuntimeException | OutOfMemoryError e) {
+                log.warn("index of the committed slot {} not started (the next install builds it): {}", target, e.toString());
+            }
             monitor = null;
             return true;
         }

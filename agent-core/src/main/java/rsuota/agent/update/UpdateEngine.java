@@ -68,6 +68,7 @@ public final class UpdateEngine {
     private final DownloadSteps downloads;
     private final TrialBoot trial;
     private final EngineEvents events;
+    private final CommitIndexer indexer;
     private volatile EngineState state;
     private volatile EngineState.Order replacement;
     /** Why the download in flight is to stop at its next chunk ({@link #requestCancel}), or null. */
@@ -101,7 +102,18 @@ public final class UpdateEngine {
         this.gate = new ActivationGate(parts.schedule(), parts.inhibitors());
         this.downloads = new DownloadSteps(this, parts, stateDir, slots);
         this.trial = new TrialBoot(this, parts, slots, events);
+        this.indexer = new CommitIndexer(stateDir, parts.storage());
         trial.refreshGoodSlot(booted);
+    }
+
+    /** What the last download in this process did: where its bytes came from (tests, diagnostics). */
+    rsuota.agent.download.FillReport lastFill() {
+        return downloads.lastFill();
+    }
+
+    /** Indexes the slot of a release just committed, in the background (the next install reuses its chunks). */
+    CommitIndexer indexer() {
+        return indexer;
     }
 
     /** Whether this engine asked for a reboot (the caller stops; the box restarts). */

@@ -120,7 +120,7 @@ public class DeltaFillTest {
         SlotFiller f = filler(hook);
         try (BundleSource src = BundleSource.open(server.uri("/" + bundle.getFileName()).toString(), HttpBundleSource.Options.defaults())) {
             VerifiedHeader h = f.fetchHeader(src, null);
-            return f.fill(src, h, (a, b) -> { }, () -> false);
+            return f.fill(src, h, (a, b, c, d) -> { }, () -> false);
         }
     }
 
@@ -191,7 +191,7 @@ public class DeltaFillTest {
                     d -> { }, new SplittableRandom(7), new DownloadHook() { });
             try (BundleSource src = BundleSource.open(proxy.uri() + "/cuts.rsub", HttpBundleSource.Options.defaults())) {
                 VerifiedHeader h = f.fetchHeader(src, null);
-                FillReport r = f.fill(src, h, (x, y) -> { }, () -> false);
+                FillReport r = f.fill(src, h, (x, y, z, w) -> { }, () -> false);
                 long cuts = proxy.counters().cuts();
                 assertThat(cuts).as("the link was cut").isGreaterThan(5);
                 // each cut costs at most the range in flight: one maximal chunk
