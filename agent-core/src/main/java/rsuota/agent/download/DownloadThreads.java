@@ -40,8 +40,8 @@ public final class DownloadThreads {
         return policy;
     }
 
-    /** Daemon threads named {@code name} that take the download policy before their first task. */
-    static ThreadFactory factory(String name) {
+    /** Daemon threads named {@code name} that take the download policy before their first task (also the commit-time index). */
+    public static ThreadFactory factory(String name) {
         return r -> {
             Thread t = new Thread(() -> {
                 apply();

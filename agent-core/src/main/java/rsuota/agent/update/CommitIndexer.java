@@ -21,7 +21,7 @@ import rsuota.hal.storage.SlotStorage;
 
 /**
  * After a commit is durable, indexes the newly active slot for the next install's reuse, on one
- * low-priority background thread, so that the next install does not read the whole slot before
+ * background thread with the download's CPU policy ({@code SCHED_IDLE} by default), so that the next install does not read the whole slot before
  * its first fetch. Best effort by design: it never delays or fails the commit; an error is logged
  * and kept as the outcome, and the next install builds the index on first need as before (also
  * when this one is missing or no longer bound to the slot's content).
@@ -56,7 +56,9 @@ final class CommitIndexer {
     synchronized CompletableFuture<Outcome> start(Slot slot, String manifestDigest) {
         CompletableFuture<Outcome> f = new CompletableFuture<>();
         CompletableFuture<Outcome> before = last;
-        Thread t = new Thread(() -> {
+        // The download's thread policy (SCHED_IDLE by default): it reads and hashes the whole slot right after the
+        // roadside services restarted on it, and must not slow them.
+        Thread t = rsuota.agent.download.DownloadThreads.factory("rsu-commit-index").newThread(() -> {
             before.join(); // one at a time: a second commit's indexing waits for the first
             Outcome o;
             try {
@@ -67,9 +69,7 @@ final class CommitIndexer {
             if (o.result() == Result.FAILED) log.warn("index of the committed slot {} not built (the next install builds it): {}", slot, o.detail());
             else log.info("index of the committed slot {}: {} ({})", slot, o.result(), o.detail());
             f.complete(o);
-        }, "rsu-commit-index");
-        t.setDaemon(true);
-        t.setPriority(Thread.MIN_PRIORITY);
+        });
         last = f;
         t.start();
         return f;
