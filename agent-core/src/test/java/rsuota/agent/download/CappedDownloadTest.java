@@ -86,19 +86,19 @@ class CappedDownloadTest {
                     throw new IllegalStateException(e);
                 }
             });
-            // The first 64 KiB piece costs a second at the day cap: it is asked for once the clock has moved that
-            // second (moved here 100 ms per poll, with 10 s to spare before 22:00).
+            // The first piece (16 KiB, the smallest) costs a quarter second at the day cap: it is asked for once the
+            // clock has moved that long (moved here 100 ms per poll, with 10 s to spare before 22:00).
             Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 if (!server.ranges().isEmpty()) return true;
                 clock.advance(Duration.ofMillis(100));
                 return false;
             });
-            assertThat(clock.instant()).isBefore(Instant.parse("2026-06-01T21:59:55Z"));
-            assertThat(server.ranges()).containsExactly("0-65535");
+            assertThat(clock.instant()).isBefore(Instant.parse("2026-06-01T21:59:51Z"));
+            assertThat(server.ranges()).containsExactly("0-16383");
             // 22:00: the second piece is free, and it is the whole rest.
             clock.set(Instant.parse("2026-06-01T22:00:00Z"));
             BundleSource.Fetched got = f.get(10, TimeUnit.SECONDS);
-            assertThat(server.ranges()).containsExactly("0-65535", "65536-1048575");
+            assertThat(server.ranges()).containsExactly("0-16383", "16384-1048575");
             assertThat(Arrays.equals(Arrays.copyOf(got.data(), got.length()), bundle)).isTrue();
         }
     }
