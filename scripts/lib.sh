@@ -27,3 +27,22 @@ classpath() {
   local module="$1"
   echo "$RSU_ROOT/$module/target/$module-$RSU_VERSION.jar:$RSU_ROOT/$module/target/lib/*"
 }
+
+# unsigned_classpath MODULE: as classpath, with the runtime libraries copied without jar signatures
+# into MODULE/target/lib-unsigned (refreshed when target/lib is newer) by the package's own build step,
+# agent-packaging's StripJarSignatures (run from its source: no build of agent-packaging needed).
+# Why: a signed jar's per-class manifest digests go on the heap and every class of it is verified as
+# it loads (the BouncyCastle jars: heap, RSS, time; docs/benchmarks.md, Footprint).
+unsigned_classpath() {
+  local module="$1"
+  local lib="$RSU_ROOT/$module/target/lib" out="$RSU_ROOT/$module/target/lib-unsigned"
+  local tool="$RSU_ROOT/agent-packaging/src/main/java/rsuota/packaging/build/StripJarSignatures.java"
+  if [ ! -f "$out/.done" ] || [ -n "$(find "$lib" "$tool" -newer "$out/.done" 2>/dev/null | head -1)" ]; then
+    rm -rf "$out.tmp"
+    java "$tool" "$lib" "$out.tmp" >/dev/null \
+      || { echo "$(basename "$0"): cannot copy $lib unsigned (StripJarSignatures failed)" >&2; exit 70; }
+    touch "$out.tmp/.done"
+    rm -rf "$out"; mv "$out.tmp" "$out"
+  fi
+  echo "$RSU_ROOT/$module/target/$module-$RSU_VERSION.jar:$out/*"
+}
