@@ -37,12 +37,20 @@ unsigned_classpath() {
   local module="$1"
   local lib="$RSU_ROOT/$module/target/lib" out="$RSU_ROOT/$module/target/lib-unsigned"
   local tool="$RSU_ROOT/agent-packaging/src/main/java/rsuota/packaging/build/StripJarSignatures.java"
-  if [ ! -f "$out/.done" ] || [ -n "$(find "$lib" "$tool" -newer "$out/.done" 2>/dev/null | head -1)" ]; then
-    rm -rf "$out.tmp"
-    java "$tool" "$lib" "$out.tmp" >/dev/null \
-      || { echo "$(basename "$0"): cannot copy $lib unsigned (StripJarSignatures failed)" >&2; exit 70; }
-    touch "$out.tmp/.done"
-    rm -rf "$out"; mv "$out.tmp" "$out"
+  stale_unsigned() { [ ! -f "$out/.done" ] || [ -n "$(find "$lib" "$tool" -newer "$out/.done" 2>/dev/null | head -1)" ]; }
+  if stale_unsigned; then
+    # Built under a name of this process's own, so that launchers started together (the lab starts
+    # several units) never see a half-written directory; the last one to finish swaps its copy in.
+    local tmp="$out.$$.tmp"
+    rm -rf "$tmp"
+    java "$tool" "$lib" "$tmp" >/dev/null \
+      || { rm -rf "$tmp"; echo "$(basename "$0"): cannot copy $lib unsigned (StripJarSignatures failed)" >&2; exit 70; }
+    touch "$tmp/.done"
+    if stale_unsigned; then
+      [ -d "$out" ] && mv "$out" "$out.$$.old"
+      mv -T "$tmp" "$out" 2>/dev/null || true
+    fi
+    rm -rf "$tmp" "$out.$$.old"
   fi
   echo "$RSU_ROOT/$module/target/$module-$RSU_VERSION.jar:$out/*"
 }
