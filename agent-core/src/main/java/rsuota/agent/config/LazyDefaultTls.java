@@ -64,12 +64,26 @@ public final class LazyDefaultTls extends SSLContext {
         }
 
         /**
-         * Asked by the HTTP client when it is built; unset suites and protocols (null) leave the real
-         * context's engine at its defaults when the client applies these parameters to a connection.
+         * Asked by the HTTP client when it is built. Cipher suites unset (null): the real context's
+         * engine keeps its defaults when the client applies these parameters to a connection.
+         * Protocols set, as the JDK's default client context sets them ({@code jdk.tls.client.protocols},
+         * else TLS 1.3 and 1.2): the client offers HTTP/2 (ALPN) only when they name TLS 1.2 or 1.3.
+         * Disabled algorithms ({@code jdk.tls.disabledAlgorithms}) still apply at the handshake.
          */
         @Override
         protected SSLParameters engineGetDefaultSSLParameters() {
-            return new SSLParameters();
+            SSLParameters p = new SSLParameters();
+            p.setProtocols(defaultClientProtocols());
+            return p;
+        }
+
+        static String[] defaultClientProtocols() {
+            String configured = System.getProperty("jdk.tls.client.protocols");
+            if (configured != null && !configured.isBlank()) {
+                return java.util.Arrays.stream(configured.replace("\"", "").split(","))
+                        .map(String::trim).filter(s -> !s.isEmpty()).toArray(String[]::new);
+            }
+            return new String[] {"TLSv1.3", "TLSv1.2"};
         }
 
         @Override

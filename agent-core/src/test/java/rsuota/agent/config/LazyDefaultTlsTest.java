@@ -52,6 +52,15 @@ class LazyDefaultTlsTest {
         assertThat(tls.initialized()).as("the trust store was not loaded for a plain HTTP download").isFalse();
     }
 
+    /** The client offers what the JDK's default context offers; HTTP/2 (ALPN) needs TLS 1.2 or 1.3 among them. */
+    @Test
+    void theClientOffersTheJdkDefaultProtocols() throws Exception {
+        LazyDefaultTls tls = LazyDefaultTls.create();
+        assertThat(client(tls).sslParameters().getProtocols())
+                .containsExactly(javax.net.ssl.SSLContext.getDefault().getDefaultSSLParameters().getProtocols());
+        assertThat(tls.initialized()).isFalse();
+    }
+
     @Test
     void aServerOutsideTheJdkTrustStoreIsRefused() throws Exception {
         MqttPki pki = MqttPki.create(tmp.resolve("tls"));
