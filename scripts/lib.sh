@@ -27,3 +27,30 @@ classpath() {
   local module="$1"
   echo "$RSU_ROOT/$module/target/$module-$RSU_VERSION.jar:$RSU_ROOT/$module/target/lib/*"
 }
+
+# unsigned_classpath MODULE: as classpath, with the runtime libraries copied without jar signatures
+# into MODULE/target/lib-unsigned (refreshed when target/lib is newer) by the package's own build step,
+# agent-packaging's StripJarSignatures (run from its source: no build of agent-packaging needed).
+# Why: a signed jar's per-class manifest digests go on the heap and every class of it is verified as
+# it loads (the BouncyCastle jars: heap, RSS, time; docs/benchmarks.md, Footprint).
+unsigned_classpath() {
+  local module="$1"
+  local lib="$RSU_ROOT/$module/target/lib" out="$RSU_ROOT/$module/target/lib-unsigned"
+  local tool="$RSU_ROOT/agent-packaging/src/main/java/rsuota/packaging/build/StripJarSignatures.java"
+  stale_unsigned() { [ ! -f "$out/.done" ] || [ -n "$(find "$lib" "$tool" -newer "$out/.done" 2>/dev/null | head -1)" ]; }
+  if stale_unsigned; then
+    # Built under a name of this process's own, so that launchers started together (the lab starts
+    # several units) never see a half-written directory; the last one to finish swaps its copy in.
+    local tmp="$out.$$.tmp"
+    rm -rf "$tmp"
+    java "$tool" "$lib" "$tmp" >/dev/null \
+      || { rm -rf "$tmp"; echo "$(basename "$0"): cannot copy $lib unsigned (StripJarSignatures failed)" >&2; exit 70; }
+    touch "$tmp/.done"
+    if stale_unsigned; then
+      [ -d "$out" ] && mv "$out" "$out.$$.old"
+      mv -T "$tmp" "$out" 2>/dev/null || true
+    fi
+    rm -rf "$tmp" "$out.$$.old"
+  fi
+  echo "$RSU_ROOT/$module/target/$module-$RSU_VERSION.jar:$out/*"
+}

@@ -65,11 +65,12 @@ public final class Assembly {
     /**
      * TLS for bundle downloads from a private CA: {@code download.tls.ca} (PEM) is the only trust,
      * optionally with a client certificate ({@code download.tls.cert} + {@code download.tls.key},
-     * PKCS#8). Absent: the JDK's default trust store.
+     * PKCS#8). Absent: the JDK's default trust store, loaded on the first TLS connection
+     * ({@link LazyDefaultTls}: an install from an http:// URL never loads it).
      */
     static javax.net.ssl.SSLContext downloadTls(AgentConfig c) throws AgentConfig.ConfigException {
         AgentConfig.Download d = c.download();
-        if (d.tlsCa() == null) return null;
+        if (d.tlsCa() == null) return LazyDefaultTls.create();
         try {
             if (d.tlsCert() != null) {
                 return new rsuota.agent.link.TlsFiles(d.tlsCa(), d.tlsCert(), d.tlsKey()).sslContext();
