@@ -204,9 +204,19 @@ public final class RolloutRepository {
         }
     }
 
-    /** The release a unit reported running when it was first dispatched (null: none reported). */
-    public void fromRelease(long rolloutId, String deviceId, String fromRelease) throws SQLException {
-        update("UPDATE rollout_devices SET from_release = ? WHERE rollout_id = ? AND device_id = ?", fromRelease, rolloutId, deviceId);
+    /** The release each unit reported running when it was first dispatched (null: none reported), as one JDBC batch. */
+    public void fromReleases(long rolloutId, Map<String, String> fromReleaseByDevice) throws SQLException {
+        if (fromReleaseByDevice.isEmpty()) return;
+        try (PreparedStatement ps = c.prepareStatement("UPDATE rollout_devices SET from_release = ? WHERE rollout_id = ? AND device_id = ?")) {
+            for (Map.Entry<String, String> e : fromReleaseByDevice.entrySet()) {
+                if (e.getValue() == null) ps.setNull(1, java.sql.Types.VARCHAR);
+                else ps.setString(1, e.getValue());
+                ps.setLong(2, rolloutId);
+                ps.setString(3, e.getKey());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
     }
 
     /** @param fromRelease null: the units reported no release; @param units how many of the phase's units */
