@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.function.Supplier;
 import rsuota.fleet.domain.Release;
+import rsuota.fleet.lead.LeaderLease;
 import rsuota.fleet.store.Tx;
 import rsuota.wire.Action;
 import rsuota.wire.MqttDesiredState;
@@ -15,7 +16,7 @@ import rsuota.wire.WireCodec;
  * Writes desired states into the store, inside the caller's transaction, with the device's next
  * rev. Publishing happens after commit ({@code DesiredStatePublisher}); a crash in between only
  * delays it, and a re-publish carries the same rev, which the device ignores. With several replicas each
- * order carries the lease's fencing token ({@link Tx#fencingToken()}): a device refuses an order with a
+ * order carries the lease's fencing token ({@link #fencingToken}): a device refuses an order with a
  * lower token than one it accepted, so a deposed leader's late publish cannot replace a newer order.
  */
 public final class DesiredWriter {
@@ -46,9 +47,18 @@ public final class DesiredWriter {
                        Instant now) throws SQLException {
         long rev = tx.desired().nextRev(deviceId);
         MqttDesiredState d = new MqttDesiredState(MqttDesiredState.SCHEMA, rev, version, url, digest, action, after,
-                r.settings().window(), Long.toString(r.id()), now, r.settings().bandwidthCap(), tx.fencingToken());
+                r.settings().window(), Long.toString(r.id()), now, r.settings().bandwidthCap(), fencingToken(tx));
         tx.desired().write(deviceId, rev, new String(WireCodec.encode(d), StandardCharsets.UTF_8), r.id(), now);
         return rev;
+    }
+
+    /**
+     * The leader lease's token as this transaction sees it (read once per transaction), or null when no replica ever
+     * led on this store (a sole controller). Writes are serialised store-wide, so it is the token in force at commit;
+     * a leader's fenced transaction has already checked that it is its own.
+     */
+    private static Long fencingToken(Tx tx) throws SQLException {
+        return tx.once(LeaderLease.class, () -> LeaderLease.current(tx.connection()).map(LeaderLease.Lease::token).orElse(null));
     }
 
     private String url(Release r) {

@@ -8,26 +8,22 @@ import java.sql.Connection;
  */
 public final class Tx {
     private final Connection connection;
-    private Long fencingToken;
-    private boolean fencingTokenRead;
+    private final java.util.Map<Object, Object> memo = new java.util.HashMap<>();
 
     Tx(Connection connection) {
         this.connection = connection;
     }
 
-    /**
-     * The leader lease's fencing token as this transaction sees it (read once per transaction), or null when no
-     * replica ever led on this store (a sole controller: SQLite). Writes are serialised store-wide, so the token is
-     * the one in force when the transaction commits; a leader's fenced transaction has already checked it is its own.
-     */
-    public Long fencingToken() throws java.sql.SQLException {
-        if (!fencingTokenRead) {
-            try (var ps = connection.prepareStatement("SELECT token FROM leader_lease WHERE name = 'engine'"); var rs = ps.executeQuery()) {
-                fencingToken = rs.next() ? rs.getLong(1) : null;
-            }
-            fencingTokenRead = true;
-        }
-        return fencingToken;
+    /** A value read once per transaction (e.g. the leader lease's token for every order a dispatch writes). */
+    public interface TxValue<T> {
+        T read() throws java.sql.SQLException;
+    }
+
+    /** {@code value} read on first use in this transaction and kept for the rest of it (null included). */
+    @SuppressWarnings("unchecked")
+    public <T> T once(Object key, TxValue<T> value) throws java.sql.SQLException {
+        if (!memo.containsKey(key)) memo.put(key, value.read());
+        return (T) memo.get(key);
     }
 
     /** For repositories added in other packages (rollouts, pause events): same connection, same transaction. */
