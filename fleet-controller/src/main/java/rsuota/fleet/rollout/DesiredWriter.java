@@ -4,9 +4,14 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import rsuota.fleet.domain.Release;
 import rsuota.fleet.lead.LeaderLease;
+import rsuota.fleet.store.DesiredStateRepository;
 import rsuota.fleet.store.Tx;
 import rsuota.wire.Action;
 import rsuota.wire.MqttDesiredState;
@@ -27,29 +32,40 @@ public final class DesiredWriter {
         this.publicUrl = publicUrl;
     }
 
-    public long activate(Tx tx, Rollout r, Release release, String deviceId, Instant now) throws SQLException {
+    /** Activation orders for {@code deviceIds}, written as one batch; returns each unit's new rev. */
+    public Map<String, Long> activate(Tx tx, Rollout r, Release release, List<String> deviceIds, Instant now) throws SQLException {
         Instant after = r.settings().activateDelay() == null ? null : now.plus(r.settings().activateDelay());
-        return write(tx, r, deviceId, release.version(), url(release), release.manifestDigest(), Action.ACTIVATE, after, now);
+        return write(tx, r, deviceIds, release.version(), url(release), release.manifestDigest(), Action.ACTIVATE, after, now);
     }
 
     /** Download-only: what a pause turns a not-yet-activated order into (downloads are harmless). */
-    public long hold(Tx tx, Rollout r, Release release, String deviceId, Instant now) throws SQLException {
-        return write(tx, r, deviceId, release.version(), url(release), release.manifestDigest(), Action.DOWNLOAD, null, now);
+    public Map<String, Long> hold(Tx tx, Rollout r, Release release, List<String> deviceIds, Instant now) throws SQLException {
+        return write(tx, r, deviceIds, release.version(), url(release), release.manifestDigest(), Action.DOWNLOAD, null, now);
     }
 
     /** Back to {@code stableVersion}; its bundle is named when the controller knows that release. */
-    public long rollback(Tx tx, Rollout r, String stableVersion, Release stable, String deviceId, Instant now) throws SQLException {
-        return write(tx, r, deviceId, stableVersion, stable == null ? null : url(stable), stable == null ? null : stable.manifestDigest(),
+    public Map<String, Long> rollback(Tx tx, Rollout r, String stableVersion, Release stable, List<String> deviceIds, Instant now)
+            throws SQLException {
+        return write(tx, r, deviceIds, stableVersion, stable == null ? null : url(stable), stable == null ? null : stable.manifestDigest(),
                 Action.ROLLBACK, null, now);
     }
 
-    private long write(Tx tx, Rollout r, String deviceId, String version, String url, String digest, Action action, Instant after,
-                       Instant now) throws SQLException {
-        long rev = tx.desired().nextRev(deviceId);
-        MqttDesiredState d = new MqttDesiredState(MqttDesiredState.SCHEMA, rev, version, url, digest, action, after,
-                r.settings().window(), Long.toString(r.id()), now, r.settings().bandwidthCap(), fencingToken(tx));
-        tx.desired().write(deviceId, rev, new String(WireCodec.encode(d), StandardCharsets.UTF_8), r.id(), now);
-        return rev;
+    /** The same order for every unit of {@code deviceIds}, each with its own next rev: one read and one write batch per 500 units. */
+    private Map<String, Long> write(Tx tx, Rollout r, List<String> deviceIds, String version, String url, String digest, Action action,
+                                    Instant after, Instant now) throws SQLException {
+        Map<String, Long> next = tx.desired().nextRevs(deviceIds);
+        Map<String, Long> revs = new LinkedHashMap<>();
+        List<DesiredStateRepository.NewDesired> rows = new ArrayList<>();
+        Long token = fencingToken(tx);
+        for (String id : deviceIds) {
+            long rev = next.get(id);
+            MqttDesiredState d = new MqttDesiredState(MqttDesiredState.SCHEMA, rev, version, url, digest, action, after,
+                    r.settings().window(), Long.toString(r.id()), now, r.settings().bandwidthCap(), token);
+            rows.add(new DesiredStateRepository.NewDesired(id, rev, new String(WireCodec.encode(d), StandardCharsets.UTF_8), r.id()));
+            revs.put(id, rev);
+        }
+        tx.desired().writeAll(rows, now);
+        return revs;
     }
 
     /**

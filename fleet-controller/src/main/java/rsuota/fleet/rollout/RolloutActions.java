@@ -86,19 +86,30 @@ final class RolloutActions {
      * Dispatches queued devices of the current phase, at most {@code budget}, respecting the
      * corridor cap across all active rollouts. Returns how many were dispatched.
      */
-    int dispatch(Tx tx, Rollout r, Release release, Phase p, List<DeviceProgress> devices, Instant now, int budget) throws SQLException {
+    /** What one dispatch did: each ordered unit's rev, and the units refused an order (their rows changed too). */
+    record Dispatched(Map<String, Long> revs, List<String> refused) {
+        java.util.Set<String> touched() {
+            java.util.Set<String> all = new java.util.HashSet<>(revs.keySet());
+            all.addAll(refused);
+            return all;
+        }
+    }
+
+    Dispatched dispatch(Tx tx, Rollout r, Release release, Phase p, List<DeviceProgress> devices, Instant now, int budget)
+            throws SQLException {
         RolloutRepository repo = new RolloutRepository(tx);
         Integer cap = r.settings().corridorCap();
         Map<String, Integer> inTrial = cap == null ? Map.of() : new LinkedHashMap<>(repo.inTrialByCorridor());
-        int n = 0;
         List<String> sent = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
         for (DeviceProgress d : devices) {
-            if (n >= budget) break;
+            if (sent.size() >= budget) break;
             // a unit a technician holds gets no order: the controller never overwrites a local action
             if (d.phaseIdx() != p.idx() || d.dispatched() || !d.active() || d.deviceState() != null || d.local() != null) continue;
             if (!Topics.DEVICE_ID.matcher(d.deviceId()).matches()) {
                 // An imported id that cannot be an MQTT topic level can never receive an order: say so, never skip silently.
                 repo.failedLocally(r.id(), d.deviceId(), "DEVICE_ID_NOT_ADDRESSABLE", now);
+                refused.add(d.deviceId());
                 continue;
             }
             if (cap != null && d.corridor() != null) {
@@ -106,19 +117,19 @@ final class RolloutActions {
                 if (used >= cap) continue;
                 inTrial.put(d.corridor(), used + 1);
             }
-            repo.retireFromEnded(d.deviceId(), r.id());
-            long rev = desired.activate(tx, r, release, d.deviceId(), now);
-            repo.dispatched(r.id(), d.deviceId(), rev, now);
             sent.add(d.deviceId());
-            n++;
         }
-        // What each runs at its first dispatch is what its download starts from (the expected bytes per source release):
-        // read and written for the whole batch at once, so a wave of 100,000 units costs no extra round trip per unit.
+        // The whole batch in a few round trips (a wave of 100,000 units is dispatched inside the store-wide write order,
+        // which telemetry ingest waits for): older ended rollouts let go of the units, the orders, the rows.
+        repo.retireFromEnded(sent, r.id());
+        Map<String, Long> revs = desired.activate(tx, r, release, sent, now);
+        repo.dispatched(r.id(), revs, now);
+        // What each runs at its first dispatch is what its download starts from (the expected bytes per source release).
         Map<String, String> states = tx.devices().reportedStates(sent);
         Map<String, String> from = new LinkedHashMap<>();
         for (String id : sent) from.put(id, running(states.get(id)));
         repo.fromReleases(r.id(), from);
-        return n;
+        return new Dispatched(revs, refused);
     }
 
     /**
@@ -162,29 +173,27 @@ final class RolloutActions {
     int hold(Tx tx, Rollout r, Instant now) throws SQLException, FleetException {
         RolloutRepository repo = new RolloutRepository(tx);
         Release release = release(tx, r.release());
-        int n = 0;
+        List<String> ids = new ArrayList<>();
         for (DeviceProgress d : repo.devices(r.id())) {
             if (!d.dispatched() || d.held() || d.settled() || d.rollbackRev() != null || !d.active()) continue;
             if (d.deviceState() != null && !NOT_YET_ACTIVATING.contains(d.deviceState())) continue;
-            desired.hold(tx, r, release, d.deviceId(), now);
-            repo.held(r.id(), d.deviceId(), true);
-            n++;
+            ids.add(d.deviceId());
         }
-        return n;
+        desired.hold(tx, r, release, ids, now);
+        repo.held(r.id(), ids, true);
+        return ids.size();
     }
 
     /** Re-issues the activation of every held device (a new rev, so the device acts on it). */
     int unhold(Tx tx, Rollout r, Instant now) throws SQLException, FleetException {
         RolloutRepository repo = new RolloutRepository(tx);
         Release release = release(tx, r.release());
-        int n = 0;
+        List<String> ids = new ArrayList<>();
         for (DeviceProgress d : repo.devices(r.id())) {
-            if (!d.held() || d.rollbackRev() != null) continue;
-            long rev = desired.activate(tx, r, release, d.deviceId(), now);
-            repo.dispatched(r.id(), d.deviceId(), rev, now);
-            n++;
+            if (d.held() && d.rollbackRev() == null) ids.add(d.deviceId());
         }
-        return n;
+        repo.dispatched(r.id(), desired.activate(tx, r, release, ids, now), now);
+        return ids.size();
     }
 
     /** Orders {@code targets} back to the release's previous stable; returns the devices ordered. */
@@ -215,16 +224,16 @@ final class RolloutActions {
         }
         Release stableRelease = tx.releases().find(stable).orElse(null);
         RolloutRepository repo = new RolloutRepository(tx);
-        List<String> ordered = new ArrayList<>();
-        Instant deadline = now.plus(r.settings().rollbackDeadline());
-        for (DeviceProgress d : targets) {
-            if (!d.dispatched() || d.rollbackRev() != null) continue;
-            long rev = desired.rollback(tx, r, stable, stableRelease, d.deviceId(), now);
+        List<DeviceProgress> due = targets.stream().filter(d -> d.dispatched() && d.rollbackRev() == null).toList();
+        List<String> ordered = due.stream().map(DeviceProgress::deviceId).toList();
+        Map<String, Long> revs = desired.rollback(tx, r, stable, stableRelease, ordered, now);
+        List<RolloutRepository.RollbackOrder> orders = new ArrayList<>();
+        for (DeviceProgress d : due) {
             // A box that already rolled back by itself is back on the stable release: healthy at once.
             String result = DeploymentState.ROLLED_BACK.is(d.deviceState()) ? "healthy" : null;
-            repo.rollbackOrdered(r.id(), d.deviceId(), rev, now, deadline, result);
-            ordered.add(d.deviceId());
+            orders.add(new RolloutRepository.RollbackOrder(d.deviceId(), revs.get(d.deviceId()), result));
         }
+        repo.rollbackOrdered(r.id(), orders, now, now.plus(r.settings().rollbackDeadline()));
         return ordered;
     }
 

@@ -148,8 +148,9 @@ public final class RolloutEngine {
             Phase p = phases.get(r.phaseIndex());
             Release release = RolloutActions.release(tx, r.release());
             if (p.state() == PhaseState.ACTIVE) {
-                out.dispatched += actions.dispatch(tx, r, release, p, devices, now, DISPATCH_BUDGET);
-                if (out.dispatched > 0) devices = repo.devices(id);
+                RolloutActions.Dispatched sent = actions.dispatch(tx, r, release, p, devices, now, DISPATCH_BUDGET);
+                out.dispatched += sent.revs().size();
+                if (!sent.touched().isEmpty()) devices = repo.refreshed(id, devices, sent.touched());
             }
             List<DeviceProgress> mine = devices.stream().filter(d -> d.phaseIdx() == p.idx() && (d.active() || d.dispatched())).toList();
             Gate gate = Gate.of(p, mine, now, r.settings().silentAfter(), current);

@@ -25,14 +25,16 @@ public final class RolloutRepository {
             + "started_at, ended_at, updated_at";
     private static final String P_COLUMNS = "rollout_id, idx, name, cohort_id, observation_ms, approval, criteria, state, started_at, "
             + "window_ends_at, gate_met_at, ended_at, approved_by";
-    private static final String D_COLUMNS = "rollout_id, device_id, phase_idx, corridor, release, active, rev, dispatched_at, held, "
-            + "device_state, state_reason, state_at, last_report_at, activated_at, rollback_kind, rollback_reason, rollback_rev, "
-            + "rollback_at, rollback_deadline, rollback_result, overdue_at, from_release, "
-            // a technician's hold belongs to the unit, not to one rollout: every rollout's row shows it, even rows made after it
-            + "(SELECT h.state FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_state, "
-            + "(SELECT h.held_by FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_by, "
-            + "(SELECT h.since FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_since, "
-            + "(SELECT h.reason FROM technician_holds h WHERE h.device_id = rollout_devices.device_id) AS local_reason";
+    private static final String D_COLUMNS = "rd.rollout_id, rd.device_id, rd.phase_idx, rd.corridor, rd.release, rd.active, rd.rev, "
+            + "rd.dispatched_at, rd.held, rd.device_state, rd.state_reason, rd.state_at, rd.last_report_at, rd.activated_at, "
+            + "rd.rollback_kind, rd.rollback_reason, rd.rollback_rev, rd.rollback_at, rd.rollback_deadline, rd.rollback_result, "
+            + "rd.overdue_at, rd.from_release, "
+            + "h.state AS local_state, h.held_by AS local_by, h.since AS local_since, h.reason AS local_reason";
+    /**
+     * A technician's hold belongs to the unit, not to one rollout: every rollout's row shows it, even rows made after
+     * it. One join (the hold's key is the unit), not a lookup per column per row: a 100,000-unit wave is read each tick.
+     */
+    private static final String D_FROM = " FROM rollout_devices rd LEFT JOIN technician_holds h ON h.device_id = rd.device_id ";
 
     private final Connection c;
 
@@ -206,17 +208,9 @@ public final class RolloutRepository {
 
     /** The release each unit reported running when it was first dispatched (null: none reported), as one JDBC batch. */
     public void fromReleases(long rolloutId, Map<String, String> fromReleaseByDevice) throws SQLException {
-        if (fromReleaseByDevice.isEmpty()) return;
-        try (PreparedStatement ps = c.prepareStatement("UPDATE rollout_devices SET from_release = ? WHERE rollout_id = ? AND device_id = ?")) {
-            for (Map.Entry<String, String> e : fromReleaseByDevice.entrySet()) {
-                if (e.getValue() == null) ps.setNull(1, java.sql.Types.VARCHAR);
-                else ps.setString(1, e.getValue());
-                ps.setLong(2, rolloutId);
-                ps.setString(3, e.getKey());
-                ps.addBatch();
-            }
-            ps.executeBatch();
-        }
+        List<Object[]> rows = new ArrayList<>();
+        fromReleaseByDevice.forEach((id, from) -> rows.add(new Object[] {from, rolloutId, id}));
+        batch("UPDATE rollout_devices SET from_release = ? WHERE rollout_id = ? AND device_id = ?", rows);
     }
 
     /** @param fromRelease null: the units reported no release; @param units how many of the phase's units */
@@ -236,7 +230,7 @@ public final class RolloutRepository {
     }
 
     public List<DeviceProgress> devices(long rolloutId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + " FROM rollout_devices WHERE rollout_id = ? ORDER BY phase_idx, device_id")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + D_FROM + "WHERE rd.rollout_id = ? ORDER BY rd.phase_idx, rd.device_id")) {
             ps.setLong(1, rolloutId);
             return deviceRows(ps);
         }
@@ -244,7 +238,7 @@ public final class RolloutRepository {
 
     /** Rows of active rollouts that concern {@code deviceId} (usually none or one). */
     public List<DeviceProgress> activeFor(String deviceId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + " FROM rollout_devices WHERE device_id = ? AND active = 1")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + D_FROM + "WHERE rd.device_id = ? AND rd.active = 1")) {
             ps.setString(1, deviceId);
             return deviceRows(ps);
         }
@@ -255,7 +249,7 @@ public final class RolloutRepository {
      * needs none, its writers are serialised), for ingest running beside other ingest ({@code WriteOrder.beside()}).
      */
     public List<DeviceProgress> activeForUpdate(String deviceId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + " FROM rollout_devices WHERE device_id = ? AND active = 1 FOR UPDATE")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + D_FROM + "WHERE rd.device_id = ? AND rd.active = 1 FOR UPDATE OF rd")) {
             ps.setString(1, deviceId);
             return deviceRows(ps);
         }
@@ -293,18 +287,22 @@ public final class RolloutRepository {
         }
     }
 
-    public void dispatched(long rolloutId, String deviceId, long rev, Instant at) throws SQLException {
-        update("UPDATE rollout_devices SET rev = ?, dispatched_at = COALESCE(dispatched_at, ?), held = 0 WHERE rollout_id = ? AND device_id = ?",
-                rev, at, rolloutId, deviceId);
+    /** Records each unit's order (its desired rev) as sent, as one batch. */
+    public void dispatched(long rolloutId, Map<String, Long> revByDevice, Instant at) throws SQLException {
+        List<Object[]> rows = new ArrayList<>();
+        revByDevice.forEach((id, rev) -> rows.add(new Object[] {rev, at, rolloutId, id}));
+        batch("UPDATE rollout_devices SET rev = ?, dispatched_at = COALESCE(dispatched_at, ?), held = 0 WHERE rollout_id = ? AND device_id = ?", rows);
     }
 
     /**
      * Ends the tracking of {@code deviceId} by ended rollouts other than {@code rolloutId}: a newer
      * rollout now gives the device its desired state, so the old release's rollout no longer acts on it.
      */
-    public void retireFromEnded(String deviceId, long rolloutId) throws SQLException {
-        update("UPDATE rollout_devices SET active = 0 WHERE device_id = ? AND rollout_id <> ? AND active = 1 "
-                + "AND rollout_id IN (SELECT id FROM rollouts WHERE state IN ('completed', 'rolled_back'))", deviceId, rolloutId);
+    public void retireFromEnded(java.util.Collection<String> deviceIds, long rolloutId) throws SQLException {
+        List<Object[]> rows = new ArrayList<>();
+        for (String id : deviceIds) rows.add(new Object[] {id, rolloutId});
+        batch("UPDATE rollout_devices SET active = 0 WHERE device_id = ? AND rollout_id <> ? AND active = 1 "
+                + "AND rollout_id IN (SELECT id FROM rollouts WHERE state IN ('completed', 'rolled_back'))", rows);
     }
 
     /** Flags (or clears) a unit's rollback result: "healthy" or "needs_investigation". */
@@ -314,14 +312,16 @@ public final class RolloutRepository {
 
     /** Active rows flagged needs_investigation (by a missed deadline or by the unit itself), across all rollouts. */
     public List<DeviceProgress> flagged() throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + " FROM rollout_devices WHERE active = 1 AND "
-                + "(rollback_result = 'needs_investigation' OR device_state = 'needs_investigation') ORDER BY rollout_id, device_id")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + D_COLUMNS + D_FROM + "WHERE rd.active = 1 AND "
+                + "(rd.rollback_result = 'needs_investigation' OR rd.device_state = 'needs_investigation') ORDER BY rd.rollout_id, rd.device_id")) {
             return deviceRows(ps);
         }
     }
 
-    public void held(long rolloutId, String deviceId, boolean held) throws SQLException {
-        update("UPDATE rollout_devices SET held = ? WHERE rollout_id = ? AND device_id = ?", held ? 1 : 0, rolloutId, deviceId);
+    public void held(long rolloutId, java.util.Collection<String> deviceIds, boolean held) throws SQLException {
+        List<Object[]> rows = new ArrayList<>();
+        for (String id : deviceIds) rows.add(new Object[] {held ? 1 : 0, rolloutId, id});
+        batch("UPDATE rollout_devices SET held = ? WHERE rollout_id = ? AND device_id = ?", rows);
     }
 
     public void failedLocally(long rolloutId, String deviceId, String reason, Instant at) throws SQLException {
@@ -329,10 +329,15 @@ public final class RolloutRepository {
                 reason, at, rolloutId, deviceId);
     }
 
-    public void rollbackOrdered(long rolloutId, String deviceId, long rev, Instant at, Instant deadline, String result) throws SQLException {
-        update("UPDATE rollout_devices SET rollback_rev = ?, rollback_at = ?, rollback_deadline = ?, "
-                + "rollback_kind = COALESCE(rollback_kind, 'commanded'), rollback_result = ?, held = 0 WHERE rollout_id = ? AND device_id = ?",
-                rev, at, deadline, result, rolloutId, deviceId);
+    /** A rollback order sent to a unit: its rev, and its result so far (null, or "healthy" for a box already back). */
+    public record RollbackOrder(String deviceId, long rev, String result) {}
+
+    /** Records each of {@code orders}, as one batch. */
+    public void rollbackOrdered(long rolloutId, List<RollbackOrder> orders, Instant at, Instant deadline) throws SQLException {
+        List<Object[]> rows = new ArrayList<>();
+        for (RollbackOrder o : orders) rows.add(new Object[] {o.rev(), at, deadline, o.result(), rolloutId, o.deviceId()});
+        batch("UPDATE rollout_devices SET rollback_rev = ?, rollback_at = ?, rollback_deadline = ?, "
+                + "rollback_kind = COALESCE(rollback_kind, 'commanded'), rollback_result = ?, held = 0 WHERE rollout_id = ? AND device_id = ?", rows);
     }
 
     public void dropQueued(long rolloutId, int phaseIdx) throws SQLException {
@@ -373,35 +378,66 @@ public final class RolloutRepository {
 
     private void update(String sql, Object... args) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                Object a = args[i];
-                // Untyped NULL: PostgreSQL takes the column's type (a VARCHAR null into a BIGINT column is refused there).
-                if (a == null) ps.setNull(i + 1, java.sql.Types.NULL);
-                else if (a instanceof Instant t) ps.setLong(i + 1, t.toEpochMilli());
-                else if (a instanceof Long l) ps.setLong(i + 1, l);
-                else if (a instanceof Integer n) ps.setInt(i + 1, n);
-                else ps.setString(i + 1, a.toString());
-            }
+            bind(ps, args);
             ps.executeUpdate();
+        }
+    }
+
+    /** The same statement once per row, sent as one JDBC batch (one round trip on PostgreSQL, not one per unit). */
+    private void batch(String sql, List<Object[]> rows) throws SQLException {
+        if (rows.isEmpty()) return;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (Object[] args : rows) {
+                bind(ps, args);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            // Untyped NULL: PostgreSQL takes the column's type (a VARCHAR null into a BIGINT column is refused there).
+            if (a == null) ps.setNull(i + 1, java.sql.Types.NULL);
+            else if (a instanceof Instant t) ps.setLong(i + 1, t.toEpochMilli());
+            else if (a instanceof Long l) ps.setLong(i + 1, l);
+            else if (a instanceof Integer n) ps.setInt(i + 1, n);
+            else ps.setString(i + 1, a.toString());
         }
     }
 
     private List<DeviceProgress> deviceRows(PreparedStatement ps) throws SQLException {
         try (ResultSet rs = ps.executeQuery()) {
             List<DeviceProgress> out = new ArrayList<>();
-            while (rs.next()) {
-                out.add(new DeviceProgress(rs.getLong("rollout_id"), rs.getString("device_id"), rs.getInt("phase_idx"),
-                        rs.getString("corridor"), rs.getString("release"), rs.getInt("active") == 1, Sql.longOrNull(rs, "rev"),
-                        Sql.instant(rs, "dispatched_at"), rs.getInt("held") == 1, rs.getString("device_state"),
-                        rs.getString("state_reason"), Sql.instant(rs, "state_at"), Sql.instant(rs, "last_report_at"),
-                        Sql.instant(rs, "activated_at"), rs.getString("rollback_kind"), rs.getString("rollback_reason"),
-                        Sql.longOrNull(rs, "rollback_rev"), Sql.instant(rs, "rollback_at"), Sql.instant(rs, "rollback_deadline"),
-                        rs.getString("rollback_result"), Sql.instant(rs, "overdue_at"), rs.getString("local_state") == null ? null
-                        : new DeviceProgress.Local(rs.getString("local_state"), rs.getString("local_by"), Sql.instant(rs, "local_since"),
-                        rs.getString("local_reason")), rs.getString("from_release")));
-            }
+            while (rs.next()) out.add(deviceRow(rs));
             return out;
         }
+    }
+
+    private static DeviceProgress deviceRow(ResultSet rs) throws SQLException {
+        return new DeviceProgress(rs.getLong("rollout_id"), rs.getString("device_id"), rs.getInt("phase_idx"),
+                rs.getString("corridor"), rs.getString("release"), rs.getInt("active") == 1, Sql.longOrNull(rs, "rev"),
+                Sql.instant(rs, "dispatched_at"), rs.getInt("held") == 1, rs.getString("device_state"),
+                rs.getString("state_reason"), Sql.instant(rs, "state_at"), Sql.instant(rs, "last_report_at"),
+                Sql.instant(rs, "activated_at"), rs.getString("rollback_kind"), rs.getString("rollback_reason"),
+                Sql.longOrNull(rs, "rollback_rev"), Sql.instant(rs, "rollback_at"), Sql.instant(rs, "rollback_deadline"),
+                rs.getString("rollback_result"), Sql.instant(rs, "overdue_at"), rs.getString("local_state") == null ? null
+                : new DeviceProgress.Local(rs.getString("local_state"), rs.getString("local_by"), Sql.instant(rs, "local_since"),
+                rs.getString("local_reason")), rs.getString("from_release"));
+    }
+
+    /**
+     * {@code devices} (this rollout's rows, as {@link #devices} read them) with the rows of {@code changed} read again:
+     * after a dispatch batch the engine re-reads the units it ordered, not the whole wave.
+     */
+    public List<DeviceProgress> refreshed(long rolloutId, List<DeviceProgress> devices, java.util.Collection<String> changed) throws SQLException {
+        Map<String, DeviceProgress> fresh = new HashMap<>();
+        Sql.eachIn(c, "SELECT " + D_COLUMNS + D_FROM + "WHERE rd.rollout_id = " + rolloutId + " AND rd.device_id IN (%s)", changed,
+                rs -> fresh.put(rs.getString("device_id"), deviceRow(rs)));
+        List<DeviceProgress> out = new ArrayList<>(devices.size());
+        for (DeviceProgress d : devices) out.add(fresh.getOrDefault(d.deviceId(), d));
+        return out;
     }
 
     private static Rollout rollout(ResultSet rs) throws SQLException {

@@ -37,26 +37,45 @@ public final class DesiredStateRepository {
         }
     }
 
-    /** The rev the next desired state of this device must carry. */
-    public long nextRev(String deviceId) throws SQLException {
-        return find(deviceId).map(d -> d.rev() + 1).orElse(1L);
+    /** The rev the next desired state of each of {@code ids} must carry (1 for a unit never ordered): one query per 500 units. */
+    public java.util.Map<String, Long> nextRevs(java.util.Collection<String> ids) throws SQLException {
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        for (String id : ids) out.put(id, 1L);
+        Sql.eachIn(c, "SELECT device_id, rev FROM desired_states WHERE device_id IN (%s)", ids, rs -> out.put(rs.getString(1), rs.getLong(2) + 1));
+        return out;
     }
 
-    /** Stores a new desired state; {@code rev} must be {@link #nextRev} of the same transaction. */
-    public void write(String deviceId, long rev, String payload, Long rolloutId, Instant at) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO desired_states (device_id, rev, payload, rollout_id, written_at, published_rev) VALUES (?, ?, ?, ?, ?, 0)
-                ON CONFLICT (device_id) DO UPDATE SET rev = excluded.rev, payload = excluded.payload,
-                  rollout_id = excluded.rollout_id, written_at = excluded.written_at
-                WHERE excluded.rev > desired_states.rev""")) {
-            ps.setString(1, deviceId);
-            ps.setLong(2, rev);
-            ps.setString(3, payload);
-            Sql.setLong(ps, 4, rolloutId);
-            Sql.setMillis(ps, 5, at);
-            if (ps.executeUpdate() != 1) throw new SQLException("desired rev " + rev + " of " + deviceId + " is not above the stored one");
+    /** A desired state to store: {@code rev} from {@link #nextRevs} of the same transaction. */
+    public record NewDesired(String deviceId, long rev, String payload, Long rolloutId) {}
+
+    /**
+     * Stores each of {@code rows} (a rev only ever grows: a row whose rev is not above the stored one fails the whole
+     * transaction), sent as one batch: a wave's orders cost no round trip per unit.
+     */
+    public void writeAll(List<NewDesired> rows, Instant at) throws SQLException {
+        if (rows.isEmpty()) return;
+        try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
+            for (NewDesired d : rows) {
+                ps.setString(1, d.deviceId());
+                ps.setLong(2, d.rev());
+                ps.setString(3, d.payload());
+                Sql.setLong(ps, 4, d.rolloutId());
+                Sql.setMillis(ps, 5, at);
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int i = 0; i < counts.length; i++) {
+                // SUCCESS_NO_INFO (-2) is not an answer either engine gives for these statements; anything but 1 is a lost race
+                if (counts[i] != 1) throw new SQLException("desired rev " + rows.get(i).rev() + " of " + rows.get(i).deviceId() + " is not above the stored one");
+            }
         }
     }
+
+    private static final String UPSERT = """
+            INSERT INTO desired_states (device_id, rev, payload, rollout_id, written_at, published_rev) VALUES (?, ?, ?, ?, ?, 0)
+            ON CONFLICT (device_id) DO UPDATE SET rev = excluded.rev, payload = excluded.payload,
+              rollout_id = excluded.rollout_id, written_at = excluded.written_at
+            WHERE excluded.rev > desired_states.rev""";
 
     /** Up to {@code limit} rows not yet confirmed, oldest first. */
     public List<Desired> pending(int limit) throws SQLException {
@@ -70,14 +89,17 @@ public final class DesiredStateRepository {
                 + "WHERE device_id > ? ORDER BY device_id LIMIT ?", afterDevice, limit);
     }
 
-    /** Records that the broker confirmed {@code rev}; an older confirmation never lowers it. */
-    public void published(String deviceId, long rev) throws SQLException {
+    /** Records that the broker confirmed each row's rev, as one batch; an older confirmation never lowers it. */
+    public void published(List<Desired> confirmed) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE desired_states SET published_rev = ? WHERE device_id = ? AND published_rev < ?")) {
-            ps.setLong(1, rev);
-            ps.setString(2, deviceId);
-            ps.setLong(3, rev);
-            ps.executeUpdate();
+            for (Desired d : confirmed) {
+                ps.setLong(1, d.rev());
+                ps.setString(2, d.deviceId());
+                ps.setLong(3, d.rev());
+                ps.addBatch();
+            }
+            ps.executeBatch();
         }
     }
 

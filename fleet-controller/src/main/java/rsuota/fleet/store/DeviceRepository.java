@@ -36,17 +36,9 @@ public final class DeviceRepository {
     /** The last state snapshot (JSON) of each of {@code ids} that has one: one query per 500 ids (dispatch batches). */
     public java.util.Map<String, String> reportedStates(java.util.Collection<String> ids) throws SQLException {
         java.util.Map<String, String> out = new java.util.HashMap<>();
-        List<String> all = new java.util.ArrayList<>(ids);
-        for (int from = 0; from < all.size(); from += 500) {
-            List<String> part = all.subList(from, Math.min(all.size(), from + 500));
-            String marks = String.join(",", java.util.Collections.nCopies(part.size(), "?"));
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, reported_state FROM devices WHERE id IN (" + marks + ")")) {
-                for (int i = 0; i < part.size(); i++) ps.setString(i + 1, part.get(i));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) if (rs.getString(2) != null) out.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
+        Sql.eachIn(c, "SELECT id, reported_state FROM devices WHERE id IN (%s)", ids, rs -> {
+            if (rs.getString(2) != null) out.put(rs.getString(1), rs.getString(2));
+        });
         return out;
     }
 

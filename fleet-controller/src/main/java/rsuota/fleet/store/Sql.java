@@ -35,6 +35,33 @@ public final class Sql {
         }
     }
 
+    /** One row of a result, as {@link #eachIn} hands it over. */
+    @FunctionalInterface
+    public interface RowSink {
+        void row(ResultSet rs) throws SQLException;
+    }
+
+    /** Ids per {@code IN (...)} list: a batch of units costs one round trip per part, far below every engine's parameter limit. */
+    static final int IN_PART = 500;
+
+    /**
+     * Runs {@code select}, whose one {@code %s} is the body of an {@code IN (...)} list, for every id in {@code ids}: one
+     * query per {@value #IN_PART} ids, each row handed to {@code sink} (a dispatch batch reads its units in a few round trips).
+     */
+    public static void eachIn(Connection c, String select, java.util.Collection<String> ids, RowSink sink) throws SQLException {
+        java.util.List<String> all = new java.util.ArrayList<>(ids);
+        for (int from = 0; from < all.size(); from += IN_PART) {
+            java.util.List<String> part = all.subList(from, Math.min(all.size(), from + IN_PART));
+            String marks = String.join(",", java.util.Collections.nCopies(part.size(), "?"));
+            try (PreparedStatement ps = c.prepareStatement(String.format(select, marks))) {
+                for (int i = 0; i < part.size(); i++) ps.setString(i + 1, part.get(i));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) sink.row(rs);
+                }
+            }
+        }
+    }
+
     public static void setText(PreparedStatement ps, int i, String v) throws SQLException {
         if (v == null) ps.setNull(i, Types.VARCHAR);
         else ps.setString(i, v);
