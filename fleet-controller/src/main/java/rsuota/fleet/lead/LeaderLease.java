@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import rsuota.fleet.domain.ErrorCode;
 import rsuota.fleet.domain.FleetException;
+import rsuota.fleet.store.WriteOrder;
 
 /**
  * The leader lease row (table {@code leader_lease}, one row named {@value #NAME}): who leads, until when,
@@ -32,8 +33,12 @@ public final class LeaderLease {
     private LeaderLease() {}
 
     public static Optional<Lease> current(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT holder, token, acquired_at, renewed_at, expires_at FROM leader_lease WHERE name = ?")) {
+        return read(c, "");
+    }
+
+    private static Optional<Lease> read(Connection c, String lock) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT holder, token, acquired_at, renewed_at, expires_at FROM leader_lease WHERE name = ?"
+                + lock)) {
             ps.setString(1, NAME);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) return Optional.empty();
@@ -48,7 +53,9 @@ public final class LeaderLease {
      * {@code holder} holds it (same token), and otherwise leaves it. Returns the lease as it now stands.
      */
     public static Lease acquireOrRenew(Connection c, String holder, Instant now, Duration ttl) throws SQLException {
-        Optional<Lease> cur = current(c);
+        // Outside the store-wide write order (Database.ownRows) the row is locked before it is read and changed; two
+        // replicas inserting the first lease at once: one fails on the key and tries again at its next round.
+        Optional<Lease> cur = read(c, WriteOrder.beside() ? " FOR UPDATE" : "");
         Instant until = now.plus(ttl);
         if (cur.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO leader_lease (name, holder, token, acquired_at, renewed_at, expires_at) "

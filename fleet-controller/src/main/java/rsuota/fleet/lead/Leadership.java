@@ -107,7 +107,8 @@ public abstract class Leadership implements AutoCloseable {
             boolean was = isLeader();
             Instant now = clock.instant();
             try {
-                LeaderLease.Lease l = db.write(tx -> LeaderLease.acquireOrRenew(tx.connection(), holder, now, ttl));
+                // Outside the store-wide write order: a long write elsewhere must not cost this replica its lease.
+                LeaderLease.Lease l = db.ownRows(tx -> LeaderLease.acquireOrRenew(tx.connection(), holder, now, ttl));
                 last = l;
                 if (l.holder().equals(holder)) {
                     myToken = l.token();
@@ -184,7 +185,7 @@ public abstract class Leadership implements AutoCloseable {
             myToken = 0;
             if (token > 0) {
                 try {
-                    db.write(tx -> {
+                    db.ownRows(tx -> {
                         LeaderLease.release(tx.connection(), holder, token, clock.instant());
                         return null;
                     });

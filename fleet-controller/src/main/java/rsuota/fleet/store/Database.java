@@ -27,6 +27,16 @@ public interface Database extends AutoCloseable {
         return write(work);
     }
 
+    /**
+     * Runs {@code work}, which writes only rows it locks itself first ({@link WriteOrder#beside} is true inside it; the
+     * leader lease's one row), in a read-write transaction outside the store-wide write order (PostgreSQL), so that a
+     * long ordered write elsewhere (a 100,000-unit rollout being created) does not hold it up. {@code work} must not need
+     * the order ({@link WriteOrder#require} fails it). By default the same as {@link #write}.
+     */
+    default <T> T ownRows(TxWork<T> work) throws FleetException {
+        return write(work);
+    }
+
     /** Runs {@code work} in a read transaction (a consistent snapshot; writes are not expected). */
     <T> T read(TxWork<T> work) throws FleetException;
 

@@ -162,6 +162,16 @@ public final class PostgresDatabase implements Database {
         }
     }
 
+    /** Without the advisory lock at all: the work locks its own rows (SELECT ... FOR UPDATE) before it reads them. */
+    @Override
+    public <T> T ownRows(TxWork<T> work) throws FleetException {
+        try {
+            return inTransaction(Mode.OWN_ROWS, work);
+        } catch (WriteOrder.Needed e) {
+            throw new IllegalStateException("work outside the write order needs it: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public <T> T read(TxWork<T> work) throws FleetException {
         return inTransaction(Mode.READ, work);
@@ -182,7 +192,7 @@ public final class PostgresDatabase implements Database {
         pool.close();
     }
 
-    private enum Mode { READ, ORDERED, UNORDERED }
+    private enum Mode { READ, ORDERED, UNORDERED, OWN_ROWS }
 
     private <T> T inTransaction(Mode mode, TxWork<T> work) throws FleetException {
         boolean readOnly = mode == Mode.READ;
@@ -207,7 +217,7 @@ public final class PostgresDatabase implements Database {
                 rollback(c, e);
                 throw classify(e, "cannot begin a transaction");
             }
-            if (mode == Mode.UNORDERED) WriteOrder.enterUnordered();
+            if (mode == Mode.UNORDERED || mode == Mode.OWN_ROWS) WriteOrder.enterUnordered();
             try {
                 T result = work.run(new Tx(c));
                 c.commit();
@@ -219,7 +229,7 @@ public final class PostgresDatabase implements Database {
                 rollback(c, e);
                 throw e;
             } finally {
-                if (mode == Mode.UNORDERED) WriteOrder.leaveUnordered();
+                if (mode == Mode.UNORDERED || mode == Mode.OWN_ROWS) WriteOrder.leaveUnordered();
             }
         } finally {
             giveBack(c);
