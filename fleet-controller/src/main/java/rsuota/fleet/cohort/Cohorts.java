@@ -98,7 +98,7 @@ public final class Cohorts {
                 excluded = List.of();
             }
             Cohort c = tx.cohorts().insert(release, name, req.kind(), filter, cap, now, who.label());
-            for (String d : members) tx.cohorts().addMember(c.id(), release, d, now);
+            tx.cohorts().addMembers(c.id(), release, members, now);
             Map<String, Object> detail = new LinkedHashMap<>();
             detail.put("release", release);
             detail.put("name", name);
@@ -138,7 +138,7 @@ public final class Cohorts {
                         + " of at most " + c.sizeCap() + " members; adding " + fresh.size() + " would exceed the cap",
                         Map.of("cohortId", c.id(), "sizeCap", c.sizeCap(), "members", c.memberCount()));
             }
-            for (String d : fresh) tx.cohorts().addMember(c.id(), c.release(), d, now);
+            tx.cohorts().addMembers(c.id(), c.release(), fresh, now);
             audit.append(tx, who, "cohort.members.add", "cohort:" + c.id(), why,
                     Map.of("release", c.release(), "added", fresh, "alreadyMembers", already));
             return new Added(tx.cohorts().find(c.id()).orElseThrow(), fresh, already);

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Supplier;
 import rsuota.fleet.audit.AuditLog;
 import rsuota.fleet.domain.Cohort;
@@ -74,11 +73,14 @@ final class RolloutActions {
     void openPhase(Tx tx, Rollout r, Phase p, Instant now) throws SQLException, FleetException {
         PhaseState s = RolloutTransitions.requirePhase(p, RolloutTransitions.PhaseEvent.OPEN);
         RolloutRepository repo = new RolloutRepository(tx);
-        for (CohortMember m : tx.cohorts().members(p.cohortId())) {
-            Optional<Device> dev = tx.devices().find(m.deviceId());
-            repo.queue(r.id(), m.deviceId(), p.idx(), dev.map(Device::record).map(x -> x.corridor()).orElse(null), r.release(),
-                    dev.map(RolloutActions::running).orElse(null));
+        List<String> ids = tx.cohorts().members(p.cohortId()).stream().map(CohortMember::deviceId).toList();
+        Map<String, Device> devices = tx.devices().findAll(ids); // a 100,000-unit wave in 200 reads, not one per unit
+        List<RolloutRepository.Queued> queued = new ArrayList<>();
+        for (String id : ids) {
+            Device dev = devices.get(id);
+            queued.add(new RolloutRepository.Queued(id, dev == null ? null : dev.record().corridor(), dev == null ? null : running(dev)));
         }
+        repo.queue(r.id(), p.idx(), r.release(), queued);
         repo.setPhase(p, s, now, now.plus(p.observation()), null, null, null);
     }
 

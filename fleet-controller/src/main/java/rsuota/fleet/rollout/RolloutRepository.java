@@ -189,21 +189,18 @@ public final class RolloutRepository {
     // ---- devices
 
     /**
-     * Queues a device for a phase; a device already in this rollout keeps its row (primary key).
+     * A unit to queue for a phase.
      *
      * @param fromRelease the release the unit reports running now (null: none reported); dispatch replaces it
      */
-    public boolean queue(long rolloutId, String deviceId, int phaseIdx, String corridor, String release, String fromRelease) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO rollout_devices (rollout_id, device_id, phase_idx, corridor, release, "
-                + "active, held, from_release) VALUES (?, ?, ?, ?, ?, 1, 0, ?) ON CONFLICT (rollout_id, device_id) DO NOTHING")) {
-            ps.setLong(1, rolloutId);
-            ps.setString(2, deviceId);
-            ps.setInt(3, phaseIdx);
-            Sql.setText(ps, 4, corridor);
-            ps.setString(5, release);
-            Sql.setText(ps, 6, fromRelease);
-            return ps.executeUpdate() == 1;
-        }
+    public record Queued(String deviceId, String corridor, String fromRelease) {}
+
+    /** Queues units for a phase, as one batch; a unit already in this rollout keeps its row (primary key). */
+    public void queue(long rolloutId, int phaseIdx, String release, List<Queued> units) throws SQLException {
+        List<Object[]> rows = new ArrayList<>();
+        for (Queued q : units) rows.add(new Object[] {rolloutId, q.deviceId(), phaseIdx, q.corridor(), release, q.fromRelease()});
+        batch("INSERT INTO rollout_devices (rollout_id, device_id, phase_idx, corridor, release, active, held, from_release) "
+                + "VALUES (?, ?, ?, ?, ?, 1, 0, ?) ON CONFLICT (rollout_id, device_id) DO NOTHING", rows);
     }
 
     /** The release each unit reported running when it was first dispatched (null: none reported), as one JDBC batch. */

@@ -98,15 +98,19 @@ public final class CohortRepository {
         }
     }
 
-    /** Adds a member. A device already in a cohort of the same release fails with a unique violation. */
-    public void addMember(long cohortId, String release, String deviceId, Instant at) throws SQLException {
+    /** Adds members, as one batch. A device already in a cohort of the same release fails the batch (unique key). */
+    public void addMembers(long cohortId, String release, List<String> deviceIds, Instant at) throws SQLException {
+        if (deviceIds.isEmpty()) return;
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO cohort_members (cohort_id, device_id, release, added_at) VALUES (?, ?, ?, ?)")) {
-            ps.setLong(1, cohortId);
-            ps.setString(2, deviceId);
-            ps.setString(3, release);
-            Sql.setMillis(ps, 4, at);
-            ps.executeUpdate();
+            for (String deviceId : deviceIds) {
+                ps.setLong(1, cohortId);
+                ps.setString(2, deviceId);
+                ps.setString(3, release);
+                Sql.setMillis(ps, 4, at);
+                ps.addBatch();
+            }
+            ps.executeBatch();
         }
     }
 

@@ -33,6 +33,13 @@ public final class DeviceRepository {
         }
     }
 
+    /** Each of {@code ids} that is registered, by id: one query per 500 ids (a phase's cohort being queued). */
+    public java.util.Map<String, Device> findAll(java.util.Collection<String> ids) throws SQLException {
+        java.util.Map<String, Device> out = new java.util.HashMap<>();
+        Sql.eachIn(c, "SELECT " + COLUMNS + " FROM devices WHERE id IN (%s)", ids, rs -> out.put(rs.getString("id"), row(rs)));
+        return out;
+    }
+
     /** The last state snapshot (JSON) of each of {@code ids} that has one: one query per 500 ids (dispatch batches). */
     public java.util.Map<String, String> reportedStates(java.util.Collection<String> ids) throws SQLException {
         java.util.Map<String, String> out = new java.util.HashMap<>();
