@@ -37,6 +37,9 @@ public final class PostgresDatabase implements Database {
     /** How long a writer waits for another replica's write lock before STORE_BUSY. */
     static final int LOCK_TIMEOUT_MS = 5_000;
     static final int POOL_SIZE = 8;
+    /** An ordered write holding the order longer than this is logged with its caller: ingest and the other writers waited for it. */
+    static final long SLOW_ORDERED_MS = 1_000;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PostgresDatabase.class);
 
     private static final Migrator.TxControl PLAIN = new Migrator.TxControl() {
         public void begin(Connection c) throws SQLException {
@@ -218,9 +221,11 @@ public final class PostgresDatabase implements Database {
                 throw classify(e, "cannot begin a transaction");
             }
             if (mode == Mode.UNORDERED || mode == Mode.OWN_ROWS) WriteOrder.enterUnordered();
+            long held = System.nanoTime();
             try {
                 T result = work.run(new Tx(c));
                 c.commit();
+                if (mode == Mode.ORDERED) logIfSlow((System.nanoTime() - held) / 1_000_000);
                 return result;
             } catch (SQLException e) {
                 rollback(c, e);
@@ -234,6 +239,18 @@ public final class PostgresDatabase implements Database {
         } finally {
             giveBack(c);
         }
+    }
+
+    /** Frames the caller of a write is found beneath. */
+    private static final java.util.Set<String> WRAPPERS = java.util.Set.of(PostgresDatabase.class.getName(), Database.class.getName(),
+            "rsuota.fleet.lead.FencedDatabase");
+
+    private static void logIfSlow(long ms) {
+        if (ms < SLOW_ORDERED_MS) return;
+        String caller = StackWalker.getInstance().walk(frames -> frames
+                .filter(f -> !WRAPPERS.contains(f.getClassName()))
+                .findFirst().map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName()).orElse("?"));
+        log.warn("a write by {} held the store-wide write order for {} ms; telemetry ingest and other writers waited for it", caller, ms);
     }
 
     private static void giveBack(Connection c) {

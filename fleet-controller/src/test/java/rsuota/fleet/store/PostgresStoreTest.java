@@ -169,6 +169,38 @@ class PostgresStoreTest {
         }
     }
 
+    /** A write that holds the store-wide order past 1 s is named in the log (ingest waited for it); short ones and ingest are not. */
+    @Test
+    void aLongOrderedWriteIsLoggedWithItsCaller() throws Exception {
+        PostgresServer pg = PostgresServer.shared();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(PostgresDatabase.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> records = new ch.qos.logback.core.read.ListAppender<>();
+        records.start();
+        logger.addAppender(records);
+        try (PostgresDatabase db = PostgresDatabase.open(fresh(pg, "slow_write"), pg.password(), clock)) {
+            db.write(tx -> null);
+            db.ingest(tx -> hold());
+            assertThat(records.list).as("short writes and ingest are not logged").isEmpty();
+            db.write(tx -> hold());
+        } finally {
+            logger.detachAppender(records);
+        }
+        assertThat(records.list).hasSize(1);
+        String m = records.list.get(0).getFormattedMessage();
+        assertThat(m).contains("PostgresStoreTest.aLongOrderedWriteIsLoggedWithItsCaller").contains("held the store-wide write order for 1")
+                .contains("telemetry ingest and other writers waited for it");
+    }
+
+    /** A transaction's work that takes a little longer than a slow ordered write (real time: what is measured is the lock held). */
+    private static Void hold() {
+        try {
+            Thread.sleep(PostgresDatabase.SLOW_ORDERED_MS + 100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return null;
+    }
+
     private static long waitingForTheWriteLock(Database db) throws FleetException {
         return db.read(tx -> {
             try (var st = tx.connection().createStatement();
