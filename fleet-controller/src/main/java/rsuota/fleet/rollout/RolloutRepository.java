@@ -252,19 +252,26 @@ public final class RolloutRepository {
         }
     }
 
-    /** Rollout ids, other than {@code exceptRollout}, of active rollouts that hold {@code deviceId}. */
-    public List<Long> otherActiveRollouts(String deviceId, long exceptRollout) throws SQLException {
+    /** A unit of this rollout's cohorts that an other active rollout already holds. */
+    public record Conflict(String deviceId, long otherRollout) {}
+
+    /**
+     * The first unit (by phase, then id) of {@code rolloutId}'s cohorts that an other active rollout holds, or empty:
+     * one query for the whole rollout, whatever its size (a 100,000-unit wave had taken one query per unit).
+     */
+    public Optional<Conflict> firstConflict(long rolloutId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT DISTINCT p.rollout_id FROM rollout_phases p
+                SELECT mm.device_id, p.rollout_id FROM rollout_phases mine
+                  JOIN cohort_members mm ON mm.cohort_id = mine.cohort_id
+                  JOIN cohort_members m ON m.device_id = mm.device_id
+                  JOIN rollout_phases p ON p.cohort_id = m.cohort_id
                   JOIN rollouts r ON r.id = p.rollout_id
-                  JOIN cohort_members m ON m.cohort_id = p.cohort_id
-                WHERE m.device_id = ? AND p.rollout_id <> ? AND r.state IN ('running', 'paused', 'rolling_back')""")) {
-            ps.setString(1, deviceId);
-            ps.setLong(2, exceptRollout);
+                WHERE mine.rollout_id = ? AND p.rollout_id <> ? AND r.state IN ('running', 'paused', 'rolling_back')
+                ORDER BY mine.idx, mm.device_id, p.rollout_id LIMIT 1""")) {
+            ps.setLong(1, rolloutId);
+            ps.setLong(2, rolloutId);
             try (ResultSet rs = ps.executeQuery()) {
-                List<Long> out = new ArrayList<>();
-                while (rs.next()) out.add(rs.getLong(1));
-                return out;
+                return rs.next() ? Optional.of(new Conflict(rs.getString(1), rs.getLong(2))) : Optional.empty();
             }
         }
     }

@@ -102,14 +102,12 @@ public final class Rollouts {
             blockedBySev1(tx, r, "start");
             RolloutRepository repo = new RolloutRepository(tx);
             List<Phase> phases = repo.phases(id);
-            for (Phase p : phases) {
-                for (var m : tx.cohorts().members(p.cohortId())) {
-                    List<Long> others = repo.otherActiveRollouts(m.deviceId(), id);
-                    if (!others.isEmpty()) {
-                        throw new FleetException(ErrorCode.COHORT_CONFLICT, "device " + m.deviceId() + " is in active rollout " + others.get(0)
-                                + ": two rollouts would fight over its desired state", Map.of("device", m.deviceId(), "rollout", others.get(0)));
-                    }
-                }
+            var conflict = repo.firstConflict(id);
+            if (conflict.isPresent()) {
+                String d = conflict.get().deviceId();
+                long other = conflict.get().otherRollout();
+                throw new FleetException(ErrorCode.COHORT_CONFLICT, "device " + d + " is in active rollout " + other
+                        + ": two rollouts would fight over its desired state", Map.of("device", d, "rollout", other));
             }
             repo.setState(id, next, 0, now);
             actions.openPhase(tx, rollout(tx, id), phases.get(0), now);

@@ -56,11 +56,13 @@ class WaveDispatchTest {
     Path dir;
     RunningController rc;
     Controller c;
+    TestPki pki;
     final List<String> units = new ArrayList<>();
 
     @BeforeEach
     void fleet() throws Exception {
-        rc = new RunningController(new TestPki(), dir, cfg -> cfg, engine);
+        pki = new TestPki();
+        rc = new RunningController(pki, dir, cfg -> cfg, engine);
         c = rc.controller;
         c.transport(new RecordingTransport());
         rc.releases("2.3.0", "2.4.0", dir.resolve("w"));
@@ -166,6 +168,28 @@ class WaveDispatchTest {
             assertThat(rows.get(e.getKey()).rollbackDeadline()).isNotNull();
         }
         assertThat(c.database().read(AuditVerifier::verify).ok()).isTrue();
+    }
+
+    long started(String release, String cohortName, List<String> members) throws Exception {
+        long cohort = c.cohorts().create(RM, new Cohorts.NewCohort(release, cohortName, CohortKind.WAVE, null, null, members, null)).cohort().id();
+        return c.rollouts().create(RM, new Rollouts.NewRollout(release, List.of(new Rollouts.NewPhase(cohort, null, null,
+                Duration.ofHours(1), Approval.MANUAL, null)), null, null, null, "wave")).id();
+    }
+
+    @Test
+    void aRolloutOverUnitsAnotherActiveRolloutHoldsIsRefusedAtStartNamingTheFirstAndChangesNothing() throws Exception {
+        long first = started("2.4.0", "wave", units);
+        c.rollouts().start(RM, first, "go");
+        c.releases().create(new Principal("setup", Role.ADMIN), new rsuota.fleet.release.ReleaseCatalog.NewRelease(
+                rsuota.fleet.testing.Bundles.publish(rsuota.fleet.testing.Bundles.build(pki, dir.resolve("w"), "2.5.0", "rsu-a1"), rc.artifacts()),
+                null, "2.3.0", null, null));
+        long second = started("2.5.0", "wave", List.of("u1200", "u0150", "u0100"));
+        FleetException e = catchThrowableOfType(FleetException.class, () -> c.rollouts().start(RM, second, "go too"));
+        assertThat(e.code()).isEqualTo(rsuota.fleet.domain.ErrorCode.COHORT_CONFLICT);
+        assertThat(e.details()).containsEntry("device", "u0100").containsEntry("rollout", first);
+        assertThat(e).hasMessageContaining("device u0100 is in active rollout " + first);
+        assertThat(c.rollouts().status(second).state()).isEqualTo("draft");
+        assertThat(rows(second)).isEmpty();
     }
 
     @Test
