@@ -419,16 +419,15 @@ public final class RolloutRepository {
         }
     }
 
+    /** A row of {@link #D_COLUMNS}, read by position (the engine reads a whole wave's rows every tick). */
     private static DeviceProgress deviceRow(ResultSet rs) throws SQLException {
-        return new DeviceProgress(rs.getLong("rollout_id"), rs.getString("device_id"), rs.getInt("phase_idx"),
-                rs.getString("corridor"), rs.getString("release"), rs.getInt("active") == 1, Sql.longOrNull(rs, "rev"),
-                Sql.instant(rs, "dispatched_at"), rs.getInt("held") == 1, rs.getString("device_state"),
-                rs.getString("state_reason"), Sql.instant(rs, "state_at"), Sql.instant(rs, "last_report_at"),
-                Sql.instant(rs, "activated_at"), rs.getString("rollback_kind"), rs.getString("rollback_reason"),
-                Sql.longOrNull(rs, "rollback_rev"), Sql.instant(rs, "rollback_at"), Sql.instant(rs, "rollback_deadline"),
-                rs.getString("rollback_result"), Sql.instant(rs, "overdue_at"), rs.getString("local_state") == null ? null
-                : new DeviceProgress.Local(rs.getString("local_state"), rs.getString("local_by"), Sql.instant(rs, "local_since"),
-                rs.getString("local_reason")), rs.getString("from_release"));
+        String localState = rs.getString(23);
+        return new DeviceProgress(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getString(4), rs.getString(5), rs.getInt(6) == 1,
+                Sql.longOrNull(rs, 7), Sql.instant(rs, 8), rs.getInt(9) == 1, rs.getString(10), rs.getString(11), Sql.instant(rs, 12),
+                Sql.instant(rs, 13), Sql.instant(rs, 14), rs.getString(15), rs.getString(16), Sql.longOrNull(rs, 17), Sql.instant(rs, 18),
+                Sql.instant(rs, 19), rs.getString(20), Sql.instant(rs, 21),
+                localState == null ? null : new DeviceProgress.Local(localState, rs.getString(24), Sql.instant(rs, 25), rs.getString(26)),
+                rs.getString(22));
     }
 
     /**
@@ -438,7 +437,7 @@ public final class RolloutRepository {
     public List<DeviceProgress> refreshed(long rolloutId, List<DeviceProgress> devices, java.util.Collection<String> changed) throws SQLException {
         Map<String, DeviceProgress> fresh = new HashMap<>();
         Sql.eachIn(c, "SELECT " + D_COLUMNS + D_FROM + "WHERE rd.rollout_id = " + rolloutId + " AND rd.device_id IN (%s)", changed,
-                rs -> fresh.put(rs.getString("device_id"), deviceRow(rs)));
+                rs -> fresh.put(rs.getString(2), deviceRow(rs)));
         List<DeviceProgress> out = new ArrayList<>(devices.size());
         for (DeviceProgress d : devices) out.add(fresh.getOrDefault(d.deviceId(), d));
         return out;
