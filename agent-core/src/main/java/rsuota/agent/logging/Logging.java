@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -39,23 +40,42 @@ public final class Logging {
 
     static void configure(Properties system, Map<String, String> env) throws IOException {
         Properties p = defaults(system.getProperty("rsu.log.level", env.getOrDefault("RSU_LOG_LEVEL", "INFO")));
+        // The defaults as properties lines, then the administrator's file as it is: a later key wins
+        // when JUL loads them, as Properties.putAll would. Not Properties.store: its date comment
+        // (Date.toString) loads the CLDR time zone names of ~1,000 locales, ~1 MiB of heap and
+        // metaspace in every command (docs/benchmarks.md, Install peak RSS).
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String key : p.stringPropertyNames()) {
+            out.writeBytes((escape(key) + "=" + escape(p.getProperty(key)) + "\n").getBytes(StandardCharsets.ISO_8859_1));
+        }
         String file = system.getProperty("rsu.log.config");
         IOException problem = null;
         if (file != null && !file.isBlank()) {
             try (InputStream in = Files.newInputStream(Path.of(file))) {
-                Properties admin = new Properties();
-                admin.load(in);
-                p.putAll(admin);
+                in.transferTo(out);
             } catch (NoSuchFileException e) {
                 // The agent still logs, with the defaults; the missing file is named once.
                 problem = new IOException("rsu.log.config: no file " + file + "; logging to stderr at level "
                         + p.getProperty(".level") + " (reinstall the package or create the file)", e);
             }
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        p.store(out, null);
         LogManager.getLogManager().readConfiguration(new ByteArrayInputStream(out.toByteArray()));
         if (problem != null) throw problem;
+    }
+
+    /** A key or value as properties text: letters, digits, '.' and '_' as they are, anything else as a \\uXXXX escape. */
+    static String escape(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_') {
+                b.append(c);
+            } else {
+                String hex = Integer.toHexString(c);
+                b.append("\\u").append("0".repeat(4 - hex.length())).append(hex);
+            }
+        }
+        return b.toString();
     }
 
     static Properties defaults(String rootLevel) {

@@ -61,6 +61,22 @@ class LoggingTest {
     }
 
     @Test
+    void anyLevelTextReachesJulAsOneValueAndAnAdministratorsFileWithoutFinalNewlineStillApplies() throws IOException {
+        // The defaults are written as properties text (not Properties.store): odd characters must not split or end the value.
+        for (String odd : new String[] {"warn # x=y", "f\u00e9\\n:!", " info"}) {
+            Properties back = new Properties();
+            back.load(new java.io.StringReader("k=" + Logging.escape(odd)));
+            assertThat(back.getProperty("k")).isEqualTo(odd);
+        }
+        Path f = tmp.resolve("logging.properties");
+        Files.writeString(f, "rsuota.agent.link.level=FINER");
+        Logging.configure(props("rsu.log.level", "ERROR", "rsu.log.config", f.toString()), Map.of());
+        assertThat(Logger.getLogger("rsuota.agent.link").getLevel()).isEqualTo(Level.FINER);
+        assertThat(Logger.getLogger("").getLevel()).isEqualTo(Level.SEVERE);
+        assertThat(Logger.getLogger("org.eclipse.paho").getLevel()).isEqualTo(Level.WARNING);
+    }
+
+    @Test
     void aMissingConfigurationFileIsNamedAndTheDefaultsApply() throws IOException {
         Path missing = tmp.resolve("nope.properties");
         assertThatThrownBy(() -> Logging.configure(props("rsu.log.level", "ERROR", "rsu.log.config", missing.toString()), Map.of()))
