@@ -251,11 +251,9 @@ final class RolloutActions {
         List<String> offline = new ArrayList<>();
         List<String> local = new ArrayList<>();
         List<String> commanded = new ArrayList<>();
-        java.util.Set<String> inRollout = new java.util.HashSet<>();
         int dispatched = 0;
         boolean slices = r.rules().rules().stream().anyMatch(x -> !x.slices().isEmpty() || x.control() != null);
         for (DeviceProgress d : devices) {
-            if (d.dispatched()) inRollout.add(d.deviceId());
             if (d.phaseIdx() != p.idx() || !d.dispatched()) continue;
             dispatched++;
             window.mean(d.deviceId(), now, r.rules().window()).ifPresentOrElse(k -> reporting.put(d.deviceId(), k), () -> offline.add(d.deviceId()));
@@ -265,6 +263,8 @@ final class RolloutActions {
         }
         List<CohortTelemetry.ControlUnit> pool = new ArrayList<>();
         if (r.rules().rules().stream().anyMatch(x -> x.control() != null)) {
+            java.util.Set<String> inRollout = new java.util.HashSet<>();
+            for (DeviceProgress d : devices) if (d.dispatched()) inRollout.add(d.deviceId());
             java.util.Set<String> corridors = new java.util.HashSet<>();
             java.util.Set<String> regions = new java.util.HashSet<>();
             attributes.values().forEach(a -> {
