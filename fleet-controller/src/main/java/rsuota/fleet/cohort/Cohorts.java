@@ -75,7 +75,7 @@ public final class Cohorts {
             throw FleetException.invalid("members", "give either members or a filter, not both");
         }
         Instant now = Millis.now(clock);
-        return db.write(tx -> {
+        Created created = db.write(tx -> {
             Release r = release(tx, release);
             Optional<Cohort> taken = tx.cohorts().findByName(release, name);
             if (taken.isPresent()) {
@@ -110,6 +110,8 @@ public final class Cohorts {
             audit.append(tx, who, "cohort.create", "cohort:" + c.id(), reason, detail);
             return new Created(tx.cohorts().find(c.id()).orElseThrow(), members, excluded);
         });
+        db.bulkChanged(rsuota.fleet.store.Table.COHORT_MEMBERS);
+        return created;
     }
 
     /**
@@ -122,7 +124,7 @@ public final class Cohorts {
         List<String> ids = distinct(deviceIds);
         String why = Names.optionalText(reason, "reason");
         Instant now = Millis.now(clock);
-        return db.write(tx -> {
+        Added added = db.write(tx -> {
             Cohort c = tx.cohorts().find(cohortId).orElseThrow(() -> FleetException.notFound("no cohort " + cohortId));
             Release r = release(tx, c.release());
             List<String> already = new ArrayList<>();
@@ -143,6 +145,8 @@ public final class Cohorts {
                     Map.of("release", c.release(), "added", fresh, "alreadyMembers", already));
             return new Added(tx.cohorts().find(c.id()).orElseThrow(), fresh, already);
         });
+        db.bulkChanged(rsuota.fleet.store.Table.COHORT_MEMBERS);
+        return added;
     }
 
     /** What {@code filter} with {@code sizeCap} would select for {@code release} now, without changing anything. */

@@ -31,6 +31,11 @@ public final class FencedDatabase implements Database {
     }
 
     @Override
+    public void bulkChanged(rsuota.fleet.store.Table... tables) {
+        db.bulkChanged(tables);
+    }
+
+    @Override
     public int schemaVersion() throws FleetException {
         return db.schemaVersion();
     }

@@ -53,6 +53,7 @@ public final class DesiredWriter {
     /** The same order for every unit of {@code deviceIds}, each with its own next rev: one read and one write batch per 500 units. */
     private Map<String, Long> write(Tx tx, Rollout r, List<String> deviceIds, String version, String url, String digest, Action action,
                                     Instant after, Instant now) throws SQLException {
+        if (deviceIds.isEmpty()) return Map.of();
         Map<String, Long> next = tx.desired().nextRevs(deviceIds);
         Map<String, Long> revs = new LinkedHashMap<>();
         List<DesiredStateRepository.NewDesired> rows = new ArrayList<>();

@@ -84,10 +84,6 @@ final class RolloutActions {
         repo.setPhase(p, s, now, now.plus(p.observation()), null, null, null);
     }
 
-    /**
-     * Dispatches queued devices of the current phase, at most {@code budget}, respecting the
-     * corridor cap across all active rollouts. Returns how many were dispatched.
-     */
     /** What one dispatch did: each ordered unit's rev, and the units refused an order (their rows changed too). */
     record Dispatched(Map<String, Long> revs, List<String> refused) {
         java.util.Set<String> touched() {
@@ -97,6 +93,10 @@ final class RolloutActions {
         }
     }
 
+    /**
+     * Dispatches queued devices of the current phase, at most {@code budget}, respecting the
+     * corridor cap across all active rollouts.
+     */
     Dispatched dispatch(Tx tx, Rollout r, Release release, Phase p, List<DeviceProgress> devices, Instant now, int budget)
             throws SQLException {
         RolloutRepository repo = new RolloutRepository(tx);

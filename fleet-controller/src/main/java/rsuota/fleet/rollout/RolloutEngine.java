@@ -18,6 +18,7 @@ import rsuota.fleet.policy.PhaseJudge;
 import rsuota.fleet.policy.SustainedTimer;
 import rsuota.fleet.policy.Verdict;
 import rsuota.fleet.store.Database;
+import rsuota.fleet.store.Table;
 import rsuota.fleet.store.Tx;
 
 /**
@@ -67,6 +68,7 @@ public final class RolloutEngine {
             raised.addAll(s.alerts);
         }
         for (Alert a : raised) alerts.raised(a);
+        if (dispatched > 0 || passed > 0) db.bulkChanged(Table.ROLLOUT_DEVICES, Table.DESIRED_STATES); // a wave queued or ordered
         if (dispatched > 0 || !pauses.isEmpty()) desiredWritten.run();
         for (PauseEvent p : pauses) {
             log.warn("rollout {} paused by {} ({}): {}", p.rolloutId(), p.actor(), p.rule() == null ? p.cause() : p.rule(), p.reason());

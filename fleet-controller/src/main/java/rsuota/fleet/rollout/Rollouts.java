@@ -114,6 +114,7 @@ public final class Rollouts {
             audit().append(tx, who, "rollout.start", r.target(), why, Map.of("release", r.release(), "phase", phases.get(0).name()));
             return null;
         });
+        db.bulkChanged(rsuota.fleet.store.Table.ROLLOUT_DEVICES);
         return status(id);
     }
 

@@ -57,7 +57,11 @@ public final class PostgresDatabase implements Database {
         }
     };
 
+    /** Statistics are refreshed at most this often per table ({@link #bulkChanged}). */
+    static final java.time.Duration ANALYZE_EVERY = java.time.Duration.ofSeconds(30);
     private final PostgresLocation location;
+    private final Map<Table, java.time.Instant> analyzed = new java.util.concurrent.ConcurrentHashMap<>();
+    private Clock clock = Clock.systemUTC();
     private final HikariDataSource pool;
 
     private PostgresDatabase(PostgresLocation location, HikariDataSource pool) {
@@ -97,6 +101,7 @@ public final class PostgresDatabase implements Database {
                     + " (check the URL, that the server runs, and the password from --db-password-file or PGPASSWORD)", Map.of(), e);
         }
         PostgresDatabase db = new PostgresDatabase(location, ds);
+        db.clock = clock;
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(true);
             exec(c, "SELECT pg_advisory_lock(" + MIGRATE_LOCK + ")");
@@ -162,6 +167,21 @@ public final class PostgresDatabase implements Database {
             return inTransaction(Mode.UNORDERED, work);
         } catch (WriteOrder.Needed e) {
             return write(work);
+        }
+    }
+
+    @Override
+    public void bulkChanged(Table... tables) {
+        java.time.Instant now = clock.instant();
+        for (Table t : tables) {
+            java.time.Instant last = analyzed.get(t);
+            if (last != null && now.isBefore(last.plus(ANALYZE_EVERY))) continue;
+            analyzed.put(t, now);
+            try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+                st.execute("ANALYZE " + t.sqlName());
+            } catch (SQLException | RuntimeException e) {
+                log.warn("could not refresh the planner statistics of {} ({}); autovacuum will", t.sqlName(), e.getMessage());
+            }
         }
     }
 

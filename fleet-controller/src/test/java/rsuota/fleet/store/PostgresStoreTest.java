@@ -169,6 +169,44 @@ class PostgresStoreTest {
         }
     }
 
+    /** After a bulk change the planner's statistics are refreshed at once, and then at most every 30 s per table. */
+    @Test
+    void aBulkChangeRefreshesThePlannerStatisticsAtMostEvery30Seconds() throws Exception {
+        PostgresServer pg = PostgresServer.shared();
+        try (PostgresDatabase db = PostgresDatabase.open(fresh(pg, "bulk_analyze"), pg.password(), clock)) {
+            assertThat(plannerRows(db, "devices")).as("never analysed").isEqualTo(-1);
+            register(db, 0, 600);
+            db.bulkChanged(Table.DEVICES);
+            assertThat(plannerRows(db, "devices")).isEqualTo(600);
+            register(db, 600, 1000);
+            db.bulkChanged(Table.DEVICES);
+            assertThat(plannerRows(db, "devices")).as("within 30 s of the last").isEqualTo(600);
+            clock.advance(PostgresDatabase.ANALYZE_EVERY);
+            db.bulkChanged(Table.DEVICES, Table.DESIRED_STATES);
+            assertThat(plannerRows(db, "devices")).isEqualTo(1000);
+            assertThat(plannerRows(db, "desired_states")).as("analysed: empty").isZero();
+        }
+    }
+
+    private void register(Database db, int from, int to) throws FleetException {
+        db.write(tx -> {
+            for (int i = from; i < to; i++) tx.devices().upsert(new DeviceRecord("rsu-" + i, "rsu-a1", "north", null, null, List.of()), null, clock.instant());
+            return null;
+        });
+    }
+
+    private static long plannerRows(Database db, String table) throws FleetException {
+        return db.read(tx -> {
+            try (var ps = tx.connection().prepareStatement("SELECT reltuples FROM pg_class WHERE relname = ?")) {
+                ps.setString(1, table);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    return (long) rs.getFloat(1);
+                }
+            }
+        });
+    }
+
     /** A write that holds the store-wide order past 1 s is named in the log (ingest waited for it); short ones and ingest are not. */
     @Test
     void aLongOrderedWriteIsLoggedWithItsCaller() throws Exception {
