@@ -339,7 +339,7 @@ public final class Controller implements AutoCloseable {
                 return t;
             });
             // The ticker only calls tick(now): everything else about time lives in the engine and the store.
-            ticker.scheduleWithFixedDelay(this::tickQuietly, config.tick().toMillis(), config.tick().toMillis(), TimeUnit.MILLISECONDS);
+            ticker.schedule(this::tickAndReschedule, config.tick().toMillis(), TimeUnit.MILLISECONDS);
         }
         return this;
     }
@@ -362,6 +362,32 @@ public final class Controller implements AutoCloseable {
         lastCompaction = now;
         Duration retention = kpiRetention;
         return db.write(tx -> tx.kpiSamples().compact(now, retention));
+    }
+
+    /**
+     * Ticks start one period apart (start to start, not end to start), so a rule is judged at most one period after its
+     * sustained window ends even when a tick takes a while (a 100,000-unit wave); {@link #nextTickDelayMs}.
+     */
+    private void tickAndReschedule() {
+        long started = System.nanoTime();
+        try {
+            tickQuietly();
+        } finally {
+            long took = (System.nanoTime() - started) / 1_000_000;
+            try {
+                ticker.schedule(this::tickAndReschedule, nextTickDelayMs(config.tick().toMillis(), took), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // the controller is closing
+            }
+        }
+    }
+
+    /**
+     * The wait before the next tick: what is left of the period, but at least a quarter of it, so that a tick that ran
+     * long (it holds the store-wide write order) is followed by room for telemetry ingest and operators.
+     */
+    static long nextTickDelayMs(long periodMs, long tookMs) {
+        return Math.max(periodMs / 4, periodMs - tookMs);
     }
 
     private void tickQuietly() {

@@ -214,7 +214,7 @@ public final class FleetControllerMain {
         @Option(names = "--public-url", paramLabel = "URL", description = "URL devices and humans reach this controller at (bundle and upload URLs, links)")
         String publicUrl;
 
-        @Option(names = "--tick", paramLabel = "DURATION", defaultValue = "1s", description = "rollout engine step interval (default ${DEFAULT-VALUE})")
+        @Option(names = "--tick", paramLabel = "DURATION", defaultValue = "1s", description = "rollout engine step interval, start to start (default ${DEFAULT-VALUE}): a rule is judged within one interval of its sustained window")
         String tick;
 
         @Option(names = "--alert-webhook", paramLabel = "URL", description = "URL alerts (e.g. overdue rollbacks) are POSTed to")
