@@ -63,7 +63,7 @@ public final class Logging {
         if (problem != null) throw problem;
     }
 
-    /** A key or value as properties text: letters, digits, '.' and '_' as they are, anything else as a \\uXXXX escape. */
+    /** A key or value as properties text: letters, digits, '.' and '_' as they are, anything else as a \\u escape of four hex digits. */
     static String escape(String s) {
         StringBuilder b = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {

@@ -61,12 +61,13 @@ public final class PostgresDatabase implements Database {
     static final java.time.Duration ANALYZE_EVERY = java.time.Duration.ofSeconds(30);
     private final PostgresLocation location;
     private final Map<Table, java.time.Instant> analyzed = new java.util.concurrent.ConcurrentHashMap<>();
-    private Clock clock = Clock.systemUTC();
+    private final Clock clock;
     private final HikariDataSource pool;
 
-    private PostgresDatabase(PostgresLocation location, HikariDataSource pool) {
+    private PostgresDatabase(PostgresLocation location, HikariDataSource pool, Clock clock) {
         this.location = location;
         this.pool = pool;
+        this.clock = clock;
     }
 
     /** Connects to the store at {@code location} and applies pending migrations. */
@@ -100,8 +101,7 @@ public final class PostgresDatabase implements Database {
             throw new FleetException(ErrorCode.STORE_FAILURE, "cannot connect to the store " + location + ": " + cause.getMessage()
                     + " (check the URL, that the server runs, and the password from --db-password-file or PGPASSWORD)", Map.of(), e);
         }
-        PostgresDatabase db = new PostgresDatabase(location, ds);
-        db.clock = clock;
+        PostgresDatabase db = new PostgresDatabase(location, ds, clock);
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(true);
             exec(c, "SELECT pg_advisory_lock(" + MIGRATE_LOCK + ")");
