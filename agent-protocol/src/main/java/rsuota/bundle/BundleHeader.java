@@ -1,5 +1,7 @@
 package rsuota.bundle;
 
+import java.util.Locale;
+
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -114,7 +116,7 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
 
     static String hex(byte[] b) {
         StringBuilder s = new StringBuilder();
-        for (byte x : b) s.append(String.format("%02x", x));
+        for (byte x : b) s.append(String.format(Locale.US, "%02x", x));
         return s.toString();
     }
 }

@@ -268,9 +268,38 @@ final class CmsVerifier {
                     "signature has no signingTime signed attribute; validity cannot be checked (sign with signed attributes)");
         }
         try {
-            return Time.getInstance(a.getAttrValues().getObjectAt(0)).getDate().toInstant();
-        } catch (RuntimeException e) {
+            return derTime(Time.getInstance(a.getAttrValues().getObjectAt(0)).toASN1Primitive());
+        } catch (RuntimeException | java.io.IOException e) {
             throw new BundleException(Reason.SIGNATURE_INVALID, "signingTime attribute is malformed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A DER UTCTime ({@code YYMMDDhhmmssZ}, years 1950-2049) or GeneralizedTime ({@code YYYYMMDDhhmmss[.fff]Z}) as an
+     * instant, read from its digits. Not BouncyCastle's {@code getDate()}: that goes through {@code SimpleDateFormat},
+     * whose calendar lookup loads the names of ~1,000 locales (~1 MiB) in every install (docs/benchmarks.md).
+     */
+    static Instant derTime(org.bouncycastle.asn1.ASN1Primitive time) throws java.io.IOException {
+        byte[] der = time.getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER);
+        boolean utc = der[0] == 0x17;
+        if ((!utc && der[0] != 0x18) || der.length < 2 || der[1] != der.length - 2) {
+            throw new java.io.IOException("not a DER UTCTime or GeneralizedTime");
+        }
+        String t = new String(der, 2, der.length - 2, java.nio.charset.StandardCharsets.US_ASCII);
+        String pattern = utc ? "\\d{12}Z" : "\\d{14}(\\.\\d*[1-9])?Z";
+        if (!t.matches(pattern)) throw new java.io.IOException("'" + t + "' is not a DER " + (utc ? "UTCTime (YYMMDDhhmmssZ)" : "GeneralizedTime (YYYYMMDDhhmmssZ)"));
+        int i = utc ? 2 : 4;
+        int year = Integer.parseInt(t.substring(0, i));
+        if (utc) year += year >= 50 ? 1900 : 2000;
+        int nanos = 0;
+        int dot = t.indexOf('.');
+        if (dot > 0) nanos = Integer.parseInt((t.substring(dot + 1, t.length() - 1) + "000000000").substring(0, 9));
+        try {
+            return java.time.LocalDateTime.of(year, Integer.parseInt(t.substring(i, i + 2)), Integer.parseInt(t.substring(i + 2, i + 4)),
+                    Integer.parseInt(t.substring(i + 4, i + 6)), Integer.parseInt(t.substring(i + 6, i + 8)),
+                    Integer.parseInt(t.substring(i + 8, i + 10)), nanos).toInstant(java.time.ZoneOffset.UTC);
+        } catch (java.time.DateTimeException e) {
+            throw new java.io.IOException("'" + t + "' is not a date: " + e.getMessage());
         }
     }
 

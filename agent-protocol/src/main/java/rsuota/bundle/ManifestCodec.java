@@ -1,8 +1,6 @@
 package rsuota.bundle;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -16,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import rsuota.json.JsonDataException;
+import rsuota.json.RecordJson;
 
 /**
  * Manifest JSON: strict parsing (unknown fields, wrong types, missing fields and inconsistent
@@ -29,37 +29,24 @@ public final class ManifestCodec {
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-            .build();
+    /**
+     * jackson-core only ({@link RecordJson}): unknown, missing, duplicate, null-for-number, coerced and trailing
+     * input refused; nesting deeper than a manifest ever needs is hostile and refused early. Written with sorted keys
+     * and no whitespace. {@code cdc} (written only when present) is the one field a manifest may leave out: format 1.
+     */
+    private static final RecordJson JSON = RecordJson.strict(true, 16, 1024 * 1024);
 
-    static {
-        // Nesting deeper than a manifest ever needs is hostile; refuse it early.
-        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(16).maxStringLength(1024 * 1024).maxNumberLength(32).build());
-        var textual = MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual);
-        for (var shape : new com.fasterxml.jackson.databind.cfg.CoercionInputShape[] {
-                com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
-                com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean}) {
-            textual.setCoercion(shape, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
-        }
+    /** For {@code rsu-bundle inspect}'s pretty output only (a workstation tool): databind, loaded when asked for. */
+    private static final class Pretty {
+        static final ObjectMapper MAPPER = JsonMapper.builder()
+                .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+                .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                .build();
     }
 
     /** Stable UTF-8 bytes for a manifest: sorted keys, no whitespace. These are the bytes that get signed. */
     public static byte[] encode(Manifest m) {
-        try {
-            return MAPPER.writeValueAsBytes(m);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("manifest cannot be encoded: " + e.getMessage(), e);
-        }
+        return JSON.write(m);
     }
 
     /** Parses and validates; every problem is a {@link BundleException} naming the field. */
@@ -70,15 +57,8 @@ public final class ManifestCodec {
         }
         Manifest m;
         try {
-            // Format 1 images have no "cdc" field; every other field stays required.
-            com.fasterxml.jackson.databind.JsonNode tree = MAPPER.readTree(bytes);
-            if (tree != null && tree.get("images") instanceof com.fasterxml.jackson.databind.node.ArrayNode images) {
-                for (com.fasterxml.jackson.databind.JsonNode im : images) {
-                    if (im instanceof com.fasterxml.jackson.databind.node.ObjectNode o && !o.has("cdc")) o.putNull("cdc");
-                }
-            }
-            m = tree == null || tree.isMissingNode() ? null : MAPPER.treeToValue(tree, Manifest.class);
-        } catch (java.io.IOException e) {
+            m = JSON.read(bytes, Manifest.class);
+        } catch (JsonDataException e) {
             throw new BundleException(Reason.MALFORMED_MANIFEST,
                     "manifest is not valid JSON of the expected shape: " + firstLine(e.getMessage()));
         }
@@ -91,7 +71,7 @@ public final class ManifestCodec {
 
     public static String toPrettyJson(Object o) {
         try {
-            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o);
+            return Pretty.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -1,5 +1,7 @@
 package rsuota.bundletool;
 
+import java.util.Locale;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -48,7 +50,7 @@ final class Estimate implements Callable<Integer> {
             long reuse = e.reuseBytes();
             int fetched = e.fetchChunks();
             int total = e.totalChunks();
-            spec.commandLine().getOut().printf("fetch %d bytes (%d of %d chunks, header included); reuse %d bytes from the active slot; "
+            spec.commandLine().getOut().printf(Locale.US, "fetch %d bytes (%d of %d chunks, header included); reuse %d bytes from the active slot; "
                     + "whole bundle %d bytes%n", fetch, fetched, total, reuse, h.payloadOffset() + m.payloadSize());
             return ExitCodes.OK.code();
         } catch (IOException e) {

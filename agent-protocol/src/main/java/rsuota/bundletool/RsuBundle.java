@@ -1,5 +1,7 @@
 package rsuota.bundletool;
 
+import java.util.Locale;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -150,7 +152,7 @@ public final class RsuBundle implements Callable<Integer> {
                 BundleWriter.Release rel = new BundleWriter.Release(release, securityVersion, compatible, comps, clock.instant());
                 Manifest m = format == 1 ? BundleWriter.write(rel, sources, chunk, signer, out)
                         : BundleWriter.writeV2(rel, sources, chunking, level, (int) ByteSizes.parse(prefix), signer, out);
-                spec.commandLine().getOut().printf("wrote %s: release %s, %d image(s), %d bytes of payload, %s%n", out,
+                spec.commandLine().getOut().printf(Locale.US, "wrote %s: release %s, %d image(s), %d bytes of payload, %s%n", out,
                         m.release(), m.images().size(), m.payloadSize(), unsigned ? "UNSIGNED" : "signed");
                 return ExitCodes.OK.code();
             } catch (BundleException e) {
@@ -248,17 +250,17 @@ public final class RsuBundle implements Callable<Integer> {
                 o.println(ManifestCodec.toPrettyJson(j));
                 return ExitCodes.OK.code();
             }
-            o.printf("bundle:           %s (format %d, %s)%n", bundle, h.formatVersion(),
+            o.printf(Locale.US, "bundle:           %s (format %d, %s)%n", bundle, h.formatVersion(),
                     h.signed() ? "signed, " + h.signature().length + " bytes of CMS; not verified here, use verify" : "UNSIGNED");
-            o.printf("release:          %s%n", m.release());
-            o.printf("security version: %d%n", m.securityVersion());
-            o.printf("compatible:       %s%n", String.join(", ", m.compatible()));
-            ManifestCodec.sortedComponents(m).forEach((k, v) -> o.printf("component:        %s=%s%n", k, v));
-            o.printf("created:          %s%n", m.createdAt());
-            o.printf("manifest sha256:  %s%n", Sha256.of(h.manifestBytes()));
+            o.printf(Locale.US, "release:          %s%n", m.release());
+            o.printf(Locale.US, "security version: %d%n", m.securityVersion());
+            o.printf(Locale.US, "compatible:       %s%n", String.join(", ", m.compatible()));
+            ManifestCodec.sortedComponents(m).forEach((k, v) -> o.printf(Locale.US, "component:        %s=%s%n", k, v));
+            o.printf(Locale.US, "created:          %s%n", m.createdAt());
+            o.printf(Locale.US, "manifest sha256:  %s%n", Sha256.of(h.manifestBytes()));
             for (ManifestImage im : m.images()) {
                 if (!im.compressed()) {
-                    o.printf("image %-10s %d bytes at payload offset %d, %d chunk(s) of %d bytes, sha256 %s%n", im.slotClass(),
+                    o.printf(Locale.US, "image %-10s %d bytes at payload offset %d, %d chunk(s) of %d bytes, sha256 %s%n", im.slotClass(),
                             im.size(), im.offset(), im.chunkCount(), im.chunkSize(), im.sha256());
                     continue;
                 }
@@ -266,8 +268,8 @@ public final class RsuBundle implements Callable<Integer> {
                 int min = Integer.MAX_VALUE;
                 long distinct = im.chunks().stream().distinct().count();
                 for (int c = 0; c < l.count(); c++) min = Math.min(min, l.length(c));
-                o.printf("image %-10s %d bytes at payload offset %d, sha256 %s%n", im.slotClass(), im.size(), im.offset(), im.sha256());
-                o.printf("  chunks:         %d content-defined (%d distinct), length min %d / avg %d / max %d (bounds %d/%d/%d)%n",
+                o.printf(Locale.US, "image %-10s %d bytes at payload offset %d, sha256 %s%n", im.slotClass(), im.size(), im.offset(), im.sha256());
+                o.printf(Locale.US, "  chunks:         %d content-defined (%d distinct), length min %d / avg %d / max %d (bounds %d/%d/%d)%n",
                         l.count(), distinct, min, im.size() / l.count(), l.maxLength(), im.cdc().min(), im.cdc().avg(), im.chunkSize());
                 o.printf(java.util.Locale.ROOT, "  stored:         %d bytes %s (%.1f %% of the image), largest stored chunk %d%n",
                         im.storedSize(), im.cdc().compression(), 100.0 * im.storedSize() / im.size(), l.maxStoredLength());
@@ -294,7 +296,7 @@ public final class RsuBundle implements Callable<Integer> {
                     .withTrustedNow(untrustedClock ? Optional::empty : () -> Optional.of(clock.instant())).withStrict(strict);
             try {
                 VerifiedManifest vm = new BundleVerifier(opts).verifyFile(bundle, null);
-                spec.commandLine().getOut().printf("OK %s (security version %d, signed by %s at %s)%n",
+                spec.commandLine().getOut().printf(Locale.US, "OK %s (security version %d, signed by %s at %s)%n",
                         vm.manifest().release(), vm.manifest().securityVersion(), vm.signer().subject(), vm.signer().signingTime());
                 return ExitCodes.OK.code();
             } catch (BundleException e) {

@@ -43,8 +43,17 @@ public interface ExitStatus {
     static void document(CommandLine cl, List<? extends ExitStatus> statuses) {
         Map<String, String> list = new LinkedHashMap<>();
         statuses.stream().sorted(Comparator.comparingInt(ExitStatus::code))
-                .forEach(s -> list.put(String.format("%3d", s.code()), s.meaning()));
+                .forEach(s -> list.put(rightAligned(s.code()), s.meaning()));
         footer(cl, list, 0);
+    }
+
+    /**
+     * The code right-aligned in three columns, as {@code %3d} would print it; without {@link String#format}, whose
+     * locale lookup loads the names of ~1,000 locales on every command (~1 MiB of a unit's memory).
+     */
+    static String rightAligned(int code) {
+        String s = Integer.toString(code);
+        return "   ".substring(Math.min(3, s.length())) + s;
     }
 
     private static void footer(CommandLine cl, Map<String, String> list, int depth) {

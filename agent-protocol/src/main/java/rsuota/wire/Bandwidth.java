@@ -106,6 +106,6 @@ public record Bandwidth(long bytesPerSecond) {
         if (b % (1024 * 1024) == 0) return b / (1024 * 1024) + " MiB/s";
         if (b % 1024 == 0) return b / 1024 + " KiB/s";
         double mbit = b * 8 / 1e6;
-        return b + " B/s (" + (mbit == Math.rint(mbit) ? Long.toString((long) mbit) : String.format(Locale.ROOT, "%.3f", mbit)) + " Mbit/s)";
+        return b + " B/s (" + (mbit == Math.rint(mbit) ? Long.toString((long) mbit) : String.format(Locale.US, "%.3f", mbit)) + " Mbit/s)";
     }
 }

@@ -1,9 +1,7 @@
 package rsuota.wire;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -11,10 +9,12 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.util.Map;
+import rsuota.json.JsonDataException;
+import rsuota.json.RecordJson;
 
 /**
  * JSON for every MQTT message: strict parsing with a size cap, the {@code schema} field checked
- * first, semantic checks after. Anything refused is a {@link WireException}; nothing else escapes.
+ * first, semantic checks after (on jackson-core alone: {@link RecordJson#strict}). Anything refused is a {@link WireException}; nothing else escapes.
  */
 public final class WireCodec {
     private WireCodec() {}
@@ -22,30 +22,39 @@ public final class WireCodec {
     /** Largest message accepted; a state snapshot is ~1-2 KiB. */
     public static final int MAX_BYTES = 64 * 1024;
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .addModule(new JavaTimeModule())
-            .addModule(new com.fasterxml.jackson.databind.module.SimpleModule("strict-instant")
-                    .addDeserializer(java.time.Instant.class, new StrictInstant()))
-            // {"rev":1,"rev":2} is ambiguous: refuse it instead of letting the last key win
-            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
-            .build();
+    /** The agent's codec: jackson-core only (no databind on a unit: {@link RecordJson}). */
+    private static final RecordJson JSON = RecordJson.strict(false, 16, MAX_BYTES);
 
-    static {
-        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(16).maxStringLength(MAX_BYTES).maxNumberLength(32).build());
-        // A number or boolean where the contract says string ("type":1) is a malformed message, not "1".
-        var textual = MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual);
-        for (var shape : new com.fasterxml.jackson.databind.cfg.CoercionInputShape[] {
-                com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
-                com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean}) {
-            textual.setCoercion(shape, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
+    /**
+     * The same contract as a databind mapper, for the controller, which stores and reads wire records with its own
+     * ObjectMapper (loaded only when asked for: a unit never is).
+     */
+    private static final class Databind {
+        static final ObjectMapper MAPPER = JsonMapper.builder()
+                .addModule(new JavaTimeModule())
+                .addModule(new com.fasterxml.jackson.databind.module.SimpleModule("strict-instant")
+                        .addDeserializer(java.time.Instant.class, new StrictInstant()))
+                // {"rev":1,"rev":2} is ambiguous: refuse it instead of letting the last key win
+                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+                .build();
+
+        static {
+            MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(16).maxStringLength(MAX_BYTES).maxNumberLength(32).build());
+            // A number or boolean where the contract says string ("type":1) is a malformed message, not "1".
+            var textual = MAPPER.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual);
+            for (var shape : new com.fasterxml.jackson.databind.cfg.CoercionInputShape[] {
+                    com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
+                    com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean}) {
+                textual.setCoercion(shape, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
+            }
         }
     }
 
@@ -73,16 +82,12 @@ public final class WireCodec {
             MqttPresence.class, MqttPresence.SCHEMA);
 
     public static byte[] encode(Object message) {
-        try {
-            return MAPPER.writeValueAsBytes(message);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot encode " + message.getClass().getSimpleName() + ": " + e.getMessage(), e);
-        }
+        return JSON.write(message);
     }
 
     /** The shared mapper configuration, for callers that store wire records (outbox, controller). */
     public static ObjectMapper mapper() {
-        return MAPPER;
+        return Databind.MAPPER;
     }
 
     public static <T> T decode(byte[] payload, Class<T> type) throws WireException {
@@ -92,22 +97,20 @@ public final class WireCodec {
         if (payload.length > MAX_BYTES) {
             throw new WireException(WireException.Code.TOO_LARGE, payload.length + " bytes exceeds the " + MAX_BYTES + "-byte limit");
         }
-        JsonNode tree;
+        String s;
         try {
-            tree = MAPPER.readTree(payload);
-        } catch (IOException e) {
-            throw new WireException(WireException.Code.MALFORMED, "not JSON: " + firstLine(e.getMessage()));
+            s = JSON.topLevelText(payload, "schema");
+        } catch (JsonDataException e) {
+            throw new WireException(WireException.Code.MALFORMED, e.getMessage());
         }
-        if (tree == null || !tree.isObject()) throw new WireException(WireException.Code.MALFORMED, "not a JSON object");
-        JsonNode s = tree.get("schema");
-        if (s == null || !s.isTextual()) throw new WireException(WireException.Code.MALFORMED, "no schema field");
-        if (!schema.equals(s.asText())) {
-            throw new WireException(WireException.Code.UNKNOWN_SCHEMA, "schema '" + truncate(s.asText()) + "' is not " + schema);
+        if (s == null) throw new WireException(WireException.Code.MALFORMED, "no schema field");
+        if (!schema.equals(s)) {
+            throw new WireException(WireException.Code.UNKNOWN_SCHEMA, "schema '" + truncate(s) + "' is not " + schema);
         }
         T value;
         try {
-            value = MAPPER.treeToValue(tree, type);
-        } catch (IOException | RuntimeException e) {
+            value = JSON.read(payload, type);
+        } catch (JsonDataException e) {
             throw new WireException(WireException.Code.MALFORMED, type.getSimpleName() + ": " + firstLine(e.getMessage()));
         }
         validate(value);

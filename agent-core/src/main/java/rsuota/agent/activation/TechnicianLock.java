@@ -1,12 +1,8 @@
 package rsuota.agent.activation;
 
+import rsuota.json.JsonDataException;
+import rsuota.json.RecordJson;
 import rsuota.hal.storage.DurableFiles;
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -35,12 +31,8 @@ public final class TechnicianLock implements Inhibitor {
     /** @param by who locked (user name or badge), @param at when */
     public record Lock(String reason, String by, Instant at) {}
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .addModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .build();
+    /** jackson-core only (no databind on a unit); unknown fields skipped, written indented. */
+    private static final RecordJson JSON = RecordJson.lenient();
 
     private final Path file;
     private final Path managed;
@@ -53,7 +45,7 @@ public final class TechnicianLock implements Inhibitor {
 
     /** Marks the unit locally managed (a technician installed on it): the controller's orders wait for unlock. */
     public void markLocallyManaged(String by, Instant at, String source) throws IOException {
-        DurableFiles.writeAtomically(managed, MAPPER.writeValueAsBytes(new Managed(by, at, source)));
+        DurableFiles.writeAtomically(managed, JSON.write(new Managed(by, at, source)));
     }
 
     /** Whether a local install made the unit locally managed; an unreadable marker counts (someone meant it). */
@@ -67,7 +59,7 @@ public final class TechnicianLock implements Inhibitor {
             return Optional.of(new Managed("unknown", null, "unreadable " + managed + ": " + e.getMessage()));
         }
         try {
-            return Optional.of(MAPPER.readValue(bytes, Managed.class));
+            return Optional.of(JSON.read(bytes, Managed.class));
         } catch (IOException e) {
             return Optional.of(new Managed("unknown", null, "unreadable " + managed));
         }
@@ -81,7 +73,7 @@ public final class TechnicianLock implements Inhibitor {
     public void lock(String reason, String by, Instant at) throws IOException {
         if (reason == null || reason.isBlank()) throw new IllegalArgumentException("a technician lock needs a reason (--reason TEXT)");
         if (by == null || by.isBlank()) throw new IllegalArgumentException("a technician lock needs to say who locked");
-        DurableFiles.writeAtomically(file, MAPPER.writeValueAsBytes(new Lock(reason.strip(), by.strip(), at)));
+        DurableFiles.writeAtomically(file, JSON.write(new Lock(reason.strip(), by.strip(), at)));
     }
 
     /** Removes the lock and the locally-managed mark; returns whether there was either. */
@@ -99,11 +91,11 @@ public final class TechnicianLock implements Inhibitor {
             return Optional.empty();
         }
         try {
-            Lock l = MAPPER.readValue(bytes, Lock.class);
+            Lock l = JSON.read(bytes, Lock.class);
             if (l == null || l.reason() == null) throw new IOException("lock file " + file + " has no reason");
             return Optional.of(l);
-        } catch (JacksonException e) {
-            throw new IOException("lock file " + file + " is not valid (" + e.getOriginalMessage() + ")", e);
+        } catch (JsonDataException e) {
+            throw new IOException("lock file " + file + " is not valid (" + e.getMessage() + ")", e);
         }
     }
 

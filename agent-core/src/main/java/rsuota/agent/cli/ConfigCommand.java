@@ -1,5 +1,7 @@
 package rsuota.agent.cli;
 
+import java.util.Locale;
+
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,9 +31,9 @@ final class ConfigCommand extends DeviceCommand implements Callable<Integer> {
             out.println(toJson(c.settings()));
             return 0;
         }
-        out.printf("%-30s %-36s %-8s %s%n", "KEY", "VALUE", "SOURCE", "MEANING");
+        out.printf(Locale.US, "%-30s %-36s %-8s %s%n", "KEY", "VALUE", "SOURCE", "MEANING");
         for (AgentConfig.Setting s : c.settings()) {
-            out.printf("%-30s %-36s %-8s %s%n", s.key(), s.value().isEmpty() ? "-" : s.value(), s.source(), s.meaning());
+            out.printf(Locale.US, "%-30s %-36s %-8s %s%n", s.key(), s.value().isEmpty() ? "-" : s.value(), s.source(), s.meaning());
         }
         return 0;
     }

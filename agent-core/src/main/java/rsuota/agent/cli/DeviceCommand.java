@@ -39,7 +39,16 @@ import rsuota.hal.boot.BootControlException;
 abstract class DeviceCommand {
     static Clock clock = Clock.systemUTC();
 
-    static final ObjectMapper JSON = new ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+    /**
+     * Indented JSON for --json output and the daemon's replies. databind, so loaded only by a command that prints
+     * JSON or talks to the daemon: a plain install never initialises it (~9 MiB on a unit, docs/benchmarks.md).
+     */
+    static final class Json {
+        static final ObjectMapper INDENTED = new ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+        static final ObjectMapper LINE = new ObjectMapper();
+
+        private Json() {}
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -133,19 +142,17 @@ abstract class DeviceCommand {
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> asMap(JsonNode n) {
-        return JSON.convertValue(n, Map.class);
+        return Json.INDENTED.convertValue(n, Map.class);
     }
 
     /** One compact JSON line (--json streams). */
     static String line(Object o) {
         try {
-            return LINE.writeValueAsString(o);
+            return Json.LINE.writeValueAsString(o);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
-
-    private static final ObjectMapper LINE = new ObjectMapper();
 
     static Map<String, Object> readStatus(AgentConfig c) throws Failure {
         try {
@@ -202,7 +209,7 @@ abstract class DeviceCommand {
 
     static String toJson(Object o) {
         try {
-            return JSON.writeValueAsString(o);
+            return Json.INDENTED.writeValueAsString(o);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -1,5 +1,7 @@
 package rsuota.agent.cli;
 
+import java.util.Locale;
+
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +23,7 @@ final class HealthCommand extends DeviceCommand implements Callable<Integer> {
         List<rsuota.agent.health.ProbeResult> results;
         if (daemon.isPresent()) {
             // the daemon's probes: its "controller" probe sees the live link
-            results = List.of(JSON.convertValue(ask(daemon.get(), "health", Map.of(), m -> { }).result().path("probes"),
+            results = List.of(Json.INDENTED.convertValue(ask(daemon.get(), "health", Map.of(), m -> { }).result().path("probes"),
                     rsuota.agent.health.ProbeResult[].class));
         } else {
             results = new rsuota.agent.health.HealthMonitor(c.health(), clock.instant()).checkOnce();
@@ -32,7 +34,7 @@ final class HealthCommand extends DeviceCommand implements Callable<Integer> {
             out.println(toJson(Map.of("healthy", all, "probes", results)));
         } else {
             if (results.isEmpty()) out.println("no health probes configured (health.probe.N in " + c.file() + ")");
-            for (var r : results) out.printf("%-4s %s: %s%n", r.pass() ? "ok" : "FAIL", r.name(), r.detail());
+            for (var r : results) out.printf(Locale.US, "%-4s %s: %s%n", r.pass() ? "ok" : "FAIL", r.name(), r.detail());
         }
         return all ? 0 : AgentExit.FAILED.code();
     }

@@ -86,7 +86,7 @@ final class InstallCommand extends DeviceCommand implements Callable<Integer> {
             reply = ask(d, "install", args("source", src, "downloadOnly", downloadOnly, "reason", reason), m -> {
                 JsonNode p = m.path("progress");
                 if (p.has("note")) printer.note(p.path("note").asText());
-                else if (p.has("chunksTotal")) printer.show(DeviceCommand.JSON.convertValue(p, ProgressMeter.Report.class));
+                else if (p.has("chunksTotal")) printer.show(Json.INDENTED.convertValue(p, ProgressMeter.Report.class));
             });
         } finally {
             printer.finish();

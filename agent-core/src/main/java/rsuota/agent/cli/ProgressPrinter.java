@@ -51,13 +51,13 @@ final class ProgressPrinter {
         } else if (tty) {
             int w = 30;
             int filled = w * pct / 100;
-            out.printf(Locale.ROOT, "\r[%s%s] %3d%%  %d/%d chunks  %.1f/%.1f MiB  %s  ETA %s%s", "#".repeat(filled), " ".repeat(w - filled), pct,
+            out.printf(Locale.US, "\r[%s%s] %3d%%  %d/%d chunks  %.1f/%.1f MiB  %s  ETA %s%s", "#".repeat(filled), " ".repeat(w - filled), pct,
                     p.chunksVerified(), p.chunksTotal(), p.bytesFetched() / 1048576.0, p.payloadBytes() / 1048576.0, rate(p), eta(p),
                     p.resumedFromChunk() > 0 ? "  (resumed at chunk " + p.resumedFromChunk() + ")" : "");
             out.flush();
         } else if (pct / 10 != lastTenth) {
             lastTenth = pct / 10;
-            out.printf(Locale.ROOT, "progress %d%% (%d/%d chunks, %d bytes fetched, %s, ETA %s%s)%n", pct, p.chunksVerified(), p.chunksTotal(),
+            out.printf(Locale.US, "progress %d%% (%d/%d chunks, %d bytes fetched, %s, ETA %s%s)%n", pct, p.chunksVerified(), p.chunksTotal(),
                     p.bytesFetched(), rate(p), eta(p), p.resumedFromChunk() > 0 ? ", resumed at chunk " + p.resumedFromChunk() : "");
         }
     }
@@ -83,12 +83,12 @@ final class ProgressPrinter {
     }
 
     private static String rate(ProgressMeter.Report p) {
-        return p.bytesPerSecond() <= 0 ? "- MiB/s" : String.format(Locale.ROOT, "%.1f MiB/s", p.bytesPerSecond() / 1048576.0);
+        return p.bytesPerSecond() <= 0 ? "- MiB/s" : String.format(Locale.US, "%.1f MiB/s", p.bytesPerSecond() / 1048576.0);
     }
 
     private static String eta(ProgressMeter.Report p) {
         if (p.etaSeconds() == null) return "-";
         long s = p.etaSeconds();
-        return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
+        return s >= 3600 ? String.format(Locale.US, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String.format(Locale.US, "%d:%02d", s / 60, s % 60);
     }
 }

@@ -1,5 +1,7 @@
 package rsuota.agent.cli;
 
+import java.util.Locale;
+
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -25,9 +27,9 @@ final class SlotsCommand extends DeviceCommand implements Callable<Integer> {
             out.println(toJson(slots));
             return 0;
         }
-        out.printf("%-5s %-9s %-12s %-8s %s%n", "SLOT", "STATE", "RELEASE", "RUNNING", "BOOT TRIES");
+        out.printf(Locale.US, "%-5s %-9s %-12s %-8s %s%n", "SLOT", "STATE", "RELEASE", "RUNNING", "BOOT TRIES");
         for (Map<String, Object> s : slots) {
-            out.printf("%-5s %-9s %-12s %-8s %s%n", s.get("name"), s.get("state"), s.get("release") == null ? "-" : s.get("release"),
+            out.printf(Locale.US, "%-5s %-9s %-12s %-8s %s%n", s.get("name"), s.get("state"), s.get("release") == null ? "-" : s.get("release"),
                     Boolean.TRUE.equals(s.get("booted")) ? "yes" : "no", s.getOrDefault("bootTriesLeft", "?"));
         }
         return 0;

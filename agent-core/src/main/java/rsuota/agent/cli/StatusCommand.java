@@ -1,5 +1,7 @@
 package rsuota.agent.cli;
 
+import java.util.Locale;
+
 import java.io.PrintWriter;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
@@ -76,18 +78,18 @@ final class StatusCommand extends DeviceCommand implements Callable<Integer> {
     private static void print(AgentConfig c, Map<String, Object> st, PrintWriter out) {
         Map<String, Object> dl = (Map<String, Object>) st.get("download");
         Map<String, Object> err = (Map<String, Object>) st.get("lastError");
-        out.printf("device:   %s (variant %s)%n", c.device().id(), c.device().variant());
-        out.printf("state:    %s%s%n", st.get("state"), st.get("release") != null ? " (release " + st.get("release") + ")" : "");
+        out.printf(Locale.US, "device:   %s (variant %s)%n", c.device().id(), c.device().variant());
+        out.printf(Locale.US, "state:    %s%s%n", st.get("state"), st.get("release") != null ? " (release " + st.get("release") + ")" : "");
         long total = ((Number) dl.get("payloadBytes")).longValue();
         if (total > 0) {
-            out.printf("download: %d/%d chunks verified, %d bytes fetched of %d%s%n", dl.get("chunksVerified"), dl.get("chunksTotal"),
+            out.printf(Locale.US, "download: %d/%d chunks verified, %d bytes fetched of %d%s%n", dl.get("chunksVerified"), dl.get("chunksTotal"),
                     dl.get("bytesFetched"), total, ((Number) dl.get("chunksReused")).intValue() > 0
                             ? ", " + dl.get("bytesReused") + " bytes (" + dl.get("chunksReused") + " chunks) copied from the running slot" : "");
         }
-        if (st.get("waitingFor") != null) out.printf("waiting:  %s%n", st.get("waitingFor"));
-        if (err.get("code") != null) out.printf("last error: %s: %s (%s)%n", err.get("code"), err.get("message"), err.get("at"));
+        if (st.get("waitingFor") != null) out.printf(Locale.US, "waiting:  %s%n", st.get("waitingFor"));
+        if (err.get("code") != null) out.printf(Locale.US, "last error: %s: %s (%s)%n", err.get("code"), err.get("message"), err.get("at"));
         for (Map<String, Object> s : (List<Map<String, Object>>) st.get("slots")) {
-            out.printf("slot %s:   %-9s %-10s%s%n", s.get("name"), s.get("state"), s.get("release") == null ? "-" : s.get("release"),
+            out.printf(Locale.US, "slot %s:   %-9s %-10s%s%n", s.get("name"), s.get("state"), s.get("release") == null ? "-" : s.get("release"),
                     Boolean.TRUE.equals(s.get("booted")) ? " (running)" : "");
         }
     }

@@ -1,5 +1,7 @@
 package rsuota.agent.diag;
 
+import java.util.Locale;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -106,8 +108,8 @@ final class UstarWriter {
         put(h, 100, 8, "0000644");
         put(h, 108, 8, "0000000");
         put(h, 116, 8, "0000000");
-        put(h, 124, 12, String.format("%011o", size));
-        put(h, 136, 12, String.format("%011o", Math.max(0, mtime.getEpochSecond())));
+        put(h, 124, 12, String.format(Locale.US, "%011o", size));
+        put(h, 136, 12, String.format(Locale.US, "%011o", Math.max(0, mtime.getEpochSecond())));
         Arrays.fill(h, 148, 156, (byte) ' ');
         h[156] = '0';
         put(h, 257, 6, "ustar");
@@ -118,7 +120,7 @@ final class UstarWriter {
         long sum = 0;
         for (byte b : h) sum += b & 0xff;
         // Checksum: six octal digits, NUL, space (computed with the field as spaces).
-        put(h, 148, 6, String.format("%06o", sum));
+        put(h, 148, 6, String.format(Locale.US, "%06o", sum));
         h[154] = 0;
         h[155] = ' ';
         out.write(h);

@@ -1,5 +1,7 @@
 package rsuota.agent.logging;
 
+import java.util.Locale;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.logging.Formatter;
@@ -32,7 +34,7 @@ public final class LineFormatter extends Formatter {
         if (journal) b.append('<').append(priority(v)).append('>');
         String level = v >= Level.SEVERE.intValue() ? "ERROR" : v >= Level.WARNING.intValue() ? "WARN"
                 : v >= Level.INFO.intValue() ? "INFO" : v >= Level.FINE.intValue() ? "DEBUG" : "TRACE";
-        b.append(String.format("%-5s", level)).append(' ').append(r.getLoggerName()).append(" - ").append(formatMessage(r)).append('\n');
+        b.append(String.format(Locale.US, "%-5s", level)).append(' ').append(r.getLoggerName()).append(" - ").append(formatMessage(r)).append('\n');
         if (r.getThrown() != null) {
             StringWriter w = new StringWriter();
             r.getThrown().printStackTrace(new PrintWriter(w));

@@ -18,7 +18,7 @@ import java.util.logging.LogManager;
  * and Paho already use: one configuration for all three, and ~600 fewer classes than logback
  * with its XML configuration (~3.5 MiB of RSS and ~0.3 s of start; docs/benchmarks.md, Footprint).
  *
- * <p>Everything goes to stderr, one line per record ({@link LineFormatter}); under systemd that is
+ * <p>Everything goes to stderr, one line per record ({@link StderrHandler}, {@link LineFormatter}); under systemd that is
  * the journal, with the record's priority. The root level is {@code rsu.log.level} (system
  * property), else the {@code RSU_LOG_LEVEL} environment variable, else INFO; SLF4J names (ERROR,
  * WARN, DEBUG, TRACE) and JUL names both work. {@code rsu.log.config} names a properties file in
@@ -80,9 +80,8 @@ public final class Logging {
 
     static Properties defaults(String rootLevel) {
         Properties p = new Properties();
-        p.setProperty("handlers", "java.util.logging.ConsoleHandler");
-        p.setProperty("java.util.logging.ConsoleHandler.level", "ALL");
-        p.setProperty("java.util.logging.ConsoleHandler.formatter", LineFormatter.class.getName());
+        p.setProperty("handlers", StderrHandler.class.getName());
+        p.setProperty(StderrHandler.class.getName() + ".level", "ALL");
         p.setProperty(".level", julLevel(rootLevel));
         // Paho logs every reconnect attempt; the agent's own supervisor reports what matters.
         p.setProperty("org.eclipse.paho.level", "WARNING");

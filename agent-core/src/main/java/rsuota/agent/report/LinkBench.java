@@ -1,5 +1,7 @@
 package rsuota.agent.report;
 
+import java.util.Locale;
+
 import rsuota.wire.SlotState;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -77,9 +79,9 @@ public final class LinkBench {
         long tPublished = System.nanoTime();
         System.out.println("events=" + events);
         System.out.println("drained=" + drained);
-        System.out.printf("appended_per_s=%.0f%n", events / seconds(tAppended - t0));
-        System.out.printf("appended_and_published_per_s=%.0f%n", events / seconds(tPublished - t0));
-        System.out.printf("append_fsync_ms_avg=%.3f%n", seconds(tAppended - t0) * 1000 / events);
+        System.out.printf(Locale.US, "appended_per_s=%.0f%n", events / seconds(tAppended - t0));
+        System.out.printf(Locale.US, "appended_and_published_per_s=%.0f%n", events / seconds(tPublished - t0));
+        System.out.printf(Locale.US, "append_fsync_ms_avg=%.3f%n", seconds(tAppended - t0) * 1000 / events);
 
         System.gc();
         Reporter reporter = new Reporter(link, device, LinkBench::snapshot, outbox::lastSeq, clock, Duration.ofSeconds(heartbeatSeconds));
@@ -92,8 +94,8 @@ public final class LinkBench {
         System.out.println("idle_seconds=" + idleSeconds);
         System.out.println("heartbeat_seconds=" + heartbeatSeconds);
         System.out.println("heartbeats_acked=" + reporter.publishedCount());
-        System.out.printf("idle_cpu_ms=%.1f%n", (cpu1 - cpu0) / 1e6);
-        System.out.printf("idle_cpu_percent=%.3f%n", 100.0 * (cpu1 - cpu0) / (w1 - w0));
+        System.out.printf(Locale.US, "idle_cpu_ms=%.1f%n", (cpu1 - cpu0) / 1e6);
+        System.out.printf(Locale.US, "idle_cpu_percent=%.3f%n", 100.0 * (cpu1 - cpu0) / (w1 - w0));
         System.out.println("rss_kib=" + procStatus("VmRSS"));
         System.out.println("peak_rss_kib=" + procStatus("VmHWM"));
         System.out.println("heap_max_mib=" + Runtime.getRuntime().maxMemory() / (1024 * 1024));

@@ -17,11 +17,6 @@ import java.nio.file.StandardCopyOption;
  */
 public record Progress(String release, long bytesFetched, int chunksVerified, int chunksTotal, long payloadBytes, long bytesReused,
                        int chunksReused) {
-    /** A progress.json written before reuse was counted reads with nothing reused. */
-    @com.fasterxml.jackson.annotation.JsonCreator
-    public Progress {
-    }
-
     public Progress(String release, long bytesFetched, int chunksVerified, int chunksTotal, long payloadBytes) {
         this(release, bytesFetched, chunksVerified, chunksTotal, payloadBytes, 0, 0);
     }
@@ -31,7 +26,7 @@ public record Progress(String release, long bytesFetched, int chunksVerified, in
     /** The progress last written in {@code stateDir}, or null when there is none (no download yet) or it cannot be read. */
     static Progress read(Path stateDir) {
         try {
-            return StateStore.mapper().readValue(Files.readAllBytes(stateDir.resolve(FILE)), Progress.class);
+            return StateStore.json().read(Files.readAllBytes(stateDir.resolve(FILE)), Progress.class);
         } catch (IOException e) {
             return null;
         }
@@ -43,7 +38,7 @@ public record Progress(String release, long bytesFetched, int chunksVerified, in
      */
     void write(Path stateDir) throws IOException {
         Path tmp = stateDir.resolve("." + FILE + ".tmp");
-        Files.write(tmp, StateStore.mapper().writeValueAsBytes(this));
+        Files.write(tmp, StateStore.json().write(this));
         Files.move(tmp, stateDir.resolve(FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -1,11 +1,8 @@
 package rsuota.agent.update;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
+import rsuota.json.JsonDataException;
+import rsuota.json.RecordJson;
 import rsuota.hal.storage.DurableFiles;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -19,12 +16,11 @@ import java.nio.file.Path;
 public final class StateStore {
     static final String FILE = "engine.json";
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .addModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES) // newer agents may add fields; older ones keep working
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .build();
+    /**
+     * jackson-core only (no databind on a unit): written indented, unknown fields skipped (newer agents may add
+     * fields; older ones keep working) and missing ones null, 0 or false.
+     */
+    private static final RecordJson JSON = RecordJson.lenient();
 
     private final Path dir;
 
@@ -39,12 +35,12 @@ public final class StateStore {
     /** The persisted state, or the initial one when none was ever written. */
     public EngineState load(java.time.Instant now) throws IOException {
         try {
-            return MAPPER.readValue(Files.readAllBytes(dir.resolve(FILE)), EngineState.class);
+            return JSON.read(Files.readAllBytes(dir.resolve(FILE)), EngineState.class);
         } catch (NoSuchFileException e) {
             return EngineState.initial(now);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
+        } catch (JsonDataException e) {
             // Atomic rename means a torn file is impossible; a corrupt one was changed by hand or by failing flash.
-            throw new IOException("state file " + dir.resolve(FILE) + " is corrupt (" + e.getOriginalMessage()
+            throw new IOException("state file " + dir.resolve(FILE) + " is corrupt (" + e.getMessage()
                     + "); move it aside to start over, the slots are not touched", e);
         }
     }
@@ -75,11 +71,12 @@ public final class StateStore {
     }
 
     private void write(EngineState s) throws IOException {
-        writeAtomically(dir.resolve(FILE), MAPPER.writeValueAsBytes(s));
+        writeAtomically(dir.resolve(FILE), JSON.write(s));
     }
 
-    public static ObjectMapper mapper() {
-        return MAPPER;
+    /** The codec of the agent's own state files (also {@link Progress}). */
+    static RecordJson json() {
+        return JSON;
     }
 
     private static void writeAtomically(Path file, byte[] bytes) throws IOException {
