@@ -39,8 +39,6 @@ import org.bouncycastle.cms.CMSException;
 import org.bouncycastle.cms.CMSProcessableByteArray;
 import org.bouncycastle.cms.CMSSignedData;
 import org.bouncycastle.cms.SignerInformation;
-import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
-import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.util.Store;
 
 /**
@@ -117,13 +115,13 @@ final class CmsVerifier {
             // Built from the public key, not the certificate: BouncyCastle would otherwise check validity
             // itself and report it as a signature failure. Validity is checked below, after the signature
             // has authenticated the signingTime it is checked at.
-            if (!signer.verify(new JcaSimpleSignerInfoVerifierBuilder().build(leaf.getPublicKey()))) {
+            if (!signer.verify(JdkSignerVerifier.forKey(leaf.getPublicKey()))) {
                 throw new BundleException(Reason.SIGNATURE_INVALID, "signature does not match the manifest bytes");
             }
         } catch (CMSException e) {
             // BouncyCastle throws rather than returning false for a content digest mismatch (FIELD-NOTES).
             throw new BundleException(Reason.SIGNATURE_INVALID, "signature does not match the manifest bytes: " + e.getMessage());
-        } catch (OperatorCreationException | RuntimeException e) {
+        } catch (RuntimeException e) {
             throw new BundleException(Reason.SIGNATURE_INVALID, "signature cannot be checked: " + e.getMessage());
         }
 

@@ -65,6 +65,35 @@ class BundleVerifierTest {
         }
     }
 
+    /** RSASSA-PSS (parameters in the signer info) verifies through the JDK, and a changed byte under it does not. */
+    @Test
+    void anRsaPssSignatureVerifiesAndATamperedOneIsRefused() throws Exception {
+        byte[] manifest = BundleHeader.read(good).manifestBytes();
+        TestPki.Identity id = pki.signerRsa3072;
+        // Signed with BouncyCastle's own provider (the JDK has no PSS content signer BouncyCastle can name); verified by the JDK.
+        var signer = new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSAandMGF1")
+                .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).build(id.key());
+        var attrs = new org.bouncycastle.asn1.ASN1EncodableVector();
+        attrs.add(new org.bouncycastle.asn1.cms.Attribute(org.bouncycastle.asn1.cms.CMSAttributes.signingTime,
+                new org.bouncycastle.asn1.DERSet(new org.bouncycastle.asn1.cms.Time(java.util.Date.from(pki.now)))));
+        var gen = new org.bouncycastle.cms.CMSSignedDataGenerator();
+        gen.addSignerInfoGenerator(new org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder(
+                new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().build())
+                .setSignedAttributeGenerator(new org.bouncycastle.cms.DefaultSignedAttributeTableGenerator(
+                        new org.bouncycastle.asn1.cms.AttributeTable(attrs))).build(signer, id.cert()));
+        List<java.security.cert.X509Certificate> certs = new ArrayList<>(List.of(id.cert()));
+        certs.addAll(pki.chainFor(id));
+        gen.addCertificates(new org.bouncycastle.cert.jcajce.JcaCertStore(certs));
+        byte[] der = gen.generate(new org.bouncycastle.cms.CMSProcessableByteArray(manifest), false).getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER);
+        assertThat(new String(der, StandardCharsets.ISO_8859_1)).as("the signer info names RSASSA-PSS")
+                .contains(new String(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_RSASSA_PSS.getEncoded(), StandardCharsets.ISO_8859_1));
+        assertThat(CmsVerifier.verify(manifest, der, VerifyOptions.of(pki.keyring())).subject()).contains(id.name());
+        byte[] changed = manifest.clone();
+        changed[changed.length - 2] ^= 1;
+        assertThatThrownBy(() -> CmsVerifier.verify(changed, der, VerifyOptions.of(pki.keyring())))
+                .isInstanceOf(BundleException.class).hasMessageContaining("does not match the manifest bytes");
+    }
+
     @Test
     void verifiedManifestCarriesDigestOfTheExactSignedBytes() throws Exception {
         VerifiedManifest vm = verifier().verifyFile(good, null);
