@@ -1,14 +1,10 @@
 package rsuota.hal.sched;
 
-import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Linux scheduling policy of the calling thread. Bulk work that must not disturb the unit's own
@@ -17,39 +13,56 @@ import org.slf4j.LoggerFactory;
  * {@code Nice=10} alone does not do that: under EEVDF a niced thread keeps the CPU until its slice ends,
  * so a roadside service that wakes meanwhile waits (docs/benchmarks.md, "Good neighbour").
  *
+ * <p>The thread is made idle by util-linux's {@code chrt --idle -p 0 TID} (util-linux is essential on Debian),
+ * a few milliseconds per download thread. Not libc through JNA: loading JNA cost an install ~1.5 MiB of its
+ * 64 MiB (docs/benchmarks.md, Install peak RSS). The policy is read back from {@code /proc/thread-self/stat}.
+ *
  * <p>Lowering one's own policy needs no privilege, but an unprivileged thread cannot go back
  * ({@code RLIMIT_NICE}), so only threads that end with their work are made idle; threads they start
- * inherit it. Where libc cannot be reached (JNA without a native stub for the CPU) nothing changes
- * and {@link #idleThisThread()} says why.
+ * inherit it. Where chrt cannot run nothing changes and {@link #idleThisThread()} says why.
  */
 public final class ThreadPolicy {
-    private static final Logger log = LoggerFactory.getLogger(ThreadPolicy.class);
     public static final int SCHED_OTHER = 0;
     public static final int SCHED_BATCH = 3;
     public static final int SCHED_IDLE = 5;
-
-    private static volatile LibC libc;
-    private static volatile String unavailable;
+    private static final String CHRT = Files.isExecutable(Path.of("/usr/bin/chrt")) ? "/usr/bin/chrt" : "chrt";
+    private static final Path SELF = Path.of("/proc/thread-self");
 
     private ThreadPolicy() {}
 
     /** Makes the calling thread (and the threads it starts from now on) SCHED_IDLE; null when done, else why not. */
     public static String idleThisThread() {
-        LibC c = libc();
-        if (c == null) return unavailable;
+        String tid;
         try {
-            c.sched_setscheduler(0, SCHED_IDLE, new int[] {0});
+            if (ofTask(SELF) == SCHED_IDLE) return null; // already (inherited from the thread that started it)
+            tid = Files.readSymbolicLink(SELF).getFileName().toString();
+        } catch (IOException | RuntimeException e) {
+            return "cannot read " + SELF + ": " + e.getMessage();
+        }
+        try {
+            Process p = new ProcessBuilder(CHRT, "--idle", "-p", "0", tid).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return CHRT + " --idle -p 0 " + tid + " did not finish in 10 s";
+            }
+            if (p.exitValue() != 0) return CHRT + " --idle -p 0 " + tid + " failed (exit " + p.exitValue() + "): " + out;
             return null;
-        } catch (LastErrorException e) {
-            return "sched_setscheduler(SCHED_IDLE) failed: errno " + e.getErrorCode();
+        } catch (IOException e) {
+            return "cannot run " + CHRT + " (util-linux): " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while " + CHRT + " ran";
         }
     }
 
-    /** The policy of the calling thread as the kernel reports it (sched_getscheduler), or -1 when libc is unreachable. */
+    /** The policy of the calling thread as the kernel reports it ({@code /proc/thread-self/stat}), or -1 when unreadable. */
     public static int ofThisThread() {
-        LibC c = libc();
-        if (c == null) return -1;
-        return c.sched_getscheduler(0);
+        try {
+            return ofTask(SELF);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /**
@@ -61,28 +74,5 @@ public final class ThreadPolicy {
         // comm (field 2) is in parentheses and may hold spaces: count fields after its closing one.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
         return Integer.parseInt(f[41 - 3]);
-    }
-
-    private static LibC libc() {
-        LibC c = libc;
-        if (c != null || unavailable != null) return c;
-        synchronized (ThreadPolicy.class) {
-            if (libc == null && unavailable == null) {
-                try {
-                    libc = Native.load("c", LibC.class);
-                } catch (UnsatisfiedLinkError e) {
-                    unavailable = "cannot load libc through JNA (" + e.getMessage() + ")";
-                    log.warn("thread scheduling policy unchanged: {}", unavailable);
-                }
-            }
-            return libc;
-        }
-    }
-
-    interface LibC extends Library {
-        /** struct sched_param is one int (sched_priority, 0 for SCHED_IDLE/OTHER/BATCH). */
-        int sched_setscheduler(int pid, int policy, int[] param) throws LastErrorException;
-
-        int sched_getscheduler(int pid) throws LastErrorException;
     }
 }
