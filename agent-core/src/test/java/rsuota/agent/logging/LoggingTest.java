@@ -36,8 +36,31 @@ class LoggingTest {
         assertThat(Logger.getLogger("").getLevel()).isEqualTo(Level.INFO);
         assertThat(Logger.getLogger("org.eclipse.paho").getLevel()).isEqualTo(Level.WARNING);
         assertThat(Logger.getLogger("").getHandlers()).singleElement()
-                .satisfies(h -> assertThat(h.getFormatter()).isInstanceOf(LineFormatter.class));
+                .satisfies(h -> assertThat(h.getFormatter()).isInstanceOf(LineFormatter.class))
+                .satisfies(h -> assertThat(h).isInstanceOf(StderrHandler.class))
+                .satisfies(h -> assertThat(h.getLevel()).isEqualTo(Level.ALL));
         assertThat(Logger.getLogger("rsuota.agent.daemon").isLoggable(Level.FINE)).isFalse();
+    }
+
+    /** Each record is on stderr as soon as it is published (a unit's journal must not wait for a buffer to fill). */
+    @Test
+    void theStderrHandlerFlushesEachRecordAtOnce() throws IOException {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, false, java.nio.charset.StandardCharsets.UTF_8));
+            StderrHandler h = new StderrHandler();
+            java.util.logging.LogRecord r = new java.util.logging.LogRecord(Level.WARNING, "slot B refused");
+            r.setLoggerName("rsuota.agent.update");
+            h.publish(r);
+            assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("WARN").contains("slot B refused");
+            h.close();
+            System.err.print("still open");
+            System.err.flush();
+            assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).as("closing the handler leaves stderr open").endsWith("still open");
+        } finally {
+            System.setErr(saved);
+        }
     }
 
     @Test
