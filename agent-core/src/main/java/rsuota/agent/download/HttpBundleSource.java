@@ -48,7 +48,6 @@ public final class HttpBundleSource implements BundleSource {
     }
 
     private final URI uri;
-    private final Options options;
     private final RangeTransport transport;
     private final AtomicLong fetched = new AtomicLong();
     /** Null when uncapped; one bucket for the whole source, so a debt carries over from one range request to the next. */
@@ -56,7 +55,6 @@ public final class HttpBundleSource implements BundleSource {
 
     public HttpBundleSource(URI uri, Options options) {
         this.uri = uri;
-        this.options = options;
         boolean capped = options.bandwidth() != null
                 && (!options.bandwidth().otherwise().isUnlimited() || !options.bandwidth().rules().isEmpty());
         this.throttle = capped ? new Throttle(options.bandwidth(), options.clock()) : null;

@@ -168,6 +168,81 @@ class Http11TransportTest {
         }
     }
 
+    /**
+     * A listener on 127.0.0.1 that never accepts, its queue (backlog 1) filled by two idle clients: Linux
+     * then drops further SYNs, so a new connect hangs as towards a silent host.
+     */
+    static final class SilentListener implements AutoCloseable {
+        final java.net.ServerSocket server = new java.net.ServerSocket();
+        final java.util.List<java.net.Socket> fillers = new java.util.ArrayList<>();
+
+        SilentListener() throws IOException {
+            server.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 1);
+            for (int i = 0; i < 2; i++) {
+                java.net.Socket s = new java.net.Socket();
+                s.connect(server.getLocalSocketAddress(), 2_000);
+                fillers.add(s);
+            }
+        }
+
+        java.net.URI uri() {
+            return java.net.URI.create("http://127.0.0.1:" + server.getLocalPort() + "/b.rsub");
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (java.net.Socket s : fillers) s.close();
+            server.close();
+        }
+    }
+
+    @Test
+    void aRefusedConnectionIsConnectFailedAndASilentHostAConnectTimeout() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = probe.getLocalPort();
+        }
+        HttpBundleSource.Options oneSecond = new HttpBundleSource.Options(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30), null);
+        try (HttpBundleSource src = new HttpBundleSource(java.net.URI.create("http://127.0.0.1:" + closedPort + "/b.rsub"), oneSecond)) {
+            FetchException e = fetchFails(src, 1000);
+            assertThat(e.code()).isEqualTo(AgentError.CONNECT_FAILED);
+            assertThat(e.getMessage()).contains("cannot connect to 127.0.0.1:" + closedPort);
+        }
+        try (SilentListener silent = new SilentListener();
+             HttpBundleSource src = new HttpBundleSource(silent.uri(), oneSecond)) {
+            long t0 = System.nanoTime();
+            FetchException e = fetchFails(src, 1000);
+            assertThat(e.code()).as(e.getMessage()).isEqualTo(AgentError.CONNECT_TIMEOUT);
+            assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(900L, 5_000L);
+        }
+    }
+
+    @Test
+    void anInterruptEndsAHangingConnectAtOnce() throws Exception {
+        try (SilentListener silent = new SilentListener();
+             HttpBundleSource src = new HttpBundleSource(silent.uri(), HttpBundleSource.Options.defaults())) {
+            AtomicReference<Throwable> ended = new AtomicReference<>();
+            Thread fetcher = new Thread(() -> {
+                try {
+                    src.fetch(0, 1000, null, null);
+                    ended.set(new AssertionError("the fetch completed"));
+                } catch (Exception e) {
+                    ended.set(e);
+                }
+            }, "rsu-fetch-test");
+            fetcher.start();
+            // In the connect: the thread waits in the kernel (no byte can come; the listener never accepts).
+            await().atMost(Duration.ofSeconds(5)).until(() -> fetcher.getState() == Thread.State.RUNNABLE && Arrays.stream(fetcher.getStackTrace())
+                    .anyMatch(f -> f.getMethodName().contains("onnect")));
+            long t0 = System.nanoTime();
+            fetcher.interrupt();
+            fetcher.join(TimeUnit.SECONDS.toMillis(5));
+            assertThat(fetcher.isAlive()).as("the fetch ended").isFalse();
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms from interrupt to end").isLessThan(1_000L);
+            assertThat(ended.get()).isInstanceOf(InterruptedException.class);
+        }
+    }
+
     /** This process's open sockets. */
     static long sockets() throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
