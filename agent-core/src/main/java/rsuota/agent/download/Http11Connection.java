@@ -32,6 +32,13 @@ final class Http11Connection implements AutoCloseable {
 
     /** Longest response head (status line and headers) accepted; a Range answer needs well under 1 KiB. */
     static final int MAX_HEAD = 16 * 1024;
+    /**
+     * Largest single read. A channel copies a read into a heap array through a temporary direct buffer
+     * of the read's size, which the JDK then keeps per thread: reading a 4 MiB chunk at once pinned
+     * 4 MiB of native memory on the fetch thread. 64 KiB costs one system call per 64 KiB, as the
+     * JDK client's buffers did.
+     */
+    static final int MAX_READ = 64 * 1024;
     /** Interim (1xx) answers skipped before the real one. */
     private static final int MAX_INTERIM = 5;
     /** Header lines in one head, trailer lines after a chunked body. */
@@ -269,7 +276,7 @@ final class Http11Connection implements AutoCloseable {
         // Bounded by the waiter: its deadline or stall window throws.
         while (true) {
             try {
-                int n = in.read(dst, off, len);
+                int n = in.read(dst, off, Math.min(len, MAX_READ));
                 if (n > 0) answered = true;
                 return n;
             } catch (SocketTimeoutException e) {
