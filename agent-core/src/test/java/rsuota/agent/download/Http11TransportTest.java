@@ -131,6 +131,34 @@ class Http11TransportTest {
         }
     }
 
+    /** A fetch of the first 64 KiB on a thread of its own, for interrupting. */
+    static final class FetchThread {
+        final AtomicReference<Throwable> ended = new AtomicReference<>();
+        final Thread thread;
+
+        FetchThread(HttpBundleSource src) {
+            thread = new Thread(() -> {
+                try {
+                    src.fetch(0, 64 * 1024, null, null);
+                    ended.set(new AssertionError("the fetch completed"));
+                } catch (Exception e) {
+                    ended.set(e);
+                }
+            }, "rsu-fetch-test");
+            thread.start();
+        }
+
+        /** Interrupts the fetch; it must end with InterruptedException within a second. */
+        void interruptAndExpectAPromptEnd() throws InterruptedException {
+            long t0 = System.nanoTime();
+            thread.interrupt();
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+            assertThat(thread.isAlive()).as("the fetch ended").isFalse();
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms from interrupt to end").isLessThan(1_000L);
+            assertThat(ended.get()).isInstanceOf(InterruptedException.class);
+        }
+    }
+
     @ParameterizedTest(name = "interrupted while {0}")
     @ValueSource(strings = {"headers pending", "mid-body"})
     void anInterruptEndsTheFetchAtOnceAndDropsTheConnection(String when) throws Exception {
@@ -146,24 +174,10 @@ class Http11TransportTest {
                     c.awaitClientClose();
                 });
              HttpBundleSource src = new HttpBundleSource(server.uri(), options(Duration.ofSeconds(30), Duration.ofSeconds(30)))) {
-            AtomicReference<Throwable> ended = new AtomicReference<>();
-            Thread fetcher = new Thread(() -> {
-                try {
-                    src.fetch(0, 64 * 1024, null, null);
-                    ended.set(new AssertionError("the fetch completed"));
-                } catch (Exception e) {
-                    ended.set(e);
-                }
-            }, "rsu-fetch-test");
-            fetcher.start();
+            FetchThread fetcher = new FetchThread(src);
             assertThat(waiting.await(10, TimeUnit.SECONDS)).isTrue();
             if (midBody) await().atMost(Duration.ofSeconds(5)).until(() -> src.bytesFetched() == 5_000);
-            long t0 = System.nanoTime();
-            fetcher.interrupt();
-            fetcher.join(TimeUnit.SECONDS.toMillis(5));
-            assertThat(fetcher.isAlive()).as("the fetch ended").isFalse();
-            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms from interrupt to end").isLessThan(1_000L);
-            assertThat(ended.get()).isInstanceOf(InterruptedException.class);
+            fetcher.interruptAndExpectAPromptEnd();
             await().atMost(Duration.ofSeconds(5)).until(() -> server.clientClosed.get() == 1);
         }
     }
@@ -221,25 +235,11 @@ class Http11TransportTest {
     void anInterruptEndsAHangingConnectAtOnce() throws Exception {
         try (SilentListener silent = new SilentListener();
              HttpBundleSource src = new HttpBundleSource(silent.uri(), HttpBundleSource.Options.defaults())) {
-            AtomicReference<Throwable> ended = new AtomicReference<>();
-            Thread fetcher = new Thread(() -> {
-                try {
-                    src.fetch(0, 1000, null, null);
-                    ended.set(new AssertionError("the fetch completed"));
-                } catch (Exception e) {
-                    ended.set(e);
-                }
-            }, "rsu-fetch-test");
-            fetcher.start();
+            FetchThread fetcher = new FetchThread(src);
             // In the connect: the thread waits in the kernel (no byte can come; the listener never accepts).
-            await().atMost(Duration.ofSeconds(5)).until(() -> fetcher.getState() == Thread.State.RUNNABLE && Arrays.stream(fetcher.getStackTrace())
+            await().atMost(Duration.ofSeconds(5)).until(() -> fetcher.thread.getState() == Thread.State.RUNNABLE && Arrays.stream(fetcher.thread.getStackTrace())
                     .anyMatch(f -> f.getMethodName().contains("onnect")));
-            long t0 = System.nanoTime();
-            fetcher.interrupt();
-            fetcher.join(TimeUnit.SECONDS.toMillis(5));
-            assertThat(fetcher.isAlive()).as("the fetch ended").isFalse();
-            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms from interrupt to end").isLessThan(1_000L);
-            assertThat(ended.get()).isInstanceOf(InterruptedException.class);
+            fetcher.interruptAndExpectAPromptEnd();
         }
     }
 
