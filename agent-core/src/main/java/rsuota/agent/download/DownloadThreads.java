@@ -8,7 +8,8 @@ import org.slf4j.LoggerFactory;
 import rsuota.hal.sched.ThreadPolicy;
 
 /**
- * The threads a download works on: the fetch and read-back workers and the HTTP client's selector.
+ * The threads a download works on: the fetch and read-back workers (an http:// fetch moves its bytes on the
+ * fetch worker itself) and, for https://, the JDK HTTP client's selector.
  * With {@code download.cpuPolicy=idle} (the default) each is made {@code SCHED_IDLE} before its first
  * step ({@link ThreadPolicy}), so the roadside services preempt it at once; {@code normal} leaves them at
  * the agent's own priority (Nice=10), for a box whose services keep the CPU busy all day and would
@@ -54,7 +55,7 @@ public final class DownloadThreads {
 
     /**
      * Builds {@code what} on a short-lived thread that took the download policy, so the threads it starts
-     * (the HTTP client's selector) inherit it.
+     * (the https:// client's selector) inherit it.
      */
     static <T> T buildWithPolicy(Supplier<T> what) {
         if (policy != Policy.IDLE) return what.get();

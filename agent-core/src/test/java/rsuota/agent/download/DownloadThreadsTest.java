@@ -18,8 +18,9 @@ import rsuota.hal.sched.ThreadPolicy;
 
 /**
  * On the real kernel: with {@code download.cpuPolicy=idle} the download's own threads (fetch and read-back
- * workers, and the HTTP client's selector thread, which moves the bytes) are SCHED_IDLE, and the thread that
- * ordered the download is left as it was; with {@code normal} nothing changes.
+ * workers, and for https:// the HTTP client's selector thread, which moves the bytes) are SCHED_IDLE, and the
+ * thread that ordered the download is left as it was; with {@code normal} nothing changes. An http:// fetch
+ * moves its bytes on the fetch worker itself and starts no thread.
  */
 class DownloadThreadsTest {
 
@@ -52,6 +53,12 @@ class DownloadThreadsTest {
         return out;
     }
 
+    /** Policies of the HttpClient threads started since {@code before}, once one has started and named itself (not empty). */
+    static java.util.List<String> selectorPolicies(Map<String, String[]> before) {
+        return org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> newPolicies(before, "HttpClient-"), l -> !l.isEmpty());
+    }
+
     int workerPolicy(String name) throws Exception {
         ExecutorService ex = Executors.newSingleThreadExecutor(DownloadThreads.factory(name));
         try {
@@ -62,7 +69,7 @@ class DownloadThreadsTest {
     }
 
     @Test
-    void theDownloadsWorkersAndItsHttpSelectorRunSchedIdleAndTheCallerIsLeftAlone() throws Exception {
+    void theDownloadsWorkersAndItsHttpsSelectorRunSchedIdleAndTheCallerIsLeftAlone() throws Exception {
         assertThat(DownloadThreads.policy()).as("the default").isEqualTo(DownloadThreads.Policy.IDLE);
         assertThat(workerPolicy("rsu-fetch")).isEqualTo(ThreadPolicy.SCHED_IDLE);
         assertThat(workerPolicy("rsu-readback")).isEqualTo(ThreadPolicy.SCHED_IDLE);
@@ -73,9 +80,13 @@ class DownloadThreadsTest {
             try (HttpBundleSource src = new HttpBundleSource(server.uri(), HttpBundleSource.Options.defaults())) {
                 BundleSource.Fetched f = src.fetch(0, bundle.length, null, null);
                 assertThat(f.length()).isEqualTo(bundle.length);
-                assertThat(newPolicies(before, "HttpClient-")).as("the client's selector thread").isNotEmpty()
-                        .allMatch(p -> p.equals(Integer.toString(ThreadPolicy.SCHED_IDLE)));
+                assertThat(newPolicies(before, "HttpClient-")).as("http:// starts no client thread").isEmpty();
             }
+        }
+        Map<String, String[]> before = threads();
+        try (JdkHttpClientTransport https = new JdkHttpClientTransport(HttpBundleSource.Options.defaults(), new java.util.concurrent.atomic.AtomicLong())) {
+            assertThat(selectorPolicies(before)).as("the https client's selector thread")
+                    .allMatch(p -> p.equals(Integer.toString(ThreadPolicy.SCHED_IDLE)));
         }
         assertThat(ThreadPolicy.ofThisThread()).as("the caller's own thread").isEqualTo(ThreadPolicy.SCHED_OTHER);
     }
@@ -84,13 +95,9 @@ class DownloadThreadsTest {
     void withPolicyNormalTheDownloadKeepsTheAgentsPriority() throws Exception {
         DownloadThreads.policy(DownloadThreads.Policy.NORMAL);
         assertThat(workerPolicy("rsu-fetch")).isEqualTo(ThreadPolicy.SCHED_OTHER);
-        byte[] bundle = new byte[64 * 1024];
-        try (TimedRangeServer server = new TimedRangeServer(bundle)) {
-            Map<String, String[]> before = threads();
-            try (HttpBundleSource src = new HttpBundleSource(server.uri(), HttpBundleSource.Options.defaults())) {
-                src.fetch(0, bundle.length, null, null);
-                assertThat(newPolicies(before, "HttpClient-")).isNotEmpty().allMatch(p -> p.equals(Integer.toString(ThreadPolicy.SCHED_OTHER)));
-            }
+        Map<String, String[]> before = threads();
+        try (JdkHttpClientTransport https = new JdkHttpClientTransport(HttpBundleSource.Options.defaults(), new java.util.concurrent.atomic.AtomicLong())) {
+            assertThat(selectorPolicies(before)).allMatch(p -> p.equals(Integer.toString(ThreadPolicy.SCHED_OTHER)));
         }
     }
 }

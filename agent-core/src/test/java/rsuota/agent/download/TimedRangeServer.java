@@ -47,6 +47,13 @@ final class TimedRangeServer implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.getLocalPort() + "/bundle.rsub");
     }
 
+    /** Connections accepted so far. */
+    int connections() {
+        synchronized (open) {
+            return open.size();
+        }
+    }
+
     /** The Range header of every request, as "A-B", in arrival order. */
     List<String> ranges() {
         return List.copyOf(ranges);
@@ -108,7 +115,7 @@ final class TimedRangeServer implements AutoCloseable {
     }
 
     /** The request line and headers up to the blank line, or null at end of stream. Bounded at 16 KiB. */
-    private static String readHead(InputStream in) throws IOException {
+    static String readHead(InputStream in) throws IOException {
         StringBuilder b = new StringBuilder();
         while (b.length() < 16 * 1024) {
             int c = in.read();
