@@ -15,16 +15,20 @@ import rsuota.fixtures.net.RangeFileServer;
 import rsuota.fixtures.pki.TestPki;
 
 /**
- * An install from an http:// URL, in a JVM of its own with the launcher's heap flags, loads none of
- * the JDK HttpClient's classes (~5 MiB of RSS: docs/benchmarks.md): the class-load log of the whole
- * run names the socket transport and no {@code java.net.http} / {@code jdk.internal.net.http} class.
+ * An install from an http:// URL, in a JVM of its own with the launcher's heap flags, loads none of what
+ * took an install's peak RSS from 78 to 64 MiB (docs/benchmarks.md, Install peak RSS): the JDK HttpClient
+ * (~5 MiB), jackson-databind (~9 MiB; the manifest and state files go through {@code RecordJson}), JNA
+ * (download threads made idle by chrt), the CLDR locale tables ({@code String.format} without Locale.US,
+ * {@code ConsoleHandler}'s SimpleFormatter, BouncyCastle's {@code getDate()}) and BouncyCastle's general
+ * algorithm-name tables (the signer is checked by {@code JdkSignerVerifier}). The class-load log of the
+ * whole run names the code that replaced each, so the log covers the path.
  */
-class HttpInstallLoadsNoHttpClientTest {
+class InstallFootprintClassesTest {
     static final TestPki PKI = new TestPki();
     @TempDir Path tmp;
 
     @Test
-    void aFormat2InstallOverHttpNeverTouchesTheHttpClient() throws Exception {
+    void aFormat2InstallOverHttpLoadsNoneOfWhatTheFootprintShed() throws Exception {
         Path www = Files.createDirectories(tmp.resolve("www"));
         Path bundle = new BundleBuilder(www).signedBy(PKI, PKI.signer).image("rootfs", 600_000)
                 .format2(rsuota.bundle.Chunking.DEFAULT).build("f2.rsub");
@@ -47,5 +51,18 @@ class HttpInstallLoadsNoHttpClientTest {
         assertThat(loaded).as("the transport for https:// stays unloaded")
                 .noneMatch(l -> l.contains(" rsuota.agent.download.JdkHttpClientTransport"));
         assertThat(loaded).as("the log covers the download").anyMatch(l -> l.contains(" rsuota.agent.download.Http11Connection "));
+        for (String[] absent : new String[][] {
+                {"jackson-databind", " com.fasterxml.jackson.databind.ObjectMapper "},
+                {"JNA", " com.sun.jna.Native "},
+                {"the CLDR locale tables", " sun.util.cldr.CLDRLocaleProviderAdapter "},
+                {"the JDK console handler's SimpleFormatter", " java.util.logging.SimpleFormatter "},
+                {"BouncyCastle's signature-name tables", " org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder "},
+                {"BouncyCastle's CMS name generator", " org.bouncycastle.cms.DefaultCMSSignatureAlgorithmNameGenerator "}}) {
+            assertThat(loaded).as(absent[0] + " loaded").noneMatch(l -> l.contains(absent[1]));
+        }
+        for (String present : new String[] {" rsuota.json.RecordJson ", " rsuota.bundle.JdkSignerVerifier ", " rsuota.hal.sched.ThreadPolicy ",
+                " rsuota.agent.logging.StderrHandler "}) {
+            assertThat(loaded).as("the log covers " + present.strip()).anyMatch(l -> l.contains(present));
+        }
     }
 }
