@@ -109,6 +109,31 @@ class LauncherTest {
         assertThat(Files.getLastModifiedTime(archive)).as("rebuilt after the jar changed").isNotEqualTo(built);
     }
 
+    /**
+     * An install runs with its small-heap flags and without class-data sharing (Debian's JDK relocates every
+     * page of an archive: more memory than parsing the classes, docs/benchmarks.md), so it neither maps nor
+     * writes an archive, even as the first command on the box.
+     */
+    @Test
+    void anInstallRunsWithoutClassDataSharingAndWritesNoArchive() throws IOException {
+        Files.deleteIfExists(cds.resolve("cli.jsa"));
+        // A device of its own: the refused install leaves it FAILED, which the other tests' device must not be.
+        Path own = tmp.resolve("dev-install");
+        rsuAgent(Map.of("RSU_AGENT_NO_CDS", "1"), "sim-init", own.toString(), "--variant", "lab", "--slot-size", "1MiB", "--keyring",
+                tmp.resolve("ca.pem").toString()).ok();
+        Path log = tmp.resolve("install-classload.log");
+        Path missing = tmp.resolve("no-such.rsub");
+        Command.Result r = rsuAgent(Map.of("RSU_AGENT_JAVA_OPTS", "-Xlog:class+load=info:file=" + log + " -XX:+PrintCommandLineFlags"),
+                "--config", own.resolve("agent.conf").toString(), "install", missing.toString());
+        assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+        assertThat(r.err()).contains("NOT_FOUND").contains(missing.toString());
+        assertThat(r.out()).contains("-XX:MaxHeapFreeRatio=10").contains("-XX:NewSize=1048576").contains("-XX:InitialHeapSize=4194304");
+        assertThat(BuiltPackages.read(log)).contains("rsuota.agent.cli.RsuAgent source:").doesNotContain("shared objects file");
+        try (var s = Files.list(cds)) {
+            assertThat(s.toList()).as("no archive written or mapped").isEmpty();
+        }
+    }
+
     @Test
     void aFailedRunLeavesNoArchive() throws IOException {
         Path archive = cds.resolve("cli.jsa");
