@@ -109,8 +109,8 @@ final class JdkSignerVerifier {
     }
 
     /**
-     * BouncyCastle calls {@link #get} with the signing algorithm's identifier and parameters; {@link #forKey}'s
-     * finder hands the signer's digest algorithm along as the parameters for the algorithms that need it.
+     * BouncyCastle calls {@link #get} with the identifier {@link #forKey}'s finder chose (the signature algorithm
+     * with its digest) and the signer's own parameters (RSASSA-PSS's).
      */
     private record Contents(PublicKey key) implements ContentVerifierProvider {
         @Override

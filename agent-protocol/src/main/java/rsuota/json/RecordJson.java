@@ -284,7 +284,8 @@ public final class RecordJson {
         try {
             return s.constructor.newInstance(args);
         } catch (InvocationTargetException e) {
-            throw new JsonDataException(path, type.getSimpleName() + " refused its values: " + e.getCause().getMessage());
+            // e.g. List.copyOf in a compact constructor meeting [null]: the cause's message alone may be null
+            throw new JsonDataException(path, type.getSimpleName() + " refused its values: " + e.getCause());
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot construct " + type.getName(), e);
         }

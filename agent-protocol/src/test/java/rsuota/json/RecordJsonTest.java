@@ -61,6 +61,18 @@ class RecordJsonTest {
         assertThat(new String(ManifestCodec.encode(manifest(false)), StandardCharsets.UTF_8)).doesNotContain("cdc");
     }
 
+    /** A record's own constructor refusing a value (List.copyOf meeting a null) is a refusal naming the record, not a crash. */
+    @Test
+    void aValueARecordsConstructorRefusesIsAMalformedManifestNamingTheRecord() {
+        String json = new String(ManifestCodec.encode(manifest(false)), StandardCharsets.UTF_8)
+                .replace("\"chunks\":[\"" + HEX + "\",\"" + HEX + "\"]", "\"chunks\":[null]");
+        assertThat(json).contains("\"chunks\":[null]");
+        rsuota.bundle.BundleException e = catchThrowableOfType(rsuota.bundle.BundleException.class,
+                () -> ManifestCodec.decode(json.getBytes(StandardCharsets.UTF_8)));
+        assertThat(e.reason()).isEqualTo(rsuota.bundle.Reason.MALFORMED_MANIFEST);
+        assertThat(e.getMessage()).contains("'images[0]' ManifestImage refused its values: java.lang.NullPointerException");
+    }
+
     @Test
     void wireMessagesAreTheSameJsonTreesDatabindWritesAndReadBackEqual() throws Exception {
         ObjectMapper databind = WireCodec.mapper();

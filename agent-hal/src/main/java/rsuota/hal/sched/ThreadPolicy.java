@@ -40,14 +40,17 @@ public final class ThreadPolicy {
             return "cannot read " + SELF + ": " + e.getMessage();
         }
         try {
-            Process p = new ProcessBuilder(CHRT, "--idle", "-p", "0", tid).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            Process p = new ProcessBuilder(CHRT, "--idle", "-p", "0", tid).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectErrorStream(true).start();
+            // Waited for first, read after: a chrt that hung would otherwise block the read, not the timeout.
+            // Its one line of output fits the pipe.
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return CHRT + " --idle -p 0 " + tid + " did not finish in 10 s";
             }
-            if (p.exitValue() != 0) return CHRT + " --idle -p 0 " + tid + " failed (exit " + p.exitValue() + "): " + out;
-            return null;
+            if (p.exitValue() == 0) return null;
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            return CHRT + " --idle -p 0 " + tid + " failed (exit " + p.exitValue() + "): " + out;
         } catch (IOException e) {
             return "cannot run " + CHRT + " (util-linux): " + e.getMessage();
         } catch (InterruptedException e) {
