@@ -1,16 +1,17 @@
 package rsuota.agent.download;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import rsuota.agent.AgentError;
 import rsuota.bundle.Chunking;
 import rsuota.bundle.Sha256;
@@ -39,12 +40,17 @@ final class ActiveSlotIndex {
     record Entry(long offset, int length) {}
 
     private final Path file;
-    private final Map<String, Entry> byIdentity;
+    /** Raw SHA-256 identities, sorted (32 bytes each), with where each lies: about 44 bytes a chunk. */
+    private final byte[] ids;
+    private final long[] offsets;
+    private final int[] lengths;
     private final boolean built;
 
-    private ActiveSlotIndex(Path file, Map<String, Entry> byIdentity, boolean built) {
+    private ActiveSlotIndex(Path file, Table t, boolean built) {
         this.file = file;
-        this.byIdentity = byIdentity;
+        this.ids = t.ids;
+        this.offsets = t.offsets;
+        this.lengths = t.lengths;
         this.built = built;
     }
 
@@ -52,54 +58,133 @@ final class ActiveSlotIndex {
     static ActiveSlotIndex open(SlotStorage storage, Slot active, Path dir, Chunking chunking, List<FillReport.Note> notes) throws IOException {
         Path file = dir.resolve(FILE);
         long size = storage.size(active);
-        String binding;
         try (FileChannel ch = storage.openForRead(active)) {
-            binding = "rsu-index-1 " + active + " " + size + " " + chunking.min() + "/" + chunking.avg() + "/" + chunking.max()
+            String binding = "rsu-index-1 " + active + " " + size + " " + chunking.min() + "/" + chunking.avg() + "/" + chunking.max()
                     + " " + fingerprint(ch, size);
-            Map<String, Entry> loaded = load(file, binding, size, chunking, notes);
+            Table loaded = load(file, binding, size, chunking, notes);
             if (loaded != null) return new ActiveSlotIndex(file, loaded, false);
-            Map<String, Entry> built = new HashMap<>();
-            StringBuilder text = new StringBuilder(binding).append('\n');
+            Table built = new Table();
+            MessageDigest d = Sha256.newDigest();
             ch.position(0);
             chunking.split(ch, size, (at, buf, off, len) -> {
-                String id = Sha256.of(buf, off, len);
-                if (built.putIfAbsent(id, new Entry(at, len)) == null) text.append(id).append(' ').append(at).append(' ').append(len).append('\n');
+                d.update(buf, off, len);
+                built.add(d.digest(), at, len);
             });
-            DurableFiles.writeAtomically(file, text.toString().getBytes(StandardCharsets.US_ASCII));
+            built.sort();
+            DurableFiles.writeAtomically(file, out -> {
+                out.write((binding + "\n").getBytes(StandardCharsets.US_ASCII));
+                for (int i = 0; i < built.n; i++) {
+                    out.write((built.hex(i) + " " + built.offsets[i] + " " + built.lengths[i] + "\n").getBytes(StandardCharsets.US_ASCII));
+                }
+            });
             return new ActiveSlotIndex(file, built, true);
         }
     }
 
-    private static Map<String, Entry> load(Path file, String binding, long size, Chunking chunking, List<FillReport.Note> notes) throws IOException {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
+    private static Table load(Path file, String binding, long size, Chunking chunking, List<FillReport.Note> notes) throws IOException {
+        // line by line: a 1 GiB slot's index is ~12,000 lines, which as a list of strings would cost more heap than the table
+        CharsetDecoder strict = StandardCharsets.US_ASCII.newDecoder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(file), strict), 8192)) {
+            if (!binding.equals(r.readLine())) return null; // another slot, size, chunking or content: rebuild quietly
+            Table t = new Table();
+            byte[] id = new byte[Table.ID];
+            int lineNo = 1;
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                lineNo++;
+                String[] p = line.split(" ");
+                try {
+                    if (p.length != 3 || !packHex(p[0], id)) throw new NumberFormatException("3 fields expected");
+                    long at = Long.parseLong(p[1]);
+                    int len = Integer.parseInt(p[2]);
+                    if (at < 0 || len < 1 || len > chunking.max() || at + len > size) {
+                        notes.add(new FillReport.Note(AgentError.ACTIVE_INDEX_INVALID, file + " line " + lineNo + " names bytes " + at + "+" + len
+                                + " outside the active slot's " + size + " bytes (or longer than a chunk); rebuilt from the slot"));
+                        return null;
+                    }
+                    t.add(id, at, len);
+                } catch (NumberFormatException e) {
+                    notes.add(new FillReport.Note(AgentError.ACTIVE_INDEX_INVALID, file + " line " + lineNo + " does not parse; rebuilt from the slot"));
+                    return null;
+                }
+            }
+            t.sort();
+            return t;
         } catch (NoSuchFileException e) {
             return null;
-        } catch (java.nio.charset.MalformedInputException e) {
+        } catch (java.nio.charset.CharacterCodingException e) {
             notes.add(new FillReport.Note(AgentError.ACTIVE_INDEX_INVALID, file + " is not text; rebuilt from the slot"));
             return null;
         }
-        if (lines.isEmpty() || !lines.get(0).equals(binding)) return null; // another slot, size, chunking or content: rebuild quietly
-        Map<String, Entry> m = new HashMap<>();
-        for (int i = 1; i < lines.size(); i++) {
-            String[] p = lines.get(i).split(" ");
-            try {
-                if (p.length != 3 || p[0].length() != 64) throw new NumberFormatException("3 fields expected");
-                long at = Long.parseLong(p[1]);
-                int len = Integer.parseInt(p[2]);
-                if (at < 0 || len < 1 || len > chunking.max() || at + len > size) {
-                    notes.add(new FillReport.Note(AgentError.ACTIVE_INDEX_INVALID, file + " line " + (i + 1) + " names bytes " + at + "+" + len
-                            + " outside the active slot's " + size + " bytes (or longer than a chunk); rebuilt from the slot"));
-                    return null;
-                }
-                m.putIfAbsent(p[0], new Entry(at, len));
-            } catch (NumberFormatException e) {
-                notes.add(new FillReport.Note(AgentError.ACTIVE_INDEX_INVALID, file + " line " + (i + 1) + " does not parse; rebuilt from the slot"));
-                return null;
-            }
+    }
+
+    /** 64 hex digits (either case, as the file was always read) into 32 bytes; false if it is not that. */
+    private static boolean packHex(String hex, byte[] into) {
+        if (hex.length() != 2 * Table.ID) return false;
+        for (int k = 0; k < Table.ID; k++) {
+            int hi = Character.digit(hex.charAt(2 * k), 16);
+            int lo = Character.digit(hex.charAt(2 * k + 1), 16);
+            if (hi < 0 || lo < 0) return false;
+            into[k] = (byte) (hi << 4 | lo);
         }
-        return m;
+        return true;
+    }
+
+    /**
+     * Identities and places in parallel arrays, grown while adding, then sorted by identity with
+     * the first one added kept of each identity (the first occurrence in the slot, as read).
+     */
+    private static final class Table {
+        static final int ID = 32;
+        byte[] ids = new byte[64 * ID];
+        long[] offsets = new long[64];
+        int[] lengths = new int[64];
+        int n;
+
+        void add(byte[] id, long at, int len) {
+            if (n == offsets.length) {
+                int cap = n * 2;
+                ids = java.util.Arrays.copyOf(ids, cap * ID);
+                offsets = java.util.Arrays.copyOf(offsets, cap);
+                lengths = java.util.Arrays.copyOf(lengths, cap);
+            }
+            System.arraycopy(id, 0, ids, n * ID, ID);
+            offsets[n] = at;
+            lengths[n] = len;
+            n++;
+        }
+
+        int compare(int a, int b) {
+            return java.util.Arrays.compareUnsigned(ids, a * ID, a * ID + ID, ids, b * ID, b * ID + ID);
+        }
+
+        void sort() {
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) order[i] = i;
+            java.util.Arrays.sort(order, (a, b) -> {
+                int c = compare(a, b);
+                return c != 0 ? c : Integer.compare(a, b);
+            });
+            byte[] sid = new byte[n * ID];
+            long[] so = new long[n];
+            int[] sl = new int[n];
+            int m = 0;
+            for (int k = 0; k < n; k++) {
+                int i = order[k];
+                if (m > 0 && java.util.Arrays.compareUnsigned(sid, (m - 1) * ID, m * ID, ids, i * ID, i * ID + ID) == 0) continue;
+                System.arraycopy(ids, i * ID, sid, m * ID, ID);
+                so[m] = offsets[i];
+                sl[m] = lengths[i];
+                m++;
+            }
+            ids = java.util.Arrays.copyOf(sid, m * ID);
+            offsets = java.util.Arrays.copyOf(so, m);
+            lengths = java.util.Arrays.copyOf(sl, m);
+            n = m;
+        }
+
+        String hex(int i) {
+            return Sha256.hex(java.util.Arrays.copyOfRange(ids, i * ID, i * ID + ID));
+        }
     }
 
     private static String fingerprint(FileChannel ch, long size) throws IOException {
@@ -116,12 +201,24 @@ final class ActiveSlotIndex {
         return Sha256.hex(d.digest());
     }
 
+    /** Where the slot holds the chunk of this identity (64 hex digits), or null. */
     Entry find(String identity) {
-        return byIdentity.get(identity);
+        byte[] key = new byte[Table.ID];
+        if (!packHex(identity, key)) return null;
+        int lo = 0;
+        int hi = offsets.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int c = java.util.Arrays.compareUnsigned(ids, mid * Table.ID, mid * Table.ID + Table.ID, key, 0, Table.ID);
+            if (c == 0) return new Entry(offsets[mid], lengths[mid]);
+            if (c < 0) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return null;
     }
 
     int size() {
-        return byIdentity.size();
+        return offsets.length;
     }
 
     /** Whether this open read the whole slot to build the index (false: the persisted one was still bound to the slot). */

@@ -30,7 +30,10 @@ public final class FileBundleSource implements BundleSource {
             byte[] buf = into != null && into.length >= n ? into : new byte[n];
             ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
             long pos = offset;
-            while (bb.hasRemaining()) {
+            while (bb.position() < n) {
+                // a slice at a time: the JDK reads a heap buffer through a temporary direct buffer of the
+                // read's size and keeps it for the thread (4 MiB for a format 1 chunk)
+                bb.limit(Math.min(n, bb.position() + SlotFiller.WRITE_SLICE));
                 int r = ch.read(bb, pos);
                 if (r < 0) throw new FetchException(AgentError.BUNDLE_CHANGED, file + " shrank while reading");
                 pos += r;

@@ -40,7 +40,7 @@ final class HeaderCheck {
         this.retrying = retrying;
     }
 
-    VerifiedHeader fetch(BundleSource src, String expectedDigest) throws AgentException, InterruptedException {
+    VerifiedHeader.Fetched fetch(BundleSource src, String expectedDigest) throws AgentException, InterruptedException {
         BundleSource.Fetched f = retrying.run(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
         byte[] head = java.util.Arrays.copyOf(f.data(), f.length());
         // A manifest longer than the first request (format 2 lists every chunk twice) ends past it: the
@@ -56,7 +56,7 @@ final class HeaderCheck {
             System.arraycopy(rest.data(), 0, all, have.length, rest.length());
             head = all;
         }
-        return verify(head, f.identity(), expectedDigest);
+        return new VerifiedHeader.Fetched(verify(head, f.identity(), expectedDigest), head);
     }
 
     /** The header length from the preamble, or the bytes we have if the preamble is cut (the parser then says why). */
@@ -122,6 +122,6 @@ final class HeaderCheck {
         } catch (IOException e) {
             throw new AgentException(AgentError.SLOT_IO_ERROR, "slot " + slot + " (" + target.describe() + "): " + e.getMessage());
         }
-        return new VerifiedHeader(vm, identity, head);
+        return new VerifiedHeader(vm.manifest(), vm.manifestDigest(), vm.payloadOffset(), identity);
     }
 }

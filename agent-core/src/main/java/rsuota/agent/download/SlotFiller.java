@@ -88,7 +88,7 @@ public final class SlotFiller {
     }
 
     /** Fetches and verifies the header; nothing is written to any slot. */
-    public VerifiedHeader fetchHeader(BundleSource src, String expectedDigest) throws AgentException, InterruptedException {
+    public VerifiedHeader.Fetched fetchHeader(BundleSource src, String expectedDigest) throws AgentException, InterruptedException {
         return header.fetch(src, expectedDigest);
     }
 
@@ -120,13 +120,32 @@ public final class SlotFiller {
     }
 
     /** Chunks fetched with one Range request: adjacent in the payload. */
-    private record Run(List<Todo> chunks, long offset, int length, int buffer) {}
+    private record Run(Todo first, int count, long offset, int length, int buffer) {
+        /** The run's chunks, made on demand: a plan holds one record per run, not one per chunk (12,000 for a 1 GiB image). */
+        List<Todo> chunks() {
+            return new java.util.AbstractList<>() {
+                @Override
+                public Todo get(int k) {
+                    return new Todo(first.image(), first.chunk() + java.util.Objects.checkIndex(k, count), first.l());
+                }
+
+                @Override
+                public int size() {
+                    return count;
+                }
+            };
+        }
+    }
 
     /**
      * A chunk copied from where the unit already holds it: the active slot (a chunk of the running
      * release), or the target slot itself (a chunk that occurs twice in the new image, written first).
      */
-    private record Reuse(Todo chunk, ActiveSlotIndex.Entry from, boolean fromTarget) {}
+    private record Reuse(ChunkLayout l, int image, int index, long from, boolean fromTarget) {
+        Todo chunk() {
+            return new Todo(image, index, l);
+        }
+    }
 
     /**
      * Writes every chunk the journal does not name into the target slot: copied from the active
@@ -136,12 +155,12 @@ public final class SlotFiller {
      */
     public FillReport fill(BundleSource src, VerifiedHeader h, Listener listener, BooleanSupplier cancelled)
             throws AgentException, InterruptedException, Cancelled {
-        List<ManifestImage> images = h.manifest().manifest().images();
+        List<ManifestImage> images = h.manifest().images();
         List<ChunkLayout> layouts = images.stream().map(ChunkLayout::of).toList();
         int[] counts = images.stream().mapToInt(ManifestImage::chunkCount).toArray();
         boolean compressed = images.get(0).compressed();
         // Binds the journal to this bundle on this slot: a journal of another one is discarded.
-        String binding = h.manifest().manifestDigest() + " " + target.slot() + " " + h.identity().size() + " " + h.identity().etag();
+        String binding = h.manifestDigest() + " " + target.slot() + " " + h.identity().size() + " " + h.identity().etag();
         // A Range request carries at most one maximal chunk, so a kill costs at most that much
         // fetched again; format 1 chunks (megabytes) go one per request as before.
         int runCap = layouts.stream().mapToInt(l -> compressed ? Math.max(l.image().chunkSize(), l.maxStoredLength()) : l.maxStoredLength())
@@ -151,8 +170,12 @@ public final class SlotFiller {
         long fetchedBefore = src.bytesFetched();
         int[] tally = new int[2]; // chunks fetched, chunks reused
         long[] reusedBytes = {0};
-        // Two fetch buffers: the next run downloads on a worker while this one is checked and written.
-        byte[][] bufs = {new byte[runCap], new byte[runCap]};
+        // Format 2: two fetch buffers, the next run downloads on a worker while this one is checked and
+        // written. Format 1 chunks are megabytes: one buffer, the next chunk fetched once this one is
+        // written, keeps the install within its memory target (docs/benchmarks.md, "Install peak RSS").
+        boolean prefetch = compressed;
+        byte[] firstBuf = new byte[runCap];
+        byte[][] bufs = {firstBuf, prefetch ? new byte[runCap] : firstBuf};
         byte[] raw = compressed ? new byte[maxLength] : null;
         java.util.concurrent.ExecutorService fetcher = java.util.concurrent.Executors.newSingleThreadExecutor(DownloadThreads.factory("rsu-fetch"));
         java.util.concurrent.Future<BundleSource.Fetched> next = null;
@@ -200,7 +223,7 @@ public final class SlotFiller {
                 if (plan.get(k) instanceof Run run) {
                     await(next);
                     nextRun = nextRun(plan, k);
-                    next = nextRun >= 0 ? fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs)) : null;
+                    if (prefetch) next = nextRun >= 0 ? fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs)) : null;
                     // Hashes are checked here, not on the fetch thread, so that they overlap the next
                     // run's download instead of delaying the next request (docs/benchmarks.md).
                     byte[] buf = bufs[run.buffer()];
@@ -211,11 +234,12 @@ public final class SlotFiller {
                         flush.add(t);
                     }
                     journal.fetched(fetchedTotal.getAsLong());
+                    if (!prefetch) next = nextRun >= 0 ? fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs)) : null;
                 } else {
                     Reuse r = (Reuse) plan.get(k);
                     Todo t = r.chunk();
                     int len = t.l().length(t.chunk());
-                    if (readFully(r.fromTarget() ? slot : activeCh, r.from().offset(), raw, len)
+                    if (readFully(r.fromTarget() ? slot : activeCh, r.from(), raw, len)
                             && Sha256.of(raw, 0, len).equals(t.l().identity(t.chunk()))) {
                         writeChunk(slot, t.l().offset(t.chunk()), raw, len);
                         journal.append(t.image(), t.chunk(), true);
@@ -224,11 +248,11 @@ public final class SlotFiller {
                         reusedBytes[0] += len;
                     } else {
                         notes.add(new FillReport.Note(AgentError.REUSED_CHUNK_CHANGED, t.where() + ": the " + (r.fromTarget() ? "target" : "active")
-                                + " slot's bytes at " + r.from().offset() + " no longer hash to the chunk's identity; fetched instead"
+                                + " slot's bytes at " + r.from() + " no longer hash to the chunk's identity; fetched instead"
                                 + (r.fromTarget() ? "" : ", the index is rebuilt next time")));
                         if (!r.fromTarget()) index.invalidate();
                         byte[] one = new byte[t.l().storedLength(t.chunk())];
-                        Run single = new Run(List.of(t), t.l().storedOffset(t.chunk()), one.length, -1);
+                        Run single = new Run(t, 1, t.l().storedOffset(t.chunk()), one.length, -1);
                         retrying.run(() -> fetchRun(src, h, single, one), t.where());
                         checkRun(src, h, single, one);
                         write(slot, journal, codec, prefix, t, one, 0, raw);
@@ -347,48 +371,45 @@ public final class SlotFiller {
     /** Chunks to write, in slot order: reused from the active slot where the index has them, else fetched in runs. */
     private static List<Object> plan(List<ChunkLayout> layouts, DownloadJournal journal, ActiveSlotIndex index, int runCap) {
         List<Object> plan = new ArrayList<>();
-        // chunks of the new image already on the target slot (done) or written before this one (fetched):
-        // a second occurrence is copied from there
-        java.util.Map<String, ActiveSlotIndex.Entry> onTarget = new java.util.HashMap<>();
-        List<Todo> run = new ArrayList<>();
+        Todo runFirst = null; // the run being gathered: runCount chunks from runFirst, stored bytes [runStart, runEnd)
+        int runCount = 0;
         long runStart = 0;
         long runEnd = 0;
         int runs = 0;
         for (int i = 0; i < layouts.size(); i++) {
             ChunkLayout l = layouts.get(i);
+            boolean dedup = l.compressed() && layouts.size() == 1;
+            // a chunk the new image holds earlier too is copied from there: that earlier one is on the
+            // target slot already (done) or written before this one (fetched, reused or copied itself)
+            int[] first = dedup ? l.firstOccurrences() : null;
             for (int c = 0; c < l.count(); c++) {
-                boolean dedup = l.compressed() && layouts.size() == 1;
-                if (journal.isDone(i, c)) {
-                    if (dedup) onTarget.putIfAbsent(l.identity(c), new ActiveSlotIndex.Entry(l.offset(c), l.length(c)));
-                    continue;
-                }
-                Todo t = new Todo(i, c, l);
+                if (journal.isDone(i, c)) continue;
                 ActiveSlotIndex.Entry from = index == null ? null : index.find(l.identity(c));
-                ActiveSlotIndex.Entry twin = from == null && dedup ? onTarget.get(l.identity(c)) : null;
-                if (twin != null) {
-                    if (!run.isEmpty()) {
-                        plan.add(new Run(List.copyOf(run), runStart, (int) (runEnd - runStart), runs++ % 2));
-                        run.clear();
-                    }
-                    plan.add(new Reuse(t, twin, true));
-                    continue;
+                boolean twin = from == null && first != null && first[c] < c;
+                boolean extend = !twin && from == null && runFirst != null && runFirst.image() == i && runFirst.chunk() + runCount == c
+                        && l.storedOffset(c) == runEnd && runEnd + l.storedLength(c) - runStart <= runCap;
+                if (runFirst != null && !extend) {
+                    plan.add(new Run(runFirst, runCount, runStart, (int) (runEnd - runStart), runs++ % 2));
+                    runFirst = null;
                 }
-                if (dedup) onTarget.putIfAbsent(l.identity(c), new ActiveSlotIndex.Entry(l.offset(c), l.length(c)));
-                boolean extend = from == null && !run.isEmpty() && l.storedOffset(c) == runEnd && runEnd + l.storedLength(c) - runStart <= runCap;
-                if (!run.isEmpty() && !extend) {
-                    plan.add(new Run(List.copyOf(run), runStart, (int) (runEnd - runStart), runs++ % 2));
-                    run.clear();
+                if (twin) {
+                    plan.add(new Reuse(l, i, c, l.offset(first[c]), true));
+                    continue;
                 }
                 if (from != null && from.length() == l.length(c)) {
-                    plan.add(new Reuse(t, from, false));
+                    plan.add(new Reuse(l, i, c, from.offset(), false));
                     continue;
                 }
-                if (run.isEmpty()) runStart = l.storedOffset(c);
-                run.add(t);
+                if (runFirst == null) {
+                    runFirst = new Todo(i, c, l);
+                    runCount = 0;
+                    runStart = l.storedOffset(c);
+                }
+                runCount++;
                 runEnd = l.storedOffset(c) + l.storedLength(c);
             }
         }
-        if (!run.isEmpty()) plan.add(new Run(List.copyOf(run), runStart, (int) (runEnd - runStart), runs % 2));
+        if (runFirst != null) plan.add(new Run(runFirst, runCount, runStart, (int) (runEnd - runStart), runs % 2));
         return plan;
     }
 
@@ -416,7 +437,7 @@ public final class SlotFiller {
             }
             while (piecesDone[0] < run.chunks().size()) {
                 Todo t = run.chunks().get(piecesDone[0]);
-                Run one = new Run(List.of(t), t.l().storedOffset(t.chunk()), t.l().storedLength(t.chunk()), -1);
+                Run one = new Run(t, 1, t.l().storedOffset(t.chunk()), t.l().storedLength(t.chunk()), -1);
                 BundleSource.Fetched f = fetchRun(src, h, one, new byte[one.length()]);
                 System.arraycopy(f.data(), 0, buf, (int) (one.offset() - run.offset()), one.length());
                 piecesDone[0]++;
@@ -431,7 +452,7 @@ public final class SlotFiller {
     }
 
     private BundleSource.Fetched fetchRun(BundleSource src, VerifiedHeader h, Run run, byte[] buf) throws FetchException, InterruptedException {
-        BundleSource.Fetched f = src.fetch(h.manifest().payloadOffset() + run.offset(), run.length(), h.identity(), buf);
+        BundleSource.Fetched f = src.fetch(h.payloadOffset() + run.offset(), run.length(), h.identity(), buf);
         hook.bytes(src.bytesFetched());
         if (f.length() != run.length()) throw new FetchException(AgentError.CONNECTION_LOST, "short range");
         return f;
@@ -461,7 +482,8 @@ public final class SlotFiller {
 
     private static boolean readFully(FileChannel ch, long at, byte[] buf, int len) throws IOException {
         ByteBuffer bb = ByteBuffer.wrap(buf, 0, len);
-        while (bb.hasRemaining()) {
+        while (bb.position() < len) {
+            bb.limit(Math.min(len, bb.position() + WRITE_SLICE)); // as writeChunk: no temporary direct buffer larger than a slice
             if (ch.read(bb, at + bb.position()) < 0) return false;
         }
         return true;

@@ -2,7 +2,6 @@ package rsuota.agent.update;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +16,7 @@ import rsuota.bundle.BundleHeader;
 import rsuota.bundle.ManifestImage;
 import rsuota.bundle.Sha256;
 import rsuota.hal.boot.Slot;
+import rsuota.hal.storage.DurableFiles;
 import rsuota.hal.storage.SlotStorage;
 
 /**
@@ -78,7 +78,7 @@ final class CommitIndexer {
     private Outcome index(Slot slot, String manifestDigest) throws IOException {
         byte[] head;
         try {
-            head = Files.readAllBytes(dir.resolve(DownloadSteps.HEADER_FILE));
+            head = DurableFiles.readAll(dir.resolve(DownloadSteps.HEADER_FILE));
         } catch (NoSuchFileException e) {
             return new Outcome(slot, Result.FAILED, "the committed release's header " + DownloadSteps.HEADER_FILE + " is gone; its chunking is unknown");
         }

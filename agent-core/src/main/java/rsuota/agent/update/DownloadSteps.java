@@ -50,6 +50,12 @@ final class DownloadSteps {
     /** What the last fill in this process did (tests, diagnostics); null before the first. */
     private volatile rsuota.agent.download.FillReport lastFill;
     private volatile Consumer<Progress> progressListener = p -> { };
+    /**
+     * The header {@link #pending} just verified, for the {@link #downloading} that follows it in the
+     * same process: verified once, not parsed twice (a 1 GiB image's manifest is about 2 MiB of
+     * JSON). A restart, or any other order, verifies the kept {@value #HEADER_FILE} again.
+     */
+    private VerifiedHeader justVerified;
 
     DownloadSteps(UpdateEngine engine, UpdateEngine.Parts parts, Path dir, BootSlots slots) {
         this.engine = engine;
@@ -79,6 +85,7 @@ final class DownloadSteps {
 
     /** Forgets the download in progress (journal, kept header): a replacing order starts afresh. */
     void discard() throws IOException {
+        justVerified = null;
         SlotFiller.deleteJournal(dir);
         Files.deleteIfExists(dir.resolve(HEADER_FILE));
     }
@@ -88,13 +95,15 @@ final class DownloadSteps {
         Slot target = slots.inactive();
         SlotFiller filler = filler(target);
         try (BundleSource src = BundleSource.open(o.source(), http(o))) {
-            VerifiedHeader h = filler.fetchHeader(src, o.manifestDigest());
+            VerifiedHeader.Fetched fetched = filler.fetchHeader(src, o.manifestDigest());
+            VerifiedHeader h = fetched.header();
             if (engine.replacementWaiting()) throw new SlotFiller.Cancelled();
-            var m = h.manifest().manifest();
+            var m = h.manifest();
             int chunks = m.images().stream().mapToInt(i -> i.chunkCount()).sum();
-            EngineState.Target t = new EngineState.Target(m.release(), h.manifest().manifestDigest(), m.securityVersion(),
+            EngineState.Target t = new EngineState.Target(m.release(), h.manifestDigest(), m.securityVersion(),
                     target.name(), h.identity().size(), h.identity().etag(), m.payloadSize(), chunks, src.bytesFetched());
-            DurableFiles.writeAtomically(dir.resolve(HEADER_FILE), h.headerBytes());
+            DurableFiles.writeAtomically(dir.resolve(HEADER_FILE), fetched.bytes());
+            justVerified = h;
             engine.transition(UpdateEvent.SUCCESS, st -> st.withTarget(t)
                     .withSlot(target.name(), new EngineState.SlotRecord(null, null, SlotState.WRITING.wire())), Map.of("slot", target.name()));
         }
@@ -113,13 +122,8 @@ final class DownloadSteps {
             throw new AgentException(AgentError.BOOT_CONTROL, "cannot mark slot " + target + " bad before writing it: " + e.getMessage());
         }
         SlotFiller filler = filler(target);
-        byte[] head;
-        try {
-            head = Files.readAllBytes(dir.resolve(HEADER_FILE));
-        } catch (NoSuchFileException e) {
-            throw new AgentException(AgentError.STATE_LOST, "header of the download in progress is missing from " + dir + "; order the install again");
-        }
-        VerifiedHeader h = filler.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()), t.manifestDigest());
+        VerifiedHeader h = keptHeader(filler, t);
+        System.gc();
         // bytes fetched and reused accumulate over restarts of the same download: the journal records
         // both (each chunk once, fetched bytes after every fetch), so a kill -9 loses none; plus the header
         long base = t.headerBytes();
@@ -143,6 +147,22 @@ final class DownloadSteps {
                 new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.VERIFIED.wire())), detail);
         // progress.json stays: it tells status how many bytes this install fetched.
         SlotFiller.deleteJournal(dir);
+    }
+
+    /** The header kept by {@link #pending}, verified again; its bytes are not held through the fill (a frame of its own). */
+    private VerifiedHeader keptHeader(SlotFiller filler, EngineState.Target t) throws IOException, AgentException {
+        VerifiedHeader just = justVerified;
+        justVerified = null;
+        if (just != null && just.manifestDigest().equals(t.manifestDigest()) && just.identity().equals(new BundleSource.Identity(t.bundleSize(), t.etag()))) {
+            return just;
+        }
+        byte[] head;
+        try {
+            head = DurableFiles.readAll(dir.resolve(HEADER_FILE));
+        } catch (NoSuchFileException e) {
+            throw new AgentException(AgentError.STATE_LOST, "header of the download in progress is missing from " + dir + "; order the install again");
+        }
+        return filler.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()), t.manifestDigest());
     }
 
     /** The HTTP options for this order: a rollout's bandwidth cap replaces the unit's cap and schedule. */

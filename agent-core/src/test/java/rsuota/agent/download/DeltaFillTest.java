@@ -119,7 +119,7 @@ public class DeltaFillTest {
     FillReport install(Path bundle, DownloadHook hook) throws Exception {
         SlotFiller f = filler(hook);
         try (BundleSource src = BundleSource.open(server.uri("/" + bundle.getFileName()).toString(), HttpBundleSource.Options.defaults())) {
-            VerifiedHeader h = f.fetchHeader(src, null);
+            VerifiedHeader h = f.fetchHeader(src, null).header();
             return f.fill(src, h, (a, b, c, d) -> { }, () -> false);
         }
     }
@@ -190,7 +190,7 @@ public class DeltaFillTest {
                     new DownloadTarget(storage, Slot.B, state, Slot.A), new RetryPolicy(Duration.ofMillis(1), Duration.ofMillis(5), 50),
                     d -> { }, new SplittableRandom(7), new DownloadHook() { });
             try (BundleSource src = BundleSource.open(proxy.uri() + "/cuts.rsub", HttpBundleSource.Options.defaults())) {
-                VerifiedHeader h = f.fetchHeader(src, null);
+                VerifiedHeader h = f.fetchHeader(src, null).header();
                 FillReport r = f.fill(src, h, (x, y, z, w) -> { }, () -> false);
                 long cuts = proxy.counters().cuts();
                 assertThat(cuts).as("the link was cut").isGreaterThan(5);
@@ -266,6 +266,34 @@ public class DeltaFillTest {
         assertThat(slot(Slot.B, newImage.length)).isEqualTo(newImage);
         assertThat(r.bytesReused()).as("rebuilt, and reused").isGreaterThan(newImage.length / 2);
         assertThat(Files.readAllLines(index).get(1)).isNotEqualTo(lines.get(1));
+    }
+
+    @Test
+    void aPersistedIndexIsLoadedInsteadOfReadingTheSlotAgainAndAGarbledOneIsRebuilt() throws Exception {
+        putOnSlot(Slot.A, oldImage);
+        Path b = bundle("again.rsub", newImage);
+        FillReport first = install(b, new DownloadHook() { });
+        assertThat(first.activeIndexBuilt()).isTrue();
+        SlotFiller.deleteJournal(state);
+        putOnSlot(Slot.B, new byte[newImage.length]);
+        FillReport second = install(b, new DownloadHook() { });
+        assertThat(second.activeIndexBuilt()).as("the persisted index, bound to slot A's content, was used").isFalse();
+        assertThat(second.bytesFetched()).as("the same chunks fetched").isEqualTo(first.bytesFetched());
+        assertThat(second.bytesReused()).isEqualTo(first.bytesReused());
+        assertThat(slot(Slot.B, newImage.length)).isEqualTo(newImage);
+
+        SlotFiller.deleteJournal(state);
+        putOnSlot(Slot.B, new byte[newImage.length]);
+        Path index = state.resolve(ActiveSlotIndex.FILE);
+        List<String> lines = new ArrayList<>(Files.readAllLines(index));
+        lines.set(2, "zz" + lines.get(2).substring(2));
+        Files.write(index, lines);
+        FillReport third = install(b, new DownloadHook() { });
+        assertThat(third.noted(AgentError.ACTIVE_INDEX_INVALID)).as("%s", third.notes()).isTrue();
+        assertThat(third.notes().get(0).message()).contains("line 3 does not parse");
+        assertThat(third.activeIndexBuilt()).isTrue();
+        assertThat(third.bytesReused()).isEqualTo(first.bytesReused());
+        assertThat(slot(Slot.B, newImage.length)).isEqualTo(newImage);
     }
 
     @Test
