@@ -70,6 +70,8 @@ public record Chunking(int min, int avg, int max) {
         return end;
     }
 
+    static final int READ_SLICE = 256 * 1024;
+
     /** Receives each chunk in order; {@code buf} is reused after the call returns. */
     public interface Sink {
         void chunk(long offset, byte[] buf, int off, int len) throws IOException;
@@ -97,7 +99,9 @@ public record Chunking(int min, int avg, int max) {
                         eof = true;
                         break;
                     }
-                    bb.clear().position(lim).limit((int) Math.min(buf.length, lim + left));
+                    // at most 256 KiB a read: the JDK reads a heap buffer through a direct buffer of the
+                    // read's size and keeps it for the thread
+                    bb.clear().position(lim).limit((int) Math.min(Math.min(buf.length, lim + left), lim + READ_SLICE));
                     int r = in.read(bb);
                     if (r < 0) eof = true;
                     else lim += r;
