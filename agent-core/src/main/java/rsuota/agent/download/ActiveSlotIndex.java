@@ -41,9 +41,9 @@ final class ActiveSlotIndex {
 
     private final Path file;
     /** Raw SHA-256 identities, sorted (32 bytes each), with where each lies: about 44 bytes a chunk. */
-    private final byte[] ids;
-    private final long[] offsets;
-    private final int[] lengths;
+    private byte[] ids;
+    private long[] offsets;
+    private int[] lengths;
     private final boolean built;
 
     private ActiveSlotIndex(Path file, Table t, boolean built) {
@@ -219,6 +219,13 @@ final class ActiveSlotIndex {
 
     int size() {
         return offsets.length;
+    }
+
+    /** Drops the table once the fill is planned (it holds ~44 bytes a chunk); {@link #find} then finds nothing. */
+    void release() {
+        ids = new byte[0];
+        offsets = new long[0];
+        lengths = new int[0];
     }
 
     /** Whether this open read the whole slot to build the index (false: the persisted one was still bound to the slot). */

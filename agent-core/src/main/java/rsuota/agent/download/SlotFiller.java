@@ -141,9 +141,14 @@ public final class SlotFiller {
      * A chunk copied from where the unit already holds it: the active slot (a chunk of the running
      * release), or the target slot itself (a chunk that occurs twice in the new image, written first).
      */
-    private record Reuse(ChunkLayout l, int image, int index, long from, boolean fromTarget) {
-        Todo chunk() {
-            return new Todo(image, index, l);
+    private record Reuse(ChunkLayout l, int image, int index, int count, long from, boolean fromTarget) {
+        /** The k-th chunk of the run: consecutive in the image and, from {@code from} on, in the slot it is copied from. */
+        Todo chunk(int k) {
+            return new Todo(image, index + k, l);
+        }
+
+        long from(int k) {
+            return from + l.offset(index + k) - l.offset(index);
         }
     }
 
@@ -214,6 +219,11 @@ public final class SlotFiller {
             int maxPrefix = layouts.stream().mapToInt(l -> l.compressed() ? l.image().cdc().prefix() : 0).max().orElse(0);
             Prefix prefix = new Prefix(slot, maxPrefix);
             List<Object> plan = plan(layouts, journal, index, runCap);
+            if (index != null) index.release();
+            // The manifest's parse, the index and the plan leave garbage that an install's small heap
+            // keeps committed until a full collection (Serial shrinks the heap only then): collected
+            // here, once, before the long part (docs/benchmarks.md, "Install peak RSS").
+            System.gc();
             report(listener, fetchedTotal, journal, layouts);
             readBack.advance(journal);
             int nextRun = nextRun(plan, -1);
@@ -237,29 +247,12 @@ public final class SlotFiller {
                     if (!prefetch) next = nextRun >= 0 ? fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs)) : null;
                 } else {
                     Reuse r = (Reuse) plan.get(k);
-                    Todo t = r.chunk();
-                    int len = t.l().length(t.chunk());
-                    if (readFully(r.fromTarget() ? slot : activeCh, r.from(), raw, len)
-                            && Sha256.of(raw, 0, len).equals(t.l().identity(t.chunk()))) {
-                        writeChunk(slot, t.l().offset(t.chunk()), raw, len);
-                        journal.append(t.image(), t.chunk(), true);
-                        hook.at("chunk-reused:" + t.image() + ":" + t.chunk());
-                        tally[1]++;
-                        reusedBytes[0] += len;
-                    } else {
-                        notes.add(new FillReport.Note(AgentError.REUSED_CHUNK_CHANGED, t.where() + ": the " + (r.fromTarget() ? "target" : "active")
-                                + " slot's bytes at " + r.from() + " no longer hash to the chunk's identity; fetched instead"
-                                + (r.fromTarget() ? "" : ", the index is rebuilt next time")));
-                        if (!r.fromTarget()) index.invalidate();
-                        byte[] one = new byte[t.l().storedLength(t.chunk())];
-                        Run single = new Run(t, 1, t.l().storedOffset(t.chunk()), one.length, -1);
-                        retrying.run(() -> fetchRun(src, h, single, one), t.where());
-                        checkRun(src, h, single, one);
-                        write(slot, journal, codec, prefix, t, one, 0, raw);
-                        tally[0]++;
-                        journal.fetched(fetchedTotal.getAsLong());
+                    for (int j = 0; j < r.count(); j++) {
+                        if (j > 0 && cancelled.getAsBoolean()) throw new Cancelled();
+                        copy(src, h, slot, activeCh, journal, codec, prefix, r, j, raw, index, notes, tally, reusedBytes, fetchedTotal);
+                        flush.add(r.chunk(j));
+                        if (j < r.count() - 1 && flush.due()) flush.now();
                     }
-                    flush.add(t);
                 }
                 if (flush.due() || k == plan.size() - 1 || cancelled.getAsBoolean()) flush.now();
             }
@@ -281,6 +274,37 @@ public final class SlotFiller {
         }
         return new FillReport(src.bytesFetched() - fetchedBefore, tally[0], reusedBytes[0], tally[1], totalReused[2], totalReused[0],
                 (int) totalReused[1], indexBuilt[0], notes);
+    }
+
+    /**
+     * Copies chunk {@code j} of a reuse run from where the unit holds it, after hashing it against the
+     * signed identity; bytes that no longer match are fetched instead (and a stale index is dropped).
+     */
+    private void copy(BundleSource src, VerifiedHeader h, FileChannel slot, FileChannel activeCh, DownloadJournal journal, ChunkCodec codec,
+            Prefix prefix, Reuse r, int j, byte[] raw, ActiveSlotIndex index, List<FillReport.Note> notes, int[] tally, long[] reusedBytes,
+            java.util.function.LongSupplier fetchedTotal) throws IOException, AgentException, InterruptedException {
+        Todo t = r.chunk(j);
+        int len = t.l().length(t.chunk());
+        long from = r.from(j);
+        if (readFully(r.fromTarget() ? slot : activeCh, from, raw, len) && Sha256.of(raw, 0, len).equals(t.l().identity(t.chunk()))) {
+            writeChunk(slot, t.l().offset(t.chunk()), raw, len);
+            journal.append(t.image(), t.chunk(), true);
+            hook.at("chunk-reused:" + t.image() + ":" + t.chunk());
+            tally[1]++;
+            reusedBytes[0] += len;
+            return;
+        }
+        notes.add(new FillReport.Note(AgentError.REUSED_CHUNK_CHANGED, t.where() + ": the " + (r.fromTarget() ? "target" : "active")
+                + " slot's bytes at " + from + " no longer hash to the chunk's identity; fetched instead"
+                + (r.fromTarget() ? "" : ", the index is rebuilt next time")));
+        if (!r.fromTarget()) index.invalidate();
+        byte[] one = new byte[t.l().storedLength(t.chunk())];
+        Run single = new Run(t, 1, t.l().storedOffset(t.chunk()), one.length, -1);
+        retrying.run(() -> fetchRun(src, h, single, one), t.where());
+        checkRun(src, h, single, one);
+        write(slot, journal, codec, prefix, t, one, 0, raw);
+        tally[0]++;
+        journal.fetched(fetchedTotal.getAsLong());
     }
 
     private static void report(Listener listener, java.util.function.LongSupplier fetched, DownloadJournal journal, List<ChunkLayout> layouts) {
@@ -393,11 +417,17 @@ public final class SlotFiller {
                     runFirst = null;
                 }
                 if (twin) {
-                    plan.add(new Reuse(l, i, c, l.offset(first[c]), true));
+                    plan.add(new Reuse(l, i, c, 1, l.offset(first[c]), true));
                     continue;
                 }
                 if (from != null && from.length() == l.length(c)) {
-                    plan.add(new Reuse(l, i, c, from.offset(), false));
+                    // the next chunk of the image is the next chunk of the active slot: one record for both
+                    if (!plan.isEmpty() && plan.get(plan.size() - 1) instanceof Reuse last && !last.fromTarget() && last.image() == i
+                            && last.index() + last.count() == c && last.from(last.count() - 1) + l.length(c - 1) == from.offset()) {
+                        plan.set(plan.size() - 1, new Reuse(l, i, last.index(), last.count() + 1, last.from(), false));
+                    } else {
+                        plan.add(new Reuse(l, i, c, 1, from.offset(), false));
+                    }
                     continue;
                 }
                 if (runFirst == null) {

@@ -123,7 +123,6 @@ final class DownloadSteps {
         }
         SlotFiller filler = filler(target);
         VerifiedHeader h = keptHeader(filler, t);
-        System.gc();
         // bytes fetched and reused accumulate over restarts of the same download: the journal records
         // both (each chunk once, fetched bytes after every fetch), so a kill -9 loses none; plus the header
         long base = t.headerBytes();
