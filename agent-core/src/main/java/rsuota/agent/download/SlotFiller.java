@@ -248,7 +248,10 @@ public final class SlotFiller {
                 } else {
                     Reuse r = (Reuse) plan.get(k);
                     for (int j = 0; j < r.count(); j++) {
-                        if (j > 0 && cancelled.getAsBoolean()) throw new Cancelled();
+                        if (j > 0 && cancelled.getAsBoolean()) {
+                            flush.now(); // as between plan items: what was copied is durable and journaled
+                            throw new Cancelled();
+                        }
                         copy(src, h, slot, activeCh, journal, codec, prefix, r, j, raw, index, notes, tally, reusedBytes, fetchedTotal);
                         flush.add(r.chunk(j));
                         if (j < r.count() - 1 && flush.due()) flush.now();

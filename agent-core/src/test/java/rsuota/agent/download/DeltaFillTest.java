@@ -269,6 +269,33 @@ public class DeltaFillTest {
     }
 
     @Test
+    void aNewerOrderStopsARunOfCopiesBetweenChunksAndTheResumeCopiesOnlyTheRest() throws Exception {
+        putOnSlot(Slot.A, oldImage);
+        Path b = bundle("cancel.rsub", newImage);
+        java.util.concurrent.atomic.AtomicInteger copied = new java.util.concurrent.atomic.AtomicInteger();
+        DownloadHook counting = new DownloadHook() {
+            @Override
+            public void at(String point) {
+                if (point.startsWith("chunk-reused:")) copied.incrementAndGet();
+            }
+        };
+        SlotFiller f = filler(counting);
+        try (BundleSource src = BundleSource.open(server.uri("/" + b.getFileName()).toString(), HttpBundleSource.Options.defaults())) {
+            VerifiedHeader h = f.fetchHeader(src, null).header();
+            // a newer order arrives after the fifth copied chunk: the fill stops at the next chunk, inside the run
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.fill(src, h, (x, y, z, w) -> { }, () -> copied.get() >= 5))
+                    .isInstanceOf(SlotFiller.Cancelled.class);
+        }
+        assertThat(copied.get()).as("stopped between chunks, not at the end of the run").isEqualTo(5);
+        List<String> journal = Files.readAllLines(state.resolve(DownloadJournal.FILE));
+        assertThat(journal).as("the copies so far are journaled and closed by a sync").contains("sync").filteredOn(l -> l.endsWith(" r")).hasSize(5);
+        copied.set(0);
+        FillReport r = install(b, counting);
+        assertThat(slot(Slot.B, newImage.length)).isEqualTo(newImage);
+        assertThat(r.totalChunksReused()).as("over both runs").isEqualTo(copied.get() + 5);
+    }
+
+    @Test
     void aPersistedIndexIsLoadedInsteadOfReadingTheSlotAgainAndAGarbledOneIsRebuilt() throws Exception {
         putOnSlot(Slot.A, oldImage);
         Path b = bundle("again.rsub", newImage);
