@@ -53,14 +53,12 @@ final class DigestList extends AbstractList<String> implements RandomAccess {
     }
 
     static String hex(byte[] from, int at) {
-        byte[] out = new byte[2 * BYTES];
-        for (int k = 0; k < BYTES; k++) {
-            int b = from[at + k] & 0xff;
-            out[2 * k] = (byte) "0123456789abcdef".charAt(b >>> 4);
-            out[2 * k + 1] = (byte) "0123456789abcdef".charAt(b & 0xf);
-        }
-        return new String(out, java.nio.charset.StandardCharsets.ISO_8859_1);
+        // HexFormat makes the string from its own Latin-1 bytes: not through String(byte[], Charset),
+        // whose 840 bytes of code C2 would compile again for this caller (docs/benchmarks.md)
+        return HEX.formatHex(from, at, at + BYTES);
     }
+
+    private static final java.util.HexFormat HEX = java.util.HexFormat.of();
 
     @Override
     public String get(int index) {
