@@ -55,7 +55,7 @@ final class DownloadSteps {
      * same process: verified once, not parsed twice (a 1 GiB image's manifest is about 2 MiB of
      * JSON). A restart, or any other order, verifies the kept {@value #HEADER_FILE} again.
      */
-    private VerifiedHeader justVerified;
+    private volatile VerifiedHeader justVerified;
 
     DownloadSteps(UpdateEngine engine, UpdateEngine.Parts parts, Path dir, BootSlots slots) {
         this.engine = engine;
@@ -148,7 +148,11 @@ final class DownloadSteps {
         SlotFiller.deleteJournal(dir);
     }
 
-    /** The header kept by {@link #pending}, verified again; its bytes are not held through the fill (a frame of its own). */
+    /**
+     * The header of the download: the one {@link #pending} verified in this process, used once, else
+     * the kept copy read and verified again. A method of its own, so that the header's bytes are not
+     * held by {@link #downloading}'s frame through the fill.
+     */
     private VerifiedHeader keptHeader(SlotFiller filler, EngineState.Target t) throws IOException, AgentException {
         VerifiedHeader just = justVerified;
         justVerified = null;
