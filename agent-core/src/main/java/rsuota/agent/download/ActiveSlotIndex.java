@@ -87,13 +87,13 @@ final class ActiveSlotIndex {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(file), strict), 8192)) {
             if (!binding.equals(r.readLine())) return null; // another slot, size, chunking or content: rebuild quietly
             Table t = new Table();
-            byte[] id = new byte[Table.ID];
             int lineNo = 1;
             for (String line = r.readLine(); line != null; line = r.readLine()) {
                 lineNo++;
                 String[] p = line.split(" ");
                 try {
-                    if (p.length != 3 || !packHex(p[0], id)) throw new NumberFormatException("3 fields expected");
+                    byte[] id = p.length == 3 ? digest(p[0]) : null;
+                    if (id == null) throw new NumberFormatException("3 fields expected");
                     long at = Long.parseLong(p[1]);
                     int len = Integer.parseInt(p[2]);
                     if (at < 0 || len < 1 || len > chunking.max() || at + len > size) {
@@ -117,16 +117,14 @@ final class ActiveSlotIndex {
         }
     }
 
-    /** 64 hex digits (either case, as the file was always read) into 32 bytes; false if it is not that. */
-    private static boolean packHex(String hex, byte[] into) {
-        if (hex.length() != 2 * Table.ID) return false;
-        for (int k = 0; k < Table.ID; k++) {
-            int hi = Character.digit(hex.charAt(2 * k), 16);
-            int lo = Character.digit(hex.charAt(2 * k + 1), 16);
-            if (hi < 0 || lo < 0) return false;
-            into[k] = (byte) (hi << 4 | lo);
+    /** 64 hex digits (either case, as the file was always read) as 32 bytes, or null if it is not that. */
+    private static byte[] digest(String hex) {
+        if (hex.length() != 2 * Table.ID) return null;
+        try {
+            return java.util.HexFormat.of().parseHex(hex);
+        } catch (IllegalArgumentException e) {
+            return null;
         }
-        return true;
     }
 
     /**
@@ -203,8 +201,8 @@ final class ActiveSlotIndex {
 
     /** Where the slot holds the chunk of this identity (64 hex digits), or null. */
     Entry find(String identity) {
-        byte[] key = new byte[Table.ID];
-        if (!packHex(identity, key)) return null;
+        byte[] key = digest(identity);
+        if (key == null) return null;
         int lo = 0;
         int hi = offsets.length - 1;
         while (lo <= hi) {
