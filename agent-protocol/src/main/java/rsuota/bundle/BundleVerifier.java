@@ -23,14 +23,31 @@ public final class BundleVerifier {
 
     /** Checks signature, chain, usage, algorithms, then variant and security version. */
     public VerifiedManifest verifyHeader(BundleHeader h) throws BundleException {
-        if (!h.signed()) {
-            throw new BundleException(Reason.UNSIGNED, "bundle has no signature (made with --unsigned): "
-                    + "sign its manifest and attach the signature with 'rsu-bundle attach-signature'");
-        }
+        if (!h.signed()) throw unsigned();
         SignerInfo signer = CmsVerifier.verify(h.manifestBytes(), h.signature(), options);
         Manifest m = h.manifest();
         checkPolicy(m);
         return new VerifiedManifest(m, h.manifestBytes(), Sha256.of(h.manifestBytes()), signer, h.payloadOffset());
+    }
+
+    /**
+     * A header verified in place ({@link BundleHeader#readInPlace}): what a unit needs of it.
+     *
+     * @param manifestDigest lower-case hex SHA-256 of the manifest bytes (the identity controllers name)
+     */
+    public record Verified(Manifest manifest, String manifestDigest, SignerInfo signer, long payloadOffset) {}
+
+    /** As {@link #verifyHeader(BundleHeader)}, over the manifest where it lies in the header's bytes. */
+    public Verified verifyHeader(BundleHeader.InPlace h) throws BundleException {
+        if (!h.signed()) throw unsigned();
+        SignerInfo signer = CmsVerifier.verify(h.head(), h.manifestOffset(), h.manifestLength(), h.signature(), options);
+        checkPolicy(h.manifest());
+        return new Verified(h.manifest(), Sha256.of(h.head(), h.manifestOffset(), h.manifestLength()), signer, h.payloadOffset());
+    }
+
+    private static BundleException unsigned() {
+        return new BundleException(Reason.UNSIGNED, "bundle has no signature (made with --unsigned): "
+                + "sign its manifest and attach the signature with 'rsu-bundle attach-signature'");
     }
 
     /** Variant and anti-downgrade checks alone (also used as pre-flight before a download). */

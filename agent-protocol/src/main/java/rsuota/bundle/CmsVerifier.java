@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.AttributeTable;
 import org.bouncycastle.asn1.cms.CMSAttributes;
 import org.bouncycastle.asn1.cms.Time;
@@ -36,8 +37,8 @@ import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cms.CMSException;
-import org.bouncycastle.cms.CMSProcessableByteArray;
 import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSTypedData;
 import org.bouncycastle.cms.SignerInformation;
 import org.bouncycastle.util.Store;
 
@@ -75,8 +76,13 @@ final class CmsVerifier {
     static final int MIN_RSA_BITS = 3072;
 
     static SignerInfo verify(byte[] manifestBytes, byte[] der, VerifyOptions opts) throws BundleException {
+        return verify(manifestBytes, 0, manifestBytes.length, der, opts);
+    }
+
+    /** As {@link #verify(byte[], byte[], VerifyOptions)}, over the manifest where it lies in a header: no copy of it. */
+    static SignerInfo verify(byte[] b, int offset, int length, byte[] der, VerifyOptions opts) throws BundleException {
         try {
-            return verifyParsed(manifestBytes, der, opts);
+            return verifyParsed(new Slice(b, offset, length), der, opts);
         } catch (RuntimeException e) {
             // BouncyCastle parses lazily and reports malformed DER deep inside (a certificate's validity,
             // an attribute) as IllegalArgumentException, IllegalStateException or ClassCastException.
@@ -85,10 +91,28 @@ final class CmsVerifier {
         }
     }
 
-    private static SignerInfo verifyParsed(byte[] manifestBytes, byte[] der, VerifyOptions opts) throws BundleException {
+    /** The signed content: a slice of a buffer, written to the digest as it lies. */
+    private record Slice(byte[] b, int offset, int length) implements CMSTypedData {
+        @Override
+        public ASN1ObjectIdentifier getContentType() {
+            return CMSObjectIdentifiers.data;
+        }
+
+        @Override
+        public void write(java.io.OutputStream out) throws java.io.IOException {
+            out.write(b, offset, length);
+        }
+
+        @Override
+        public Object getContent() {
+            return java.util.Arrays.copyOfRange(b, offset, offset + length);
+        }
+    }
+
+    private static SignerInfo verifyParsed(Slice manifest, byte[] der, VerifyOptions opts) throws BundleException {
         CMSSignedData cms;
         try {
-            cms = new CMSSignedData(new CMSProcessableByteArray(manifestBytes), der);
+            cms = new CMSSignedData(manifest, der);
         } catch (CMSException | RuntimeException e) {
             throw new BundleException(Reason.SIGNATURE_INVALID, "signature is not a CMS SignedData structure: " + e.getMessage());
         }

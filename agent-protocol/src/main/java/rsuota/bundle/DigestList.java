@@ -1,37 +1,84 @@
 package rsuota.bundle;
 
 import java.util.AbstractList;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.RandomAccess;
+import rsuota.json.RecordJson;
 
 /**
- * An immutable list of SHA-256 digests held as 32 raw bytes each in one array, read back as the
- * 64 lower-case hex digits the manifest spells them in. A format 2 manifest names every chunk
- * twice (identity and stored hash): 12,000 chunks of a 1 GiB image as {@code String}s take about
- * 2 MiB of an install's heap, as raw digests 0.75 MiB (docs/benchmarks.md, "Install peak RSS").
+ * An immutable list of SHA-256 digests held as 32 raw bytes each, read back as the 64 lower-case
+ * hex digits the manifest spells them in. A format 2 manifest names every chunk twice (identity and
+ * stored hash): 12,000 chunks of a 1 GiB image as {@code String}s take about 2 MiB of an install's
+ * heap, as raw digests 0.75 MiB (docs/benchmarks.md, "Install peak RSS").
  *
- * <p>{@link #copyOf} packs a list only when every entry is canonical (64 lower-case hex digits);
- * anything else is kept as given, so that validation ({@link ManifestCodec}) names the bad entry.
+ * <p>The digests sit in blocks of {@link #BLOCK} (32 KiB), so that a {@link Sink} packs a list as the
+ * manifest is parsed, without a growing array copied at every doubling or a list of strings first.
+ * A list with an entry that is not a canonical digest (64 lower-case hex digits) is kept as given,
+ * so that validation ({@link ManifestCodec}) names the bad entry.
  */
 final class DigestList extends AbstractList<String> implements RandomAccess {
     static final int BYTES = 32;
+    /** Digests a block: 1,024 (32 KiB). */
+    static final int BLOCK = 1024;
 
-    private final byte[] digests;
+    private final byte[][] blocks;
+    private final int size;
 
-    private DigestList(byte[] digests) {
-        this.digests = digests;
+    private DigestList(byte[][] blocks, int size) {
+        this.blocks = blocks;
+        this.size = size;
     }
 
     /** The list packed, or {@link List#copyOf} of it if an entry is not a canonical digest (null entries throw as there). */
     static List<String> copyOf(List<String> hex) {
         if (hex instanceof DigestList) return hex;
-        byte[] packed = new byte[hex.size() * BYTES];
-        int i = 0;
-        for (String h : hex) {
-            if (!pack(h, packed, i * BYTES)) return List.copyOf(hex);
-            i++;
+        Sink s = new Sink();
+        for (String h : hex) s.add(h);
+        return s.packed() ? s.build() : List.copyOf(hex);
+    }
+
+    /**
+     * Packs digests as they are added ({@link RecordJson.Collect} on {@link ManifestImage#chunks()}).
+     * From the first entry that is not canonical on, it keeps every entry as given: {@link #build}
+     * then returns them in a plain list, which {@link #copyOf} in the record's constructor keeps as
+     * {@link List#copyOf} did before (a null entry is refused there).
+     */
+    static final class Sink implements RecordJson.ListSink<String> {
+        private final List<byte[]> blocks = new ArrayList<>();
+        private int size;
+        private List<String> given;
+
+        @Override
+        public void add(String hex) {
+            if (given != null) {
+                given.add(hex);
+                return;
+            }
+            if (size % BLOCK == 0) blocks.add(new byte[BLOCK * BYTES]);
+            if (pack(hex, blocks.get(blocks.size() - 1), size % BLOCK * BYTES)) {
+                size++;
+                return;
+            }
+            given = new ArrayList<>(size + 1);
+            given.addAll(new DigestList(blocks.toArray(byte[][]::new), size));
+            given.add(hex);
+            blocks.clear();
         }
-        return new DigestList(packed);
+
+        boolean packed() {
+            return given == null;
+        }
+
+        @Override
+        public List<String> build() {
+            if (given != null) return given;
+            byte[][] b = blocks.toArray(byte[][]::new);
+            // the last block shrinks to what it holds
+            if (b.length > 0) b[b.length - 1] = Arrays.copyOf(b[b.length - 1], (size - (b.length - 1) * BLOCK) * BYTES);
+            return new DigestList(b, size);
+        }
     }
 
     /** Writes the 32 bytes {@code hex} spells at {@code at}; false if it is not 64 lower-case hex digits. */
@@ -62,11 +109,12 @@ final class DigestList extends AbstractList<String> implements RandomAccess {
 
     @Override
     public String get(int index) {
-        return hex(digests, java.util.Objects.checkIndex(index, size()) * BYTES);
+        java.util.Objects.checkIndex(index, size);
+        return hex(blocks[index / BLOCK], index % BLOCK * BYTES);
     }
 
     @Override
     public int size() {
-        return digests.length / BYTES;
+        return size;
     }
 }

@@ -51,13 +51,18 @@ public final class ManifestCodec {
 
     /** Parses and validates; every problem is a {@link BundleException} naming the field. */
     public static Manifest decode(byte[] bytes) throws BundleException {
-        if (bytes.length > BundleFormat.MAX_MANIFEST_BYTES) {
+        return decode(bytes, 0, bytes.length);
+    }
+
+    /** As {@link #decode(byte[])}, from {@code bytes[offset, offset + length)} (a manifest where it lies in a header). */
+    public static Manifest decode(byte[] bytes, int offset, int length) throws BundleException {
+        if (length > BundleFormat.MAX_MANIFEST_BYTES) {
             throw new BundleException(Reason.MANIFEST_TOO_LARGE,
-                    "manifest is " + bytes.length + " bytes, limit " + BundleFormat.MAX_MANIFEST_BYTES);
+                    "manifest is " + length + " bytes, limit " + BundleFormat.MAX_MANIFEST_BYTES);
         }
         Manifest m;
         try {
-            m = JSON.read(bytes, Manifest.class);
+            m = JSON.read(bytes, offset, length, Manifest.class);
         } catch (JsonDataException e) {
             throw new BundleException(Reason.MALFORMED_MANIFEST,
                     "manifest is not valid JSON of the expected shape: " + firstLine(e.getMessage()));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.List;
+import rsuota.json.RecordJson;
 
 /**
  * One payload image.
@@ -18,10 +19,12 @@ import java.util.List;
  *                  format 1: exactly ceil(size / chunkSize) entries
  * @param cdc       format 2 only (absent in format 1): how the chunks were cut and how each is stored
  */
-public record ManifestImage(String slotClass, long offset, long size, String sha256, int chunkSize, List<String> chunks,
+public record ManifestImage(String slotClass, long offset, long size, String sha256, int chunkSize,
+                            @RecordJson.Collect(DigestList.Sink.class) List<String> chunks,
                             @JsonInclude(JsonInclude.Include.NON_NULL) Cdc cdc) {
     public ManifestImage {
-        // held packed (32 raw bytes a digest): a 1 GiB image names 12,000 chunks (DigestList)
+        // held packed (32 raw bytes a digest): a 1 GiB image names 12,000 chunks (DigestList); packed
+        // while the manifest is parsed (RecordJson.Collect), else here
         chunks = chunks == null ? null : DigestList.copyOf(chunks);
     }
 
@@ -42,7 +45,7 @@ public record ManifestImage(String slotClass, long offset, long size, String sha
      *                    reused; it buys back most of what compressing 64 KiB chunks alone loses to whole-image zstd
      * @param stored      per chunk, in order: uncompressed length, stored (compressed) length, SHA-256 of the stored bytes
      */
-    public record Cdc(int min, int avg, String compression, int prefix, List<Stored> stored) {
+    public record Cdc(int min, int avg, String compression, int prefix, @RecordJson.Collect(StoredList.Sink.class) List<Stored> stored) {
         public Cdc {
             stored = stored == null ? null : StoredList.copyOf(stored);
         }

@@ -38,8 +38,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>What it maps: records (canonical constructor; {@link JsonInclude} NON_NULL on a component, {@link JsonFormat}
  * ARRAY with {@link JsonPropertyOrder} on a record type), String, int, long, double, boolean and their boxes,
- * enums by name, {@link Instant} as ISO-8601 text, {@code List<T>} and {@code Map<String, T>}. Each mapper instance
- * is one of the configurations below; what it refuses is a {@link JsonDataException} naming the field by its path.
+ * enums by name, {@link Instant} as ISO-8601 text, {@code List<T>} (into a {@link Collect} sink where a component
+ * names one) and {@code Map<String, T>}. Each mapper instance is one of the configurations below; what it refuses is
+ * a {@link JsonDataException} naming the field by its path.
  */
 public final class RecordJson {
     private final boolean strict;
@@ -48,6 +49,26 @@ public final class RecordJson {
     private final boolean sorted;
     private final boolean indent;
     private final JsonFactory factory;
+
+    /**
+     * Builds a {@code List} component element by element while the parser reads it, instead of an {@code ArrayList}
+     * that the record's constructor then copies: a manifest's chunk tables are packed as they are read, so a 1 GiB
+     * image's 24,000 digests never exist as strings at once (docs/benchmarks.md, "Install peak RSS"). One instance per
+     * list read; the class needs a no-argument constructor. What {@link #build} returns goes to the constructor.
+     */
+    public interface ListSink<E> {
+        void add(E element);
+
+        List<E> build();
+    }
+
+    /** On a record component of type {@code List<E>}: read it into a new {@code value()} ({@link ListSink}). */
+    @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+    @java.lang.annotation.Target(java.lang.annotation.ElementType.RECORD_COMPONENT)
+    public @interface Collect {
+        @SuppressWarnings("rawtypes")
+        Class<? extends ListSink> value();
+    }
 
     private RecordJson(boolean strict, boolean failOnMissing, boolean numericInstants, boolean sorted, boolean indent,
                        int maxDepth, int maxString) {
@@ -148,7 +169,12 @@ public final class RecordJson {
 
     /** Reads one {@code type} from {@code bytes}; nothing but whitespace may follow it. */
     public <T> T read(byte[] bytes, Class<T> type) throws JsonDataException {
-        try (JsonParser p = factory.createParser(bytes)) {
+        return read(bytes, 0, bytes.length, type);
+    }
+
+    /** As {@link #read(byte[], Class)}, from {@code bytes[offset, offset + length)}: no copy of a slice of a larger buffer. */
+    public <T> T read(byte[] bytes, int offset, int length, Class<T> type) throws JsonDataException {
+        try (JsonParser p = factory.createParser(bytes, offset, length)) {
             if (p.nextToken() == null) throw new JsonDataException("", "no JSON value (empty input)");
             T value = type.cast(read(p, type, ""));
             if (p.nextToken() != null) {
@@ -225,9 +251,8 @@ public final class RecordJson {
         }
         if (List.class.isAssignableFrom(raw) || raw == Collection.class) {
             if (t != JsonToken.START_ARRAY) throw mismatch(p, path, "an array");
-            Type element = argument(type, 0);
             List<Object> list = new ArrayList<>();
-            while (p.nextToken() != JsonToken.END_ARRAY) list.add(read(p, element, path + "[" + list.size() + "]"));
+            readArray(p, argument(type, 0), path, list::add);
             return list;
         }
         if (Map.class.isAssignableFrom(raw)) {
@@ -245,6 +270,23 @@ public final class RecordJson {
         throw new IllegalArgumentException("no JSON mapping for " + type.getTypeName() + " at " + path);
     }
 
+    private interface Add {
+        void add(Object element);
+    }
+
+    /** The elements of the array at the current START_ARRAY token, each handed to {@code add}. */
+    private void readArray(JsonParser p, Type element, String path, Add add) throws IOException {
+        for (int n = 0; p.nextToken() != JsonToken.END_ARRAY; n++) add.add(read(p, element, path + "[" + n + "]"));
+    }
+
+    /** A component's value; a {@link Collect} list goes into its sink as it is read. */
+    private Object component(JsonParser p, Component c, String path) throws IOException {
+        if (c.sink == null || p.currentToken() != JsonToken.START_ARRAY) return read(p, c.type, path);
+        ListSink<Object> sink = c.newSink();
+        readArray(p, argument(c.type, 0), path, sink::add);
+        return sink.build();
+    }
+
     private Object record(JsonParser p, Class<?> type, String path) throws IOException {
         Shape s = shape(type);
         Object[] args = new Object[s.byPosition.length];
@@ -256,7 +298,7 @@ public final class RecordJson {
             while (p.nextToken() != JsonToken.END_ARRAY) {
                 if (i >= s.written.size()) throw new JsonDataException(path, "has more than " + s.written.size() + " values");
                 Component c = s.written.get(i++);
-                args[c.position] = read(p, c.type, path + "[" + (i - 1) + "]");
+                args[c.position] = component(p, c, path + "[" + (i - 1) + "]");
                 seen[c.position] = true;
             }
         } else {
@@ -272,7 +314,7 @@ public final class RecordJson {
                     p.skipChildren();
                     continue;
                 }
-                args[c.position] = read(p, c.type, prefix + name);
+                args[c.position] = component(p, c, prefix + name);
                 seen[c.position] = true;
             }
         }
@@ -383,7 +425,16 @@ public final class RecordJson {
 
     // ---------------------------------------------------------------- record shapes
 
-    private record Component(String name, Type type, int position, Method accessor, boolean omitNull) {
+    private record Component(String name, Type type, int position, Method accessor, boolean omitNull, Constructor<?> sink) {
+        @SuppressWarnings("unchecked")
+        ListSink<Object> newSink() {
+            try {
+                return (ListSink<Object>) sink.newInstance();
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot make the list sink " + sink.getDeclaringClass().getName() + " of " + name, e);
+            }
+        }
+
         Object get(Record r) {
             try {
                 return accessor.invoke(r);
@@ -412,8 +463,18 @@ public final class RecordJson {
             // Jackson's annotations do not target record components; javac carries them to the accessor.
             JsonInclude inc = accessor.getAnnotation(JsonInclude.class);
             accessor.setAccessible(true);
+            Collect collect = rc[i].getAnnotation(Collect.class);
+            Constructor<?> sink = null;
+            if (collect != null) {
+                try {
+                    sink = collect.value().getDeclaredConstructor();
+                    sink.setAccessible(true);
+                } catch (NoSuchMethodException e) {
+                    throw new IllegalStateException("list sink " + collect.value().getName() + " has no no-argument constructor", e);
+                }
+            }
             comps[i] = new Component(rc[i].getName(), rc[i].getGenericType(), i, accessor,
-                    inc != null && inc.value() == JsonInclude.Include.NON_NULL);
+                    inc != null && inc.value() == JsonInclude.Include.NON_NULL, sink);
             types[i] = rc[i].getType();
             byName.put(comps[i].name, comps[i]);
         }

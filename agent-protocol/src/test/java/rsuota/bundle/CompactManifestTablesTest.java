@@ -73,6 +73,54 @@ class CompactManifestTablesTest {
     }
 
     @Test
+    void tablesSpanningSeveralBlocksArePackedWhileParsedAndReadBackExactly() throws Exception {
+        // 2.5 blocks of chunks, parsed from the manifest's JSON: packed by the sinks as read, no list of strings first
+        int n = 2 * DigestList.BLOCK + DigestList.BLOCK / 2 + 3;
+        ManifestImage original = image(n);
+        RecordJson json = RecordJson.strict(true, 16, 1024 * 1024);
+        byte[] text = json.write(original);
+        byte[] padded = new byte[text.length + 20];
+        System.arraycopy(text, 0, padded, 7, text.length);
+        ManifestImage im = json.read(padded, 7, text.length, ManifestImage.class);
+        assertThat(im.chunks()).isInstanceOf(DigestList.class).hasSize(n).isEqualTo(original.chunks());
+        assertThat(im.cdc().stored()).isInstanceOf(StoredList.class).hasSize(n).isEqualTo(original.cdc().stored());
+        for (int i : new int[] {0, DigestList.BLOCK - 1, DigestList.BLOCK, 2 * DigestList.BLOCK + 1, n - 1}) {
+            assertThat(im.chunks().get(i)).as("chunk %d", i).isEqualTo(original.chunks().get(i));
+            assertThat(im.cdc().stored().get(i)).as("stored %d", i).isEqualTo(original.cdc().stored().get(i));
+        }
+        assertThatThrownBy(() -> im.chunks().get(n)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> im.cdc().stored().get(n)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(json.write(im)).isEqualTo(text);
+    }
+
+    @Test
+    void aNonCanonicalEntryPastTheFirstBlockIsNamedByValidation() throws Exception {
+        // the sink has packed more than a block when the bad entry comes: it keeps every entry as given from there
+        int n = DigestList.BLOCK + 10;
+        ManifestImage im = image(n);
+        String json = new String(ManifestCodec.encode(manifest(im)), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(ManifestCodec.decode(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)).images().get(0)).isEqualTo(im);
+        String victim = im.chunks().get(DigestList.BLOCK + 5);
+        String mutated = json.replace(victim, victim.toUpperCase(java.util.Locale.ROOT));
+        assertThatThrownBy(() -> ManifestCodec.decode(mutated.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("images[0].chunks[" + (DigestList.BLOCK + 5) + "]")
+                .hasMessageContaining("64 lower-case hex digits");
+        // the same for a stored digest
+        String victimStored = im.cdc().stored().get(DigestList.BLOCK + 7).storedSha256();
+        String mutatedStored = json.replace(victimStored, victimStored.substring(1) + "Z");
+        assertThatThrownBy(() -> ManifestCodec.decode(mutatedStored.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("images[0].cdc.stored[" + (DigestList.BLOCK + 7) + "]")
+                .hasMessageContaining("stored SHA-256 must be 64 lower-case hex digits");
+    }
+
+    /** A valid manifest around one image. */
+    private static Manifest manifest(ManifestImage im) {
+        return new Manifest("2.0.0", 1, List.of("rsu-a1"), java.util.Map.of("os", "2.0.0"), "2026-12-04T00:00:00Z", List.of(im));
+    }
+
+    @Test
     void nonCanonicalDigestsAreKeptAsGivenForValidationToName() {
         List<String> ids = List.of(digest(), "AB".repeat(32), digest());
         ManifestImage im = new ManifestImage("rootfs", 0, 3, digest(), 1, ids);

@@ -175,4 +175,41 @@ class RecordJsonTest {
         assertThat(catchThrowableOfType(JsonDataException.class, () -> json.topLevelText(deep.getBytes(StandardCharsets.UTF_8), "schema")))
                 .hasMessageContaining("nesting depth");
     }
+
+    /** Counts what it is given and hands back an unmodifiable list: shows it was used, element by element. */
+    static final class CountingSink implements RecordJson.ListSink<Integer> {
+        static int adds;
+        private final java.util.ArrayList<Integer> got = new java.util.ArrayList<>();
+
+        @Override
+        public void add(Integer element) {
+            adds++;
+            got.add(element);
+        }
+
+        @Override
+        public List<Integer> build() {
+            return java.util.Collections.unmodifiableList(got);
+        }
+    }
+
+    record Collected(String name, @RecordJson.Collect(CountingSink.class) List<Integer> items, List<Integer> plain) {}
+
+    @Test
+    void aCollectComponentIsReadIntoItsSinkElementByElement() throws Exception {
+        RecordJson json = RecordJson.strict(true, 16, 1024);
+        CountingSink.adds = 0;
+        Collected c = json.read("{\"items\":[3,1,2],\"name\":\"n\",\"plain\":[4,5]}".getBytes(StandardCharsets.UTF_8), Collected.class);
+        assertThat(c.items()).containsExactly(3, 1, 2);
+        assertThat(c.plain()).containsExactly(4, 5).isInstanceOf(java.util.ArrayList.class);
+        assertThat(CountingSink.adds).as("the sink got the collected list's elements, not the plain one's").isEqualTo(3);
+        assertThat(c.items().getClass().getName()).contains("Unmodifiable");
+        // a bad element is named by its index, as in a plain list; null for the list stays null
+        assertThat(catchThrowableOfType(JsonDataException.class, () -> json.read(
+                "{\"items\":[3,\"x\"],\"name\":\"n\",\"plain\":[]}".getBytes(StandardCharsets.UTF_8), Collected.class)))
+                .hasMessageContaining("items[1]");
+        assertThat(json.read("{\"items\":null,\"name\":\"n\",\"plain\":[]}".getBytes(StandardCharsets.UTF_8), Collected.class).items()).isNull();
+        // written as any list
+        assertThat(new String(json.write(c), StandardCharsets.UTF_8)).isEqualTo("{\"items\":[3,1,2],\"name\":\"n\",\"plain\":[4,5]}");
+    }
 }

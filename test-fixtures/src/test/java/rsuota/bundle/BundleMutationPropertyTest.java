@@ -84,6 +84,44 @@ class BundleMutationPropertyTest {
         assertRefused(Arrays.copyOf(b, Math.max(length, 1)), "flip " + flip + " then truncated to " + length);
     }
 
+    @Provide
+    Arbitrary<Integer> headerCuts() {
+        return Arbitraries.integers().between(0, (int) payloadOffset);
+    }
+
+    /**
+     * A unit parses and verifies its fetched header in place ({@link BundleHeader#readInPlace}); tools read it
+     * from a stream. Over flipped and cut headers the two agree: both verify (same digest and payload offset), or
+     * both refuse with the same reason and message.
+     */
+    @Property(tries = 800)
+    void aHeaderVerifiedInPlaceAgreesWithTheStreamedOne(@ForAll("flips") Flip flip, @ForAll("headerCuts") int length) {
+        byte[] b = original.clone();
+        if (flip.position() < payloadOffset) b[flip.position()] ^= (byte) flip.mask();
+        byte[] head = Arrays.copyOf(b, length);
+        assertThat(outcome(() -> {
+            BundleVerifier.Verified v = verifier.verifyHeader(BundleHeader.readInPlace(head));
+            return v.manifestDigest() + " " + v.payloadOffset();
+        })).isEqualTo(outcome(() -> {
+            VerifiedManifest v = verifier.verifyHeader(BundleHeader.read(new java.io.ByteArrayInputStream(head)));
+            return v.manifestDigest() + " " + v.payloadOffset();
+        }));
+    }
+
+    private interface Check {
+        String run() throws BundleException, IOException;
+    }
+
+    private static String outcome(Check c) {
+        try {
+            return "verified " + c.run();
+        } catch (BundleException e) {
+            return e.reason() + ": " + e.getMessage();
+        } catch (IOException e) {
+            return "io: " + e.getMessage();
+        }
+    }
+
     private static void assertRefused(byte[] bytes, String what) throws IOException {
         Path p = Files.createTempFile(dir, "m", ".rsub");
         try {

@@ -2,7 +2,6 @@ package rsuota.agent.download;
 
 import rsuota.agent.AgentException;
 import rsuota.agent.AgentError;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -11,7 +10,6 @@ import rsuota.bundle.BundleFormat;
 import rsuota.bundle.BundleHeader;
 import rsuota.bundle.BundleVerifier;
 import rsuota.bundle.ManifestImage;
-import rsuota.bundle.VerifiedManifest;
 import rsuota.hal.boot.Slot;
 
 /**
@@ -49,14 +47,31 @@ final class HeaderCheck {
             long needed = headerLength(head);
             if (needed <= head.length) break;
             if (needed > BundleFormat.MAX_HEADER_BYTES) throw new AgentException(AgentError.MANIFEST_TOO_LARGE, "bundle header of " + needed + " bytes exceeds the limit");
-            BundleSource.Identity id = f.identity();
-            byte[] have = head;
-            BundleSource.Fetched rest = retrying.run(() -> src.fetch(have.length, (int) (needed - have.length), id, null), "header");
-            byte[] all = java.util.Arrays.copyOf(head, have.length + rest.length());
-            System.arraycopy(rest.data(), 0, all, have.length, rest.length());
-            head = all;
+            head = extend(src, head, (int) needed, f.identity());
         }
         return new VerifiedHeader.Fetched(verify(head, f.identity(), expectedDigest), head);
+    }
+
+    /** Largest piece of a header extension fetched at once: the header is assembled in place, not copied whole. */
+    static final int HEADER_PIECE = 256 * 1024;
+
+    /**
+     * {@code head} grown to {@code needed} bytes, the rest fetched in pieces of {@link #HEADER_PIECE}
+     * into one buffer and copied into place; shorter where the bundle ends (the parser then says so).
+     */
+    private byte[] extend(BundleSource src, byte[] head, int needed, BundleSource.Identity id) throws AgentException, InterruptedException {
+        byte[] all = java.util.Arrays.copyOf(head, needed);
+        byte[] piece = new byte[Math.min(HEADER_PIECE, needed - head.length)];
+        int at = head.length;
+        while (at < needed) {
+            int from = at;
+            int n = Math.min(piece.length, needed - at);
+            BundleSource.Fetched got = retrying.run(() -> src.fetch(from, n, id, piece), "header");
+            System.arraycopy(got.data(), 0, all, at, got.length());
+            at += got.length();
+            if (got.length() < n) return java.util.Arrays.copyOf(all, at);
+        }
+        return all;
     }
 
     /** The header length from the preamble, or the bytes we have if the preamble is cut (the parser then says why). */
@@ -75,14 +90,12 @@ final class HeaderCheck {
     }
 
     VerifiedHeader verify(byte[] head, BundleSource.Identity identity, String expectedDigest) throws AgentException {
-        VerifiedManifest vm;
+        BundleVerifier.Verified vm;
         try {
-            BundleHeader h = BundleHeader.read(new ByteArrayInputStream(head));
-            vm = verifier.verifyHeader(h);
+            // in place: the manifest is parsed and verified where it lies in head, not copied out of it
+            vm = verifier.verifyHeader(BundleHeader.readInPlace(head));
         } catch (BundleException e) {
             throw new AgentException(AgentError.of(e.reason()), e.getMessage());
-        } catch (IOException e) {
-            throw new AgentException(AgentError.TRUNCATED, "header cannot be read: " + e.getMessage());
         }
         if (expectedDigest != null && !expectedDigest.equals(vm.manifestDigest())) {
             throw new AgentException(AgentError.BUNDLE_MISMATCH, "the bundle's manifest digest " + vm.manifestDigest()

@@ -212,6 +212,36 @@ public class DeltaFillTest {
         assertThat(slot(Slot.B, newImage.length)).isEqualTo(newImage);
     }
 
+    @Test
+    void aHeaderLongerThanOnePieceIsAssembledFromRangesOfAtMostAPiece() throws Exception {
+        // ~4,000 chunks of ~2 KiB: a 450 KB header, past the first request plus one piece; slots to hold it
+        byte[] image = text(new Random(5), 8 * 1024 * 1024);
+        storage = FileSlotStorage.createSimulated(Files.createDirectories(tmp.resolve("big")), 16 << 20);
+        Path img = www.resolve("long-header.img");
+        Files.write(img, image);
+        Path b = new BundleBuilder(www).signedBy(PKI, PKI.signer).imageFile("rootfs", img).format2(new Chunking(1024, 2048, 65536))
+                .build("long-header.rsub");
+        long headerLength = BundleHeader.read(b).payloadOffset();
+        assertThat(headerLength).as("header").isGreaterThan(SlotFiller.FIRST_HEADER_FETCH + HeaderCheck.HEADER_PIECE);
+        server.resetCounters();
+        install(b, new DownloadHook() { });
+        assertThat(slot(Slot.B, image.length)).isEqualTo(image);
+        // the header's ranges: the first request, then pieces of at most HEADER_PIECE that meet end to end
+        List<long[]> header = server.rangeHeaders().stream().map(DeltaFillTest::range).filter(r -> r[0] < headerLength).toList();
+        assertThat(header.get(0)).containsExactly(0, SlotFiller.FIRST_HEADER_FETCH - 1);
+        for (int i = 1; i < header.size(); i++) {
+            assertThat(header.get(i)[0]).as("range %d starts where the one before ended", i).isEqualTo(header.get(i - 1)[1] + 1);
+            assertThat(header.get(i)[1] - header.get(i)[0] + 1).as("range %d", i).isLessThanOrEqualTo(HeaderCheck.HEADER_PIECE);
+        }
+        assertThat(header.get(header.size() - 1)[1]).as("the last header range ends with the header").isEqualTo(headerLength - 1);
+    }
+
+    /** {@code bytes=A-B} as {A, B}. */
+    private static long[] range(String header) {
+        String[] ab = header.substring("bytes=".length()).split("-");
+        return new long[] {Long.parseLong(ab[0]), Long.parseLong(ab[1])};
+    }
+
     /**
      * The issue's case: 1 MiB chunks (format 1) and a kill mid-download used to cost ~2 MB more than
      * one chunk, because the journal trailed the chunks written; and the same for format 2.
