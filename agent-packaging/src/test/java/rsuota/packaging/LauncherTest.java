@@ -127,7 +127,8 @@ class LauncherTest {
                 "--config", own.resolve("agent.conf").toString(), "install", missing.toString());
         assertThat(r.exit()).as(r.toString()).isEqualTo(3);
         assertThat(r.err()).contains("NOT_FOUND").contains(missing.toString());
-        assertThat(r.out()).contains("-XX:MaxHeapFreeRatio=10").contains("-XX:NewSize=1048576").contains("-XX:InitialHeapSize=4194304");
+        assertThat(r.out()).contains("-XX:MaxHeapFreeRatio=10").contains("-XX:NewSize=1048576").contains("-XX:InitialHeapSize=4194304")
+                .contains("-XX:-ShrinkHeapInSteps");
         assertThat(BuiltPackages.read(log)).contains("rsuota.agent.cli.RsuAgent source:").doesNotContain("shared objects file");
         try (var s = Files.list(cds)) {
             assertThat(s.toList()).as("no archive written or mapped").isEmpty();
