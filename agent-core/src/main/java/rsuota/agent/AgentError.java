@@ -38,7 +38,10 @@ public enum AgentError {
     SLOT_IS_RUNNING(false, AgentExit.FAILED),
     /** The boot loader environment could not be read or written. */
     BOOT_CONTROL(false, AgentExit.FAILED),
-    /** The header of an interrupted download is gone from the state directory. */
+    /**
+     * The header of an interrupted download is gone from the state directory, or the verified
+     * manifest's tables kept there for the fill no longer read back as written.
+     */
     STATE_LOST(false, AgentExit.FAILED),
     /** The reboot into the new (or previous) slot could not be requested. */
     REBOOT_FAILED(false, AgentExit.FAILED),

@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -42,35 +43,92 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
     }
 
     /**
-     * A header parsed where it lies in {@code head} (a unit's fetched header): the manifest is decoded
-     * and later verified from its slice of {@code head}, never copied out. A 1 GiB image's manifest is
-     * 1.8 MiB, which an install otherwise held twice (docs/benchmarks.md, "Install peak RSS").
+     * A header kept in a file (a unit's fetched {@code header.bin}), read without holding it whole:
+     * the manifest is parsed as it streams from the file, its SHA-256 taken in the same pass. A 1 GiB
+     * image's header is 1.8 MiB, a 2 GiB one's 3.8 MiB, which an install's small heap held once as the
+     * fetched bytes and once as the manifest's copy (docs/benchmarks.md, "Install peak RSS").
+     * {@link BundleVerifier#verifyHeader(Spooled)} streams the same bytes again through the signature
+     * check and refuses them unless they hash the same.
      *
-     * @param head           the header's bytes, at least up to the signature's end
-     * @param manifestOffset where the manifest's bytes start in {@code head}
-     * @param manifestLength how many there are
+     * @param manifestOffset where the manifest's bytes start in {@code file}
+     * @param manifestDigest lower-case hex SHA-256 of the manifest bytes as parsed
      */
-    public record InPlace(byte[] head, int formatVersion, int manifestOffset, int manifestLength, byte[] signature,
+    public record Spooled(Path file, int formatVersion, long manifestOffset, int manifestLength, String manifestDigest, byte[] signature,
                           long payloadOffset, Manifest manifest) {
         public boolean signed() {
             return signature.length > 0;
         }
     }
 
-    /** Parses a header held in memory in place ({@link InPlace}); the same checks and errors as {@link #read(InputStream)}. */
-    public static InPlace readInPlace(byte[] head) throws BundleException {
-        DataInputStream d = new DataInputStream(new java.io.ByteArrayInputStream(head));
-        try {
+    /** Parses the header at the start of {@code file} ({@link Spooled}); the same checks and errors as {@link #read(InputStream)}. */
+    public static Spooled readSpooled(Path file) throws BundleException, IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            DataInputStream d = new DataInputStream(new java.io.BufferedInputStream(Channels.newInputStream(ch), 64));
             int format = preamble(d);
             int manifestLen = manifestLength(d);
-            if (d.skipBytes(manifestLen) < manifestLen) {
+            // as read(InputStream): a cut manifest, then the signature's length and bytes, before the manifest's content
+            long size = ch.size();
+            if (size < BundleFormat.PREAMBLE_BYTES + (long) manifestLen) {
                 throw new BundleException(Reason.TRUNCATED, "bundle ends inside the manifest (" + manifestLen + " bytes expected)");
             }
-            byte[] sig = signature(d);
-            Manifest manifest = decode(format, head, BundleFormat.PREAMBLE_BYTES, manifestLen);
-            return new InPlace(head, format, BundleFormat.PREAMBLE_BYTES, manifestLen, sig, payloadOffset(manifestLen, sig), manifest);
-        } catch (IOException e) {
-            throw new IllegalStateException("reading a byte array failed", e); // a ByteArrayInputStream only ends
+            ch.position(BundleFormat.PREAMBLE_BYTES + (long) manifestLen);
+            byte[] sig = signature(new DataInputStream(new java.io.BufferedInputStream(Channels.newInputStream(ch), 4096)));
+            ch.position(BundleFormat.PREAMBLE_BYTES);
+            java.security.MessageDigest sha = Sha256.newDigest();
+            InputStream manifestIn = new java.security.DigestInputStream(new Range(Channels.newInputStream(ch), manifestLen), sha);
+            Manifest manifest = checkFormat(format, ManifestCodec.decode(manifestIn));
+            // the parser stops at the end of the JSON value (whitespace may follow): the digest covers every byte
+            manifestIn.transferTo(OutputStream.nullOutputStream());
+            return new Spooled(file, format, BundleFormat.PREAMBLE_BYTES, manifestLen, Sha256.hex(sha.digest()), sig,
+                    payloadOffset(manifestLen, sig), manifest);
+        }
+    }
+
+    /** The next {@code left} bytes of a stream, then its end. */
+    static final class Range extends java.io.FilterInputStream {
+        private long left;
+
+        Range(InputStream in, long length) {
+            super(in);
+            this.left = length;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (left <= 0) return -1;
+            int b = super.read();
+            if (b >= 0) left--;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (left <= 0) return -1;
+            int n = super.read(b, off, (int) Math.min(len, left));
+            if (n > 0) left -= n;
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long k = super.skip(Math.min(n, left));
+            left -= k;
+            return k;
+        }
+
+        @Override
+        public int available() throws IOException {
+            return (int) Math.min(super.available(), left);
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        @Override
+        public void close() {
+            // the channel is its owner's
         }
     }
 
@@ -111,7 +169,10 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
     }
 
     private static Manifest decode(int format, byte[] b, int offset, int length) throws BundleException {
-        Manifest manifest = ManifestCodec.decode(b, offset, length);
+        return checkFormat(format, ManifestCodec.decode(b, offset, length));
+    }
+
+    private static Manifest checkFormat(int format, Manifest manifest) throws BundleException {
         // The format field is outside the signature; the signed manifest decides, and the two must agree.
         if (manifest.formatVersion() != format) {
             throw new BundleException(Reason.MALFORMED_MANIFEST, "header says format " + format + " but the manifest's images are format "

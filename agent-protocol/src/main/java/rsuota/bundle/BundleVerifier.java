@@ -1,6 +1,8 @@
 package rsuota.bundle;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -31,18 +33,36 @@ public final class BundleVerifier {
     }
 
     /**
-     * A header verified in place ({@link BundleHeader#readInPlace}): what a unit needs of it.
+     * A header verified from its file ({@link BundleHeader#readSpooled}): what a unit needs of it.
      *
      * @param manifestDigest lower-case hex SHA-256 of the manifest bytes (the identity controllers name)
      */
     public record Verified(Manifest manifest, String manifestDigest, SignerInfo signer, long payloadOffset) {}
 
-    /** As {@link #verifyHeader(BundleHeader)}, over the manifest where it lies in the header's bytes. */
-    public Verified verifyHeader(BundleHeader.InPlace h) throws BundleException {
+    /**
+     * As {@link #verifyHeader(BundleHeader)}, streaming the manifest from the header's file through the
+     * signature check. The bytes must hash as they did when parsed: a file changed in between is refused.
+     */
+    public Verified verifyHeader(BundleHeader.Spooled h) throws BundleException, IOException {
         if (!h.signed()) throw unsigned();
-        SignerInfo signer = CmsVerifier.verify(h.head(), h.manifestOffset(), h.manifestLength(), h.signature(), options);
+        java.security.MessageDigest sha = Sha256.newDigest();
+        SignerInfo signer;
+        try (FileChannel ch = FileChannel.open(h.file(), StandardOpenOption.READ)) {
+            signer = CmsVerifier.verify(out -> {
+                ch.position(h.manifestOffset());
+                InputStream in = new BundleHeader.Range(Channels.newInputStream(ch), h.manifestLength());
+                byte[] buf = new byte[8192];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    sha.update(buf, 0, n);
+                    out.write(buf, 0, n);
+                }
+            }, h.signature(), options);
+        }
+        if (!Sha256.hex(sha.digest()).equals(h.manifestDigest())) {
+            throw new BundleException(Reason.SIGNATURE_INVALID, "the header in " + h.file() + " changed between its parse and its signature check");
+        }
         checkPolicy(h.manifest());
-        return new Verified(h.manifest(), Sha256.of(h.head(), h.manifestOffset(), h.manifestLength()), signer, h.payloadOffset());
+        return new Verified(h.manifest(), h.manifestDigest(), signer, h.payloadOffset());
     }
 
     private static BundleException unsigned() {

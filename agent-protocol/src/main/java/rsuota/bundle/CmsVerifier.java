@@ -76,13 +76,22 @@ final class CmsVerifier {
     static final int MIN_RSA_BITS = 3072;
 
     static SignerInfo verify(byte[] manifestBytes, byte[] der, VerifyOptions opts) throws BundleException {
-        return verify(manifestBytes, 0, manifestBytes.length, der, opts);
+        return verify(out -> out.write(manifestBytes), der, opts);
     }
 
-    /** As {@link #verify(byte[], byte[], VerifyOptions)}, over the manifest where it lies in a header: no copy of it. */
-    static SignerInfo verify(byte[] b, int offset, int length, byte[] der, VerifyOptions opts) throws BundleException {
+    /** What writes the signed manifest bytes to the signature check's digest: a unit streams them from its header file. */
+    interface Content {
+        void writeTo(java.io.OutputStream out) throws java.io.IOException;
+    }
+
+    /** As {@link #verify(byte[], byte[], VerifyOptions)}, over manifest bytes that {@code content} writes (streamed, not held). */
+    static SignerInfo verify(Content content, byte[] der, VerifyOptions opts) throws BundleException {
+        return verify(new Signed(content), der, opts);
+    }
+
+    private static SignerInfo verify(Signed content, byte[] der, VerifyOptions opts) throws BundleException {
         try {
-            return verifyParsed(new Slice(b, offset, length), der, opts);
+            return verifyParsed(content, der, opts);
         } catch (RuntimeException e) {
             // BouncyCastle parses lazily and reports malformed DER deep inside (a certificate's validity,
             // an attribute) as IllegalArgumentException, IllegalStateException or ClassCastException.
@@ -91,8 +100,8 @@ final class CmsVerifier {
         }
     }
 
-    /** The signed content: a slice of a buffer, written to the digest as it lies. */
-    private record Slice(byte[] b, int offset, int length) implements CMSTypedData {
+    /** The signed content, written to the digest as {@link Content} gives it. */
+    private record Signed(Content content) implements CMSTypedData {
         @Override
         public ASN1ObjectIdentifier getContentType() {
             return CMSObjectIdentifiers.data;
@@ -100,16 +109,22 @@ final class CmsVerifier {
 
         @Override
         public void write(java.io.OutputStream out) throws java.io.IOException {
-            out.write(b, offset, length);
+            content.writeTo(out);
         }
 
         @Override
         public Object getContent() {
-            return java.util.Arrays.copyOfRange(b, offset, offset + length);
+            java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+            try {
+                content.writeTo(b);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return b.toByteArray();
         }
     }
 
-    private static SignerInfo verifyParsed(Slice manifest, byte[] der, VerifyOptions opts) throws BundleException {
+    private static SignerInfo verifyParsed(Signed manifest, byte[] der, VerifyOptions opts) throws BundleException {
         CMSSignedData cms;
         try {
             cms = new CMSSignedData(manifest, der);

@@ -23,12 +23,32 @@ final class DigestList extends AbstractList<String> implements RandomAccess {
     /** Digests a block: 1,024 (32 KiB). */
     static final int BLOCK = 1024;
 
+    /** In memory; null when spilled. */
     private final byte[][] blocks;
+    /** In a file ({@link SpilledTables}); null when in memory. */
+    private final SpilledTables.Table<byte[]> spilled;
     private final int size;
 
     private DigestList(byte[][] blocks, int size) {
         this.blocks = blocks;
+        this.spilled = null;
         this.size = size;
+    }
+
+    private DigestList(SpilledTables.Table<byte[]> spilled, int size) {
+        this.blocks = null;
+        this.spilled = spilled;
+        this.size = size;
+    }
+
+    /** This list with its blocks written to {@code ch} (the file {@code file}) and read back from there on demand. */
+    DigestList spill(java.nio.channels.FileChannel ch, java.nio.file.Path file) throws java.io.IOException {
+        if (spilled != null) return this;
+        return new DigestList(SpilledTables.Table.write(ch, file, List.of(blocks), b -> b), size);
+    }
+
+    private byte[] block(int b) {
+        return blocks != null ? blocks[b] : spilled.block(b);
     }
 
     /** The list packed, or {@link List#copyOf} of it if an entry is not a canonical digest (null entries throw as there). */
@@ -110,7 +130,7 @@ final class DigestList extends AbstractList<String> implements RandomAccess {
     @Override
     public String get(int index) {
         java.util.Objects.checkIndex(index, size);
-        return hex(blocks[index / BLOCK], index % BLOCK * BYTES);
+        return hex(block(index / BLOCK), index % BLOCK * BYTES);
     }
 
     @Override

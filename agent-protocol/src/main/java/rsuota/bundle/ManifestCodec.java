@@ -60,9 +60,21 @@ public final class ManifestCodec {
             throw new BundleException(Reason.MANIFEST_TOO_LARGE,
                     "manifest is " + length + " bytes, limit " + BundleFormat.MAX_MANIFEST_BYTES);
         }
+        try {
+            return checked(() -> JSON.read(bytes, offset, length, Manifest.class));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("reading a byte array failed", e);
+        }
+    }
+
+    private interface Read {
+        Manifest read() throws JsonDataException, java.io.IOException;
+    }
+
+    private static Manifest checked(Read r) throws BundleException, java.io.IOException {
         Manifest m;
         try {
-            m = JSON.read(bytes, offset, length, Manifest.class);
+            m = r.read();
         } catch (JsonDataException e) {
             throw new BundleException(Reason.MALFORMED_MANIFEST,
                     "manifest is not valid JSON of the expected shape: " + firstLine(e.getMessage()));
@@ -72,6 +84,11 @@ public final class ManifestCodec {
         }
         validate(m);
         return m;
+    }
+
+    /** As {@link #decode(byte[])}, as the bytes stream in (a unit's kept header: {@link BundleHeader#readSpooled}); the caller bounds the stream. */
+    public static Manifest decode(java.io.InputStream in) throws BundleException, java.io.IOException {
+        return checked(() -> JSON.read(in, Manifest.class));
     }
 
     public static String toPrettyJson(Object o) {

@@ -1,5 +1,9 @@
 package rsuota.bundle;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,21 +16,41 @@ import rsuota.json.RecordJson;
  * blocks of {@link DigestList#BLOCK} entries, three arrays a block (lengths, stored lengths, raw
  * stored digests: 40 bytes a chunk) instead of one record and one hex string a chunk (about 130
  * bytes). {@link #get} builds the record on demand. As in {@link DigestList}, a {@link Sink} packs the
- * table while the manifest is parsed, and a table with a non-canonical digest is kept as given for
- * validation to name.
+ * table while the manifest is parsed, a table with a non-canonical digest is kept as given for
+ * validation to name, and a verified table can be spilled to a file ({@link SpilledTables}).
  */
 final class StoredList extends AbstractList<ManifestImage.Stored> implements RandomAccess {
     private static final int BLOCK = DigestList.BLOCK;
 
-    private final int[][] lengths;
-    private final int[][] storedLengths;
-    private final byte[][] digests;
+    /** One block's entries. */
+    record Block(int[] lengths, int[] storedLengths, byte[] digests) {
+        byte[] encode() {
+            ByteBuffer b = ByteBuffer.allocate(lengths.length * (8 + DigestList.BYTES));
+            for (int v : lengths) b.putInt(v);
+            for (int v : storedLengths) b.putInt(v);
+            return b.put(digests).array();
+        }
+
+        static Block decode(byte[] bytes) {
+            int n = bytes.length / (8 + DigestList.BYTES);
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            int[] lengths = new int[n];
+            int[] stored = new int[n];
+            for (int i = 0; i < n; i++) lengths[i] = b.getInt();
+            for (int i = 0; i < n; i++) stored[i] = b.getInt();
+            return new Block(lengths, stored, Arrays.copyOfRange(bytes, 8 * n, bytes.length));
+        }
+    }
+
+    /** In memory; null when spilled. */
+    private final Block[] blocks;
+    /** In a file; null when in memory. */
+    private final SpilledTables.Table<Block> spilled;
     private final int size;
 
-    private StoredList(int[][] lengths, int[][] storedLengths, byte[][] digests, int size) {
-        this.lengths = lengths;
-        this.storedLengths = storedLengths;
-        this.digests = digests;
+    private StoredList(Block[] blocks, SpilledTables.Table<Block> spilled, int size) {
+        this.blocks = blocks;
+        this.spilled = spilled;
         this.size = size;
     }
 
@@ -39,9 +63,7 @@ final class StoredList extends AbstractList<ManifestImage.Stored> implements Ran
 
     /** Packs entries as they are added ({@link RecordJson.Collect} on {@link ManifestImage.Cdc#stored()}); as {@link DigestList.Sink}. */
     static final class Sink implements RecordJson.ListSink<ManifestImage.Stored> {
-        private final List<int[]> lengths = new ArrayList<>();
-        private final List<int[]> storedLengths = new ArrayList<>();
-        private final List<byte[]> digests = new ArrayList<>();
+        private final List<Block> blocks = new ArrayList<>();
         private int size;
         private List<ManifestImage.Stored> given;
 
@@ -52,20 +74,16 @@ final class StoredList extends AbstractList<ManifestImage.Stored> implements Ran
                 return;
             }
             int at = size % BLOCK;
-            if (at == 0) {
-                lengths.add(new int[BLOCK]);
-                storedLengths.add(new int[BLOCK]);
-                digests.add(new byte[BLOCK * DigestList.BYTES]);
-            }
-            int last = digests.size() - 1;
-            if (st != null && DigestList.pack(st.storedSha256(), digests.get(last), at * DigestList.BYTES)) {
-                lengths.get(last)[at] = st.length();
-                storedLengths.get(last)[at] = st.storedLength();
+            if (at == 0) blocks.add(new Block(new int[BLOCK], new int[BLOCK], new byte[BLOCK * DigestList.BYTES]));
+            Block last = blocks.get(blocks.size() - 1);
+            if (st != null && DigestList.pack(st.storedSha256(), last.digests(), at * DigestList.BYTES)) {
+                last.lengths()[at] = st.length();
+                last.storedLengths()[at] = st.storedLength();
                 size++;
                 return;
             }
             given = new ArrayList<>(size + 1);
-            given.addAll(table());
+            given.addAll(new StoredList(blocks.toArray(Block[]::new), null, size));
             given.add(st);
         }
 
@@ -73,31 +91,44 @@ final class StoredList extends AbstractList<ManifestImage.Stored> implements Ran
             return given == null;
         }
 
-        private StoredList table() {
-            return new StoredList(lengths.toArray(int[][]::new), storedLengths.toArray(int[][]::new), digests.toArray(byte[][]::new), size);
-        }
-
         @Override
         public List<ManifestImage.Stored> build() {
             if (given != null) return given;
-            int n = digests.size();
+            int n = blocks.size();
             if (n > 0) {
                 // the last block shrinks to what it holds
                 int held = size - (n - 1) * BLOCK;
-                lengths.set(n - 1, Arrays.copyOf(lengths.get(n - 1), held));
-                storedLengths.set(n - 1, Arrays.copyOf(storedLengths.get(n - 1), held));
-                digests.set(n - 1, Arrays.copyOf(digests.get(n - 1), held * DigestList.BYTES));
+                Block b = blocks.get(n - 1);
+                blocks.set(n - 1, new Block(Arrays.copyOf(b.lengths(), held), Arrays.copyOf(b.storedLengths(), held),
+                        Arrays.copyOf(b.digests(), held * DigestList.BYTES)));
             }
-            return table();
+            return new StoredList(blocks.toArray(Block[]::new), null, size);
         }
+    }
+
+    /** This table with its blocks written to {@code ch} (the file {@code file}) and read back from there on demand. */
+    StoredList spill(FileChannel ch, Path file) throws IOException {
+        if (spilled != null) return this;
+        List<byte[]> encoded = new ArrayList<>(blocks.length);
+        for (Block b : blocks) encoded.add(b.encode());
+        return new StoredList(null, SpilledTables.Table.write(ch, file, encoded, Block::decode), size);
+    }
+
+    /** Block {@code b}: entries {@code b * BLOCK} on. */
+    Block block(int b) {
+        return blocks != null ? blocks[b] : spilled.block(b);
+    }
+
+    int blockCount() {
+        return (size + BLOCK - 1) / BLOCK;
     }
 
     @Override
     public ManifestImage.Stored get(int index) {
         java.util.Objects.checkIndex(index, size);
-        int b = index / BLOCK;
+        Block b = block(index / BLOCK);
         int at = index % BLOCK;
-        return new ManifestImage.Stored(lengths[b][at], storedLengths[b][at], DigestList.hex(digests[b], at * DigestList.BYTES));
+        return new ManifestImage.Stored(b.lengths()[at], b.storedLengths()[at], DigestList.hex(b.digests(), at * DigestList.BYTES));
     }
 
     @Override

@@ -190,6 +190,23 @@ public final class RecordJson {
     }
 
     /**
+     * As {@link #read(byte[], Class)}, as the bytes stream in (jackson-core reads them a buffer at a time); the caller
+     * bounds the stream. JSON it refuses is a {@link JsonDataException}; the stream's own failures stay IOExceptions.
+     */
+    public <T> T read(java.io.InputStream in, Class<T> type) throws JsonDataException, IOException {
+        try (JsonParser p = factory.createParser(in)) {
+            if (p.nextToken() == null) throw new JsonDataException("", "no JSON value (empty input)");
+            T value = type.cast(read(p, type, ""));
+            if (p.nextToken() != null) {
+                throw new JsonDataException("", "trailing data after the JSON value, at byte " + p.currentTokenLocation().getByteOffset());
+            }
+            return value;
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new JsonDataException("", firstLine(e.getMessage()));
+        }
+    }
+
+    /**
      * The text of the top-level field {@code name}, or null when it is absent or not text. The whole input must be
      * one well-formed JSON object (else a {@link JsonDataException}: "not JSON: ..." or "not a JSON object").
      */

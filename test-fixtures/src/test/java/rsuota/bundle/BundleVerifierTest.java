@@ -55,6 +55,22 @@ class BundleVerifierTest {
     }
 
     @Test
+    void aHeaderFileVerifiesAsTheBundleAndIsRefusedIfItsBytesChangeAfterTheParse() throws Exception {
+        BundleHeader.Spooled h = BundleHeader.readSpooled(good);
+        BundleVerifier.Verified v = verifier().verifyHeader(h);
+        VerifiedManifest streamed = verifier().verifyFile(good, null);
+        assertThat(v.manifestDigest()).isEqualTo(streamed.manifestDigest());
+        assertThat(v.payloadOffset()).isEqualTo(streamed.payloadOffset());
+        assertThat(v.manifest()).isEqualTo(streamed.manifest());
+        // the parse saw other bytes than the signature check then reads (the file was replaced in between)
+        BundleHeader.Spooled changed = new BundleHeader.Spooled(h.file(), h.formatVersion(), h.manifestOffset(), h.manifestLength(),
+                "0".repeat(64), h.signature(), h.payloadOffset(), h.manifest());
+        assertThatThrownBy(() -> verifier().verifyHeader(changed)).isInstanceOf(BundleException.class)
+                .hasMessageContaining("changed between its parse and its signature check")
+                .extracting(e -> ((BundleException) e).reason()).isEqualTo(Reason.SIGNATURE_INVALID);
+    }
+
+    @Test
     void goodBundleVerifiesWithEveryAllowedAlgorithm() throws Exception {
         for (TestPki.Identity id : List.of(pki.signer, pki.signerP384, pki.signerEd25519, pki.signerRsa3072)) {
             Path b = new BundleBuilder(dir).signedBy(pki, id).image("rootfs", 100_000).build("alg-" + id.cert().getSerialNumber() + ".rsub");

@@ -4,12 +4,17 @@ import rsuota.agent.AgentException;
 import rsuota.agent.AgentError;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import rsuota.bundle.BundleException;
 import rsuota.bundle.BundleFormat;
 import rsuota.bundle.BundleHeader;
 import rsuota.bundle.BundleVerifier;
+import rsuota.bundle.Manifest;
 import rsuota.bundle.ManifestImage;
+import rsuota.bundle.SpilledTables;
 import rsuota.hal.boot.Slot;
 
 /**
@@ -38,62 +43,94 @@ final class HeaderCheck {
         this.retrying = retrying;
     }
 
-    VerifiedHeader.Fetched fetch(BundleSource src, String expectedDigest) throws AgentException, InterruptedException {
-        BundleSource.Fetched f = retrying.run(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
-        byte[] head = java.util.Arrays.copyOf(f.data(), f.length());
-        // A manifest longer than the first request (format 2 lists every chunk twice) ends past it: the
-        // first extension reaches the signature's length field, the second the signature. Two at most.
-        for (int round = 0; round < 2; round++) {
-            long needed = headerLength(head);
-            if (needed <= head.length) break;
-            if (needed > BundleFormat.MAX_HEADER_BYTES) throw new AgentException(AgentError.MANIFEST_TOO_LARGE, "bundle header of " + needed + " bytes exceeds the limit");
-            head = extend(src, head, (int) needed, f.identity());
+    /** The verified manifest's per-chunk tables ({@link SpilledTables}), in the journal's directory. */
+    static final String TABLES = "manifest.tables";
+
+    /** The header being fetched, in the journal's directory; {@code pending} keeps it as header.bin once verified. */
+    static final String SPOOL = "header.fetch";
+
+    /**
+     * Fetches the header into {@link #SPOOL} (fsync'd) and verifies it from there: its bytes are
+     * never held whole, only a piece at a time (docs/benchmarks.md, "Install peak RSS").
+     */
+    VerifiedHeader.Fetched fetch(BundleSource src, String expectedDigest) throws AgentException, InterruptedException, IOException {
+        Path spool = target.journalDir().resolve(SPOOL);
+        BundleSource.Identity id;
+        try (FileChannel ch = FileChannel.open(spool, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            BundleSource.Fetched f = retrying.run(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
+            id = f.identity();
+            write(ch, 0, f.data(), f.length());
+            long have = f.length();
+            // A manifest longer than the first request (format 2 lists every chunk twice) ends past it: the
+            // first extension reaches the signature's length field, the second the signature. Two at most.
+            for (int round = 0; round < 2; round++) {
+                long needed = headerLength(ch, have);
+                if (needed <= have) break;
+                if (needed > BundleFormat.MAX_HEADER_BYTES) throw new AgentException(AgentError.MANIFEST_TOO_LARGE, "bundle header of " + needed + " bytes exceeds the limit");
+                have = extend(src, ch, have, needed, id);
+            }
+            ch.force(true);
         }
-        return new VerifiedHeader.Fetched(verify(head, f.identity(), expectedDigest), head);
+        return new VerifiedHeader.Fetched(verify(spool, id, expectedDigest), spool);
     }
 
-    /** Largest piece of a header extension fetched at once: the header is assembled in place, not copied whole. */
+    /** Largest piece of a header extension fetched at once. */
     static final int HEADER_PIECE = 256 * 1024;
 
     /**
-     * {@code head} grown to {@code needed} bytes, the rest fetched in pieces of {@link #HEADER_PIECE}
-     * into one buffer and copied into place; shorter where the bundle ends (the parser then says so).
+     * The header file grown from {@code have} to {@code needed} bytes in pieces of at most
+     * {@link #HEADER_PIECE}; shorter where the bundle ends (the parser then says so). Returns its length.
      */
-    private byte[] extend(BundleSource src, byte[] head, int needed, BundleSource.Identity id) throws AgentException, InterruptedException {
-        byte[] all = java.util.Arrays.copyOf(head, needed);
-        byte[] piece = new byte[Math.min(HEADER_PIECE, needed - head.length)];
-        int at = head.length;
-        while (at < needed) {
-            int from = at;
-            int n = Math.min(piece.length, needed - at);
+    private long extend(BundleSource src, FileChannel ch, long have, long needed, BundleSource.Identity id)
+            throws AgentException, InterruptedException, IOException {
+        byte[] piece = new byte[(int) Math.min(HEADER_PIECE, needed - have)];
+        while (have < needed) {
+            long from = have;
+            int n = (int) Math.min(piece.length, needed - have);
             BundleSource.Fetched got = retrying.run(() -> src.fetch(from, n, id, piece), "header");
-            System.arraycopy(got.data(), 0, all, at, got.length());
-            at += got.length();
-            if (got.length() < n) return java.util.Arrays.copyOf(all, at);
+            write(ch, have, got.data(), got.length());
+            have += got.length();
+            if (got.length() < n) break;
         }
-        return all;
+        return have;
+    }
+
+    private static void write(FileChannel ch, long at, byte[] b, int n) throws IOException {
+        ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
+        while (bb.hasRemaining()) ch.write(bb, at + bb.position());
     }
 
     /** The header length from the preamble, or the bytes we have if the preamble is cut (the parser then says why). */
-    private static long headerLength(byte[] b) throws AgentException {
-        if (b.length < BundleFormat.PREAMBLE_BYTES) return b.length;
-        long m = Integer.toUnsignedLong(ByteBuffer.wrap(b, 6, 4).getInt());
+    private static long headerLength(FileChannel ch, long have) throws AgentException, IOException {
+        if (have < BundleFormat.PREAMBLE_BYTES) return have;
+        long m = Integer.toUnsignedLong(readInt(ch, 6));
         if (m > BundleFormat.MAX_MANIFEST_BYTES) {
             throw new AgentException(AgentError.MANIFEST_TOO_LARGE, "manifest length " + m + " exceeds the limit of " + BundleFormat.MAX_MANIFEST_BYTES);
         }
-        if (b.length < BundleFormat.PREAMBLE_BYTES + m + 4) return BundleFormat.PREAMBLE_BYTES + m + 4;
-        long s = Integer.toUnsignedLong(ByteBuffer.wrap(b, (int) (BundleFormat.PREAMBLE_BYTES + m), 4).getInt());
+        if (have < BundleFormat.PREAMBLE_BYTES + m + 4) return BundleFormat.PREAMBLE_BYTES + m + 4;
+        long s = Integer.toUnsignedLong(readInt(ch, BundleFormat.PREAMBLE_BYTES + m));
         if (s > BundleFormat.MAX_SIGNATURE_BYTES) {
             throw new AgentException(AgentError.SIGNATURE_TOO_LARGE, "signature length " + s + " exceeds the limit");
         }
         return BundleFormat.PREAMBLE_BYTES + m + 4 + s;
     }
 
-    VerifiedHeader verify(byte[] head, BundleSource.Identity identity, String expectedDigest) throws AgentException {
+    private static int readInt(FileChannel ch, long at) throws IOException {
+        ByteBuffer bb = ByteBuffer.allocate(4);
+        while (bb.hasRemaining()) {
+            if (ch.read(bb, at + bb.position()) < 0) throw new java.io.EOFException("header file ends at " + (at + bb.position()));
+        }
+        return bb.getInt(0);
+    }
+
+    /** Verifies the header kept in {@code file}, streamed from it (never held whole). */
+    VerifiedHeader verify(Path file, BundleSource.Identity identity, String expectedDigest) throws AgentException, IOException {
         BundleVerifier.Verified vm;
+        long headerBytes;
         try {
-            // in place: the manifest is parsed and verified where it lies in head, not copied out of it
-            vm = verifier.verifyHeader(BundleHeader.readInPlace(head));
+            vm = verifier.verifyHeader(BundleHeader.readSpooled(file));
+            headerBytes = Files.size(file);
         } catch (BundleException e) {
             throw new AgentException(AgentError.of(e.reason()), e.getMessage());
         }
@@ -126,7 +163,7 @@ final class HeaderCheck {
                 throw new AgentException(AgentError.IMAGE_TOO_LARGE, "image rootfs is " + rootfs.size() + " bytes but slot "
                         + slot + " (" + target.describe() + ") holds " + slotSize);
             }
-            long journalBytes = 4096L + 24L * rootfs.chunkCount() + head.length;
+            long journalBytes = 4096L + 24L * rootfs.chunkCount() + headerBytes;
             long free = Files.getFileStore(target.journalDir()).getUsableSpace();
             if (free < journalBytes + 1024 * 1024) {
                 throw new AgentException(AgentError.NO_SPACE, "state directory " + target.journalDir() + " has " + free
@@ -135,6 +172,8 @@ final class HeaderCheck {
         } catch (IOException e) {
             throw new AgentException(AgentError.SLOT_IO_ERROR, "slot " + slot + " (" + target.describe() + "): " + e.getMessage());
         }
-        return new VerifiedHeader(vm.manifest(), vm.manifestDigest(), vm.payloadOffset(), identity);
+        // the verified manifest's per-chunk tables go to a file, read back (checked) as the fill walks them
+        Manifest spilled = SpilledTables.spill(vm.manifest(), target.journalDir().resolve(TABLES));
+        return new VerifiedHeader(spilled, vm.manifestDigest(), vm.payloadOffset(), identity);
     }
 }

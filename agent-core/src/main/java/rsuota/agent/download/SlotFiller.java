@@ -5,6 +5,7 @@ import rsuota.agent.AgentError;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -88,18 +89,27 @@ public final class SlotFiller {
     }
 
     /** Fetches and verifies the header; nothing is written to any slot. */
-    public VerifiedHeader.Fetched fetchHeader(BundleSource src, String expectedDigest) throws AgentException, InterruptedException {
+    public VerifiedHeader.Fetched fetchHeader(BundleSource src, String expectedDigest) throws AgentException, InterruptedException, IOException {
         return header.fetch(src, expectedDigest);
     }
 
-    /** Verifies a header fetched earlier (kept across a restart) against the bundle identity it came from. */
-    public VerifiedHeader verifyHeader(byte[] head, BundleSource.Identity identity, String expectedDigest) throws AgentException {
-        return header.verify(head, identity, expectedDigest);
+    /** Verifies a header fetched earlier (kept across a restart in {@code file}) against the bundle identity it came from. */
+    public VerifiedHeader verifyHeader(Path file, BundleSource.Identity identity, String expectedDigest) throws AgentException, IOException {
+        return header.verify(file, identity, expectedDigest);
     }
 
     /** Forgets a download's progress: the next {@link #fill} into this directory starts from the first chunk. */
     public static void deleteJournal(Path journalDir) throws IOException {
         DownloadJournal.delete(journalDir);
+        Files.deleteIfExists(journalDir.resolve(HeaderCheck.SPOOL));
+    }
+
+    /**
+     * Deletes the verified manifest's tables kept for the fill ({@link rsuota.bundle.SpilledTables}):
+     * once the download is done or discarded. A header verified again writes them again.
+     */
+    public static void deleteTables(Path journalDir) throws IOException {
+        Files.deleteIfExists(journalDir.resolve(HeaderCheck.TABLES));
     }
 
     /**
@@ -159,6 +169,16 @@ public final class SlotFiller {
      * order replaces this one). Returns normally when every chunk and image is verified on the slot.
      */
     public FillReport fill(BundleSource src, VerifiedHeader h, Listener listener, BooleanSupplier cancelled)
+            throws AgentException, InterruptedException, Cancelled {
+        try {
+            return fillChecked(src, h, listener, cancelled);
+        } catch (java.io.UncheckedIOException e) {
+            // the verified manifest's tables, kept in the state directory, no longer read back as written (SpilledTables)
+            throw new AgentException(AgentError.STATE_LOST, e.getCause().getMessage(), e);
+        }
+    }
+
+    private FillReport fillChecked(BundleSource src, VerifiedHeader h, Listener listener, BooleanSupplier cancelled)
             throws AgentException, InterruptedException, Cancelled {
         List<ManifestImage> images = h.manifest().images();
         List<ChunkLayout> layouts = images.stream().map(ChunkLayout::of).toList();

@@ -15,6 +15,9 @@ import rsuota.bundle.Manifest;
  */
 public record VerifiedHeader(Manifest manifest, String manifestDigest, long payloadOffset, BundleSource.Identity identity) {
 
-    /** A header just fetched: verified, with its raw bytes to keep so a resumed download verifies it again without fetching it. */
-    public record Fetched(VerifiedHeader header, byte[] bytes) {}
+    /**
+     * A header just fetched: verified, and the file it was fetched into (fsync'd), to keep so a resumed
+     * download verifies it again without fetching it.
+     */
+    public record Fetched(VerifiedHeader header, java.nio.file.Path file) {}
 }

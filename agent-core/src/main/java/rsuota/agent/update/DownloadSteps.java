@@ -87,6 +87,7 @@ final class DownloadSteps {
     void discard() throws IOException {
         justVerified = null;
         SlotFiller.deleteJournal(dir);
+        SlotFiller.deleteTables(dir);
         Files.deleteIfExists(dir.resolve(HEADER_FILE));
     }
 
@@ -102,7 +103,7 @@ final class DownloadSteps {
             int chunks = m.images().stream().mapToInt(i -> i.chunkCount()).sum();
             EngineState.Target t = new EngineState.Target(m.release(), h.manifestDigest(), m.securityVersion(),
                     target.name(), h.identity().size(), h.identity().etag(), m.payloadSize(), chunks, src.bytesFetched());
-            DurableFiles.writeAtomically(dir.resolve(HEADER_FILE), fetched.bytes());
+            DurableFiles.moveAtomically(fetched.file(), dir.resolve(HEADER_FILE));
             justVerified = h;
             engine.transition(UpdateEvent.SUCCESS, st -> st.withTarget(t)
                     .withSlot(target.name(), new EngineState.SlotRecord(null, null, SlotState.WRITING.wire())), Map.of("slot", target.name()));
@@ -146,12 +147,12 @@ final class DownloadSteps {
                 new EngineState.SlotRecord(t.release(), t.manifestDigest(), SlotState.VERIFIED.wire())), detail);
         // progress.json stays: it tells status how many bytes this install fetched.
         SlotFiller.deleteJournal(dir);
+        SlotFiller.deleteTables(dir);
     }
 
     /**
      * The header of the download: the one {@link #pending} verified in this process, used once, else
-     * the kept copy read and verified again. A method of its own, so that the header's bytes are not
-     * held by {@link #downloading}'s frame through the fill.
+     * the kept copy verified again, streamed from its file.
      */
     private VerifiedHeader keptHeader(SlotFiller filler, EngineState.Target t) throws IOException, AgentException {
         VerifiedHeader just = justVerified;
@@ -159,13 +160,11 @@ final class DownloadSteps {
         if (just != null && just.manifestDigest().equals(t.manifestDigest()) && just.identity().equals(new BundleSource.Identity(t.bundleSize(), t.etag()))) {
             return just;
         }
-        byte[] head;
         try {
-            head = DurableFiles.readAll(dir.resolve(HEADER_FILE));
+            return filler.verifyHeader(dir.resolve(HEADER_FILE), new BundleSource.Identity(t.bundleSize(), t.etag()), t.manifestDigest());
         } catch (NoSuchFileException e) {
             throw new AgentException(AgentError.STATE_LOST, "header of the download in progress is missing from " + dir + "; order the install again");
         }
-        return filler.verifyHeader(head, new BundleSource.Identity(t.bundleSize(), t.etag()), t.manifestDigest());
     }
 
     /** The HTTP options for this order: a rollout's bandwidth cap replaces the unit's cap and schedule. */

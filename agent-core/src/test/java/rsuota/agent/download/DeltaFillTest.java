@@ -236,6 +236,37 @@ public class DeltaFillTest {
         assertThat(header.get(header.size() - 1)[1]).as("the last header range ends with the header").isEqualTo(headerLength - 1);
     }
 
+    @Test
+    void manifestTablesChangedOnDiskStopTheFillWithStateLostAndAFreshHeaderResumesIt() throws Exception {
+        // ~4,000 chunks: four blocks of each table, more than a table caches
+        byte[] image = text(new Random(6), 8 * 1024 * 1024);
+        storage = FileSlotStorage.createSimulated(Files.createDirectories(tmp.resolve("big")), 16 << 20);
+        Path img = www.resolve("tables.img");
+        Files.write(img, image);
+        Path b = new BundleBuilder(www).signedBy(PKI, PKI.signer).imageFile("rootfs", img).format2(new Chunking(1024, 2048, 65536))
+                .build("tables.rsub");
+        SlotFiller f = filler(new DownloadHook() { });
+        try (BundleSource src = BundleSource.open(server.uri("/tables.rsub").toString(), HttpBundleSource.Options.defaults())) {
+            VerifiedHeader h = f.fetchHeader(src, null).header();
+            Path tables = state.resolve(HeaderCheck.TABLES);
+            assertThat(tables).as("the verified tables are kept on disk, not in the heap").exists();
+            // the first identity block: the fill reads it back while planning, before writing any chunk
+            try (FileChannel ch = FileChannel.open(tables, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                ByteBuffer one = ByteBuffer.allocate(1);
+                ch.read(one, 40);
+                one.put(0, (byte) (one.get(0) ^ 1)).rewind();
+                ch.write(one, 40);
+            }
+            assertThatThrownBy(() -> f.fill(src, h, (x, y, z, w) -> { }, () -> false))
+                    .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(AgentError.STATE_LOST))
+                    .hasMessageContaining("changed on disk").hasMessageContaining("order the install again");
+        }
+        assertThat(slot(Slot.B, image.length)).as("nothing written").isEqualTo(new byte[image.length]);
+        // ordered again: the header is verified again, its tables written again, and the fill completes
+        install(b, new DownloadHook() { });
+        assertThat(slot(Slot.B, image.length)).isEqualTo(image);
+    }
+
     /** {@code bytes=A-B} as {A, B}. */
     private static long[] range(String header) {
         String[] ab = header.substring("bytes=".length()).split("-");

@@ -67,6 +67,14 @@ public final class DurableFiles {
         replace(tmp, target, true);
     }
 
+    /**
+     * Renames {@code written} (a file its writer fsync'd) over {@code target} atomically and fsyncs the
+     * directory: a file streamed into place piece by piece (a fetched bundle header) becomes the kept one.
+     */
+    public static void moveAtomically(Path written, Path target) throws IOException {
+        replace(written, target, true);
+    }
+
     private static Path temporary(Path target) throws IOException {
         Files.createDirectories(target.toAbsolutePath().getParent());
         return target.resolveSibling(target.getFileName() + TMP_SUFFIX);
