@@ -20,12 +20,15 @@ import rsuota.hal.boot.Slot;
 /**
  * The header step of a download: fetched first and verified (signature, ordered digest, size,
  * slot classes, chunk size, room on the slot and for the journal) before any payload byte is
- * requested, so an untrusted or unfitting bundle costs one small request and writes nothing.
+ * requested, so an untrusted or unfitting bundle costs a few small requests and writes nothing to
+ * a slot. The header goes to a file in the state directory and is verified from there, its
+ * tables kept there too (docs/architecture.md, the download path).
  */
 final class HeaderCheck {
     /**
      * First header request: enough for the header of a multi-GiB format 1 bundle at 4 MiB chunks
-     * (~20 KiB); a format 2 manifest (~150 bytes per 64 KiB chunk) takes one or two more requests.
+     * (~20 KiB); a format 2 manifest (~150 bytes per 64 KiB chunk) takes more, in pieces of
+     * {@link #HEADER_PIECE} (a 1 GiB image's 1.8 MiB header: about ten requests).
      */
     static final int FIRST_HEADER_FETCH = 32 * 1024;
     /** Largest chunk held in memory; bigger chunk sizes are refused before downloading. */

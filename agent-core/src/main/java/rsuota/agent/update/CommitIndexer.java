@@ -1,6 +1,5 @@
 package rsuota.agent.update;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -14,9 +13,7 @@ import rsuota.agent.download.SlotFiller;
 import rsuota.bundle.BundleException;
 import rsuota.bundle.BundleHeader;
 import rsuota.bundle.ManifestImage;
-import rsuota.bundle.Sha256;
 import rsuota.hal.boot.Slot;
-import rsuota.hal.storage.DurableFiles;
 import rsuota.hal.storage.SlotStorage;
 
 /**
@@ -76,19 +73,16 @@ final class CommitIndexer {
     }
 
     private Outcome index(Slot slot, String manifestDigest) throws IOException {
-        byte[] head;
+        BundleHeader.Spooled h;
         try {
-            head = DurableFiles.readAll(dir.resolve(DownloadSteps.HEADER_FILE));
+            // parsed as it streams from the file: the header is not held whole (an install's memory, docs/benchmarks.md)
+            h = BundleHeader.readSpooled(dir.resolve(DownloadSteps.HEADER_FILE));
         } catch (NoSuchFileException e) {
             return new Outcome(slot, Result.FAILED, "the committed release's header " + DownloadSteps.HEADER_FILE + " is gone; its chunking is unknown");
-        }
-        BundleHeader h;
-        try {
-            h = BundleHeader.read(new ByteArrayInputStream(head));
         } catch (BundleException e) {
             return new Outcome(slot, Result.FAILED, DownloadSteps.HEADER_FILE + " does not parse: " + e.getMessage());
         }
-        if (!Sha256.of(h.manifestBytes()).equals(manifestDigest)) {
+        if (!h.manifestDigest().equals(manifestDigest)) {
             return new Outcome(slot, Result.FAILED, DownloadSteps.HEADER_FILE + " is not the committed release's (manifest digest differs)");
         }
         ManifestImage first = h.manifest().images().get(0);
