@@ -212,15 +212,23 @@ public class DeltaFillTest {
         assertThat(slot(Slot.B, newImage.length)).isEqualTo(newImage);
     }
 
+    /**
+     * An 8 MiB image of ~4,000 chunks of ~2 KiB (a 450 KB header, four blocks of each table) in {@code NAME.rsub},
+     * on 16 MiB slots to hold it.
+     */
+    byte[] manyChunks(String name, int seed) throws Exception {
+        byte[] image = text(new Random(seed), 8 * 1024 * 1024);
+        storage = FileSlotStorage.createSimulated(Files.createDirectories(tmp.resolve("big")), 16 << 20);
+        Path img = www.resolve(name + ".img");
+        Files.write(img, image);
+        new BundleBuilder(www).signedBy(PKI, PKI.signer).imageFile("rootfs", img).format2(new Chunking(1024, 2048, 65536)).build(name + ".rsub");
+        return image;
+    }
+
     @Test
     void aHeaderLongerThanOnePieceIsAssembledFromRangesOfAtMostAPiece() throws Exception {
-        // ~4,000 chunks of ~2 KiB: a 450 KB header, past the first request plus one piece; slots to hold it
-        byte[] image = text(new Random(5), 8 * 1024 * 1024);
-        storage = FileSlotStorage.createSimulated(Files.createDirectories(tmp.resolve("big")), 16 << 20);
-        Path img = www.resolve("long-header.img");
-        Files.write(img, image);
-        Path b = new BundleBuilder(www).signedBy(PKI, PKI.signer).imageFile("rootfs", img).format2(new Chunking(1024, 2048, 65536))
-                .build("long-header.rsub");
+        byte[] image = manyChunks("long-header", 5);
+        Path b = www.resolve("long-header.rsub");
         long headerLength = BundleHeader.read(b).payloadOffset();
         assertThat(headerLength).as("header").isGreaterThan(SlotFiller.FIRST_HEADER_FETCH + HeaderCheck.HEADER_PIECE);
         server.resetCounters();
@@ -238,13 +246,9 @@ public class DeltaFillTest {
 
     @Test
     void manifestTablesChangedOnDiskStopTheFillWithStateLostAndAFreshHeaderResumesIt() throws Exception {
-        // ~4,000 chunks: four blocks of each table, more than a table caches
-        byte[] image = text(new Random(6), 8 * 1024 * 1024);
-        storage = FileSlotStorage.createSimulated(Files.createDirectories(tmp.resolve("big")), 16 << 20);
-        Path img = www.resolve("tables.img");
-        Files.write(img, image);
-        Path b = new BundleBuilder(www).signedBy(PKI, PKI.signer).imageFile("rootfs", img).format2(new Chunking(1024, 2048, 65536))
-                .build("tables.rsub");
+        // four blocks of each table: more than a table caches
+        byte[] image = manyChunks("tables", 6);
+        Path b = www.resolve("tables.rsub");
         SlotFiller f = filler(new DownloadHook() { });
         try (BundleSource src = BundleSource.open(server.uri("/tables.rsub").toString(), HttpBundleSource.Options.defaults())) {
             VerifiedHeader h = f.fetchHeader(src, null).header();
