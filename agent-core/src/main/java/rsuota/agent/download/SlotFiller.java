@@ -258,24 +258,12 @@ public final class SlotFiller {
                     // run's download instead of delaying the next request (docs/benchmarks.md).
                     byte[] buf = bufs[run.buffer()];
                     checkRun(src, h, run, buf);
-                    for (Todo t : run.chunks()) {
-                        write(slot, journal, codec, prefix, t, buf, (int) (t.l().storedOffset(t.chunk()) - run.offset()), raw);
-                        tally[0]++;
-                        flush.add(t);
-                    }
+                    writeRun(slot, journal, codec, prefix, run, buf, raw, tally, flush);
                     journal.fetched(fetchedTotal.getAsLong());
                     if (!prefetch) next = nextRun >= 0 ? fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs)) : null;
                 } else {
-                    Reuse r = (Reuse) plan.get(k);
-                    for (int j = 0; j < r.count(); j++) {
-                        if (j > 0 && cancelled.getAsBoolean()) {
-                            flush.now(); // as between plan items: what was copied is durable and journaled
-                            throw new Cancelled();
-                        }
-                        copy(src, h, slot, activeCh, journal, codec, prefix, r, j, raw, index, notes, tally, reusedBytes, fetchedTotal);
-                        flush.add(r.chunk(j));
-                        if (j < r.count() - 1 && flush.due()) flush.now();
-                    }
+                    copyRun(src, h, slot, activeCh, journal, codec, prefix, (Reuse) plan.get(k), raw, index, notes, tally, reusedBytes,
+                            fetchedTotal, flush, cancelled);
                 }
                 if (flush.due() || k == plan.size() - 1 || cancelled.getAsBoolean()) flush.now();
             }
@@ -303,6 +291,39 @@ public final class SlotFiller {
      * Copies chunk {@code j} of a reuse run from where the unit holds it, after hashing it against the
      * signed identity; bytes that no longer match are fetched instead (and a stale index is dropped).
      */
+    /*
+     * The loops over a run's chunks are methods of their own, so that the plan's loop above turns once per
+     * run, not once per chunk: past ~28,000 turns C2 compiles the loop's method on the stack, and this
+     * one's 1,700 bytes of bytecode took ~12 MiB of compiler memory at once in a 4 GiB install (52,000
+     * chunks; docs/benchmarks.md, "Install peak RSS").
+     */
+
+    /** Writes a checked run's chunks. */
+    private void writeRun(FileChannel slot, DownloadJournal journal, ChunkCodec codec, Prefix prefix, Run run, byte[] buf, byte[] raw,
+            int[] tally, Flusher flush) throws IOException, AgentException {
+        for (Todo t : run.chunks()) {
+            write(slot, journal, codec, prefix, t, buf, (int) (t.l().storedOffset(t.chunk()) - run.offset()), raw);
+            tally[0]++;
+            flush.add(t);
+        }
+    }
+
+    /** Copies a run of chunks from the active slot (or the target's own earlier chunks), polling for a newer order between chunks. */
+    private void copyRun(BundleSource src, VerifiedHeader h, FileChannel slot, FileChannel activeCh, DownloadJournal journal, ChunkCodec codec,
+            Prefix prefix, Reuse r, byte[] raw, ActiveSlotIndex index, List<FillReport.Note> notes, int[] tally, long[] reusedBytes,
+            java.util.function.LongSupplier fetchedTotal, Flusher flush, BooleanSupplier cancelled)
+            throws IOException, AgentException, InterruptedException, Cancelled {
+        for (int j = 0; j < r.count(); j++) {
+            if (j > 0 && cancelled.getAsBoolean()) {
+                flush.now(); // as between plan items: what was copied is durable and journaled
+                throw new Cancelled();
+            }
+            copy(src, h, slot, activeCh, journal, codec, prefix, r, j, raw, index, notes, tally, reusedBytes, fetchedTotal);
+            flush.add(r.chunk(j));
+            if (j < r.count() - 1 && flush.due()) flush.now();
+        }
+    }
+
     private void copy(BundleSource src, VerifiedHeader h, FileChannel slot, FileChannel activeCh, DownloadJournal journal, ChunkCodec codec,
             Prefix prefix, Reuse r, int j, byte[] raw, ActiveSlotIndex index, List<FillReport.Note> notes, int[] tally, long[] reusedBytes,
             java.util.function.LongSupplier fetchedTotal) throws IOException, AgentException, InterruptedException {
