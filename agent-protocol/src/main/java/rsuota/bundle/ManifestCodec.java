@@ -146,9 +146,12 @@ public final class ManifestCodec {
                         "has " + im.chunks().size() + " entries but " + im.size() + " bytes at chunk size " + im.chunkSize()
                                 + " need exactly " + expected + ": the chunk list must cover the image exactly");
             }
-            for (int c = 0; c < im.chunks().size(); c++) {
-                String h = im.chunks().get(c);
-                require(h != null && HEX64.matcher(h).matches(), where + ".chunks[" + c + "]", "must be 64 lower-case hex digits");
+            // a packed list holds canonical digests only (DigestList.pack): nothing to check entry by entry
+            if (!(im.chunks() instanceof DigestList)) {
+                for (int c = 0; c < im.chunks().size(); c++) {
+                    String h = im.chunks().get(c);
+                    require(h != null && HEX64.matcher(h).matches(), where + ".chunks[" + c + "]", "must be 64 lower-case hex digits");
+                }
             }
             expectedOffset += im.storedSize();
         }
@@ -169,18 +172,38 @@ public final class ManifestCodec {
                 "has " + cdc.stored().size() + " entries for " + im.chunks().size() + " chunks");
         int maxStored = ChunkCodec.compressBound(im.chunkSize());
         long sum = 0;
-        for (int c = 0; c < cdc.stored().size(); c++) {
-            ManifestImage.Stored st = cdc.stored().get(c);
-            String at = where + ".cdc.stored[" + c + "]";
-            require(st != null, at, "is null");
-            boolean last = c == cdc.stored().size() - 1;
-            require(st.length() >= (last ? 1 : cdc.min()) && st.length() <= im.chunkSize(), at,
-                    "length " + st.length() + " is outside " + (last ? 1 : cdc.min()) + ".." + im.chunkSize());
-            require(st.storedLength() >= 1 && st.storedLength() <= maxStored, at, "stored length " + st.storedLength() + " is outside 1.." + maxStored);
-            require(st.storedSha256() != null && HEX64.matcher(st.storedSha256()).matches(), at, "stored SHA-256 must be 64 lower-case hex digits");
-            sum += st.length();
+        int n = cdc.stored().size();
+        if (cdc.stored() instanceof StoredList t) {
+            // packed: its digests are canonical (StoredList.Sink); the lengths are checked block by block, no record made
+            for (int b = 0; b < t.blockCount(); b++) {
+                StoredList.Block k = t.block(b);
+                for (int i = 0; i < k.lengths().length; i++) {
+                    int c = b * DigestList.BLOCK + i;
+                    checkLengths(im, where, c, c == n - 1, k.lengths()[i], k.storedLengths()[i], maxStored);
+                    sum += k.lengths()[i];
+                }
+            }
+        } else {
+            for (int c = 0; c < n; c++) {
+                ManifestImage.Stored st = cdc.stored().get(c);
+                String at = where + ".cdc.stored[" + c + "]";
+                require(st != null, at, "is null");
+                checkLengths(im, where, c, c == n - 1, st.length(), st.storedLength(), maxStored);
+                require(st.storedSha256() != null && HEX64.matcher(st.storedSha256()).matches(), at, "stored SHA-256 must be 64 lower-case hex digits");
+                sum += st.length();
+            }
         }
         require(sum == im.size(), where + ".cdc.stored", "lengths add up to " + sum + " but the image is " + im.size() + " bytes");
+    }
+
+    /** Chunk {@code c}'s lengths within the chunker's bounds (the last may be short) and its stored length within zstd's bound. */
+    private static void checkLengths(ManifestImage im, String where, int c, boolean last, int length, int storedLength, int maxStored)
+            throws BundleException {
+        int min = last ? 1 : im.cdc().min();
+        if (length >= min && length <= im.chunkSize() && storedLength >= 1 && storedLength <= maxStored) return;
+        String at = where + ".cdc.stored[" + c + "]";
+        require(length >= min && length <= im.chunkSize(), at, "length " + length + " is outside " + min + ".." + im.chunkSize());
+        require(false, at, "stored length " + storedLength + " is outside 1.." + maxStored);
     }
 
     private static void require(boolean ok, String field, String what) throws BundleException {

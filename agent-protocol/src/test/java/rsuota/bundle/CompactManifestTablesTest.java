@@ -115,6 +115,32 @@ class CompactManifestTablesTest {
                 .hasMessageContaining("stored SHA-256 must be 64 lower-case hex digits");
     }
 
+    @Test
+    void packedLengthsOutsideTheChunkersBoundsAreNamedByValidation() throws Exception {
+        int n = DigestList.BLOCK + 10;
+        ManifestImage im = image(n);
+        // the last chunk may be shorter than the minimum
+        assertThat(ManifestCodec.decode(ManifestCodec.encode(manifest(withStored(im, n - 1, 5, 3)))).images().get(0).cdc().stored().get(n - 1).length())
+                .isEqualTo(5);
+        int c = DigestList.BLOCK + 3;
+        assertThatThrownBy(() -> ManifestCodec.decode(ManifestCodec.encode(manifest(withStored(im, c, 100, 50)))))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("images[0].cdc.stored[" + c + "]: length 100 is outside 16384..262144");
+        assertThatThrownBy(() -> ManifestCodec.decode(ManifestCodec.encode(manifest(withStored(im, c, 20_000, 0)))))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("images[0].cdc.stored[" + c + "]: stored length 0 is outside 1..");
+    }
+
+    /** {@code im} with chunk {@code c}'s lengths replaced (and the image size kept consistent). */
+    private static ManifestImage withStored(ManifestImage im, int c, int length, int storedLength) {
+        List<ManifestImage.Stored> stored = new ArrayList<>(im.cdc().stored());
+        ManifestImage.Stored old = stored.get(c);
+        stored.set(c, new ManifestImage.Stored(length, storedLength, old.storedSha256()));
+        ManifestImage.Cdc cdc = im.cdc();
+        return new ManifestImage(im.slotClass(), 0, im.size() - old.length() + length, im.sha256(), im.chunkSize(), im.chunks(),
+                new ManifestImage.Cdc(cdc.min(), cdc.avg(), cdc.compression(), cdc.prefix(), stored));
+    }
+
     /** A valid manifest around one image. */
     private static Manifest manifest(ManifestImage im) {
         return new Manifest("2.0.0", 1, List.of("rsu-a1"), java.util.Map.of("os", "2.0.0"), "2026-12-04T00:00:00Z", List.of(im));
