@@ -111,6 +111,13 @@ final class WindowedPublisher {
                         ? AgentError.CONNECTION_LOST : AgentError.CLIENT_ERROR;
                 f.completeExceptionally(new AgentException(code, "publish to " + topic + ": " + e, e));
                 return f;
+            } catch (RuntimeException e) {
+                // Paho's client closed by a reconnect or stop on another thread can fail a publish from inside
+                // (a NullPointerException in ClientComms.internalSend once clientState is gone): the session is
+                // lost, the event stays in the outbox and is sent again on the next connection.
+                release.run();
+                f.completeExceptionally(new AgentException(AgentError.CONNECTION_LOST, "publish to " + topic + " on a closing client: " + e, e));
+                return f;
             }
         }
     }
