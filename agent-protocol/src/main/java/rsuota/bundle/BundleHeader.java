@@ -38,7 +38,7 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
         int manifestLen = manifestLength(d);
         byte[] manifestBytes = readFully(d, manifestLen, "manifest");
         byte[] sig = signature(d);
-        Manifest manifest = decode(format, manifestBytes, 0, manifestLen);
+        Manifest manifest = checkFormat(format, ManifestCodec.decode(manifestBytes));
         return new BundleHeader(format, manifestBytes, sig, payloadOffset(manifestLen, sig), manifest);
     }
 
@@ -166,10 +166,6 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
                     + " exceeds the limit of " + BundleFormat.MAX_SIGNATURE_BYTES + " bytes");
         }
         return readFully(d, (int) sigLen, "signature");
-    }
-
-    private static Manifest decode(int format, byte[] b, int offset, int length) throws BundleException {
-        return checkFormat(format, ManifestCodec.decode(b, offset, length));
     }
 
     private static Manifest checkFormat(int format, Manifest manifest) throws BundleException {

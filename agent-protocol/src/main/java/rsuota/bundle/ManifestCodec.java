@@ -51,17 +51,12 @@ public final class ManifestCodec {
 
     /** Parses and validates; every problem is a {@link BundleException} naming the field. */
     public static Manifest decode(byte[] bytes) throws BundleException {
-        return decode(bytes, 0, bytes.length);
-    }
-
-    /** As {@link #decode(byte[])}, from {@code bytes[offset, offset + length)} (a manifest where it lies in a header). */
-    public static Manifest decode(byte[] bytes, int offset, int length) throws BundleException {
-        if (length > BundleFormat.MAX_MANIFEST_BYTES) {
+        if (bytes.length > BundleFormat.MAX_MANIFEST_BYTES) {
             throw new BundleException(Reason.MANIFEST_TOO_LARGE,
-                    "manifest is " + length + " bytes, limit " + BundleFormat.MAX_MANIFEST_BYTES);
+                    "manifest is " + bytes.length + " bytes, limit " + BundleFormat.MAX_MANIFEST_BYTES);
         }
         try {
-            return checked(() -> JSON.read(bytes, offset, length, Manifest.class));
+            return checked(() -> JSON.read(bytes, Manifest.class));
         } catch (java.io.IOException e) {
             throw new IllegalStateException("reading a byte array failed", e);
         }

@@ -169,18 +169,8 @@ public final class RecordJson {
 
     /** Reads one {@code type} from {@code bytes}; nothing but whitespace may follow it. */
     public <T> T read(byte[] bytes, Class<T> type) throws JsonDataException {
-        return read(bytes, 0, bytes.length, type);
-    }
-
-    /** As {@link #read(byte[], Class)}, from {@code bytes[offset, offset + length)}: no copy of a slice of a larger buffer. */
-    public <T> T read(byte[] bytes, int offset, int length, Class<T> type) throws JsonDataException {
-        try (JsonParser p = factory.createParser(bytes, offset, length)) {
-            if (p.nextToken() == null) throw new JsonDataException("", "no JSON value (empty input)");
-            T value = type.cast(read(p, type, ""));
-            if (p.nextToken() != null) {
-                throw new JsonDataException("", "trailing data after the JSON value, at byte " + p.currentTokenLocation().getByteOffset());
-            }
-            return value;
+        try (JsonParser p = factory.createParser(bytes)) {
+            return whole(p, type);
         } catch (JsonDataException e) {
             throw e;
         } catch (IOException e) {
@@ -195,15 +185,20 @@ public final class RecordJson {
      */
     public <T> T read(java.io.InputStream in, Class<T> type) throws JsonDataException, IOException {
         try (JsonParser p = factory.createParser(in)) {
-            if (p.nextToken() == null) throw new JsonDataException("", "no JSON value (empty input)");
-            T value = type.cast(read(p, type, ""));
-            if (p.nextToken() != null) {
-                throw new JsonDataException("", "trailing data after the JSON value, at byte " + p.currentTokenLocation().getByteOffset());
-            }
-            return value;
+            return whole(p, type);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new JsonDataException("", firstLine(e.getMessage()));
         }
+    }
+
+    /** One {@code type} and then the end of the input. */
+    private <T> T whole(JsonParser p, Class<T> type) throws IOException {
+        if (p.nextToken() == null) throw new JsonDataException("", "no JSON value (empty input)");
+        T value = type.cast(read(p, type, ""));
+        if (p.nextToken() != null) {
+            throw new JsonDataException("", "trailing data after the JSON value, at byte " + p.currentTokenLocation().getByteOffset());
+        }
+        return value;
     }
 
     /**
