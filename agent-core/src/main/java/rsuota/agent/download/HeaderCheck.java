@@ -63,7 +63,7 @@ final class HeaderCheck {
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             BundleSource.Fetched f = retrying.run(() -> src.fetch(0, FIRST_HEADER_FETCH, null, null), "header");
             id = f.identity();
-            write(ch, 0, f.data(), f.length());
+            SlotFiller.writeChunk(ch, 0, f.data(), f.length());
             long have = f.length();
             // A manifest longer than the first request (format 2 lists every chunk twice) ends past it: the
             // first extension reaches the signature's length field, the second the signature. Two at most.
@@ -92,16 +92,11 @@ final class HeaderCheck {
             long from = have;
             int n = (int) Math.min(piece.length, needed - have);
             BundleSource.Fetched got = retrying.run(() -> src.fetch(from, n, id, piece), "header");
-            write(ch, have, got.data(), got.length());
+            SlotFiller.writeChunk(ch, have, got.data(), got.length());
             have += got.length();
             if (got.length() < n) break;
         }
         return have;
-    }
-
-    private static void write(FileChannel ch, long at, byte[] b, int n) throws IOException {
-        ByteBuffer bb = ByteBuffer.wrap(b, 0, n);
-        while (bb.hasRemaining()) ch.write(bb, at + bb.position());
     }
 
     /** The header length from the preamble, or the bytes we have if the preamble is cut (the parser then says why). */

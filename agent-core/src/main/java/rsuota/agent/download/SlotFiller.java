@@ -577,7 +577,8 @@ public final class SlotFiller {
         }
     }
 
-    private static void writeChunk(FileChannel slot, long at, byte[] buf, int len) throws IOException {
+    /** Writes {@code buf[0, len)} at {@code at} in slices (the JDK's temporary direct buffer stays small); also the header's pieces. */
+    static void writeChunk(FileChannel slot, long at, byte[] buf, int len) throws IOException {
         for (int off = 0; off < len; off += WRITE_SLICE) {
             ByteBuffer bb = ByteBuffer.wrap(buf, off, Math.min(WRITE_SLICE, len - off));
             long pos = at + off;
