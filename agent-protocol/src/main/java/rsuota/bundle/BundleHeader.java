@@ -62,7 +62,17 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
 
     /** Parses the header at the start of {@code file} ({@link Spooled}); the same checks and errors as {@link #read(InputStream)}. */
     public static Spooled readSpooled(Path file) throws BundleException, IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        return readSpooled(file, null);
+    }
+
+    /**
+     * As {@link #readSpooled(Path)}, with each format 2 image's per-chunk tables written to {@code tables} (created
+     * or replaced) as the manifest is parsed, and read back from there, checked ({@link SpilledTables}): a 4 GiB
+     * image's 52,000 chunks never sit in the heap at once. Null {@code tables}: they stay in memory.
+     */
+    public static Spooled readSpooled(Path file, Path tables) throws BundleException, IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+             SpilledTables.Writer spill = tables == null ? null : new SpilledTables.Writer(tables)) {
             DataInputStream d = new DataInputStream(new java.io.BufferedInputStream(Channels.newInputStream(ch), 64));
             int format = preamble(d);
             int manifestLen = manifestLength(d);
@@ -76,7 +86,7 @@ public record BundleHeader(int formatVersion, byte[] manifestBytes, byte[] signa
             ch.position(BundleFormat.PREAMBLE_BYTES);
             java.security.MessageDigest sha = Sha256.newDigest();
             InputStream manifestIn = new java.security.DigestInputStream(new Range(Channels.newInputStream(ch), manifestLen), sha);
-            Manifest manifest = checkFormat(format, ManifestCodec.decode(manifestIn));
+            Manifest manifest = checkFormat(format, spill == null ? ManifestCodec.decode(manifestIn) : ManifestCodec.decode(manifestIn, spill));
             // the parser stops at the end of the JSON value (whitespace may follow): the digest covers every byte
             manifestIn.transferTo(OutputStream.nullOutputStream());
             return new Spooled(file, format, BundleFormat.PREAMBLE_BYTES, manifestLen, Sha256.hex(sha.digest()), sig,

@@ -41,12 +41,6 @@ final class DigestList extends AbstractList<String> implements RandomAccess {
         this.size = size;
     }
 
-    /** This list with its blocks written to {@code ch} (the file {@code file}) and read back from there on demand. */
-    DigestList spill(java.nio.channels.FileChannel ch, java.nio.file.Path file) throws java.io.IOException {
-        if (spilled != null) return this;
-        return new DigestList(SpilledTables.Table.write(ch, file, List.of(blocks), b -> b), size);
-    }
-
     private byte[] block(int b) {
         return blocks != null ? blocks[b] : spilled.block(b);
     }
@@ -60,15 +54,27 @@ final class DigestList extends AbstractList<String> implements RandomAccess {
     }
 
     /**
-     * Packs digests as they are added ({@link RecordJson.Collect} on {@link ManifestImage#chunks()}).
-     * From the first entry that is not canonical on, it keeps every entry as given: {@link #build}
-     * then returns them in a plain list, which {@link #copyOf} in the record's constructor keeps as
-     * {@link List#copyOf} did before (a null entry is refused there).
+     * Packs digests as they are added ({@link RecordJson.Collect} on {@link ManifestImage#chunks()}), each full
+     * block kept in memory or, given a {@link SpilledTables.Writer}, written to its file at once: the sink
+     * then holds one block. From the first entry that is not canonical on, it keeps every entry as given:
+     * {@link #build} then returns them in a plain list, which {@link #copyOf} in the record's constructor
+     * keeps as {@link List#copyOf} did before (a null entry is refused there).
      */
     static final class Sink implements RecordJson.ListSink<String> {
+        /** Null: full blocks stay in {@link #blocks}. */
+        private final SpilledTables.Builder<byte[]> spill;
         private final List<byte[]> blocks = new ArrayList<>();
+        private byte[] current;
         private int size;
         private List<String> given;
+
+        Sink() {
+            this(null);
+        }
+
+        Sink(SpilledTables.Writer to) {
+            this.spill = to == null ? null : to.table(b -> b);
+        }
 
         @Override
         public void add(String hex) {
@@ -76,15 +82,30 @@ final class DigestList extends AbstractList<String> implements RandomAccess {
                 given.add(hex);
                 return;
             }
-            if (size % BLOCK == 0) blocks.add(new byte[BLOCK * BYTES]);
-            if (pack(hex, blocks.get(blocks.size() - 1), size % BLOCK * BYTES)) {
+            if (size % BLOCK == 0) {
+                if (current != null) keep(current);
+                current = new byte[BLOCK * BYTES];
+            }
+            if (pack(hex, current, size % BLOCK * BYTES)) {
                 size++;
                 return;
             }
             given = new ArrayList<>(size + 1);
-            given.addAll(new DigestList(blocks.toArray(byte[][]::new), size));
+            given.addAll(list());
             given.add(hex);
-            blocks.clear();
+        }
+
+        private void keep(byte[] block) {
+            if (spill != null) spill.add(block);
+            else blocks.add(block);
+        }
+
+        /** The entries so far, packed; the last block shrinks to what it holds. */
+        private DigestList list() {
+            int held = size - (spill != null ? spill.blocks() : blocks.size()) * BLOCK;
+            if (held > 0) keep(held == BLOCK ? current : Arrays.copyOf(current, held * BYTES));
+            current = null;
+            return spill != null ? new DigestList(spill.build(), size) : new DigestList(blocks.toArray(byte[][]::new), size);
         }
 
         boolean packed() {
@@ -93,11 +114,7 @@ final class DigestList extends AbstractList<String> implements RandomAccess {
 
         @Override
         public List<String> build() {
-            if (given != null) return given;
-            byte[][] b = blocks.toArray(byte[][]::new);
-            // the last block shrinks to what it holds
-            if (b.length > 0) b[b.length - 1] = Arrays.copyOf(b[b.length - 1], (size - (b.length - 1) * BLOCK) * BYTES);
-            return new DigestList(b, size);
+            return given != null ? given : list();
         }
     }
 

@@ -86,6 +86,20 @@ public final class ManifestCodec {
         return checked(() -> JSON.read(in, Manifest.class));
     }
 
+    /**
+     * As {@link #decode(java.io.InputStream)}, each format 2 image's identities and stored table written to
+     * {@code tables} block by block as they are parsed ({@link SpilledTables}), so that the heap never holds them.
+     */
+    static Manifest decode(java.io.InputStream in, SpilledTables.Writer tables) throws BundleException, java.io.IOException {
+        RecordJson json = JSON.withSinks(c -> c == DigestList.Sink.class ? new DigestList.Sink(tables)
+                : c == StoredList.Sink.class ? new StoredList.Sink(tables) : null);
+        try {
+            return checked(() -> json.read(in, Manifest.class));
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
     public static String toPrettyJson(Object o) {
         try {
             return Pretty.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o);

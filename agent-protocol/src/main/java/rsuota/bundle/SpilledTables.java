@@ -12,40 +12,83 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * A verified manifest whose per-chunk tables live in a file instead of the heap: what keeps a unit's
- * install memory independent of the image's chunk count (a 2 GiB image names 28,000 chunks, 2.5 MiB
- * of tables; docs/benchmarks.md, "Install peak RSS"). Each table's blocks ({@link DigestList#BLOCK}
- * chunks) are written once and read back on demand, two blocks cached per table: the fill walks
- * chunks in order. Every block read back is checked against the SHA-256 taken when it was written,
- * held in memory (32 bytes a block), so nothing on disk is trusted: a changed block is an
+ * A manifest whose per-chunk tables live in a file instead of the heap: what keeps a unit's install
+ * memory independent of the image's chunk count (a 4 GiB image names 52,000 chunks, 3.8 MiB of
+ * tables; docs/benchmarks.md, "Install peak RSS"). The tables go to the file block by block
+ * ({@link DigestList#BLOCK} chunks) while the manifest is parsed ({@link BundleHeader#readSpooled(Path, Path)}:
+ * the sinks hold one block at a time), and are read back on demand, two blocks cached per table: the
+ * fill walks chunks in order. Every block read back is checked against the SHA-256 taken when it was
+ * written, held in memory (32 bytes a block), so nothing on disk is trusted: a changed block is an
  * {@link UncheckedIOException}, never a different digest. The file is opened per block read, so a
- * spilled manifest holds no descriptor and needs no closing; the next spill to the same path
- * replaces it.
+ * spilled manifest holds no descriptor and needs no closing; the next parse to the same path replaces it.
  */
 public final class SpilledTables {
     private SpilledTables() {}
 
-    /** {@code m} with each format 2 image's identities and stored table spilled to {@code file} (created or replaced). */
-    public static Manifest spill(Manifest m, Path file) throws IOException {
-        List<ManifestImage> images = new ArrayList<>();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            for (ManifestImage im : m.images()) {
-                if (!im.compressed() || !(im.chunks() instanceof DigestList ids) || !(im.cdc().stored() instanceof StoredList stored)) {
-                    images.add(im);
-                    continue;
-                }
-                ManifestImage.Cdc c = im.cdc();
-                images.add(new ManifestImage(im.slotClass(), im.offset(), im.size(), im.sha256(), im.chunkSize(), ids.spill(ch, file),
-                        new ManifestImage.Cdc(c.min(), c.avg(), c.compression(), c.prefix(), stored.spill(ch, file))));
-            }
+    /** The file a manifest's tables are written to as it is parsed (created or replaced); closed after the parse. */
+    static final class Writer implements AutoCloseable {
+        private final FileChannel ch;
+        private final Path file;
+        private long end;
+
+        Writer(Path file) throws IOException {
+            this.file = file;
+            this.ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         }
-        return new Manifest(m.release(), m.securityVersion(), m.compatible(), m.components(), m.createdAt(), images);
+
+        /** A new table in this file, its blocks read back through {@code decode}. */
+        <T> Builder<T> table(Function<byte[], T> decode) {
+            return new Builder<>(this, decode);
+        }
+
+        private long append(byte[] block) {
+            long at = end;
+            try {
+                ByteBuffer bb = ByteBuffer.wrap(block);
+                while (bb.hasRemaining()) end += ch.write(bb, end);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the manifest's tables to " + file + ": " + e.getMessage(), e);
+            }
+            return at;
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
+
+    /** One table's blocks as they are written, in order; {@link #build} once they all are. */
+    static final class Builder<T> {
+        private final Writer w;
+        private final Function<byte[], T> decode;
+        private final List<long[]> places = new ArrayList<>();
+        private final List<byte[]> hashes = new ArrayList<>();
+
+        private Builder(Writer w, Function<byte[], T> decode) {
+            this.w = w;
+            this.decode = decode;
+        }
+
+        void add(byte[] encoded) {
+            hashes.add(Sha256.newDigest().digest(encoded));
+            places.add(new long[] {w.append(encoded), encoded.length});
+        }
+
+        int blocks() {
+            return hashes.size();
+        }
+
+        Table<T> build() {
+            return new Table<>(w.file, places.toArray(long[][]::new), hashes.toArray(byte[][]::new), decode);
+        }
     }
 
     /** A table's blocks in the file, each checked on its way back; decoded blocks cached two at a time. */
     static final class Table<T> {
         private final Path file;
-        private final long[] starts;
+        /** Per block: where it starts in the file and its length. */
+        private final long[][] places;
         private final byte[][] hashes;
         private final Function<byte[], T> decode;
         private int c0 = -1;
@@ -53,27 +96,11 @@ public final class SpilledTables {
         private T b0;
         private T b1;
 
-        private Table(Path file, long[] starts, byte[][] hashes, Function<byte[], T> decode) {
+        private Table(Path file, long[][] places, byte[][] hashes, Function<byte[], T> decode) {
             this.file = file;
-            this.starts = starts;
+            this.places = places;
             this.hashes = hashes;
             this.decode = decode;
-        }
-
-        /** Appends {@code blocks} (encoded) at the channel's end and returns the table that reads them back. */
-        static <T> Table<T> write(FileChannel ch, Path file, List<byte[]> blocks, Function<byte[], T> decode) throws IOException {
-            long[] starts = new long[blocks.size() + 1];
-            byte[][] hashes = new byte[blocks.size()][];
-            long at = ch.size();
-            for (int b = 0; b < blocks.size(); b++) {
-                starts[b] = at;
-                byte[] block = blocks.get(b);
-                hashes[b] = Sha256.newDigest().digest(block);
-                ByteBuffer bb = ByteBuffer.wrap(block);
-                while (bb.hasRemaining()) at += ch.write(bb, at);
-            }
-            starts[blocks.size()] = at;
-            return new Table<>(file, starts, hashes, decode);
         }
 
         synchronized T block(int b) {
@@ -95,14 +122,15 @@ public final class SpilledTables {
         }
 
         private byte[] read(int b) {
-            byte[] block = new byte[(int) (starts[b + 1] - starts[b])];
+            long start = places[b][0];
+            byte[] block = new byte[(int) places[b][1]];
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 ByteBuffer bb = ByteBuffer.wrap(block);
                 while (bb.hasRemaining()) {
-                    if (ch.read(bb, starts[b] + bb.position()) < 0) break;
+                    if (ch.read(bb, start + bb.position()) < 0) break;
                 }
                 if (bb.hasRemaining() || !MessageDigest.isEqual(Sha256.newDigest().digest(block), hashes[b])) {
-                    throw new IOException("manifest table file " + file + " changed on disk (block " + b + " at byte " + starts[b]
+                    throw new IOException("manifest table file " + file + " changed on disk (block " + b + " at byte " + start
                             + " does not read back as written); order the install again: its header is verified again");
                 }
             } catch (IOException e) {

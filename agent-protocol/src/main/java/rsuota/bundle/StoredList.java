@@ -1,9 +1,6 @@
 package rsuota.bundle;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
 import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,9 +60,20 @@ final class StoredList extends AbstractList<ManifestImage.Stored> implements Ran
 
     /** Packs entries as they are added ({@link RecordJson.Collect} on {@link ManifestImage.Cdc#stored()}); as {@link DigestList.Sink}. */
     static final class Sink implements RecordJson.ListSink<ManifestImage.Stored> {
+        /** Null: full blocks stay in {@link #blocks}. */
+        private final SpilledTables.Builder<Block> spill;
         private final List<Block> blocks = new ArrayList<>();
+        private Block current;
         private int size;
         private List<ManifestImage.Stored> given;
+
+        Sink() {
+            this(null);
+        }
+
+        Sink(SpilledTables.Writer to) {
+            this.spill = to == null ? null : to.table(Block::decode);
+        }
 
         @Override
         public void add(ManifestImage.Stored st) {
@@ -74,17 +82,35 @@ final class StoredList extends AbstractList<ManifestImage.Stored> implements Ran
                 return;
             }
             int at = size % BLOCK;
-            if (at == 0) blocks.add(new Block(new int[BLOCK], new int[BLOCK], new byte[BLOCK * DigestList.BYTES]));
-            Block last = blocks.get(blocks.size() - 1);
-            if (st != null && DigestList.pack(st.storedSha256(), last.digests(), at * DigestList.BYTES)) {
-                last.lengths()[at] = st.length();
-                last.storedLengths()[at] = st.storedLength();
+            if (at == 0) {
+                if (current != null) keep(current);
+                current = new Block(new int[BLOCK], new int[BLOCK], new byte[BLOCK * DigestList.BYTES]);
+            }
+            if (st != null && DigestList.pack(st.storedSha256(), current.digests(), at * DigestList.BYTES)) {
+                current.lengths()[at] = st.length();
+                current.storedLengths()[at] = st.storedLength();
                 size++;
                 return;
             }
             given = new ArrayList<>(size + 1);
-            given.addAll(new StoredList(blocks.toArray(Block[]::new), null, size));
+            given.addAll(list());
             given.add(st);
+        }
+
+        private void keep(Block b) {
+            if (spill != null) spill.add(b.encode());
+            else blocks.add(b);
+        }
+
+        /** The entries so far, packed; the last block shrinks to what it holds. */
+        private StoredList list() {
+            int held = size - (spill != null ? spill.blocks() : blocks.size()) * BLOCK;
+            if (held > 0) {
+                keep(new Block(Arrays.copyOf(current.lengths(), held), Arrays.copyOf(current.storedLengths(), held),
+                        Arrays.copyOf(current.digests(), held * DigestList.BYTES)));
+            }
+            current = null;
+            return spill != null ? new StoredList(null, spill.build(), size) : new StoredList(blocks.toArray(Block[]::new), null, size);
         }
 
         boolean packed() {
@@ -93,25 +119,8 @@ final class StoredList extends AbstractList<ManifestImage.Stored> implements Ran
 
         @Override
         public List<ManifestImage.Stored> build() {
-            if (given != null) return given;
-            int n = blocks.size();
-            if (n > 0) {
-                // the last block shrinks to what it holds
-                int held = size - (n - 1) * BLOCK;
-                Block b = blocks.get(n - 1);
-                blocks.set(n - 1, new Block(Arrays.copyOf(b.lengths(), held), Arrays.copyOf(b.storedLengths(), held),
-                        Arrays.copyOf(b.digests(), held * DigestList.BYTES)));
-            }
-            return new StoredList(blocks.toArray(Block[]::new), null, size);
+            return given != null ? given : list();
         }
-    }
-
-    /** This table with its blocks written to {@code ch} (the file {@code file}) and read back from there on demand. */
-    StoredList spill(FileChannel ch, Path file) throws IOException {
-        if (spilled != null) return this;
-        List<byte[]> encoded = new ArrayList<>(blocks.length);
-        for (Block b : blocks) encoded.add(b.encode());
-        return new StoredList(null, SpilledTables.Table.write(ch, file, encoded, Block::decode), size);
     }
 
     /** Block {@code b}: entries {@code b * BLOCK} on. */

@@ -49,6 +49,8 @@ public final class RecordJson {
     private final boolean sorted;
     private final boolean indent;
     private final JsonFactory factory;
+    /** Makes the sink of a {@link Collect} component, or null for the class's own no-argument constructor. */
+    private final java.util.function.Function<Class<?>, ListSink<?>> sinks;
 
     /**
      * Builds a {@code List} component element by element while the parser reads it, instead of an {@code ArrayList}
@@ -83,6 +85,26 @@ public final class RecordJson {
                         .maxNestingDepth(maxDepth).maxStringLength(maxString).maxNumberLength(32).build())
                 .build();
         this.factory = f;
+        this.sinks = c -> null;
+    }
+
+    private RecordJson(RecordJson base, java.util.function.Function<Class<?>, ListSink<?>> sinks) {
+        this.strict = base.strict;
+        this.failOnMissing = base.failOnMissing;
+        this.numericInstants = base.numericInstants;
+        this.sorted = base.sorted;
+        this.indent = base.indent;
+        this.factory = base.factory;
+        this.sinks = sinks;
+    }
+
+    /**
+     * This configuration with {@link Collect} sinks made by {@code sinks} (given the sink class named by the
+     * annotation; null falls back to its no-argument constructor): sinks that need a context, such as a file
+     * that a manifest's tables go to as they are parsed.
+     */
+    public RecordJson withSinks(java.util.function.Function<Class<?>, ListSink<?>> sinks) {
+        return new RecordJson(this, sinks);
     }
 
     /**
@@ -294,7 +316,9 @@ public final class RecordJson {
     /** A component's value; a {@link Collect} list goes into its sink as it is read. */
     private Object component(JsonParser p, Component c, String path) throws IOException {
         if (c.sink == null || p.currentToken() != JsonToken.START_ARRAY) return read(p, c.type, path);
-        ListSink<Object> sink = c.newSink();
+        @SuppressWarnings("unchecked")
+        ListSink<Object> made = (ListSink<Object>) sinks.apply(c.sink.getDeclaringClass());
+        ListSink<Object> sink = made != null ? made : c.newSink();
         readArray(p, argument(c.type, 0), path, sink::add);
         return sink.build();
     }

@@ -130,7 +130,7 @@ class CompactManifestTablesTest {
     }
 
     /** {@code im} with chunk {@code c}'s lengths replaced (and the image size kept consistent). */
-    private static ManifestImage withStored(ManifestImage im, int c, int length, int storedLength) {
+    static ManifestImage withStored(ManifestImage im, int c, int length, int storedLength) {
         List<ManifestImage.Stored> stored = new ArrayList<>(im.cdc().stored());
         ManifestImage.Stored old = stored.get(c);
         stored.set(c, new ManifestImage.Stored(length, storedLength, old.storedSha256()));
@@ -140,7 +140,7 @@ class CompactManifestTablesTest {
     }
 
     /** A valid manifest around one image. */
-    private static Manifest manifest(ManifestImage im) {
+    static Manifest manifest(ManifestImage im) {
         return new Manifest("2.0.0", 1, List.of("rsu-a1"), java.util.Map.of("os", "2.0.0"), "2026-12-04T00:00:00Z", List.of(im));
     }
 

@@ -2,6 +2,7 @@ package rsuota.bundle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -16,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A verified manifest's tables spilled to a file read back exactly as they were, the layout over them
- * agrees chunk by chunk with one computed per chunk, and a file changed on disk is refused, never read
- * as other digests.
+ * A manifest's tables written to a file as it is parsed read back exactly as they were, the layout over
+ * them agrees chunk by chunk with one computed per chunk, and a file changed on disk is refused, never
+ * read as other digests.
  */
 class SpilledTablesTest {
     @TempDir
@@ -33,12 +34,19 @@ class SpilledTablesTest {
         return new Manifest("2.0.0", 1, List.of("rsu-a1"), Map.of("os", "2.0.0"), "2026-12-04T00:00:00Z", List.of(im));
     }
 
+    /** {@code m} encoded, then parsed with its tables written to {@code file}: the path a unit's header takes. */
+    static Manifest spilled(Manifest m, Path file) throws Exception {
+        try (SpilledTables.Writer w = new SpilledTables.Writer(file)) {
+            return ManifestCodec.decode(new java.io.ByteArrayInputStream(ManifestCodec.encode(m)), w);
+        }
+    }
+
     @Test
     void spilledTablesReadBackAsWrittenAndTheLayoutOverThemAgreesChunkByChunk() throws Exception {
         int n = 2 * DigestList.BLOCK + DigestList.BLOCK / 2 + 3;
         Manifest m = manifest(n);
         Path file = tmp.resolve("manifest.tables");
-        Manifest s = SpilledTables.spill(m, file);
+        Manifest s = spilled(m, file);
         ManifestImage before = m.images().get(0);
         ManifestImage after = s.images().get(0);
         assertThat(Files.size(file)).as("digests and stored entries on disk").isEqualTo(n * (32L + 40L));
@@ -91,10 +99,11 @@ class SpilledTablesTest {
         int n = 3 * DigestList.BLOCK;
         Manifest m = manifest(n);
         Path file = tmp.resolve("manifest.tables");
-        ManifestImage im = SpilledTables.spill(m, file).images().get(0);
+        ManifestImage im = spilled(m, file).images().get(0);
         assertThat(im.chunks().get(0)).isEqualTo(m.images().get(0).chunks().get(0));
-        // one byte of the identities' third block flipped; a digest in it is asked for
-        long at = 2L * DigestList.BLOCK * 32 + 100;
+        // one byte of the identities' third block flipped (they follow the stored table: "cdc" is
+        // written before "chunks"); a digest in it is asked for
+        long at = n * 40L + 2L * DigestList.BLOCK * 32 + 100;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer b = ByteBuffer.allocate(1);
             ch.read(b, at);
@@ -103,29 +112,54 @@ class SpilledTablesTest {
         }
         assertThatThrownBy(() -> im.chunks().get(2 * DigestList.BLOCK + 3)).isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining("changed on disk").hasMessageContaining("block 2");
-        // the stored table's blocks lie after the identities: untouched, still read
+        // the stored table's blocks: untouched, still read
         assertThat(im.cdc().stored().get(2 * DigestList.BLOCK + 3)).isEqualTo(m.images().get(0).cdc().stored().get(2 * DigestList.BLOCK + 3));
-        // cut short: the last stored block is refused too
+        // cut short: the last identities' block is refused too, the stored table's still read
         Path cut = tmp.resolve("cut.tables");
-        ManifestImage im2 = SpilledTables.spill(m, cut).images().get(0);
+        ManifestImage im2 = spilled(m, cut).images().get(0);
         try (FileChannel ch = FileChannel.open(cut, StandardOpenOption.WRITE)) {
             ch.truncate(Files.size(cut) - 10);
         }
-        assertThat(im2.cdc().stored().get(0)).isEqualTo(m.images().get(0).cdc().stored().get(0));
-        assertThatThrownBy(() -> im2.cdc().stored().get(n - 1)).isInstanceOf(UncheckedIOException.class).hasMessageContaining("changed on disk");
+        assertThat(im2.chunks().get(0)).isEqualTo(m.images().get(0).chunks().get(0));
+        assertThat(im2.cdc().stored().get(n - 1)).isEqualTo(m.images().get(0).cdc().stored().get(n - 1));
+        assertThatThrownBy(() -> im2.chunks().get(n - 1)).isInstanceOf(UncheckedIOException.class).hasMessageContaining("changed on disk");
     }
 
     @Test
-    void aSecondSpillReplacesTheFileAndAFormat1ImageStaysInMemory() throws Exception {
+    void aSecondParseReplacesTheFileAndAFormat1ImagesIdentitiesGoThereToo() throws Exception {
         Path file = tmp.resolve("manifest.tables");
-        Manifest a = SpilledTables.spill(manifest(DigestList.BLOCK + 1), file);
-        Manifest b = SpilledTables.spill(manifest(10), file);
+        Manifest a = spilled(manifest(DigestList.BLOCK + 1), file);
+        Manifest b = spilled(manifest(10), file);
         assertThat(Files.size(file)).isEqualTo(10 * 72L);
         assertThat(b.images().get(0).chunks()).hasSize(10);
         // the first spill's tables were replaced under it: refused, not read as the second's
         assertThatThrownBy(() -> a.images().get(0).chunks().get(DigestList.BLOCK)).isInstanceOf(UncheckedIOException.class);
         ManifestImage f1 = new ManifestImage("rootfs", 0, 2, CompactManifestTablesTest.digest(), 65_536, List.of(CompactManifestTablesTest.digest()));
         Manifest m1 = new Manifest("1.0.0", 1, List.of("rsu-a1"), Map.of("os", "1.0.0"), "2026-12-04T00:00:00Z", List.of(f1));
-        assertThat(SpilledTables.spill(m1, file).images().get(0)).isSameAs(f1);
+        assertThat(spilled(m1, file).images().get(0)).isEqualTo(f1);
+        assertThat(Files.size(file)).as("one identity").isEqualTo(32);
+    }
+
+    @Test
+    void aBadEntryPastTheFirstBlockIsNamedAsWhenTheTablesStayInMemory() throws Exception {
+        int n = DigestList.BLOCK + 10;
+        ManifestImage im = CompactManifestTablesTest.image(n);
+        String json = new String(ManifestCodec.encode(CompactManifestTablesTest.manifest(im)), java.nio.charset.StandardCharsets.UTF_8);
+        String victim = im.chunks().get(DigestList.BLOCK + 5);
+        String victimStored = im.cdc().stored().get(DigestList.BLOCK + 7).storedSha256();
+        List<byte[]> bad = List.of(
+                json.replace(victim, victim.toUpperCase(java.util.Locale.ROOT)).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                json.replace(victimStored, victimStored.substring(1) + "Z").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                ManifestCodec.encode(CompactManifestTablesTest.manifest(CompactManifestTablesTest.withStored(im, DigestList.BLOCK + 3, 100, 50))));
+        Path file = tmp.resolve("manifest.tables");
+        for (byte[] b : bad) {
+            String inMemory = catchThrowableOfType(() -> ManifestCodec.decode(b), BundleException.class).getMessage();
+            assertThat(inMemory).containsPattern("images\\[0\\]\\.(chunks|cdc\\.stored)\\[10(27|29|31)\\]");
+            assertThatThrownBy(() -> {
+                try (SpilledTables.Writer w = new SpilledTables.Writer(file)) {
+                    ManifestCodec.decode(new java.io.ByteArrayInputStream(b), w);
+                }
+            }).isInstanceOf(BundleException.class).hasMessage(inMemory);
+        }
     }
 }

@@ -12,9 +12,7 @@ import rsuota.bundle.BundleException;
 import rsuota.bundle.BundleFormat;
 import rsuota.bundle.BundleHeader;
 import rsuota.bundle.BundleVerifier;
-import rsuota.bundle.Manifest;
 import rsuota.bundle.ManifestImage;
-import rsuota.bundle.SpilledTables;
 import rsuota.hal.boot.Slot;
 
 /**
@@ -46,7 +44,7 @@ final class HeaderCheck {
         this.retrying = retrying;
     }
 
-    /** The verified manifest's per-chunk tables ({@link SpilledTables}), in the journal's directory. */
+    /** The manifest's per-chunk tables ({@link rsuota.bundle.SpilledTables}), written as it is parsed, in the journal's directory. */
     static final String TABLES = "manifest.tables";
 
     /** The header being fetched, in the journal's directory; {@code pending} keeps it as header.bin once verified. */
@@ -127,7 +125,8 @@ final class HeaderCheck {
         BundleVerifier.Verified vm;
         long headerBytes;
         try {
-            vm = verifier.verifyHeader(BundleHeader.readSpooled(file));
+            // the per-chunk tables go to a file as they are parsed, read back (checked) as the fill walks them
+            vm = verifier.verifyHeader(BundleHeader.readSpooled(file, target.journalDir().resolve(TABLES)));
             headerBytes = Files.size(file);
         } catch (BundleException e) {
             throw new AgentException(AgentError.of(e.reason()), e.getMessage());
@@ -170,8 +169,6 @@ final class HeaderCheck {
         } catch (IOException e) {
             throw new AgentException(AgentError.SLOT_IO_ERROR, "slot " + slot + " (" + target.describe() + "): " + e.getMessage());
         }
-        // the verified manifest's per-chunk tables go to a file, read back (checked) as the fill walks them
-        Manifest spilled = SpilledTables.spill(vm.manifest(), target.journalDir().resolve(TABLES));
-        return new VerifiedHeader(spilled, vm.manifestDigest(), vm.payloadOffset(), identity);
+        return new VerifiedHeader(vm.manifest(), vm.manifestDigest(), vm.payloadOffset(), identity);
     }
 }

@@ -53,10 +53,7 @@ final class Http11Connection implements AutoCloseable {
     record Head(int status, boolean keepAlive, boolean chunked, long contentLength, List<String[]> headers) {
         /** The first value of a header, by case-insensitive name. */
         Optional<String> first(String name) {
-            for (String[] h : headers) {
-                if (h[0].equalsIgnoreCase(name)) return Optional.of(h[1]);
-            }
-            return Optional.empty();
+            return Optional.ofNullable(value(headers, name));
         }
 
         /** Whether the connection can carry the next request once this response's body is read. */
@@ -128,49 +125,73 @@ final class Http11Connection implements AutoCloseable {
         out.flush();
     }
 
-    /** The next final response head (1xx answers skipped). */
+    /**
+     * The next final response head (1xx answers skipped). Kept in small parts (status, header lines,
+     * framing): C2 compiles this once a few thousand responses have gone by, late in a large install,
+     * and one method holding all of it took ~2 MiB of compiler memory at once (docs/benchmarks.md).
+     */
     Head readHead(Waiter w) throws IOException, FetchException {
         waiter = w;
         for (int interim = 0; interim <= MAX_INTERIM; interim++) {
-            int budget = MAX_HEAD;
             String status = line();
-            budget -= status.length();
-            if (!status.startsWith("HTTP/1.") || status.length() < 12 || status.charAt(8) != ' ') {
-                throw bad("not an HTTP/1.x status line: '" + clip(status) + "'");
-            }
-            int code;
-            try {
-                code = Integer.parseInt(status.substring(9, 12));
-            } catch (NumberFormatException e) {
-                throw bad("unreadable status in '" + clip(status) + "'");
-            }
-            List<String[]> headers = new ArrayList<>();
-            for (String l = line(); !l.isEmpty(); l = line()) {
-                budget -= l.length();
-                if (budget < 0 || headers.size() >= MAX_LINES) throw bad("response head longer than " + MAX_HEAD + " bytes");
-                int colon = l.indexOf(':');
-                if (colon <= 0) throw bad("unreadable header line '" + clip(l) + "'");
-                headers.add(new String[] {l.substring(0, colon).trim(), l.substring(colon + 1).trim()});
-            }
-            if (code >= 100 && code < 200) continue;
-            boolean http11 = status.charAt(7) != '0';
-            Head probe = new Head(code, false, false, -1, headers);
-            String connection = probe.first("Connection").orElse("");
-            boolean keepAlive = http11 ? !connection.equalsIgnoreCase("close") : connection.equalsIgnoreCase("keep-alive");
-            boolean chunked = probe.first("Transfer-Encoding").map(t -> t.toLowerCase(java.util.Locale.ROOT).contains("chunked")).orElse(false);
-            long length = -1;
-            Optional<String> cl = probe.first("Content-Length");
-            if (!chunked && cl.isPresent()) {
-                try {
-                    length = Long.parseLong(cl.get().trim());
-                } catch (NumberFormatException e) {
-                    throw bad("unreadable Content-Length '" + clip(cl.get()) + "'");
-                }
-                if (length < 0) throw bad("negative Content-Length " + length);
-            }
-            return new Head(code, keepAlive, chunked, length, headers);
+            int code = statusCode(status);
+            List<String[]> headers = headerLines(MAX_HEAD - status.length());
+            if (code < 100 || code >= 200) return framed(code, status.charAt(7) != '0', headers);
         }
         throw bad("more than " + MAX_INTERIM + " interim (1xx) answers");
+    }
+
+    private static int statusCode(String status) throws FetchException {
+        if (!status.startsWith("HTTP/1.") || status.length() < 12 || status.charAt(8) != ' ') {
+            throw bad("not an HTTP/1.x status line: '" + clip(status) + "'");
+        }
+        try {
+            return Integer.parseInt(status.substring(9, 12));
+        } catch (NumberFormatException e) {
+            throw bad("unreadable status in '" + clip(status) + "'");
+        }
+    }
+
+    /** The header lines up to the empty one, as name and value, within {@code budget} characters. */
+    private List<String[]> headerLines(int budget) throws IOException, FetchException {
+        List<String[]> headers = new ArrayList<>();
+        for (String l = line(); !l.isEmpty(); l = line()) {
+            budget -= l.length();
+            if (budget < 0 || headers.size() >= MAX_LINES) throw bad("response head longer than " + MAX_HEAD + " bytes");
+            int colon = l.indexOf(':');
+            if (colon <= 0) throw bad("unreadable header line '" + clip(l) + "'");
+            headers.add(new String[] {l.substring(0, colon).trim(), l.substring(colon + 1).trim()});
+        }
+        return headers;
+    }
+
+    /** The head with its framing: keep-alive, chunked, Content-Length. */
+    private static Head framed(int code, boolean http11, List<String[]> headers) throws FetchException {
+        String connection = value(headers, "Connection");
+        boolean keepAlive = connection == null ? http11 : http11 ? !connection.equalsIgnoreCase("close") : connection.equalsIgnoreCase("keep-alive");
+        String te = value(headers, "Transfer-Encoding");
+        boolean chunked = te != null && te.toLowerCase(java.util.Locale.ROOT).contains("chunked");
+        String cl = chunked ? null : value(headers, "Content-Length");
+        return new Head(code, keepAlive, chunked, cl == null ? -1 : contentLength(cl), headers);
+    }
+
+    private static long contentLength(String value) throws FetchException {
+        long length;
+        try {
+            length = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw bad("unreadable Content-Length '" + clip(value) + "'");
+        }
+        if (length < 0) throw bad("negative Content-Length " + length);
+        return length;
+    }
+
+    /** The first value of a header by case-insensitive name, or null. */
+    private static String value(List<String[]> headers, String name) {
+        for (String[] h : headers) {
+            if (h[0].equalsIgnoreCase(name)) return h[1];
+        }
+        return null;
     }
 
     /**
