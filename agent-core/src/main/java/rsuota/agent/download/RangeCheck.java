@@ -6,8 +6,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import rsuota.agent.AgentError;
 
 /**
@@ -17,8 +15,6 @@ import rsuota.agent.AgentError;
  * answer becomes the {@link FetchException} with its own code.
  */
 final class RangeCheck {
-    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+)");
-
     /** Redirects a transport follows before a 3xx counts as a loop: the JDK client's default (jdk.httpclient.redirects.retrylimit). */
     static final int MAX_REDIRECTS = 5;
 
@@ -72,22 +68,39 @@ final class RangeCheck {
         error = classify(status, header);
     }
 
+    /**
+     * The three numbers of {@code bytes FIRST-LAST/TOTAL} (ASCII digits, each fitting a long), or null.
+     * Parsed by hand: a regex's matcher is one more thing C2 compiles late in a large install, once
+     * thousands of responses went by (docs/benchmarks.md, "Install peak RSS").
+     */
+    static long[] contentRange(String s) {
+        if (!s.startsWith("bytes ")) return null;
+        long[] v = new long[3];
+        int at = "bytes ".length();
+        for (int k = 0; k < 3; k++) {
+            int end = at;
+            while (end < s.length() && s.charAt(end) >= '0' && s.charAt(end) <= '9') end++;
+            boolean last = k == 2;
+            if (end == at || (last ? end != s.length() : end == s.length() || s.charAt(end) != (k == 0 ? '-' : '/'))) return null;
+            try {
+                v[k] = Long.parseLong(s, at, end, 10);
+            } catch (NumberFormatException e) {
+                return null; // more digits than a long holds
+            }
+            at = end + 1;
+        }
+        return v;
+    }
+
     private FetchException classify(int status, Function<String, Optional<String>> h) {
         if (status == 206) {
             Optional<String> cr = h.apply("Content-Range");
             if (cr.isEmpty()) return new FetchException(AgentError.BAD_RESPONSE, "206 without Content-Range");
-            Matcher m = CONTENT_RANGE.matcher(cr.get().trim());
-            if (!m.matches()) return new FetchException(AgentError.BAD_RESPONSE, "unreadable Content-Range '" + cr.get() + "'");
-            long a;
-            long b;
-            long total;
-            try {
-                a = Long.parseLong(m.group(1));
-                b = Long.parseLong(m.group(2));
-                total = Long.parseLong(m.group(3));
-            } catch (NumberFormatException e) {
-                return new FetchException(AgentError.BAD_RESPONSE, "unreadable Content-Range '" + cr.get() + "'");
-            }
+            long[] range = contentRange(cr.get().trim());
+            if (range == null) return new FetchException(AgentError.BAD_RESPONSE, "unreadable Content-Range '" + cr.get() + "'");
+            long a = range[0];
+            long b = range[1];
+            long total = range[2];
             String etag = h.apply("ETag").orElse(null);
             identity = new BundleSource.Identity(total, etag);
             if (expected != null && (expected.size() != total

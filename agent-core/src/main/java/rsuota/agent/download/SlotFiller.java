@@ -436,9 +436,81 @@ public final class SlotFiller {
         }
     }
 
+    /**
+     * A fill's plan: {@link Run}s and {@link Reuse}s in slot order, held packed in 24 bytes an item and
+     * made into records as they are asked for. A 4 GiB image of fresh bytes plans 16,000 runs, which as
+     * records (a run and its first chunk) held 1.1 MiB of an install's heap through the fill
+     * (docs/benchmarks.md, "Install peak RSS").
+     */
+    private static final class Plan extends java.util.AbstractList<Object> {
+        private static final int RUN = 0;
+        private static final int FROM_ACTIVE = 1;
+        private static final int FROM_TARGET = 2;
+        private final List<ChunkLayout> layouts;
+        /** Per item: image << 3 | kind << 1 | buffer, first chunk, chunk count, run length. */
+        private int[] ints = new int[4 * 16];
+        /** Per item: a run's payload offset, or where a reuse copies from. */
+        private long[] longs = new long[16];
+        private int size;
+
+        Plan(List<ChunkLayout> layouts) {
+            this.layouts = layouts;
+        }
+
+        @Override
+        public Object get(int k) {
+            java.util.Objects.checkIndex(k, size);
+            int head = ints[4 * k];
+            int image = head >>> 3;
+            int kind = head >>> 1 & 3;
+            ChunkLayout l = layouts.get(image);
+            if (kind == RUN) return new Run(new Todo(image, ints[4 * k + 1], l), ints[4 * k + 2], longs[k], ints[4 * k + 3], head & 1);
+            return new Reuse(l, image, ints[4 * k + 1], ints[4 * k + 2], longs[k], kind == FROM_TARGET);
+        }
+
+        @Override
+        public Object set(int k, Object item) {
+            Object was = get(k);
+            encode(k, item);
+            return was;
+        }
+
+        private void encode(int k, Object item) {
+            if (item instanceof Run r) {
+                put(k, r.first().image() << 3 | RUN << 1 | r.buffer() & 1, r.first().chunk(), r.count(), r.length(), r.offset());
+            } else {
+                Reuse u = (Reuse) item;
+                put(k, u.image() << 3 | (u.fromTarget() ? FROM_TARGET : FROM_ACTIVE) << 1, u.index(), u.count(), 0, u.from());
+            }
+        }
+
+        @Override
+        public boolean add(Object item) {
+            if (size == longs.length) {
+                longs = java.util.Arrays.copyOf(longs, 2 * size);
+                ints = java.util.Arrays.copyOf(ints, 8 * size);
+            }
+            encode(size++, item);
+            return true;
+        }
+
+        private void put(int k, int head, int chunk, int count, int length, long where) {
+            ints[4 * k] = head;
+            ints[4 * k + 1] = chunk;
+            ints[4 * k + 2] = count;
+            ints[4 * k + 3] = length;
+            longs[k] = where;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+    }
+
     /** Chunks to write, in slot order: reused from the active slot where the index has them, else fetched in runs. */
     private static List<Object> plan(List<ChunkLayout> layouts, DownloadJournal journal, ActiveSlotIndex index, int runCap) {
-        List<Object> plan = new ArrayList<>();
+        List<Object> plan = new Plan(layouts);
         Todo runFirst = null; // the run being gathered: runCount chunks from runFirst, stored bytes [runStart, runEnd)
         int runCount = 0;
         long runStart = 0;
