@@ -110,7 +110,7 @@ class LauncherTest {
     }
 
     /**
-     * An install runs with its small-heap flags and without class-data sharing (Debian's JDK relocates every
+     * An install runs with its small-heap and small-compilation flags and without class-data sharing (Debian's JDK relocates every
      * page of an archive: more memory than parsing the classes, docs/benchmarks.md), so it neither maps nor
      * writes an archive, even as the first command on the box.
      */
@@ -128,7 +128,8 @@ class LauncherTest {
         assertThat(r.exit()).as(r.toString()).isEqualTo(3);
         assertThat(r.err()).contains("NOT_FOUND").contains(missing.toString());
         assertThat(r.out()).contains("-XX:MaxHeapFreeRatio=10").contains("-XX:NewSize=1048576").contains("-XX:InitialHeapSize=4194304")
-                .contains("-XX:-ShrinkHeapInSteps");
+                .contains("-XX:-ShrinkHeapInSteps").contains("-XX:FreqInlineSize=100").contains("-XX:InlineSmallCode=1000")
+                .contains("-XX:OnStackReplacePercentage=1000").contains("-XX:StringTableSize=1024").contains("-XX:-UsePerfData");
         assertThat(BuiltPackages.read(log)).contains("rsuota.agent.cli.RsuAgent source:").doesNotContain("shared objects file");
         try (var s = Files.list(cds)) {
             assertThat(s.toList()).as("no archive written or mapped").isEmpty();
