@@ -24,8 +24,10 @@ public final class BundleFormat {
     public static final int PREAMBLE_BYTES = 4 + 2 + 4;
 
     /**
-     * Cap on the manifest. 8 MiB holds the chunk list of a 7 GiB image at the smallest chunk size
-     * (64 KiB chunks, ~67 bytes per hash entry), while keeping a hostile length from allocating more.
+     * Cap on the manifest. 8 MiB holds the chunk list of a 7 GiB format 1 image at the smallest chunk
+     * size (64 KiB chunks, ~67 bytes per hash entry), of a ~3.5 GiB format 2 image at the default 64 KiB
+     * average (~150 bytes a chunk; larger images take larger chunks, which {@link BundleWriter} says),
+     * while keeping a hostile length from allocating more.
      */
     public static final int MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
     /** Cap on the CMS blob: a signer chain of a few certificates is 2-8 KiB; 64 KiB leaves room for RSA-4096 chains. */

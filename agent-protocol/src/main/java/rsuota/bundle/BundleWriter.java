@@ -128,7 +128,7 @@ public final class BundleWriter {
         if (payload.size() != m.payloadSize()) {
             throw new BundleException(Reason.TRUNCATED, "payload is " + payload.size() + " bytes, manifest declares " + m.payloadSize());
         }
-        byte[] manifestBytes = ManifestCodec.encode(m);
+        byte[] manifestBytes = checkedSize(m);
         byte[] sig = signer == null ? new byte[0] : signer.apply(manifestBytes);
         writeAtomically(out, o -> {
             o.write(BundleHeader.encode(m.formatVersion(), manifestBytes, sig));
@@ -145,13 +145,32 @@ public final class BundleWriter {
     public static Manifest write(Release r, List<ImageSource> images, int chunkSize,
                                  Function<byte[], byte[]> signer, Path out) throws IOException, BundleException {
         Manifest m = manifestFor(r, images, chunkSize);
-        byte[] manifestBytes = ManifestCodec.encode(m);
+        byte[] manifestBytes = checkedSize(m);
         byte[] sig = signer == null ? new byte[0] : signer.apply(manifestBytes);
         writeAtomically(out, o -> {
             o.write(BundleHeader.encode(manifestBytes, sig));
             for (ImageSource src : images) Files.copy(src.file(), o);
         });
         return m;
+    }
+
+    /**
+     * {@code m}'s bytes, refused here when they are more than a unit accepts
+     * ({@link BundleFormat#MAX_MANIFEST_BYTES}), rather than by every unit the release is sent to: the
+     * manifest names every chunk (format 2: about 150 bytes a chunk, so ~3.5 GiB at the default 64 KiB
+     * average), and larger chunks make it smaller.
+     */
+    private static byte[] checkedSize(Manifest m) throws BundleException {
+        byte[] b = ManifestCodec.encode(m);
+        if (b.length > BundleFormat.MAX_MANIFEST_BYTES) {
+            int chunks = 0;
+            for (ManifestImage im : m.images()) chunks += im.chunkCount();
+            throw new BundleException(Reason.MANIFEST_TOO_LARGE, "the manifest would be " + b.length + " bytes (" + chunks
+                    + " chunks), more than the " + BundleFormat.MAX_MANIFEST_BYTES + " a unit accepts; build with larger chunks"
+                    + (m.formatVersion() >= BundleFormat.FORMAT_V2 ? " (e.g. --chunk-min 64KiB --chunk-avg 256KiB --chunk-max 1MiB: a quarter as many)"
+                    : " (--chunk-size)"));
+        }
+        return b;
     }
 
     /** Replaces the signature of {@code bundle} with {@code signature}, keeping manifest and payload. */
