@@ -238,7 +238,7 @@ public final class SlotFiller {
             }
             int maxPrefix = layouts.stream().mapToInt(l -> l.compressed() ? l.image().cdc().prefix() : 0).max().orElse(0);
             Prefix prefix = new Prefix(slot, maxPrefix);
-            List<Object> plan = plan(layouts, journal, index, runCap);
+            Walk walk = new Walk(plan(layouts, journal, index), runCap);
             if (index != null) index.release();
             // The manifest's parse, the index and the plan leave garbage that an install's small heap
             // keeps committed until a full collection (Serial shrinks the heap only then): collected
@@ -246,26 +246,26 @@ public final class SlotFiller {
             System.gc();
             report(listener, fetchedTotal, journal, layouts);
             readBack.advance(journal);
-            int nextRun = nextRun(plan, -1);
-            if (nextRun >= 0) next = fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs));
-            for (int k = 0; k < plan.size(); k++) {
+            Run following = walk.peekRun();
+            if (following != null) next = fetcher.submit(fetchTask(src, h, following, bufs));
+            for (Object item = walk.next(); item != null; item = walk.next()) {
                 if (cancelled.getAsBoolean()) throw new Cancelled();
-                if (plan.get(k) instanceof Run run) {
+                if (item instanceof Run run) {
                     await(next);
-                    nextRun = nextRun(plan, k);
-                    if (prefetch) next = nextRun >= 0 ? fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs)) : null;
+                    following = walk.peekRun();
+                    if (prefetch) next = following != null ? fetcher.submit(fetchTask(src, h, following, bufs)) : null;
                     // Hashes are checked here, not on the fetch thread, so that they overlap the next
                     // run's download instead of delaying the next request (docs/benchmarks.md).
                     byte[] buf = bufs[run.buffer()];
                     checkRun(src, h, run, buf);
                     writeRun(slot, journal, codec, prefix, run, buf, raw, tally, flush);
                     journal.fetched(fetchedTotal.getAsLong());
-                    if (!prefetch) next = nextRun >= 0 ? fetcher.submit(fetchTask(src, h, (Run) plan.get(nextRun), bufs)) : null;
+                    if (!prefetch) next = following != null ? fetcher.submit(fetchTask(src, h, following, bufs)) : null;
                 } else {
-                    copyRun(src, h, slot, activeCh, journal, codec, prefix, (Reuse) plan.get(k), raw, index, notes, tally, reusedBytes,
+                    copyRun(src, h, slot, activeCh, journal, codec, prefix, (Reuse) item, raw, index, notes, tally, reusedBytes,
                             fetchedTotal, flush, cancelled);
                 }
-                if (flush.due() || k == plan.size() - 1 || cancelled.getAsBoolean()) flush.now();
+                if (flush.due() || walk.done() || cancelled.getAsBoolean()) flush.now();
             }
             flush.now();
             readBack.finish();
@@ -437,10 +437,11 @@ public final class SlotFiller {
     }
 
     /**
-     * A fill's plan: {@link Run}s and {@link Reuse}s in slot order, held packed in 24 bytes an item and
-     * made into records as they are asked for. A 4 GiB image of fresh bytes plans 16,000 runs, which as
-     * records (a run and its first chunk) held 1.1 MiB of an install's heap through the fill
-     * (docs/benchmarks.md, "Install peak RSS").
+     * A fill's plan in slot order: stretches of chunks to fetch ({@link Run}s without length and buffer,
+     * which {@link Walk} cuts into requests) and {@link Reuse}s, held packed in 24 bytes an item and made
+     * into records as they are asked for. A 4 GiB image of fresh bytes took 16,000 runs as records (a run
+     * and its first chunk), 1.1 MiB of an install's heap through the fill (docs/benchmarks.md, "Install
+     * peak RSS"); it is one stretch now.
      */
     private static final class Plan extends java.util.AbstractList<Object> {
         private static final int RUN = 0;
@@ -509,13 +510,12 @@ public final class SlotFiller {
     }
 
     /** Chunks to write, in slot order: reused from the active slot where the index has them, else fetched in runs. */
-    private static List<Object> plan(List<ChunkLayout> layouts, DownloadJournal journal, ActiveSlotIndex index, int runCap) {
+    private static List<Object> plan(List<ChunkLayout> layouts, DownloadJournal journal, ActiveSlotIndex index) {
         List<Object> plan = new Plan(layouts);
-        Todo runFirst = null; // the run being gathered: runCount chunks from runFirst, stored bytes [runStart, runEnd)
+        Todo runFirst = null; // the stretch being gathered: runCount chunks from runFirst, stored bytes [runStart, runEnd)
         int runCount = 0;
         long runStart = 0;
         long runEnd = 0;
-        int runs = 0;
         for (int i = 0; i < layouts.size(); i++) {
             ChunkLayout l = layouts.get(i);
             boolean dedup = l.compressed() && layouts.size() == 1;
@@ -527,9 +527,9 @@ public final class SlotFiller {
                 ActiveSlotIndex.Entry from = index == null ? null : index.find(l.identity(c));
                 boolean twin = from == null && first != null && first[c] < c;
                 boolean extend = !twin && from == null && runFirst != null && runFirst.image() == i && runFirst.chunk() + runCount == c
-                        && l.storedOffset(c) == runEnd && runEnd + l.storedLength(c) - runStart <= runCap;
+                        && l.storedOffset(c) == runEnd;
                 if (runFirst != null && !extend) {
-                    plan.add(new Run(runFirst, runCount, runStart, (int) (runEnd - runStart), runs++ % 2));
+                    plan.add(new Run(runFirst, runCount, runStart, 0, 0));
                     runFirst = null;
                 }
                 if (twin) {
@@ -555,13 +555,73 @@ public final class SlotFiller {
                 runEnd = l.storedOffset(c) + l.storedLength(c);
             }
         }
-        if (runFirst != null) plan.add(new Run(runFirst, runCount, runStart, (int) (runEnd - runStart), runs % 2));
+        if (runFirst != null) plan.add(new Run(runFirst, runCount, runStart, 0, 0));
         return plan;
     }
 
-    private static int nextRun(List<Object> plan, int after) {
-        for (int k = after + 1; k < plan.size(); k++) if (plan.get(k) instanceof Run) return k;
-        return -1;
+    /**
+     * Walks a plan item by item, cutting each stretch of chunks to fetch (a {@link Run} of the plan: length
+     * and buffer not set) into the runs fetched with one request each: at most {@code runCap} stored bytes,
+     * at least one chunk, buffers alternating. The plan holds one item per stretch, so a full install of
+     * any size plans one item, not one per request (16,000 for a 4 GiB image; docs/benchmarks.md).
+     */
+    private static final class Walk {
+        private final List<Object> plan;
+        private final int runCap;
+        private int item;
+        private int taken; // chunks of the current stretch already handed out
+        private int runs;
+
+        Walk(List<Object> plan, int runCap) {
+            this.plan = plan;
+            this.runCap = runCap;
+        }
+
+        /** The next run or reuse, or null when the plan is done. */
+        Object next() {
+            if (item >= plan.size()) return null;
+            Object o = plan.get(item);
+            if (!(o instanceof Run stretch)) {
+                item++;
+                return o;
+            }
+            Todo first = stretch.first();
+            ChunkLayout l = first.l();
+            int c0 = first.chunk() + taken;
+            long start = l.storedOffset(c0);
+            int k = 1;
+            // Bounded by the stretch's chunk count.
+            while (taken + k < stretch.count() && l.storedOffset(c0 + k) + l.storedLength(c0 + k) - start <= runCap) k++;
+            taken += k;
+            if (taken == stretch.count()) {
+                item++;
+                taken = 0;
+            }
+            return new Run(new Todo(first.image(), c0, l), k, start, (int) (l.storedOffset(c0 + k - 1) + l.storedLength(c0 + k - 1) - start),
+                    runs++ % 2);
+        }
+
+        /** The next run {@link #next} will hand out (past any reuses before it), or null if none is left. */
+        Run peekRun() {
+            int i = item;
+            int t = taken;
+            int r = runs;
+            try {
+                // Bounded by the plan's size.
+                for (Object o = next(); o != null; o = next()) {
+                    if (o instanceof Run run) return run;
+                }
+                return null;
+            } finally {
+                item = i;
+                taken = t;
+                runs = r;
+            }
+        }
+
+        boolean done() {
+            return item >= plan.size();
+        }
     }
 
     /**
