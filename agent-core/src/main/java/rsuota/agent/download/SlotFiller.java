@@ -438,7 +438,7 @@ public final class SlotFiller {
 
     /**
      * A fill's plan in slot order: stretches of chunks to fetch ({@link Run}s without length and buffer,
-     * which {@link Walk} cuts into requests) and {@link Reuse}s, held packed in 24 bytes an item and made
+     * which {@link Walk} cuts into requests) and {@link Reuse}s, held packed in 20 bytes an item and made
      * into records as they are asked for. A 4 GiB image of fresh bytes took 16,000 runs as records (a run
      * and its first chunk), 1.1 MiB of an install's heap through the fill (docs/benchmarks.md, "Install
      * peak RSS"); it is one stretch now.
@@ -448,9 +448,9 @@ public final class SlotFiller {
         private static final int FROM_ACTIVE = 1;
         private static final int FROM_TARGET = 2;
         private final List<ChunkLayout> layouts;
-        /** Per item: image << 3 | kind << 1 | buffer, first chunk, chunk count, run length. */
-        private int[] ints = new int[4 * 16];
-        /** Per item: a run's payload offset, or where a reuse copies from. */
+        /** Per item: image << 2 | kind, first chunk, chunk count. */
+        private int[] ints = new int[3 * 16];
+        /** Per item: a stretch's payload offset, or where a reuse copies from. */
         private long[] longs = new long[16];
         private int size;
 
@@ -461,12 +461,12 @@ public final class SlotFiller {
         @Override
         public Object get(int k) {
             java.util.Objects.checkIndex(k, size);
-            int head = ints[4 * k];
-            int image = head >>> 3;
-            int kind = head >>> 1 & 3;
+            int head = ints[3 * k];
+            int image = head >>> 2;
+            int kind = head & 3;
             ChunkLayout l = layouts.get(image);
-            if (kind == RUN) return new Run(new Todo(image, ints[4 * k + 1], l), ints[4 * k + 2], longs[k], ints[4 * k + 3], head & 1);
-            return new Reuse(l, image, ints[4 * k + 1], ints[4 * k + 2], longs[k], kind == FROM_TARGET);
+            if (kind == RUN) return new Run(new Todo(image, ints[3 * k + 1], l), ints[3 * k + 2], longs[k], 0, 0);
+            return new Reuse(l, image, ints[3 * k + 1], ints[3 * k + 2], longs[k], kind == FROM_TARGET);
         }
 
         @Override
@@ -478,10 +478,10 @@ public final class SlotFiller {
 
         private void encode(int k, Object item) {
             if (item instanceof Run r) {
-                put(k, r.first().image() << 3 | RUN << 1 | r.buffer() & 1, r.first().chunk(), r.count(), r.length(), r.offset());
+                put(k, r.first().image() << 2 | RUN, r.first().chunk(), r.count(), r.offset());
             } else {
                 Reuse u = (Reuse) item;
-                put(k, u.image() << 3 | (u.fromTarget() ? FROM_TARGET : FROM_ACTIVE) << 1, u.index(), u.count(), 0, u.from());
+                put(k, u.image() << 2 | (u.fromTarget() ? FROM_TARGET : FROM_ACTIVE), u.index(), u.count(), u.from());
             }
         }
 
@@ -489,17 +489,16 @@ public final class SlotFiller {
         public boolean add(Object item) {
             if (size == longs.length) {
                 longs = java.util.Arrays.copyOf(longs, 2 * size);
-                ints = java.util.Arrays.copyOf(ints, 8 * size);
+                ints = java.util.Arrays.copyOf(ints, 6 * size);
             }
             encode(size++, item);
             return true;
         }
 
-        private void put(int k, int head, int chunk, int count, int length, long where) {
-            ints[4 * k] = head;
-            ints[4 * k + 1] = chunk;
-            ints[4 * k + 2] = count;
-            ints[4 * k + 3] = length;
+        private void put(int k, int head, int chunk, int count, long where) {
+            ints[3 * k] = head;
+            ints[3 * k + 1] = chunk;
+            ints[3 * k + 2] = count;
             longs[k] = where;
         }
 
