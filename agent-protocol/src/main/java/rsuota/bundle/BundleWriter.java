@@ -167,7 +167,7 @@ public final class BundleWriter {
             for (ManifestImage im : m.images()) chunks += im.chunkCount();
             throw new BundleException(Reason.MANIFEST_TOO_LARGE, "the manifest would be " + b.length + " bytes (" + chunks
                     + " chunks), more than the " + BundleFormat.MAX_MANIFEST_BYTES + " a unit accepts; build with larger chunks"
-                    + (m.formatVersion() >= BundleFormat.FORMAT_V2 ? " (e.g. --chunk-min 64KiB --chunk-avg 256KiB --chunk-max 1MiB: a quarter as many)"
+                    + (m.formatVersion() >= BundleFormat.FORMAT_V2 ? " (e.g. --chunk-min 64KiB --chunk-avg 256KiB --chunk-max 512KiB: a quarter as many)"
                     : " (--chunk-size)"));
         }
         return b;
