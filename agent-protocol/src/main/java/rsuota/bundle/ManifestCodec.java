@@ -96,7 +96,8 @@ public final class ManifestCodec {
         try {
             return checked(() -> json.read(in, Manifest.class));
         } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
+            // its message names the tables file and the step; the cause's alone would say only the OS error
+            throw new java.io.IOException(e.getMessage(), e.getCause());
         }
     }
 

@@ -162,4 +162,12 @@ class SpilledTablesTest {
             }).isInstanceOf(BundleException.class).hasMessage(inMemory);
         }
     }
+
+    @Test
+    void aFullDiskWhileTheTablesAreWrittenIsTheIoErrorOfTheParse() {
+        // /dev/full refuses every write with ENOSPC, as a full state directory does
+        Manifest m = manifest(DigestList.BLOCK + 5);
+        assertThatThrownBy(() -> spilled(m, Path.of("/dev/full"))).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("cannot write the manifest's tables to /dev/full");
+    }
 }

@@ -450,7 +450,7 @@ public final class SlotFiller {
         private final List<ChunkLayout> layouts;
         /** Per item: image << 2 | kind, first chunk, chunk count. */
         private int[] ints = new int[3 * 16];
-        /** Per item: a stretch's payload offset, or where a reuse copies from. */
+        /** Per item: where a reuse copies from (0 for a stretch: {@link Walk} reads its offsets from the layout). */
         private long[] longs = new long[16];
         private int size;
 
@@ -511,9 +511,8 @@ public final class SlotFiller {
     /** Chunks to write, in slot order: reused from the active slot where the index has them, else fetched in runs. */
     private static List<Object> plan(List<ChunkLayout> layouts, DownloadJournal journal, ActiveSlotIndex index) {
         List<Object> plan = new Plan(layouts);
-        Todo runFirst = null; // the stretch being gathered: runCount chunks from runFirst, stored bytes [runStart, runEnd)
+        Todo runFirst = null; // the stretch being gathered: runCount chunks from runFirst, stored bytes up to runEnd
         int runCount = 0;
-        long runStart = 0;
         long runEnd = 0;
         for (int i = 0; i < layouts.size(); i++) {
             ChunkLayout l = layouts.get(i);
@@ -528,7 +527,7 @@ public final class SlotFiller {
                 boolean extend = !twin && from == null && runFirst != null && runFirst.image() == i && runFirst.chunk() + runCount == c
                         && l.storedOffset(c) == runEnd;
                 if (runFirst != null && !extend) {
-                    plan.add(new Run(runFirst, runCount, runStart, 0, 0));
+                    plan.add(new Run(runFirst, runCount, 0, 0, 0));
                     runFirst = null;
                 }
                 if (twin) {
@@ -548,21 +547,21 @@ public final class SlotFiller {
                 if (runFirst == null) {
                     runFirst = new Todo(i, c, l);
                     runCount = 0;
-                    runStart = l.storedOffset(c);
                 }
                 runCount++;
                 runEnd = l.storedOffset(c) + l.storedLength(c);
             }
         }
-        if (runFirst != null) plan.add(new Run(runFirst, runCount, runStart, 0, 0));
+        if (runFirst != null) plan.add(new Run(runFirst, runCount, 0, 0, 0));
         return plan;
     }
 
     /**
-     * Walks a plan item by item, cutting each stretch of chunks to fetch (a {@link Run} of the plan: length
-     * and buffer not set) into the runs fetched with one request each: at most {@code runCap} stored bytes,
-     * at least one chunk, buffers alternating. The plan holds one item per stretch, so a full install of
-     * any size plans one item, not one per request (16,000 for a 4 GiB image; docs/benchmarks.md).
+     * Walks a plan item by item, cutting each stretch of chunks to fetch (a {@link Run} of the plan: its
+     * first chunk and count; offset, length and buffer not set) into the runs fetched with one request
+     * each: at most {@code runCap} stored bytes, at least one chunk, buffers alternating. The plan holds
+     * one item per stretch, so a full install of any size plans one item, not one per request (16,000 for
+     * a 4 GiB image; docs/benchmarks.md).
      */
     private static final class Walk {
         private final List<Object> plan;
